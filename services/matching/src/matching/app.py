@@ -1,0 +1,22 @@
+"""Wiring of the matching service."""
+
+from pathlib import Path
+
+from passerelle.runtime.service import ServiceApp, ServiceDefinition
+from passerelle.runtime.settings import PlatformSettings
+
+from .api import build_router
+from .config import MatchingSettings
+from .handlers import MatchingHandlers
+from .subscribers import register_subscribers
+
+
+def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
+    app = ServiceApp("matching", settings, database_url)
+    handlers = MatchingHandlers(app.database, MatchingSettings())
+    app.router.include_router(build_router(handlers))
+    register_subscribers(app.consumers, handlers)
+    return app
+
+
+service = ServiceDefinition(name="matching", migrations=Path(__file__).parent / "migrations", build=build)

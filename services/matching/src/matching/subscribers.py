@@ -1,0 +1,53 @@
+"""Events the matching service consumes: thin translations to handlers."""
+
+from passerelle.contracts import (
+    CloudEvent,
+    MemberErased,
+    MemberProfileUpdated,
+    MemberRegistered,
+    ProjectClosed,
+    ProjectPublished,
+    SkillOffered,
+    SkillOfferWithdrawn,
+)
+from passerelle.messaging.consumers import EventConsumers
+from passerelle.persistence.database import UnitOfWork
+
+from .handlers import MatchingHandlers
+
+
+def register_subscribers(consumers: EventConsumers, handlers: MatchingHandlers) -> None:
+    @consumers.on(MemberRegistered)
+    async def on_member_registered(event: CloudEvent[MemberRegistered], uow: UnitOfWork) -> None:
+        """Learn a member's languages and territorial bonds."""
+        await handlers.remember_member(event, uow)  # type: ignore[arg-type]
+
+    @consumers.on(MemberProfileUpdated)
+    async def on_member_profile_updated(event: CloudEvent[MemberProfileUpdated], uow: UnitOfWork) -> None:
+        """Follow a member's languages and bonds."""
+        await handlers.remember_member(event, uow)  # type: ignore[arg-type]
+
+    @consumers.on(MemberErased)
+    async def on_member_erased(event: CloudEvent[MemberErased], uow: UnitOfWork) -> None:
+        """Forget the member and withdraw their matches."""
+        await handlers.erase_member(event.data.member_id, uow)
+
+    @consumers.on(SkillOffered)
+    async def on_skill_offered(event: CloudEvent[SkillOffered], uow: UnitOfWork) -> None:
+        """Match a new offer against the open needs."""
+        await handlers.offer_skill(event, uow)
+
+    @consumers.on(SkillOfferWithdrawn)
+    async def on_skill_offer_withdrawn(event: CloudEvent[SkillOfferWithdrawn], uow: UnitOfWork) -> None:
+        """Withdraw the offer and its matches."""
+        await handlers.withdraw_offer(event.data.offer_id, uow)
+
+    @consumers.on(ProjectPublished)
+    async def on_project_published(event: CloudEvent[ProjectPublished], uow: UnitOfWork) -> None:
+        """Match a new project's needs against the offers."""
+        await handlers.publish_project(event, uow)
+
+    @consumers.on(ProjectClosed)
+    async def on_project_closed(event: CloudEvent[ProjectClosed], uow: UnitOfWork) -> None:
+        """Close the project's needs and withdraw their matches."""
+        await handlers.close_project(event.data.project_id, uow)

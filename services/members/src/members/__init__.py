@@ -1,0 +1,1 @@
+"""The members service: who is in the community and what they offer."""

@@ -1,0 +1,1 @@
+"""The notifications service: tells the right people, once, in their language."""

@@ -1,0 +1,1 @@
+"""The projects service: territories, development projects and their needs, pledges."""

@@ -1,0 +1,1 @@
+"""Passerelle's shared contracts and plumbing. Services share only this package."""

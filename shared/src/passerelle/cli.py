@@ -1,0 +1,142 @@
+"""`passerelle`: run the platform or one service, provision NATS, migrate, inspect the DLQ, sign tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import nats
+
+from passerelle.contracts.schema_export import write_schemas
+from passerelle.messaging.connection import nats_connect_options
+from passerelle.messaging.dead_letters import DeadLetters
+from passerelle.runtime.auth import ROLES, Authenticator
+from passerelle.runtime.logging import configure_logging
+from passerelle.runtime.platform import jwt_secret_for, prepare_database, provision_nats, service_database_url
+from passerelle.runtime.service import load_services
+from passerelle.runtime.settings import PlatformSettings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="passerelle", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="the whole platform on this machine")
+    up.add_argument("--data-dir", type=Path, default=Path(".passerelle"))
+    up.add_argument("--nats-url", help="use this NATS instead of an embedded nats-server")
+    up.add_argument("--database-url", help="use this PostgreSQL server instead of an embedded one")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8080)
+
+    serve = commands.add_parser("serve", help="one service, configured by environment")
+    serve.add_argument("service", choices=["members", "projects", "matching", "notifications"])
+
+    demo = commands.add_parser("demo", help="a scripted scenario on a fresh embedded platform")
+    demo.add_argument("--data-dir", type=Path, help="keep the demo's data here (default: a temporary dir)")
+
+    token = commands.add_parser("token", help="a signed development token")
+    token.add_argument("--sub", required=True)
+    token.add_argument("--role", action="append", choices=sorted(ROLES), required=True)
+    token.add_argument("--data-dir", type=Path, default=Path(".passerelle"))
+
+    nats_cmd = commands.add_parser("nats", help="NATS topology").add_subparsers(dest="action", required=True)
+    provision = nats_cmd.add_parser("provision", help="create or update streams and durable consumers")
+    provision.add_argument("--replicas", type=int, default=1)
+
+    db = commands.add_parser("db", help="databases").add_subparsers(dest="action", required=True)
+    db_upgrade = db.add_parser("upgrade", help="run every service's migrations")
+    db_upgrade.add_argument("services", nargs="*", help="default: every installed service")
+    db_upgrade.add_argument(
+        "--database-url", help="a server URL: each service gets its database passerelle_<service> there"
+    )
+
+    dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(dest="action", required=True)
+    dlq_list = dlq.add_parser("list", help="show the messages in the DLQ")
+    dlq_list.add_argument("--limit", type=int, default=100)
+    dlq_replay = dlq.add_parser("replay", help="publish one dead letter again on its original subject")
+    dlq_replay.add_argument("sequence", type=int)
+
+    contracts = commands.add_parser("contracts", help="the public contract").add_subparsers(
+        dest="action", required=True
+    )
+    contracts.add_parser("schemas", help="write the events' JSON Schemas into the package")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    settings = PlatformSettings()
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        asyncio.run(_run(args, settings))
+    except KeyboardInterrupt:
+        pass
+
+
+async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
+    from passerelle.runtime import platform
+
+    match args.command:
+        case "up":
+            settings = settings.model_copy(update={"data_dir": args.data_dir, "host": args.host, "port": args.port})
+            await platform.up(settings, nats_url=args.nats_url, database_url=args.database_url)
+        case "serve":
+            await platform.serve_one(settings, args.service)
+        case "demo":
+            from passerelle.demo import run_demo
+
+            await run_demo(args.data_dir)
+        case "token":
+            if settings.jwt_secret is None:
+                settings = settings.model_copy(update={"jwt_secret": jwt_secret_for(args.data_dir)})
+            print(Authenticator(settings).issue(args.sub, args.role))
+        case "nats":
+            for line in await provision_nats(settings, replicas=args.replicas):
+                print(line)
+        case "db":
+            await _upgrade_databases(settings, args.services, args.database_url)
+        case "dlq":
+            await _dlq(settings, args)
+        case "contracts":
+            for path in write_schemas():
+                print(path)
+
+
+async def _upgrade_databases(settings: PlatformSettings, names: list[str], server_url: str | None) -> None:
+    definitions = load_services(names or None)
+    for definition in definitions:
+        if server_url:
+            url = service_database_url(server_url, definition.name)
+        else:
+            # PASSERELLE_<SERVICE>_DATABASE_URL, or PASSERELLE_DATABASE_URL when migrating one service.
+            url = os.environ.get(f"PASSERELLE_{definition.name.upper()}_DATABASE_URL") or (
+                settings.database_url if len(definitions) == 1 else ""
+            )
+            if not url:
+                sys.exit(f"set PASSERELLE_{definition.name.upper()}_DATABASE_URL or pass --database-url")
+        await prepare_database(definition, url)
+        print(f"{definition.name}: migrated")
+
+
+async def _dlq(settings: PlatformSettings, args: argparse.Namespace) -> None:
+    connection = await nats.connect(settings.nats_url.split(","), **nats_connect_options(settings))  # type: ignore[arg-type]
+    try:
+        letters = DeadLetters(connection.jetstream())
+        if args.action == "list":
+            shown = await letters.list(args.limit)
+            for letter in shown:
+                print(f"#{letter.sequence} {letter.failed_at} {letter.consumer} <- {letter.original_subject} "
+                      f"after {letter.deliveries} deliveries: {letter.error}")
+            print(f"{len(shown)} dead letter(s)")
+        else:
+            subject = await letters.replay(args.sequence)
+            print(f"replayed #{args.sequence} on {subject}")
+    finally:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""The public contract (CONTRACT.md §1): the CloudEvents envelope and every v1 event."""
+
+from .envelope import CONTENT_TYPE, CloudEvent, EventData, correlation_id, envelope, envelope_type
+from .matching import MatchAccepted, MatchConfirmed, MatchDeclined, MatchProposed, MatchWithdrawn
+from .members import (
+    MemberErased,
+    MemberProfile,
+    MemberProfileUpdated,
+    MemberRegistered,
+    SkillOffered,
+    SkillOfferWithdrawn,
+)
+from .notifications import NotificationDelivered, NotificationFailed
+from .projects import (
+    FundingGoalReached,
+    PledgeMade,
+    ProjectClosed,
+    ProjectPublished,
+    ProjectSnapshot,
+    ProjectUpdated,
+    TerritoryRegistered,
+)
+from .registry import DLQ_STREAM, EVENTS, EVENTS_BY_SUBJECT, EVENTS_BY_TYPE, STREAMS, Stream, stream_of
+from .types import Attachment, FundingGoal, Need
+
+__all__ = [
+    "CONTENT_TYPE",
+    "DLQ_STREAM",
+    "EVENTS",
+    "EVENTS_BY_SUBJECT",
+    "EVENTS_BY_TYPE",
+    "STREAMS",
+    "Attachment",
+    "CloudEvent",
+    "EventData",
+    "FundingGoal",
+    "FundingGoalReached",
+    "MatchAccepted",
+    "MatchConfirmed",
+    "MatchDeclined",
+    "MatchProposed",
+    "MatchWithdrawn",
+    "MemberErased",
+    "MemberProfile",
+    "MemberProfileUpdated",
+    "MemberRegistered",
+    "Need",
+    "NotificationDelivered",
+    "NotificationFailed",
+    "PledgeMade",
+    "ProjectClosed",
+    "ProjectPublished",
+    "ProjectSnapshot",
+    "ProjectUpdated",
+    "SkillOfferWithdrawn",
+    "SkillOffered",
+    "Stream",
+    "TerritoryRegistered",
+    "correlation_id",
+    "envelope",
+    "envelope_type",
+    "stream_of",
+]

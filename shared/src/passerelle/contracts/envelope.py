@@ -1,0 +1,91 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) that carries every Passerelle event."""
+
+from __future__ import annotations
+
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+CONTENT_TYPE = "application/cloudevents+json"
+
+# The correlation id of the request or message being handled; events recorded meanwhile carry it.
+correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+
+
+class EventData(BaseModel):
+    """Base of every event's `data`: frozen, documented, and tolerant of fields it does not know."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    # Set by each concrete event; the registry checks they are unique.
+    event_name: ClassVar[str]
+    subject: ClassVar[str]
+    owner: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    @classmethod
+    def type_name(cls) -> str:
+        return f"passerelle.{cls.owner}.{cls.event_name}.v{cls.version}"
+
+    def aggregate_id(self) -> str:
+        """The id of the aggregate this fact is about; it becomes the envelope's `subject`."""
+        raise NotImplementedError
+
+
+DataT = TypeVar("DataT", bound=EventData)
+
+
+class CloudEvent(BaseModel, Generic[DataT]):
+    """A CloudEvents 1.0 envelope. Unknown attributes (extensions) are ignored when reading."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(description="Unique per event; also sent as the Nats-Msg-Id header.", min_length=1)
+    source: str = Field(description="passerelle/<owning service>", min_length=1)
+    type: str = Field(description="passerelle.<service>.<EventName>.v<N>", min_length=1)
+    subject: str = Field(description="The id of the aggregate the event is about.", min_length=1)
+    time: datetime = Field(description="When it happened, RFC 3339 in UTC.")
+    datacontenttype: Literal["application/json"] = "application/json"
+    correlationid: str | None = Field(
+        default=None, description="Extension: the id shared by every event of one user action."
+    )
+    data: DataT
+
+    def nats_headers(self) -> dict[str, str]:
+        return {"Nats-Msg-Id": self.id, "content-type": CONTENT_TYPE}
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+
+def envelope(data: DataT, *, event_id: str | None = None, at: datetime | None = None) -> CloudEvent[DataT]:
+    """Wrap an event's data in a fresh envelope, carrying the current correlation id."""
+    event_id = event_id or str(uuid.uuid4())
+    return CloudEvent[type(data)](  # type: ignore[misc]
+        id=event_id,
+        source=f"passerelle/{data.owner}",
+        type=data.type_name(),
+        subject=data.aggregate_id(),
+        time=at or datetime.now(UTC),
+        correlationid=correlation_id.get() or event_id,
+        data=data,
+    )
+
+
+def envelope_type(data_type: type[DataT]) -> type[CloudEvent[DataT]]:
+    """The concrete envelope model for one event type; it also checks `type` and `source`."""
+    if data_type not in _ENVELOPE_TYPES:
+        _ENVELOPE_TYPES[data_type] = create_model(
+            f"{data_type.__name__}Event",
+            __base__=CloudEvent[data_type],  # type: ignore[valid-type]
+            type=(Literal[data_type.type_name()], Field(description="The event type.")),  # type: ignore[valid-type]
+            source=(Literal[f"passerelle/{data_type.owner}"], Field(description="The owning service.")),  # type: ignore[valid-type]
+        )
+    return _ENVELOPE_TYPES[data_type]
+
+
+_ENVELOPE_TYPES: dict[type[EventData], type[CloudEvent[Any]]] = {}

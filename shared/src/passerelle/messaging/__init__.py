@@ -1,0 +1,1 @@
+"""Reliable messaging: broker factory, topology, outbox relay, inbox, retries and the DLQ."""

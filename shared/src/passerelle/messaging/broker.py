@@ -1,0 +1,40 @@
+"""The NATS broker every service uses, with our delivery policy and logging."""
+
+from __future__ import annotations
+
+import structlog
+from faststream import AckPolicy
+from faststream.nats import NatsBroker
+from faststream.nats.prometheus import NatsPrometheusMiddleware
+from prometheus_client import REGISTRY
+
+from passerelle.runtime.settings import PlatformSettings
+
+from .connection import nats_security
+from .delivery import DeliveryPolicy
+
+# One metrics middleware per process: several services in one process (`passerelle up`) share it.
+_METRICS = NatsPrometheusMiddleware(registry=REGISTRY, app_name="passerelle")
+
+
+def make_broker(settings: PlatformSettings, service: str) -> tuple[NatsBroker, DeliveryPolicy]:
+    """A broker that retries failed messages (never FastStream's terminate-on-error) and reconnects forever.
+
+    The delivery policy gets its DLQ once the broker is connected (`attach_dead_letters`).
+    """
+    policy = DeliveryPolicy(settings.retry_delays)
+    broker = NatsBroker(
+        servers=[url.strip() for url in settings.nats_url.split(",")],
+        name=f"passerelle-{service}",
+        security=nats_security(settings),
+        allow_reconnect=True,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        connect_timeout=5,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        graceful_timeout=20.0,
+        logger=structlog.get_logger(f"passerelle.{service}.broker"),
+        middlewares=[_METRICS, policy],
+        description=f"Passerelle {service} service",
+    )
+    return broker, policy

@@ -1,0 +1,99 @@
+"""Registers a service's event handlers as durable pull subscribers, one per consumed event.
+
+Each handler runs in one unit of work together with the inbox record of the event, so a redelivered
+event has one effect; the message is acknowledged only after that commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import structlog
+from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from pydantic import ValidationError
+
+from passerelle.contracts import CloudEvent, EventData, correlation_id, envelope_type
+from passerelle.persistence.database import Database, UnitOfWork
+
+from .topology import TopologySettings, consumer_config, subscription
+
+log = structlog.get_logger(__name__)
+
+E = TypeVar("E", bound=EventData)
+EventHandler = Callable[[CloudEvent[E], UnitOfWork], Awaitable[None]]
+
+
+class HandlerFailed(Exception):
+    """A handler's own validation failed: a bug or a state problem to retry, not a malformed event."""
+
+
+async def decode_json_body(message: NatsMessage) -> Any:
+    """Events are JSON whatever their content type; a body that is not JSON fails validation (DLQ)."""
+    try:
+        return json.loads(message.body)
+    except (ValueError, UnicodeDecodeError):
+        return message.body
+
+
+class EventConsumers:
+    """`@consumers.on(SkillOffered)` makes a handler the service's durable consumer of that event."""
+
+    def __init__(
+        self,
+        broker: NatsBroker,
+        service: str,
+        database: Database,
+        *,
+        batch: int = 16,
+        topology: TopologySettings | None = None,
+    ) -> None:
+        self.broker = broker
+        self.service = service
+        self.database = database
+        self.batch = batch
+        self.topology = topology or TopologySettings()
+
+    def on(self, event_type: type[E]) -> Callable[[EventHandler[E]], EventHandler[E]]:
+        sub = subscription(self.service, event_type)
+
+        def register(handler: EventHandler[E]) -> EventHandler[E]:
+            async def consume(event: Any) -> None:
+                await self._handle(sub.durable, event, handler)
+
+            # FastStream validates the body against this annotation: one parse, and the AsyncAPI schema.
+            consume.__annotations__ = {"event": envelope_type(event_type), "return": None}
+            consume.__name__ = handler.__name__
+            self.broker.subscriber(
+                event_type.subject,
+                stream=JStream(sub.stream.name, declare=False),
+                durable=sub.durable,
+                config=consumer_config(sub, self.topology),
+                pull_sub=PullSub(batch_size=self.batch, timeout=1.0),
+                decoder=decode_json_body,
+                title=f"{self.service}:{event_type.event_name}",
+                description=(handler.__doc__ or "").strip() or None,
+            )(consume)
+            return handler
+
+        return register
+
+    async def _handle(self, consumer: str, event: CloudEvent[E], handler: EventHandler[E]) -> None:
+        token = correlation_id.set(event.correlationid or event.id)
+        try:
+            with structlog.contextvars.bound_contextvars(
+                event_id=event.id, event_type=event.type, correlation_id=correlation_id.get(), consumer=consumer
+            ):
+                async with self.database.unit_of_work() as uow:
+                    if not await uow.claim(consumer, event.id):
+                        log.info("event.duplicate_skipped")
+                        return
+                    try:
+                        await handler(event, uow)
+                    except ValidationError as error:
+                        raise HandlerFailed(str(error)) from error
+                    await uow.commit()
+                log.debug("event.handled")
+        finally:
+            correlation_id.reset(token)

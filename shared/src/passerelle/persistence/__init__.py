@@ -1,0 +1,1 @@
+"""Databases: async engines, units of work, migrations and the embedded PostgreSQL launcher."""

@@ -1,0 +1,122 @@
+"""Async engines, database URLs and the unit of work that commits state, outbox and inbox together."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import asyncpg
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from passerelle.contracts import CloudEvent, EventData, envelope, stream_of
+
+from .tables import OUTBOX_CHANNEL, inbox, outbox
+
+
+def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL pointing at another database."""
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+async def ensure_database(url: str) -> None:
+    """Create the URL's database if it does not exist (needs CREATEDB on the server)."""
+    parsed = make_url(url)
+    connection = await asyncpg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password, database="postgres"
+    )
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", parsed.database)
+        if not exists:
+            await connection.execute(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        await connection.close()
+
+
+class Database:
+    """One service's database: an engine and the sessions opened on it."""
+
+    def __init__(self, url: str, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions)
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(select(1))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class UnitOfWork:
+    """One transaction for one command or message: state, outbox rows and the inbox record commit together.
+
+    Leaving the block without `commit()` rolls everything back.
+    """
+
+    session: AsyncSession
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.recorded: list[CloudEvent[EventData]] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        await self.session.begin()
+        self.recorded = []
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.session.in_transaction():
+            await self.session.rollback()
+        await self.session.close()
+
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        """Record that `consumer` handles `event_id`; False when it already did (a redelivery).
+
+        A concurrent delivery of the same event waits on the row lock and then sees the conflict.
+        """
+        statement = (
+            pg_insert(inbox)
+            .values(consumer=consumer, event_id=event_id)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        result = await self.session.execute(statement)
+        return result.first() is not None
+
+    def record(self, data: EventData) -> CloudEvent[EventData]:
+        """Add an event to the outbox; it is written with this unit of work's commit."""
+        event = envelope(data)
+        self.recorded.append(event)
+        return event
+
+    async def commit(self) -> None:
+        if self.recorded:
+            await self.session.execute(
+                insert(outbox),
+                [
+                    {
+                        "event_id": event.id,
+                        "subject": event.data.subject,
+                        "stream": stream_of(type(event.data)).name,
+                        "headers": event.nats_headers(),
+                        "payload": event.to_json(),
+                    }
+                    for event in self.recorded
+                ],
+            )
+            await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+        await self.session.commit()

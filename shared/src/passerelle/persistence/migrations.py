@@ -1,0 +1,47 @@
+"""Alembic, per service: each service's `migrations/` folder and its own database."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from .tables import messaging_metadata
+
+
+def alembic_config(migrations: Path, database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(migrations: Path, database_url: str, revision: str = "head") -> None:
+    """Run a service's migrations (blocking: call it in a thread from async code)."""
+    command.upgrade(alembic_config(migrations, database_url), revision)
+
+
+def run_migrations_online(config: Config, service_metadata: MetaData) -> None:
+    """The body of every service's `env.py`: its own tables plus the outbox and inbox."""
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None
+
+    def migrate(connection: Connection) -> None:
+        from alembic import context
+
+        context.configure(connection=connection, target_metadata=[service_metadata, messaging_metadata])
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(migrate)
+        await engine.dispose()
+
+    asyncio.run(run())

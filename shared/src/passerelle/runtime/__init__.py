@@ -1,0 +1,1 @@
+"""Process plumbing: settings, logging, auth, HTTP basics and the embedded servers."""

@@ -1,0 +1,164 @@
+"""Running services: the whole platform on one machine (`up`, `demo`), or one service (`serve`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nats
+import structlog
+import uvicorn
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from passerelle.messaging.connection import nats_connect_options
+from passerelle.messaging.topology import TopologySettings, provision
+from passerelle.persistence.database import ensure_database, with_database
+from passerelle.persistence.migrations import upgrade
+
+from .auth import Authenticator
+from .embedded_nats import EmbeddedNats
+from .http import build_http_app
+from .ports import preferred_or_free_port
+from .service import ServiceApp, ServiceDefinition, load_services
+from .settings import PlatformSettings
+
+log = structlog.get_logger(__name__)
+
+
+async def provision_nats(settings: PlatformSettings, replicas: int = 1) -> list[str]:
+    connection = await nats.connect(settings.nats_url.split(","), **nats_connect_options(settings))  # type: ignore[arg-type]
+    try:
+        topology = TopologySettings(
+            duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait, replicas=replicas
+        )
+        return await provision(connection.jetstream(), topology)
+    finally:
+        await connection.close()
+
+
+async def prepare_database(definition: ServiceDefinition, database_url: str) -> None:
+    await ensure_database(database_url)
+    await asyncio.to_thread(upgrade, definition.migrations, database_url)
+
+
+def service_database_url(server_url: str, service: str) -> str:
+    """On a shared server, each service gets its own database: passerelle_<service>."""
+    return with_database(server_url, f"passerelle_{service}")
+
+
+def jwt_secret_for(data_dir: Path) -> SecretStr:
+    """The development signing secret kept in the data dir, so `passerelle token` can sign for `up`."""
+    path = data_dir / "jwt-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return SecretStr(path.read_text().strip())
+
+
+@dataclass
+class RunningPlatform:
+    settings: PlatformSettings
+    services: list[ServiceApp]
+    app: FastAPI
+    authenticator: Authenticator
+    embedded: list[object] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        for service in reversed(self.services):
+            await service.stop()
+        for server in reversed(self.embedded):
+            await server.stop()  # type: ignore[attr-defined]
+
+
+async def start_platform(
+    settings: PlatformSettings,
+    *,
+    database_url: str | None,
+    embedded_nats: bool,
+    service_names: Sequence[str] | None = None,
+) -> RunningPlatform:
+    """Start the embedded servers that are needed, provision, migrate, and start the services."""
+    embedded: list[object] = []
+    data_dir = settings.data_dir.resolve()
+    try:
+        if embedded_nats:
+            server = EmbeddedNats(store_dir=data_dir / "nats", port=4222)
+            embedded.append(server)
+            url = await server.start()
+            if server.port != 4222:
+                print(f"port 4222 is taken: nats listens on {server.port}", flush=True)
+            settings = settings.model_copy(update={"nats_url": url})
+        if database_url is None:
+            from passerelle.persistence.embedded_postgres import EmbeddedPostgres
+
+            postgres = EmbeddedPostgres(data_dir=data_dir / "postgres", port=5432)
+            embedded.append(postgres)
+            await postgres.start()
+            if postgres.port != 5432:
+                print(f"port 5432 is taken: postgres listens on {postgres.port}", flush=True)
+            database_url = postgres.url()
+        if settings.jwt_secret is None and settings.jwks_url is None:
+            settings = settings.model_copy(update={"jwt_secret": jwt_secret_for(data_dir)})
+        await provision_nats(settings)
+        definitions = load_services(list(service_names) if service_names else None)
+        services = []
+        for definition in definitions:
+            url = service_database_url(database_url, definition.name)
+            await prepare_database(definition, url)
+            services.append(definition.build(settings, url))
+        for service in services:
+            await service.start()
+    except BaseException:
+        for server in reversed(embedded):
+            with contextlib.suppress(Exception):
+                await server.stop()  # type: ignore[attr-defined]
+        raise
+    authenticator = Authenticator(settings)
+    return RunningPlatform(settings, services, build_http_app(services, authenticator), authenticator, embedded)
+
+
+async def serve_http(app: FastAPI, host: str, port: int, on_ready: str | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; print `on_ready` (with the real port) once listening."""
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off",
+                                           timeout_graceful_shutdown=10))
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():
+        await asyncio.sleep(0.05)
+    if server.started and on_ready:
+        print(on_ready, flush=True)
+    await task
+
+
+async def up(settings: PlatformSettings, *, nats_url: str | None, database_url: str | None) -> None:
+    if nats_url:
+        settings = settings.model_copy(update={"nats_url": nats_url})
+    platform = await start_platform(settings, database_url=database_url, embedded_nats=nats_url is None)
+    try:
+        host = settings.host
+        port = preferred_or_free_port(host, settings.port)
+        if port != settings.port:
+            print(f"port {settings.port} is taken: the API listens on {port}", flush=True)
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+        ready = f"ready api=http://{shown_host}:{port} nats={platform.settings.nats_url}"
+        await serve_http(platform.app, host, port, on_ready=ready)
+    finally:
+        await platform.stop()
+
+
+async def serve_one(settings: PlatformSettings, service_name: str) -> None:
+    """One service, configured by environment, against external NATS and PostgreSQL."""
+    definition = load_services([service_name])[0]
+    service = definition.build(settings, settings.database_url)
+    await service.start()
+    try:
+        app = build_http_app([service], Authenticator(settings))
+        await serve_http(app, settings.host, settings.port,
+                         on_ready=f"ready service={service_name} api=http://{settings.host}:{settings.port}")
+    finally:
+        await service.stop()

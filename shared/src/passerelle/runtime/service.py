@@ -1,0 +1,110 @@
+"""A service as the platform runs it: its database, broker, relay, consumers and HTTP routes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import structlog
+from fastapi import APIRouter
+from faststream.nats import JStream
+from faststream.specification import AsyncAPI
+
+from passerelle.contracts import EVENTS, envelope_type, stream_of
+from passerelle.messaging.broker import make_broker
+from passerelle.messaging.consumers import EventConsumers
+from passerelle.messaging.dead_letters import DeadLetters
+from passerelle.messaging.relay import OutboxRelay
+from passerelle.messaging.topology import TopologySettings
+from passerelle.persistence.database import Database
+
+from .settings import PlatformSettings
+
+log = structlog.get_logger(__name__)
+
+
+class ServiceApp:
+    """Everything one service runs; `passerelle up` runs four of these in one process."""
+
+    def __init__(self, name: str, settings: PlatformSettings, database_url: str) -> None:
+        self.name = name
+        self.settings = settings
+        self.database = Database(database_url)
+        self.broker, self._delivery = make_broker(settings, name)
+        self.consumers = EventConsumers(
+            self.broker,
+            name,
+            self.database,
+            batch=settings.consumer_batch,
+            topology=TopologySettings(duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait),
+        )
+        self.relay = OutboxRelay(self.database, self.broker, name)
+        self.router = APIRouter()
+        self._document_published_events()
+
+    def _document_published_events(self) -> None:
+        """Publishers exist only for the AsyncAPI document; events leave through the outbox relay."""
+        for event in EVENTS:
+            if event.owner == self.name:
+                self.broker.publisher(
+                    event.subject,
+                    stream=JStream(stream_of(event).name, declare=False),
+                    schema=envelope_type(event),
+                    title=f"{self.name}:{event.event_name}",
+                    description=(event.__doc__ or "").strip(),
+                )
+
+    async def start(self) -> None:
+        await self.broker.connect()
+        self._delivery.dead_letters = DeadLetters(self.broker.connection.jetstream())
+        await self.broker.start()
+        self.relay.start()
+        log.info("service.started", service=self.name)
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.broker.stop()  # drains: in-flight handlers finish and are acknowledged
+        await self.database.dispose()
+        log.info("service.stopped", service=self.name)
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(self.database.ping(), 3)
+            checks["database"] = "ok"
+        except Exception as error:  # noqa: BLE001 - reported, not raised
+            checks["database"] = f"unreachable: {error!r}"
+        connected = await self.broker.ping(timeout=2)
+        checks["nats"] = "ok" if connected else "unreachable"
+        return checks
+
+    def asyncapi(self) -> Any:
+        spec = AsyncAPI(self.broker, title=f"Passerelle {self.name}", version="1.0.0")
+        return spec.to_specification().to_jsonable()
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What a service registers under the `passerelle.services` entry point group."""
+
+    name: str
+    migrations: Path
+    build: Callable[[PlatformSettings, str], ServiceApp]
+
+
+SERVICE_ORDER = ("members", "projects", "matching", "notifications")
+
+
+def load_services(names: list[str] | None = None) -> list[ServiceDefinition]:
+    """The installed services, found by entry point so that `passerelle` never imports one."""
+    found = {ep.name: ep for ep in entry_points(group="passerelle.services")}
+    wanted = names or [name for name in SERVICE_ORDER if name in found]
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        raise LookupError(f"service(s) not installed: {', '.join(missing)}")
+    definitions = [found[name].load() for name in wanted]
+    return definitions

@@ -1,0 +1,47 @@
+"""Settings common to every service, read from `PASSERELLE_*` environment variables."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PlatformSettings(BaseSettings):
+    """What every service needs to run; secrets come only from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PASSERELLE_", extra="ignore")
+
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server(s), comma separated")
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    nats_token: SecretStr | None = None
+    nats_creds_file: Path | None = Field(default=None, description="A .creds file (JWT + NKey)")
+    nats_nkey_seed_file: Path | None = None
+
+    database_url: str = Field(
+        default="postgresql+asyncpg://postgres@127.0.0.1:5432/passerelle",
+        description="This service's own database",
+    )
+
+    jwt_secret: SecretStr | None = Field(default=None, description="HS256 secret (development)")
+    jwks_url: str | None = Field(default=None, description="JWKS endpoint for RS256 tokens (production)")
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+
+    data_dir: Path = Field(default=Path(".passerelle"), description="Where `up` keeps its state")
+    host: str = "0.0.0.0"  # noqa: S104 - a service in a container listens on every interface
+    port: int = 8080
+    log_level: str = "INFO"
+    log_json: bool | None = Field(default=None, description="JSON logs; by default only off a terminal")
+
+    retry_delays: list[float] = Field(
+        default=[1.0, 5.0, 30.0, 120.0],
+        description="Delay before each redelivery of a failed message; after the last, DLQ",
+    )
+    consumer_batch: int = Field(default=16, ge=1, le=256)
+    consumer_ack_wait: float = Field(default=60.0, description="Seconds before an unacked message returns")
+    duplicate_window: float = Field(default=2 * 3600.0, description="JetStream de-duplication window (s)")
+
+    @property
+    def max_deliveries(self) -> int:
+        return len(self.retry_delays) + 1
