@@ -69,7 +69,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     settings = PlatformSettings()
-    configure_logging(settings.log_level, settings.log_json)
+    # The demo tells its story on stdout; only warnings from the machinery interrupt it.
+    quiet = args.command == "demo" and "PASSERELLE_LOG_LEVEL" not in os.environ
+    configure_logging("WARNING" if quiet else settings.log_level, settings.log_json)
     try:
         asyncio.run(_run(args, settings))
     except KeyboardInterrupt:

@@ -79,8 +79,8 @@ class UnitOfWork:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self.session.in_transaction():
-            await self.session.rollback()
+        # Closing ends the transaction, rolling back whatever was not committed; unlike rollback() it
+        # leaves what was read usable (detached, not expired), so read-only use cases can return rows.
         await self.session.close()
 
     async def claim(self, consumer: str, event_id: str) -> bool:

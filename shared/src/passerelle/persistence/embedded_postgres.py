@@ -16,6 +16,7 @@ import subprocess
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import structlog
@@ -55,6 +56,14 @@ def _run_as() -> str | None:
     return SYSTEM_USER
 
 
+def _as_user(user: str | None) -> dict[str, Any]:
+    """Drop to `user` with its own group only: root's groups would make group bits apply, not others'."""
+    if user is None:
+        return {}
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+
 def _let_user_reach(path: Path, user: str) -> None:
     """Give `user` the data directory, and traverse-only (o+x) on its ancestors and the binaries."""
     entry = pwd.getpwnam(user)
@@ -88,12 +97,14 @@ class EmbeddedPostgres:
         if user:
             _let_user_reach(self.data_dir, user)
         if not (self.data_dir / "PG_VERSION").exists():
-            await asyncio.to_thread(
+            initdb = await asyncio.to_thread(
                 subprocess.run,
                 [str(bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
                  "--encoding=UTF8", "--locale=C"],
-                check=True, capture_output=True, user=user,
+                capture_output=True, **_as_user(user),
             )
+            if initdb.returncode != 0:
+                raise EmbeddedServerError(f"initdb failed: {initdb.stderr.decode(errors='replace')[-2000:]}")
         self.port = preferred_or_free_port(self.host, self.port)
         settings = ["-c", "unix_socket_directories=", "-c", "max_connections=300", "-c", "listen_addresses=" + self.host]
         if not self.durable:  # tests trade crash safety of the server itself for speed
@@ -104,7 +115,7 @@ class EmbeddedPostgres:
                 os.chown(log_path, pwd.getpwnam(user).pw_uid, -1)
             self.process = subprocess.Popen(
                 [str(bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), *settings],
-                stdout=log_file, stderr=subprocess.STDOUT, user=user, start_new_session=True,
+                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True, **_as_user(user),
             )
         await self._wait_until_ready(timeout, log_path)
         log.info("postgres.embedded.started", port=self.port, data_dir=str(self.data_dir))

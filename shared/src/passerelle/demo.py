@@ -1,0 +1,156 @@
+"""`passerelle demo`: a commune in Morocco, its diaspora in Brussels and Lyon, on a fresh platform.
+
+Everything goes through the public HTTP API, as a real client would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from passerelle.runtime.platform import serve_http, start_platform
+from passerelle.runtime.ports import free_port
+from passerelle.runtime.settings import PlatformSettings
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
+    """Poll until the probe returns something truthy: events take a moment to flow."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = await probe()
+        if result or loop.time() > deadline:
+            return result
+        await asyncio.sleep(0.2)
+
+
+class Client:
+    def __init__(self, http: httpx.AsyncClient, token: str) -> None:
+        self.http, self.headers = http, {"Authorization": f"Bearer {token}"}
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.http.request(method, path, headers=self.headers, **kwargs)
+        if response.is_error:
+            raise RuntimeError(f"{method} {path} -> {response.status_code}: {response.text}")
+        return response.json() if response.content else None
+
+
+async def run_demo(data_dir: Path | None = None) -> None:
+    with tempfile.TemporaryDirectory(prefix="passerelle-demo-") as scratch:
+        root = data_dir or Path(scratch)
+        settings = PlatformSettings(data_dir=root, host="127.0.0.1", port=free_port(), log_level="WARNING")
+        print(f"Starting a fresh platform (embedded NATS and PostgreSQL under {root}) ...")
+        platform = await start_platform(settings, database_url=None, embedded_nats=True)
+        server = asyncio.create_task(serve_http(platform.app, settings.host, settings.port))
+        try:
+            async with httpx.AsyncClient(base_url=f"http://{settings.host}:{settings.port}", timeout=30) as http:
+                await eventually(lambda: _answers(http))
+                await _scenario(http, platform.authenticator.issue)
+        finally:
+            server.cancel()
+            await asyncio.gather(server, return_exceptions=True)
+            await platform.stop()
+
+
+async def _answers(http: httpx.AsyncClient) -> bool:
+    try:
+        return (await http.get("/readyz")).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], str]) -> None:
+    operator = Client(http, issue("operator-1", ["operator"]))
+    amina = Client(http, issue("amina", ["member"]))
+    fatima = Client(http, issue("fatima", ["member"]))
+    youssef = Client(http, issue("youssef", ["member"]))
+    claire = Client(http, issue("claire", ["member"]))
+
+    print("\n1. The operator registers the territory, from the country down to the commune")
+    parent = None
+    for name, level in [("Morocco", "country"), ("Souss-Massa", "region"), ("Tiznit", "province"),
+                        ("Tafraout", "commune")]:
+        territory = await operator.call("POST", "/territories", json={
+            "name": name, "country": "MA", "level": level, "parent_id": parent})
+        parent = territory["territory_id"]
+        print(f"   {level:<8} {name}")
+    tafraout = parent
+
+    print("\n2. Members register, with their bonds to the territory")
+    people = [
+        (fatima, {"display_name": "Fatima El Amrani", "email": "fatima@example.org", "locale": "fr",
+                  "country_of_residence": "BE", "time_zone": "Europe/Brussels", "languages": ["fr", "nl", "ar"],
+                  "attachments": [{"territory_id": tafraout, "bond": "origin"}], "sectors": ["health"],
+                  "generation": "first"}, "Brussels", "born in Tafraout (origin)"),
+        (youssef, {"display_name": "Youssef Ait Lahcen", "email": "youssef@example.org", "locale": "ar-MA",
+                   "country_of_residence": "FR", "time_zone": "Europe/Paris", "languages": ["ar", "fr"],
+                   "attachments": [{"territory_id": tafraout, "bond": "family"}], "sectors": ["energy"],
+                   "generation": "second"}, "Lyon", "his parents' commune (family)"),
+        (claire, {"display_name": "Claire Dubois", "email": "claire@example.org", "locale": "fr",
+                  "country_of_residence": "BE", "time_zone": "Europe/Brussels", "languages": ["fr", "en"],
+                  "attachments": [{"territory_id": tafraout, "bond": "heart"}], "sectors": ["energy"],
+                  "generation": "none"}, "Brussels", "diaspora of the heart"),
+    ]
+    for client, profile, city, bond in people:
+        member = await client.call("POST", "/members", json={"kind": "person", **profile})
+        print(f"   {member['display_name']:<20} lives in {city:<9} {bond}")
+    association = await amina.call("POST", "/members", json={
+        "kind": "local_actor", "display_name": "Association des femmes de Tafraout", "email": "afT@example.org",
+        "locale": "fr", "country_of_residence": "MA", "time_zone": "Africa/Casablanca", "languages": ["ar", "fr"],
+        "attachments": [{"territory_id": tafraout, "bond": "origin"}], "sectors": ["health", "energy"]})
+    print(f"   {association['display_name']} (local actor, managed by Amina)")
+
+    print("\n3. Fatima offers her skill before any project asks for it")
+    await fatima.call("POST", "/members/fatima/offers", json={
+        "skill": "health.nurse_training", "level": 4, "modes": ["short_mission", "mentoring"],
+        "languages": ["fr", "ar"]})
+    print("   Fatima: nurse trainer, level 4, short missions or mentoring")
+
+    print("\n4. The association publishes a project with concrete needs and a funding goal")
+    project = await amina.call("POST", "/projects", json={
+        "territory_id": tafraout, "owner_member_id": association["member_id"],
+        "title": "Solar-powered health post in Tafraout",
+        "summary": "Train two local nurses and power the health post with solar panels.",
+        "sector": "health", "languages": ["fr", "ar"],
+        "needs": [
+            {"skill": "health.nurse_training", "min_level": 3, "mode": "short_mission", "count": 1},
+            {"skill": "energy.solar_pv_design", "min_level": 3, "mode": "remote", "count": 1},
+        ],
+        "funding": {"goal_amount": "12000.00", "currency": "EUR"}})
+    await amina.call("POST", f"/projects/{project['project_id']}/publish")
+    print(f"   \"{project['title']}\": nurse trainer (3 weeks on site), solar engineer (remote), EUR 12,000")
+
+    print("\n5. Youssef and Claire offer solar engineering after the project is out")
+    for client, member_id, level in [(youssef, "youssef", 5), (claire, "claire", 3)]:
+        await client.call("POST", f"/members/{member_id}/offers", json={
+            "skill": "energy.solar_pv_design", "level": level, "modes": ["remote"], "languages": ["fr"]})
+        print(f"   {member_id.capitalize()}: solar PV design, level {level}, remote")
+
+    print("\n6. Matching proposes, best first, and says why")
+
+    async def all_matched() -> list[Any]:
+        found = await amina.call("GET", "/matches", params={"project_id": project["project_id"]})
+        return found if len(found) >= 3 else []
+
+    matches = await eventually(all_matched)
+    names = {"fatima": "Fatima", "youssef": "Youssef", "claire": "Claire"}
+    skills = {need["need_id"]: need["skill"] for need in project["needs"]}
+    for match in matches:
+        print(f"   {match['score']:.2f}  {names.get(match['member_id'], match['member_id']):<8} "
+              f"for {skills[match['need_id']]:<24} because {', '.join(match['reasons'])}")
+
+    print("\n7. Each member is told, in their own language")
+    for client, member_id in [(fatima, "fatima"), (youssef, "youssef")]:
+        inbox = await eventually(lambda c=client, m=member_id: c.call("GET", "/notifications",
+                                                                        params={"member_id": m}))
+        for notification in inbox:
+            print(f"   [{names[member_id]}, {notification['language']}] {notification['title']}")
+            print(f"      {notification['body']}")
+    print("\nDone: published, matched and notified through NATS JetStream and PostgreSQL.")
