@@ -64,7 +64,7 @@ class EventConsumers:
 
             # FastStream validates the body against this annotation: one parse, and the AsyncAPI schema.
             consume.__annotations__ = {"event": envelope_type(event_type), "return": None}
-            consume.__name__ = handler.__name__
+            consume.__name__ = f"on_{event_type.event_name}"
             self.broker.subscriber(
                 event_type.subject,
                 stream=JStream(sub.stream.name, declare=False),

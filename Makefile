@@ -1,0 +1,41 @@
+# Two commands do everything on a machine with only Python 3.11+: `make demo` and `make test`.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+RUN := $(UV) run --frozen
+
+.PHONY: install demo up test lint typecheck contracts schemas bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+install: $(UV)
+	$(UV) sync --frozen
+
+demo: install
+	$(RUN) passerelle demo
+
+up: install
+	$(RUN) passerelle up
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check shared services tests bench
+	$(RUN) lint-imports
+
+typecheck: install
+	$(RUN) mypy
+
+test: install lint typecheck
+	$(RUN) pytest
+
+schemas: install
+	$(RUN) passerelle contracts schemas
+
+bench: install
+	$(RUN) python bench/run_all.py
+
+clean:
+	rm -rf $(TOOLS) .venv .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,48 @@
+"""Integration and end-to-end fixtures: the real nats-server and the real PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from passerelle.runtime.logging import configure_logging
+
+from .harness import Databases, Platform, reset_streams, start_platform, test_settings
+from .servers import nats_server, postgres_server
+
+configure_logging("WARNING", json=False)
+
+
+@pytest.fixture(scope="session")
+async def nats_url() -> AsyncIterator[str]:
+    async with nats_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    async with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def databases(postgres_url: str) -> Databases:
+    databases = Databases(postgres_url)
+    await databases.prepare_templates()
+    return databases
+
+
+@pytest.fixture
+async def clean_nats(nats_url: str) -> str:
+    await reset_streams(nats_url)
+    return nats_url
+
+
+@pytest.fixture
+async def platform(clean_nats: str, databases: Databases) -> AsyncIterator[Platform]:
+    running = await start_platform(test_settings(clean_nats), databases)
+    try:
+        yield running
+    finally:
+        await running.stop()

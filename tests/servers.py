@@ -1,0 +1,67 @@
+"""Where the tests find NATS and PostgreSQL, in this order: the PASSERELLE_TEST_* URLs, testcontainers
+when a Docker engine answers, else the embedded servers from the wheels. If none starts, the tests
+error: they never skip for want of a server."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from passerelle.persistence.embedded_postgres import EmbeddedPostgres
+from passerelle.runtime.embedded_nats import EmbeddedNats
+from passerelle.runtime.ports import free_port
+
+NATS_IMAGE = "nats:2.11-alpine"
+POSTGRES_IMAGE = "postgres:17-alpine"
+
+
+def docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception:  # noqa: BLE001 - any failure means "no Docker engine here"
+        return False
+    return True
+
+
+@asynccontextmanager
+async def nats_server() -> AsyncIterator[str]:
+    if url := os.environ.get("PASSERELLE_TEST_NATS_URL"):
+        yield url
+    elif docker_answers():
+        from testcontainers.community.nats import NatsContainer
+
+        with NatsContainer(NATS_IMAGE, jetstream=True) as container:
+            yield container.nats_uri()
+    else:
+        with tempfile.TemporaryDirectory(prefix="passerelle-test-nats-") as store:
+            server = EmbeddedNats(store_dir=Path(store), port=free_port())
+            await server.start()
+            try:
+                yield server.url
+            finally:
+                await server.stop()
+
+
+@asynccontextmanager
+async def postgres_server() -> AsyncIterator[str]:
+    """Yields a URL (postgresql+asyncpg) of a server on which the tests may create databases."""
+    if url := os.environ.get("PASSERELLE_TEST_DATABASE_URL"):
+        yield url
+    elif docker_answers():
+        from testcontainers.community.postgres import PostgresContainer
+
+        with PostgresContainer(POSTGRES_IMAGE, driver="asyncpg") as container:
+            yield container.get_connection_url()
+    else:
+        with tempfile.TemporaryDirectory(prefix="passerelle-test-pg-") as data:
+            server = EmbeddedPostgres(data_dir=Path(data) / "pg", port=free_port(), durable=False)
+            await server.start()
+            try:
+                yield server.url()
+            finally:
+                await server.stop()
