@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,9 +125,26 @@ async def start_platform(
     return RunningPlatform(settings, services, build_http_app(services, authenticator), authenticator, embedded)
 
 
+class _HttpServer(uvicorn.Server):
+    """uvicorn, minus re-raising SIGINT/SIGTERM after its shutdown: that would kill the process before
+    the caller stops the services (draining the brokers, stopping the relays and embedded servers)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
 async def serve_http(app: FastAPI, host: str, port: int, on_ready: str | None = None) -> None:
     """Serve until SIGINT/SIGTERM; print `on_ready` (with the real port) once listening."""
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off",
+    server = _HttpServer(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off",
                                            timeout_graceful_shutdown=10))
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():

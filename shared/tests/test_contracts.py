@@ -1,0 +1,71 @@
+"""The public event contract: envelope, catalogue and the generated JSON Schemas."""
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from passerelle.contracts import (
+    EVENTS,
+    EVENTS_BY_SUBJECT,
+    STREAMS,
+    MatchProposed,
+    SkillOffered,
+    envelope,
+    envelope_type,
+    stream_of,
+)
+from passerelle.contracts.schema_export import SCHEMA_DIR, event_schemas
+
+
+def test_the_committed_json_schemas_match_the_contract_models() -> None:
+    """Run `make schemas` after changing a contract model; other teams read these files."""
+    generated = event_schemas()
+    committed = {path.name: path.read_text() for path in SCHEMA_DIR.glob("*.json")}
+    assert committed == generated
+
+
+def test_the_catalogue_has_every_v1_event_of_the_contract_each_in_its_owners_stream() -> None:
+    assert len(EVENTS) == 18
+    assert set(EVENTS_BY_SUBJECT) == {event.subject for event in EVENTS}
+    for event in EVENTS:
+        stream = stream_of(event)
+        assert event.subject.startswith(f"{event.owner}.") and event.subject.endswith(".v1")
+        assert stream.owner == event.owner and any(s == f"{event.owner}.>" for s in stream.subjects)
+    assert {stream.name for stream in STREAMS} == {"MEMBERS", "PROJECTS", "MATCHING", "NOTIFICATIONS", "DLQ"}
+
+
+def test_an_envelope_carries_cloudevents_attributes_and_the_msg_id_header() -> None:
+    event = envelope(SkillOffered(offer_id="o1", member_id="m1", skill="energy.solar_pv_design", level=4,
+                                  modes=["remote"]))
+    body = json.loads(event.to_json())
+    assert body["specversion"] == "1.0"
+    assert body["type"] == "passerelle.members.SkillOffered.v1"
+    assert body["source"] == "passerelle/members"
+    assert body["subject"] == "m1"
+    assert body["datacontenttype"] == "application/json"
+    assert body["time"].endswith("Z")
+    assert event.nats_headers() == {"Nats-Msg-Id": event.id, "content-type": "application/cloudevents+json"}
+
+
+def test_readers_ignore_fields_they_do_not_know() -> None:
+    event = envelope(MatchProposed(match_id="x", project_id="p", need_id="n", offer_id="o", member_id="m",
+                                   score=0.5, reasons=["skill_exact"]))
+    body = json.loads(event.to_json())
+    body["traceparent"] = "00-abc"
+    body["data"]["future_field"] = {"added": "in v1.1"}
+    parsed = envelope_type(MatchProposed).model_validate(body)
+    assert parsed.data.score == 0.5
+
+
+@pytest.mark.parametrize("change", [
+    {"type": "passerelle.matching.MatchDeclined.v1"},
+    {"source": "passerelle/members"},
+    {"specversion": "0.3"},
+    {"data": {"match_id": "x"}},
+])
+def test_an_envelope_that_breaks_the_contract_is_rejected(change: dict) -> None:
+    event = envelope(MatchProposed(match_id="x", project_id="p", need_id="n", offer_id="o", member_id="m",
+                                   score=0.5))
+    with pytest.raises(ValidationError):
+        envelope_type(MatchProposed).model_validate({**json.loads(event.to_json()), **change})
