@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-
 from passerelle.runtime.logging import configure_logging
 
 from .harness import Databases, Platform, reset_streams, start_platform, test_settings

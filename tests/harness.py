@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 from collections.abc import Awaitable, Callable
@@ -14,14 +15,13 @@ import httpx
 import nats
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
-from sqlalchemy.engine import make_url
-
 from passerelle.contracts import STREAMS
 from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.runtime.auth import Authenticator
 from passerelle.runtime.http import build_http_app
 from passerelle.runtime.service import ServiceApp, load_services
 from passerelle.runtime.settings import PlatformSettings
+from sqlalchemy.engine import make_url
 
 T = TypeVar("T")
 _database_numbers = itertools.count(1)
@@ -54,8 +54,9 @@ def test_settings(nats_url: str, **overrides: Any) -> PlatformSettings:
 
 async def _admin(server_url: str) -> asyncpg.Connection:
     url = make_url(server_url)
-    return await asyncpg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
-                                 database="postgres")
+    return await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, database="postgres"
+    )
 
 
 class Databases:
@@ -98,10 +99,8 @@ async def reset_streams(nats_url: str, settings: TopologySettings | None = None)
     try:
         js = connection.jetstream()
         for stream in STREAMS:
-            try:
+            with contextlib.suppress(NotFoundError):
                 await js.delete_stream(stream.name)
-            except NotFoundError:
-                pass
         await provision(js, settings or TopologySettings())
     finally:
         await connection.close()
@@ -134,8 +133,9 @@ class Platform:
     def as_(self, sub: str, *roles: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.authenticator.issue(sub, list(roles) or ['member'])}"}
 
-    async def call(self, method: str, path: str, sub: str, *roles: str, expect: int | None = None,
-                   **kwargs: Any) -> Any:
+    async def call(
+        self, method: str, path: str, sub: str, *roles: str, expect: int | None = None, **kwargs: Any
+    ) -> Any:
         response = await self.http.request(method, path, headers=self.as_(sub, *roles), **kwargs)
         if expect is not None:
             assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
@@ -151,8 +151,9 @@ class Platform:
         await self.nats.close()
 
 
-async def start_platform(settings: PlatformSettings, databases: Databases,
-                         database_urls: dict[str, str] | None = None) -> Platform:
+async def start_platform(
+    settings: PlatformSettings, databases: Databases, database_urls: dict[str, str] | None = None
+) -> Platform:
     """All four services, started on the given servers (fresh databases unless some are given)."""
     services: dict[str, ServiceApp] = {}
     urls = dict(database_urls or {})

@@ -3,8 +3,6 @@
 import json
 
 import pytest
-from pydantic import ValidationError
-
 from passerelle.contracts import (
     EVENTS,
     EVENTS_BY_SUBJECT,
@@ -16,6 +14,7 @@ from passerelle.contracts import (
     stream_of,
 )
 from passerelle.contracts.schema_export import SCHEMA_DIR, event_schemas
+from pydantic import ValidationError
 
 
 def test_the_committed_json_schemas_match_the_contract_models() -> None:
@@ -36,8 +35,9 @@ def test_the_catalogue_has_every_v1_event_of_the_contract_each_in_its_owners_str
 
 
 def test_an_envelope_carries_cloudevents_attributes_and_the_msg_id_header() -> None:
-    event = envelope(SkillOffered(offer_id="o1", member_id="m1", skill="energy.solar_pv_design", level=4,
-                                  modes=["remote"]))
+    event = envelope(
+        SkillOffered(offer_id="o1", member_id="m1", skill="energy.solar_pv_design", level=4, modes=["remote"])
+    )
     body = json.loads(event.to_json())
     assert body["specversion"] == "1.0"
     assert body["type"] == "passerelle.members.SkillOffered.v1"
@@ -49,8 +49,17 @@ def test_an_envelope_carries_cloudevents_attributes_and_the_msg_id_header() -> N
 
 
 def test_readers_ignore_fields_they_do_not_know() -> None:
-    event = envelope(MatchProposed(match_id="x", project_id="p", need_id="n", offer_id="o", member_id="m",
-                                   score=0.5, reasons=["skill_exact"]))
+    event = envelope(
+        MatchProposed(
+            match_id="x",
+            project_id="p",
+            need_id="n",
+            offer_id="o",
+            member_id="m",
+            score=0.5,
+            reasons=["skill_exact"],
+        )
+    )
     body = json.loads(event.to_json())
     body["traceparent"] = "00-abc"
     body["data"]["future_field"] = {"added": "in v1.1"}
@@ -58,14 +67,18 @@ def test_readers_ignore_fields_they_do_not_know() -> None:
     assert parsed.data.score == 0.5
 
 
-@pytest.mark.parametrize("change", [
-    {"type": "passerelle.matching.MatchDeclined.v1"},
-    {"source": "passerelle/members"},
-    {"specversion": "0.3"},
-    {"data": {"match_id": "x"}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"type": "passerelle.matching.MatchDeclined.v1"},
+        {"source": "passerelle/members"},
+        {"specversion": "0.3"},
+        {"data": {"match_id": "x"}},
+    ],
+)
 def test_an_envelope_that_breaks_the_contract_is_rejected(change: dict) -> None:
-    event = envelope(MatchProposed(match_id="x", project_id="p", need_id="n", offer_id="o", member_id="m",
-                                   score=0.5))
+    event = envelope(
+        MatchProposed(match_id="x", project_id="p", need_id="n", offer_id="o", member_id="m", score=0.5)
+    )
     with pytest.raises(ValidationError):
         envelope_type(MatchProposed).model_validate({**json.loads(event.to_json()), **change})

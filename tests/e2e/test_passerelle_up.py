@@ -17,10 +17,9 @@ import httpx
 import jwt
 import nats
 import pytest
-from sqlalchemy.engine import make_url
-
 from passerelle.contracts import EVENTS_BY_TYPE, envelope_type
 from passerelle.runtime.ports import free_port
+from sqlalchemy.engine import make_url
 
 from ..harness import eventually
 
@@ -34,8 +33,9 @@ def token(sub: str, *roles: str) -> dict[str, str]:
 
 async def _drop_platform_databases(server_url: str) -> None:
     url = make_url(server_url)
-    admin = await asyncpg.connect(host=url.host, port=url.port, user=url.username, password=url.password,
-                                  database="postgres")
+    admin = await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, password=url.password, database="postgres"
+    )
     try:
         for service in ("members", "projects", "matching", "notifications"):
             await admin.execute(f'DROP DATABASE IF EXISTS "passerelle_{service}" WITH (FORCE)')
@@ -48,9 +48,20 @@ async def platform_up(clean_nats: str, postgres_url: str, tmp_path: Path) -> Asy
     await _drop_platform_databases(postgres_url)
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "passerelle.cli", "up", "--data-dir", str(tmp_path), "--nats-url", clean_nats,
-        "--database-url", postgres_url, "--port", str(port),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "passerelle.cli",
+        "up",
+        "--data-dir",
+        str(tmp_path),
+        "--nats-url",
+        clean_nats,
+        "--database-url",
+        postgres_url,
+        "--port",
+        str(port),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
         env={**os.environ, "PASSERELLE_JWT_SECRET": SECRET, "PASSERELLE_LOG_LEVEL": "WARNING"},
     )
     assert process.stdout is not None
@@ -87,10 +98,13 @@ class OutsideConsumer:
         return [m for m in self.messages if json.loads(m.data)["type"] == f"passerelle.{name}.v1"]
 
 
-async def test_the_slice_through_passerelle_up_publishes_contract_events(platform_up: str, clean_nats: str) -> None:
+async def test_the_slice_through_passerelle_up_publishes_contract_events(
+    platform_up: str, clean_nats: str
+) -> None:
     outside = OutsideConsumer()
     await outside.start(clean_nats)
     async with httpx.AsyncClient(base_url=platform_up, timeout=30) as http:
+
         async def post(path: str, sub: str, body: dict | None = None, *roles: str) -> dict:
             response = await http.post(path, json=body, headers=token(sub, *roles))
             assert response.status_code in (200, 201), f"{path}: {response.status_code} {response.text}"
@@ -100,24 +114,47 @@ async def test_the_slice_through_passerelle_up_publishes_contract_events(platfor
         assert (await http.get("/readyz")).status_code == 200
         assert (await http.post("/members", json={})).status_code == 401
 
-        tafraout = await post("/territories", "op", {"name": "Tafraout", "country": "MA", "level": "commune"},
-                              "operator")
-        profile = {"kind": "person", "display_name": "Fatima El Amrani", "email": "fatima@example.org",
-                   "locale": "fr", "country_of_residence": "BE", "time_zone": "Europe/Brussels",
-                   "languages": ["fr", "ar"], "attachments": [{"territory_id": tafraout["territory_id"],
-                                                               "bond": "origin"}], "sectors": ["health"]}
+        tafraout = await post(
+            "/territories", "op", {"name": "Tafraout", "country": "MA", "level": "commune"}, "operator"
+        )
+        profile = {
+            "kind": "person",
+            "display_name": "Fatima El Amrani",
+            "email": "fatima@example.org",
+            "locale": "fr",
+            "country_of_residence": "BE",
+            "time_zone": "Europe/Brussels",
+            "languages": ["fr", "ar"],
+            "attachments": [{"territory_id": tafraout["territory_id"], "bond": "origin"}],
+            "sectors": ["health"],
+        }
         await post("/members", "fatima", profile)
         await post("/members", "amina", {**profile, "display_name": "Amina", "email": "amina@example.org"})
-        offer = await post("/members/fatima/offers", "fatima",
-                           {"skill": "health.nurse_training", "level": 4, "modes": ["short_mission"]})
-        project = await post("/projects", "amina", {
-            "territory_id": tafraout["territory_id"], "title": "Health post", "summary": "Train nurses.",
-            "sector": "health", "languages": ["fr"],
-            "needs": [{"skill": "health.nurse_training", "min_level": 3, "mode": "short_mission", "count": 1}]})
+        offer = await post(
+            "/members/fatima/offers",
+            "fatima",
+            {"skill": "health.nurse_training", "level": 4, "modes": ["short_mission"]},
+        )
+        project = await post(
+            "/projects",
+            "amina",
+            {
+                "territory_id": tafraout["territory_id"],
+                "title": "Health post",
+                "summary": "Train nurses.",
+                "sector": "health",
+                "languages": ["fr"],
+                "needs": [
+                    {"skill": "health.nurse_training", "min_level": 3, "mode": "short_mission", "count": 1}
+                ],
+            },
+        )
         await post(f"/projects/{project['project_id']}/publish", "amina")
 
         async def notified() -> list:
-            response = await http.get("/notifications", params={"member_id": "fatima"}, headers=token("fatima"))
+            response = await http.get(
+                "/notifications", params={"member_id": "fatima"}, headers=token("fatima")
+            )
             return response.json()
 
         [notification] = await eventually(notified, timeout=30)
@@ -134,7 +171,10 @@ async def test_the_slice_through_passerelle_up_publishes_contract_events(platfor
         "projects.TerritoryRegistered": ("passerelle/projects", {tafraout["territory_id"]}),
         "projects.ProjectPublished": ("passerelle/projects", {project["project_id"]}),
         "matching.MatchProposed": ("passerelle/matching", None),
-        "notifications.NotificationDelivered": ("passerelle/notifications", {notification["notification_id"]}),
+        "notifications.NotificationDelivered": (
+            "passerelle/notifications",
+            {notification["notification_id"]},
+        ),
     }
     for name, (source, subjects) in expected.items():
         messages = outside.of_type(name)
@@ -153,13 +193,24 @@ async def test_the_slice_through_passerelle_up_publishes_contract_events(platfor
                 assert body["subject"] in subjects
 
     [offered] = [json.loads(m.data)["data"] for m in outside.of_type("members.SkillOffered")]
-    assert offered == {**offered, "offer_id": offer["offer_id"], "member_id": "fatima",
-                       "skill": "health.nurse_training", "level": 4, "modes": ["short_mission"]}
+    assert offered == {
+        **offered,
+        "offer_id": offer["offer_id"],
+        "member_id": "fatima",
+        "skill": "health.nurse_training",
+        "level": 4,
+        "modes": ["short_mission"],
+    }
     [published] = [json.loads(m.data)["data"] for m in outside.of_type("projects.ProjectPublished")]
-    assert published["owner_member_id"] == "amina" and published["needs"][0]["skill"] == "health.nurse_training"
+    assert (
+        published["owner_member_id"] == "amina" and published["needs"][0]["skill"] == "health.nurse_training"
+    )
     [proposed] = [json.loads(m.data) for m in outside.of_type("matching.MatchProposed")]
     assert proposed["subject"] == proposed["data"]["match_id"]
     assert proposed["data"]["offer_id"] == offer["offer_id"] and proposed["data"]["member_id"] == "fatima"
-    assert proposed["data"]["project_id"] == project["project_id"] and "skill_exact" in proposed["data"]["reasons"]
+    assert (
+        proposed["data"]["project_id"] == project["project_id"]
+        and "skill_exact" in proposed["data"]["reasons"]
+    )
     [delivered] = [json.loads(m.data)["data"] for m in outside.of_type("notifications.NotificationDelivered")]
     assert delivered["cause_event_id"] == proposed["id"] and delivered["channel"] == "inbox"

@@ -9,28 +9,60 @@ from ..harness import Platform
 
 def profile(name: str, territory_id: str, bond: str = "origin", **extra: Any) -> dict[str, Any]:
     return {
-        "kind": "person", "display_name": name, "email": f"{name.lower().replace(' ', '.')}@example.org",
-        "locale": "fr", "country_of_residence": "BE", "time_zone": "Europe/Brussels", "languages": ["fr"],
-        "attachments": [{"territory_id": territory_id, "bond": bond}], **extra,
+        "kind": "person",
+        "display_name": name,
+        "email": f"{name.lower().replace(' ', '.')}@example.org",
+        "locale": "fr",
+        "country_of_residence": "BE",
+        "time_zone": "Europe/Brussels",
+        "languages": ["fr"],
+        "attachments": [{"territory_id": territory_id, "bond": bond}],
+        **extra,
     }
 
 
 async def territory(platform: Platform, name: str = "Tafraout") -> str:
-    created = await platform.call("POST", "/territories", "operator-1", "operator", expect=201,
-                                  json={"name": name, "country": "MA", "level": "commune"})
+    created = await platform.call(
+        "POST",
+        "/territories",
+        "operator-1",
+        "operator",
+        expect=201,
+        json={"name": name, "country": "MA", "level": "commune"},
+    )
     return str(created["territory_id"])
 
 
-async def published_project(platform: Platform, owner: str, territory_id: str, skill: str,
-                            mode: str = "remote") -> dict[str, Any]:
-    project = await platform.call("POST", "/projects", owner, expect=201, json={
-        "territory_id": territory_id, "title": "Solar health post", "summary": "Power the health post.",
-        "sector": "energy", "languages": ["fr"],
-        "needs": [{"skill": skill, "min_level": 3, "mode": mode, "count": 1}]})
+async def published_project(
+    platform: Platform, owner: str, territory_id: str, skill: str, mode: str = "remote"
+) -> dict[str, Any]:
+    project = await platform.call(
+        "POST",
+        "/projects",
+        owner,
+        expect=201,
+        json={
+            "territory_id": territory_id,
+            "title": "Solar health post",
+            "summary": "Power the health post.",
+            "sector": "energy",
+            "languages": ["fr"],
+            "needs": [{"skill": skill, "min_level": 3, "mode": mode, "count": 1}],
+        },
+    )
     await platform.call("POST", f"/projects/{project['project_id']}/publish", owner, expect=200)
     return dict(project)
 
 
-async def offer(platform: Platform, member_id: str, skill: str, level: int = 4, mode: str = "remote") -> dict[str, Any]:
-    return dict(await platform.call("POST", f"/members/{member_id}/offers", member_id, expect=201,
-                                    json={"skill": skill, "level": level, "modes": [mode], "languages": ["fr"]}))
+async def offer(
+    platform: Platform, member_id: str, skill: str, level: int = 4, mode: str = "remote"
+) -> dict[str, Any]:
+    return dict(
+        await platform.call(
+            "POST",
+            f"/members/{member_id}/offers",
+            member_id,
+            expect=201,
+            json={"skill": skill, "level": level, "modes": [mode], "languages": ["fr"]},
+        )
+    )

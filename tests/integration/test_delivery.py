@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
-
 from passerelle.contracts import CloudEvent, MatchProposed, envelope
 from passerelle.messaging import dead_letters as dlq
 from passerelle.messaging.dead_letters import DeadLetters
@@ -54,14 +53,24 @@ async def probe_service(clean_nats: str, databases: Databases) -> AsyncIterator[
 
 
 def match_proposed() -> CloudEvent[MatchProposed]:
-    return envelope(MatchProposed(match_id=str(uuid.uuid4()), project_id="p1", need_id="n1", offer_id="o1",
-                                  member_id="m1", score=0.8, reasons=["skill_exact"]))
+    return envelope(
+        MatchProposed(
+            match_id=str(uuid.uuid4()),
+            project_id="p1",
+            need_id="n1",
+            offer_id="o1",
+            member_id="m1",
+            score=0.8,
+            reasons=["skill_exact"],
+        )
+    )
 
 
 async def publish(app: ServiceApp, body: bytes, msg_id: str | None = None) -> None:
     headers = {"Nats-Msg-Id": msg_id or str(uuid.uuid4()), "content-type": "application/cloudevents+json"}
-    await app.broker.connection.jetstream().publish(MatchProposed.subject, body, headers=headers,
-                                                    stream="MATCHING")
+    await app.broker.connection.jetstream().publish(
+        MatchProposed.subject, body, headers=headers, stream="MATCHING"
+    )
 
 
 async def dead_letters(app: ServiceApp) -> list[dlq.DeadLetter]:
@@ -84,7 +93,9 @@ async def test_a_transient_failure_is_retried_after_increasing_delays_then_succe
     assert await dead_letters(app) == []
 
 
-async def test_a_permanent_failure_lands_in_the_dlq_after_the_last_try_and_can_be_replayed(probe_service) -> None:
+async def test_a_permanent_failure_lands_in_the_dlq_after_the_last_try_and_can_be_replayed(
+    probe_service,
+) -> None:
     app, probe = probe_service
     probe.failures_left = -1  # fails forever
     event = match_proposed()
@@ -116,7 +127,9 @@ async def test_a_permanent_failure_lands_in_the_dlq_after_the_last_try_and_can_b
         ("a body that is not JSON", lambda e: b"\x00not json"),
     ],
 )
-async def test_an_event_that_breaks_the_contract_goes_to_the_dlq_at_once(probe_service, description, body) -> None:
+async def test_an_event_that_breaks_the_contract_goes_to_the_dlq_at_once(
+    probe_service, description, body
+) -> None:
     app, probe = probe_service
     await publish(app, body(match_proposed()))
 
@@ -130,18 +143,41 @@ async def test_the_same_event_delivered_twice_has_one_effect(platform: Platform)
     tafraout = await territory(platform)
     await platform.call("POST", "/members", "fatima", expect=201, json=profile("Fatima", tafraout))
     await platform.call("POST", "/members", "amina", expect=201, json=profile("Amina", tafraout))
-    project = await platform.call("POST", "/projects", "amina", expect=201, json={
-        "territory_id": tafraout, "title": "Water for Tafraout", "summary": "A well.", "sector": "water",
-        "funding": {"goal_amount": "5000", "currency": "EUR"}})
+    project = await platform.call(
+        "POST",
+        "/projects",
+        "amina",
+        expect=201,
+        json={
+            "territory_id": tafraout,
+            "title": "Water for Tafraout",
+            "summary": "A well.",
+            "sector": "water",
+            "funding": {"goal_amount": "5000", "currency": "EUR"},
+        },
+    )
     await platform.call("POST", f"/projects/{project['project_id']}/publish", "amina", expect=200)
     await eventually(lambda: _consumed(platform, "PROJECTS", "notifications__ProjectPublished_v1"))
     await eventually(lambda: _consumed(platform, "MEMBERS", "notifications__MemberRegistered_v1"))
 
-    event = envelope(MatchProposed(match_id="m-1", project_id=project["project_id"], need_id="n-1",
-                                   offer_id="o-1", member_id="fatima", score=0.9, reasons=["skill_exact"]))
+    event = envelope(
+        MatchProposed(
+            match_id="m-1",
+            project_id=project["project_id"],
+            need_id="n-1",
+            offer_id="o-1",
+            member_id="fatima",
+            score=0.9,
+            reasons=["skill_exact"],
+        )
+    )
     for attempt in ("first", "second"):  # two Nats-Msg-Ids, so JetStream stores it twice
-        await platform.js.publish(MatchProposed.subject, event.to_json(), stream="MATCHING",
-                                  headers={"Nats-Msg-Id": f"{event.id}-{attempt}"})
+        await platform.js.publish(
+            MatchProposed.subject,
+            event.to_json(),
+            stream="MATCHING",
+            headers={"Nats-Msg-Id": f"{event.id}-{attempt}"},
+        )
     await eventually(lambda: _consumed(platform, "MATCHING", "notifications__MatchProposed_v1", delivered=2))
 
     inbox = await platform.call("GET", "/notifications", "fatima", params={"member_id": "fatima"}, expect=200)

@@ -8,8 +8,7 @@ import tempfile
 from pathlib import Path
 
 import nats
-
-from passerelle.contracts import MemberErased, envelope
+from passerelle.contracts import MemberErased
 from passerelle.messaging.relay import OutboxRelay
 from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.persistence.database import Database
@@ -71,7 +70,11 @@ async def test_a_relay_that_dies_after_publishing_but_before_forgetting_publishe
     event_id = await _commit_erasure(service.database, "member-1")
     # Publish the row as the relay would, but "crash" before deleting it from the outbox.
     async with service.database.engine.connect() as connection:
-        row = (await connection.exec_driver_sql("SELECT subject, stream, headers, payload FROM passerelle_outbox")).one()
+        row = (
+            await connection.exec_driver_sql(
+                "SELECT subject, stream, headers, payload FROM passerelle_outbox"
+            )
+        ).one()
     await service.broker.publish(row.payload, row.subject, headers=row.headers, stream=row.stream)
 
     relay = OutboxRelay(service.database, service.broker, "members")
@@ -115,9 +118,13 @@ async def test_a_nats_server_restart_mid_flow_loses_nothing(databases: Databases
                 return True
 
             await eventually(everyone_notified, timeout=60)
-            matches = await platform.call("GET", "/matches", "operator-1", "operator",
-                                          params={"project_id": (await platform.call(
-                                              "GET", "/projects", "amina"))[0]["project_id"]})
+            matches = await platform.call(
+                "GET",
+                "/matches",
+                "operator-1",
+                "operator",
+                params={"project_id": (await platform.call("GET", "/projects", "amina"))[0]["project_id"]},
+            )
             assert sorted(m["member_id"] for m in matches) == sorted(members)
         finally:
             await platform.stop()

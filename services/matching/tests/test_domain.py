@@ -2,13 +2,27 @@
 
 from matching.domain import MemberFacts, Offer, OpenNeed, fit
 
-NEED = OpenNeed(project_id="p", need_id="n", territory_id="tafraout", skill="energy.solar_pv_design",
-                min_level=3, mode="remote", project_languages=["fr"])
+NEED = OpenNeed(
+    project_id="p",
+    need_id="n",
+    territory_id="tafraout",
+    skill="energy.solar_pv_design",
+    min_level=3,
+    mode="remote",
+    project_languages=["fr"],
+)
 
 
 def offer(**changes) -> Offer:
-    values = {"offer_id": "o", "member_id": "m", "skill": "energy.solar_pv_design", "level": 4,
-              "modes": ["remote"], "languages": ["fr"], **changes}
+    values = {
+        "offer_id": "o",
+        "member_id": "m",
+        "skill": "energy.solar_pv_design",
+        "level": 4,
+        "modes": ["remote"],
+        "languages": ["fr"],
+        **changes,
+    }
     return Offer(**values)
 
 

@@ -1,11 +1,15 @@
 """Who a member is and who may act for them."""
 
 import pytest
-
 from members.domain import DomainError, register
 
-PROFILE = {"display_name": "Fatima", "email": "f@example.org", "locale": "fr", "country_of_residence": "BE",
-           "time_zone": "Europe/Brussels"}
+PROFILE = {
+    "display_name": "Fatima",
+    "email": "f@example.org",
+    "locale": "fr",
+    "country_of_residence": "BE",
+    "time_zone": "Europe/Brussels",
+}
 
 
 def test_a_person_is_their_own_identity_and_has_no_managers() -> None:

@@ -1,15 +1,15 @@
 """Territories nest properly; a project is published only when complete, and only once."""
 
 import pytest
-
 from projects.domain import DomainError, IllegalTransition, Territory, create_project, register_territory
 
 REGION = Territory("r", "Souss-Massa", "MA", "region")
 
 
 def test_a_commune_sits_under_a_region_of_the_same_country() -> None:
-    commune = register_territory({"name": "Tafraout", "country": "MA", "level": "commune", "parent_id": "r"},
-                                 REGION)
+    commune = register_territory(
+        {"name": "Tafraout", "country": "MA", "level": "commune", "parent_id": "r"}, REGION
+    )
     assert commune.parent_id == "r"
     with pytest.raises(DomainError, match="cannot sit under"):
         register_territory({"name": "Morocco", "country": "MA", "level": "country", "parent_id": "r"}, REGION)
@@ -18,9 +18,14 @@ def test_a_commune_sits_under_a_region_of_the_same_country() -> None:
 
 
 def project(**changes):
-    fields = {"territory_id": "t", "title": "Health post", "summary": "Train nurses", "sector": "health",
-              "needs": [{"skill": "health.nurse_training", "min_level": 3, "mode": "short_mission", "count": 1}],
-              **changes}
+    fields = {
+        "territory_id": "t",
+        "title": "Health post",
+        "summary": "Train nurses",
+        "sector": "health",
+        "needs": [{"skill": "health.nurse_training", "min_level": 3, "mode": "short_mission", "count": 1}],
+        **changes,
+    }
     return create_project("amina", fields)
 
 
@@ -35,4 +40,7 @@ def test_a_complete_draft_is_published_once() -> None:
 def test_a_project_without_needs_or_funding_cannot_be_published() -> None:
     with pytest.raises(DomainError, match="at least one need or a funding goal"):
         project(needs=[]).publish()
-    assert project(needs=[], funding={"goal_amount": "12000.00", "currency": "EUR"}).publish().status == "published"
+    assert (
+        project(needs=[], funding={"goal_amount": "12000.00", "currency": "EUR"}).publish().status
+        == "published"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -72,10 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     # The demo tells its story on stdout; only warnings from the machinery interrupt it.
     quiet = args.command == "demo" and "PASSERELLE_LOG_LEVEL" not in os.environ
     configure_logging("WARNING" if quiet else settings.log_level, settings.log_json)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(args, settings))
-    except KeyboardInterrupt:
-        pass
 
 
 async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
@@ -83,7 +82,9 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
 
     match args.command:
         case "up":
-            settings = settings.model_copy(update={"data_dir": args.data_dir, "host": args.host, "port": args.port})
+            settings = settings.model_copy(
+                update={"data_dir": args.data_dir, "host": args.host, "port": args.port}
+            )
             await platform.up(settings, nats_url=args.nats_url, database_url=args.database_url)
         case "serve":
             await platform.serve_one(settings, args.service)
@@ -124,14 +125,16 @@ async def _upgrade_databases(settings: PlatformSettings, names: list[str], serve
 
 
 async def _dlq(settings: PlatformSettings, args: argparse.Namespace) -> None:
-    connection = await nats.connect(settings.nats_url.split(","), **nats_connect_options(settings))  # type: ignore[arg-type]
+    connection = await nats.connect(settings.nats_url.split(","), **nats_connect_options(settings))
     try:
         letters = DeadLetters(connection.jetstream())
         if args.action == "list":
             shown = await letters.list(args.limit)
             for letter in shown:
-                print(f"#{letter.sequence} {letter.failed_at} {letter.consumer} <- {letter.original_subject} "
-                      f"after {letter.deliveries} deliveries: {letter.error}")
+                print(
+                    f"#{letter.sequence} {letter.failed_at} {letter.consumer} <- {letter.original_subject} "
+                    f"after {letter.deliveries} deliveries: {letter.error}"
+                )
             print(f"{len(shown)} dead letter(s)")
         else:
             subject = await letters.replay(args.sequence)

@@ -50,7 +50,9 @@ async def run_demo(data_dir: Path | None = None) -> None:
         platform = await start_platform(settings, database_url=None, embedded_nats=True)
         server = asyncio.create_task(serve_http(platform.app, settings.host, settings.port))
         try:
-            async with httpx.AsyncClient(base_url=f"http://{settings.host}:{settings.port}", timeout=30) as http:
+            async with httpx.AsyncClient(
+                base_url=f"http://{settings.host}:{settings.port}", timeout=30
+            ) as http:
                 await eventually(lambda: _answers(http))
                 await _scenario(http, platform.authenticator.issue)
         finally:
@@ -75,62 +77,136 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
 
     print("\n1. The operator registers the territory, from the country down to the commune")
     parent = None
-    for name, level in [("Morocco", "country"), ("Souss-Massa", "region"), ("Tiznit", "province"),
-                        ("Tafraout", "commune")]:
-        territory = await operator.call("POST", "/territories", json={
-            "name": name, "country": "MA", "level": level, "parent_id": parent})
+    for name, tier in [
+        ("Morocco", "country"),
+        ("Souss-Massa", "region"),
+        ("Tiznit", "province"),
+        ("Tafraout", "commune"),
+    ]:
+        territory = await operator.call(
+            "POST", "/territories", json={"name": name, "country": "MA", "level": tier, "parent_id": parent}
+        )
         parent = territory["territory_id"]
-        print(f"   {level:<8} {name}")
+        print(f"   {tier:<8} {name}")
     tafraout = parent
 
     print("\n2. Members register, with their bonds to the territory")
     people = [
-        (fatima, {"display_name": "Fatima El Amrani", "email": "fatima@example.org", "locale": "fr",
-                  "country_of_residence": "BE", "time_zone": "Europe/Brussels", "languages": ["fr", "nl", "ar"],
-                  "attachments": [{"territory_id": tafraout, "bond": "origin"}], "sectors": ["health"],
-                  "generation": "first"}, "Brussels", "born in Tafraout (origin)"),
-        (youssef, {"display_name": "Youssef Ait Lahcen", "email": "youssef@example.org", "locale": "ar-MA",
-                   "country_of_residence": "FR", "time_zone": "Europe/Paris", "languages": ["ar", "fr"],
-                   "attachments": [{"territory_id": tafraout, "bond": "family"}], "sectors": ["energy"],
-                   "generation": "second"}, "Lyon", "his parents' commune (family)"),
-        (claire, {"display_name": "Claire Dubois", "email": "claire@example.org", "locale": "fr",
-                  "country_of_residence": "BE", "time_zone": "Europe/Brussels", "languages": ["fr", "en"],
-                  "attachments": [{"territory_id": tafraout, "bond": "heart"}], "sectors": ["energy"],
-                  "generation": "none"}, "Brussels", "diaspora of the heart"),
+        (
+            fatima,
+            {
+                "display_name": "Fatima El Amrani",
+                "email": "fatima@example.org",
+                "locale": "fr",
+                "country_of_residence": "BE",
+                "time_zone": "Europe/Brussels",
+                "languages": ["fr", "nl", "ar"],
+                "attachments": [{"territory_id": tafraout, "bond": "origin"}],
+                "sectors": ["health"],
+                "generation": "first",
+            },
+            "Brussels",
+            "born in Tafraout (origin)",
+        ),
+        (
+            youssef,
+            {
+                "display_name": "Youssef Ait Lahcen",
+                "email": "youssef@example.org",
+                "locale": "ar-MA",
+                "country_of_residence": "FR",
+                "time_zone": "Europe/Paris",
+                "languages": ["ar", "fr"],
+                "attachments": [{"territory_id": tafraout, "bond": "family"}],
+                "sectors": ["energy"],
+                "generation": "second",
+            },
+            "Lyon",
+            "his parents' commune (family)",
+        ),
+        (
+            claire,
+            {
+                "display_name": "Claire Dubois",
+                "email": "claire@example.org",
+                "locale": "fr",
+                "country_of_residence": "BE",
+                "time_zone": "Europe/Brussels",
+                "languages": ["fr", "en"],
+                "attachments": [{"territory_id": tafraout, "bond": "heart"}],
+                "sectors": ["energy"],
+                "generation": "none",
+            },
+            "Brussels",
+            "diaspora of the heart",
+        ),
     ]
     for client, profile, city, bond in people:
         member = await client.call("POST", "/members", json={"kind": "person", **profile})
         print(f"   {member['display_name']:<20} lives in {city:<9} {bond}")
-    association = await amina.call("POST", "/members", json={
-        "kind": "local_actor", "display_name": "Association des femmes de Tafraout", "email": "afT@example.org",
-        "locale": "fr", "country_of_residence": "MA", "time_zone": "Africa/Casablanca", "languages": ["ar", "fr"],
-        "attachments": [{"territory_id": tafraout, "bond": "origin"}], "sectors": ["health", "energy"]})
+    association = await amina.call(
+        "POST",
+        "/members",
+        json={
+            "kind": "local_actor",
+            "display_name": "Association des femmes de Tafraout",
+            "email": "afT@example.org",
+            "locale": "fr",
+            "country_of_residence": "MA",
+            "time_zone": "Africa/Casablanca",
+            "languages": ["ar", "fr"],
+            "attachments": [{"territory_id": tafraout, "bond": "origin"}],
+            "sectors": ["health", "energy"],
+        },
+    )
     print(f"   {association['display_name']} (local actor, managed by Amina)")
 
     print("\n3. Fatima offers her skill before any project asks for it")
-    await fatima.call("POST", "/members/fatima/offers", json={
-        "skill": "health.nurse_training", "level": 4, "modes": ["short_mission", "mentoring"],
-        "languages": ["fr", "ar"]})
+    await fatima.call(
+        "POST",
+        "/members/fatima/offers",
+        json={
+            "skill": "health.nurse_training",
+            "level": 4,
+            "modes": ["short_mission", "mentoring"],
+            "languages": ["fr", "ar"],
+        },
+    )
     print("   Fatima: nurse trainer, level 4, short missions or mentoring")
 
     print("\n4. The association publishes a project with concrete needs and a funding goal")
-    project = await amina.call("POST", "/projects", json={
-        "territory_id": tafraout, "owner_member_id": association["member_id"],
-        "title": "Solar-powered health post in Tafraout",
-        "summary": "Train two local nurses and power the health post with solar panels.",
-        "sector": "health", "languages": ["fr", "ar"],
-        "needs": [
-            {"skill": "health.nurse_training", "min_level": 3, "mode": "short_mission", "count": 1},
-            {"skill": "energy.solar_pv_design", "min_level": 3, "mode": "remote", "count": 1},
-        ],
-        "funding": {"goal_amount": "12000.00", "currency": "EUR"}})
+    project = await amina.call(
+        "POST",
+        "/projects",
+        json={
+            "territory_id": tafraout,
+            "owner_member_id": association["member_id"],
+            "title": "Solar-powered health post in Tafraout",
+            "summary": "Train two local nurses and power the health post with solar panels.",
+            "sector": "health",
+            "languages": ["fr", "ar"],
+            "needs": [
+                {"skill": "health.nurse_training", "min_level": 3, "mode": "short_mission", "count": 1},
+                {"skill": "energy.solar_pv_design", "min_level": 3, "mode": "remote", "count": 1},
+            ],
+            "funding": {"goal_amount": "12000.00", "currency": "EUR"},
+        },
+    )
     await amina.call("POST", f"/projects/{project['project_id']}/publish")
-    print(f"   \"{project['title']}\": nurse trainer (3 weeks on site), solar engineer (remote), EUR 12,000")
+    print(f'   "{project["title"]}": nurse trainer (3 weeks on site), solar engineer (remote), EUR 12,000')
 
     print("\n5. Youssef and Claire offer solar engineering after the project is out")
-    for client, member_id, level in [(youssef, "youssef", 5), (claire, "claire", 3)]:
-        await client.call("POST", f"/members/{member_id}/offers", json={
-            "skill": "energy.solar_pv_design", "level": level, "modes": ["remote"], "languages": ["fr"]})
+    for client, member_id, level in ((youssef, "youssef", 5), (claire, "claire", 3)):
+        await client.call(
+            "POST",
+            f"/members/{member_id}/offers",
+            json={
+                "skill": "energy.solar_pv_design",
+                "level": level,
+                "modes": ["remote"],
+                "languages": ["fr"],
+            },
+        )
         print(f"   {member_id.capitalize()}: solar PV design, level {level}, remote")
 
     print("\n6. Matching proposes, best first, and says why")
@@ -143,13 +219,18 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
     names = {"fatima": "Fatima", "youssef": "Youssef", "claire": "Claire"}
     skills = {need["need_id"]: need["skill"] for need in project["needs"]}
     for match in matches:
-        print(f"   {match['score']:.2f}  {names.get(match['member_id'], match['member_id']):<8} "
-              f"for {skills[match['need_id']]:<24} because {', '.join(match['reasons'])}")
+        print(
+            f"   {match['score']:.2f}  {names.get(match['member_id'], match['member_id']):<8} "
+            f"for {skills[match['need_id']]:<24} because {', '.join(match['reasons'])}"
+        )
 
     print("\n7. Each member is told, in their own language")
     for client, member_id in [(fatima, "fatima"), (youssef, "youssef")]:
-        inbox = await eventually(lambda c=client, m=member_id: c.call("GET", "/notifications",
-                                                                        params={"member_id": m}))
+
+        async def inbox_of(reader: Client = client, member: str = member_id) -> Any:
+            return await reader.call("GET", "/notifications", params={"member_id": member})
+
+        inbox = await eventually(inbox_of)
         for notification in inbox:
             print(f"   [{names[member_id]}, {notification['language']}] {notification['title']}")
             print(f"      {notification['body']}")

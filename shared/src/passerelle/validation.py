@@ -28,7 +28,7 @@ def language(code: str) -> str:
 
 
 def locale(tag: str) -> str:
-    language(tag.split("-")[0])
+    language(tag.split("-", maxsplit=1)[0])
     return tag
 
 

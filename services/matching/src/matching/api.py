@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
-
 from passerelle.runtime.auth import CurrentIdentity
+from pydantic import BaseModel, ConfigDict
 
 from .handlers import MatchingHandlers
 

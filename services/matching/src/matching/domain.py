@@ -52,7 +52,9 @@ def fit(need: OpenNeed, offer: Offer, member: MemberFacts | None) -> Fit | None:
     if need.project_languages and not shared:
         return None
     score, reasons = SKILL_EXACT, ["skill_exact", f"mode:{need.mode}"]
-    bonds = [a["bond"] for a in (member.attachments if member else []) if a["territory_id"] == need.territory_id]
+    bonds = [
+        a["bond"] for a in (member.attachments if member else []) if a["territory_id"] == need.territory_id
+    ]
     if bonds:
         bond = max(bonds, key=lambda name: BOND_WEIGHTS[name])
         score += BOND_WEIGHTS[bond]

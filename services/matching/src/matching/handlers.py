@@ -33,14 +33,18 @@ class MatchingHandlers:
 
     async def remember_member(self, event: CloudEvent[MemberProfile], uow: UnitOfWork) -> None:
         data = event.data
-        values = {"languages": list(data.languages), "managers": list(data.managers),
-                  "attachments": [a.model_dump() for a in data.attachments]}
+        values = {
+            "languages": list(data.languages),
+            "managers": list(data.managers),
+            "attachments": [a.model_dump() for a in data.attachments],
+        }
         await MatchingRepository(uow.session).upsert_member(data.member_id, values, event.time)
 
     async def erase_member(self, member_id: str, uow: UnitOfWork) -> None:
         repository = MatchingRepository(uow.session)
-        await repository.upsert_member(member_id, {"languages": [], "attachments": [], "managers": [],
-                                                   "erased": True}, as_of=_FOREVER)
+        await repository.upsert_member(
+            member_id, {"languages": [], "attachments": [], "managers": [], "erased": True}, as_of=_FOREVER
+        )
         await repository.withdraw_offers(member_id=member_id)
         self._withdrawn(uow, await repository.withdraw_matches(member_id=member_id), "member_erased")
 
@@ -49,7 +53,9 @@ class MatchingHandlers:
         repository = MatchingRepository(uow.session)
         if await repository.is_erased(data.member_id):
             return
-        offer = Offer(data.offer_id, data.member_id, data.skill, data.level, list(data.modes), list(data.languages))
+        offer = Offer(
+            data.offer_id, data.member_id, data.skill, data.level, list(data.modes), list(data.languages)
+        )
         if not await repository.add_offer(offer):
             return
         member = await repository.member(offer.member_id)
@@ -64,13 +70,23 @@ class MatchingHandlers:
     async def publish_project(self, event: CloudEvent[ProjectPublished], uow: UnitOfWork) -> None:
         data = event.data
         repository = MatchingRepository(uow.session)
-        await repository.add_needs([
-            {"need_id": need.need_id, "project_id": data.project_id, "territory_id": data.territory_id,
-             "owner_member_id": data.owner_member_id, "skill": need.skill, "min_level": need.min_level,
-             "mode": need.mode, "count": need.count, "project_title": data.title,
-             "project_languages": list(data.languages)}
-            for need in data.needs
-        ])
+        await repository.add_needs(
+            [
+                {
+                    "need_id": need.need_id,
+                    "project_id": data.project_id,
+                    "territory_id": data.territory_id,
+                    "owner_member_id": data.owner_member_id,
+                    "skill": need.skill,
+                    "min_level": need.min_level,
+                    "mode": need.mode,
+                    "count": need.count,
+                    "project_title": data.title,
+                    "project_languages": list(data.languages),
+                }
+                for need in data.needs
+            ]
+        )
         for need in await repository.needs_of(data.project_id):
             ranked = []
             for offer in await repository.live_offers_with_skill(need.skill):
@@ -86,7 +102,9 @@ class MatchingHandlers:
         await repository.close_project(project_id)
         self._withdrawn(uow, await repository.withdraw_matches(project_id=project_id), "project_closed")
 
-    async def matches(self, identity: Identity, member_id: str | None, project_id: str | None) -> list[MatchRow]:
+    async def matches(
+        self, identity: Identity, member_id: str | None, project_id: str | None
+    ) -> list[MatchRow]:
         if bool(member_id) == bool(project_id):
             raise Problem(422, "Unprocessable Content", "give exactly one of member_id or project_id")
         async with self.database.unit_of_work() as uow:
@@ -100,19 +118,38 @@ class MatchingHandlers:
                     raise forbidden("you may see only your own matches, or your projects' matches")
             return await repository.matches(member_id=member_id, project_id=project_id)
 
-    async def _propose(self, uow: UnitOfWork, repository: MatchingRepository, need: OpenNeed, offer: Offer,
-                       member: MemberFacts | None) -> None:
+    async def _propose(
+        self,
+        uow: UnitOfWork,
+        repository: MatchingRepository,
+        need: OpenNeed,
+        offer: Offer,
+        member: MemberFacts | None,
+    ) -> None:
         found = fit(need, offer, member)
         if found is None or found.score < self.settings.min_score:
             return
-        row = {"match_id": str(uuid.uuid4()), "project_id": need.project_id, "need_id": need.need_id,
-               "offer_id": offer.offer_id, "member_id": offer.member_id, "score": found.score,
-               "reasons": found.reasons}
+        row = {
+            "match_id": str(uuid.uuid4()),
+            "project_id": need.project_id,
+            "need_id": need.need_id,
+            "offer_id": offer.offer_id,
+            "member_id": offer.member_id,
+            "score": found.score,
+            "reasons": found.reasons,
+        }
         if await repository.add_match(row):
             uow.record(MatchProposed(**row))
 
     @staticmethod
     def _withdrawn(uow: UnitOfWork, rows: list[MatchRow], reason: str) -> None:
         for row in rows:
-            uow.record(MatchWithdrawn(match_id=row.match_id, project_id=row.project_id, need_id=row.need_id,
-                                      member_id=row.member_id, reason=reason))
+            uow.record(
+                MatchWithdrawn(
+                    match_id=row.match_id,
+                    project_id=row.project_id,
+                    need_id=row.need_id,
+                    member_id=row.member_id,
+                    reason=reason,
+                )
+            )

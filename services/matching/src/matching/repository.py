@@ -20,8 +20,15 @@ def _offer(row: OfferRow) -> Offer:
 
 
 def _need(row: NeedRow) -> OpenNeed:
-    return OpenNeed(row.project_id, row.need_id, row.territory_id, row.skill, row.min_level, row.mode,
-                    row.project_languages)
+    return OpenNeed(
+        row.project_id,
+        row.need_id,
+        row.territory_id,
+        row.skill,
+        row.min_level,
+        row.mode,
+        row.project_languages,
+    )
 
 
 class MatchingRepository:
@@ -53,8 +60,10 @@ class MatchingRepository:
         return list(row.managers) if row else []
 
     async def add_offer(self, offer: Offer) -> bool:
-        statement = insert(OfferRow).values(**offer.__dict__).on_conflict_do_nothing()
-        return bool((await self.session.execute(statement)).rowcount)
+        statement = (
+            insert(OfferRow).values(**offer.__dict__).on_conflict_do_nothing().returning(OfferRow.offer_id)
+        )
+        return (await self.session.execute(statement)).first() is not None
 
     async def withdraw_offers(self, *, offer_id: str | None = None, member_id: str | None = None) -> None:
         statement = update(OfferRow).values(withdrawn=True)
@@ -78,7 +87,9 @@ class MatchingRepository:
         await self.session.execute(update(NeedRow).where(NeedRow.project_id == project_id).values(open=False))
 
     async def open_needs_with_skill(self, skill: str) -> list[OpenNeed]:
-        rows = await self.session.scalars(select(NeedRow).where(NeedRow.skill == skill, NeedRow.open.is_(True)))
+        rows = await self.session.scalars(
+            select(NeedRow).where(NeedRow.skill == skill, NeedRow.open.is_(True))
+        )
         return [_need(row) for row in rows]
 
     async def needs_of(self, project_id: str) -> list[OpenNeed]:
@@ -94,14 +105,16 @@ class MatchingRepository:
 
     async def add_match(self, row: dict[str, Any]) -> bool:
         """False when this need and offer were already matched."""
-        statement = insert(MatchRow).values(**row).on_conflict_do_nothing()
-        return bool((await self.session.execute(statement)).rowcount)
+        statement = insert(MatchRow).values(**row).on_conflict_do_nothing().returning(MatchRow.match_id)
+        return (await self.session.execute(statement)).first() is not None
 
     async def withdraw_matches(self, **where: str) -> list[MatchRow]:
         conditions = [getattr(MatchRow, key) == value for key, value in where.items()]
-        rows = list(await self.session.scalars(
-            select(MatchRow).where(*conditions, MatchRow.status.in_(LIVE)).with_for_update()
-        ))
+        rows = list(
+            await self.session.scalars(
+                select(MatchRow).where(*conditions, MatchRow.status.in_(LIVE)).with_for_update()
+            )
+        )
         for row in rows:
             row.status = "withdrawn"
         return rows

@@ -6,11 +6,10 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Response, status
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
-
 from passerelle.contracts.types import Attachment, Generation, Level, MemberKind, Mode, SkillCode
 from passerelle.runtime.auth import CurrentIdentity
 from passerelle.validation import KnownCountry, KnownLanguage, KnownLocale, KnownTimeZone
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from .domain import Member
 from .handlers import MembersHandlers
@@ -122,6 +121,3 @@ def build_router(handlers: MembersHandlers) -> APIRouter:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router
-
-
-

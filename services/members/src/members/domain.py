@@ -35,10 +35,18 @@ class Member:
 
     def profile(self) -> dict[str, Any]:
         return {
-            "member_id": self.member_id, "kind": self.kind, "display_name": self.display_name,
-            "email": self.email, "locale": self.locale, "country_of_residence": self.country_of_residence,
-            "time_zone": self.time_zone, "languages": self.languages, "attachments": self.attachments,
-            "sectors": self.sectors, "generation": self.generation, "managers": self.managers,
+            "member_id": self.member_id,
+            "kind": self.kind,
+            "display_name": self.display_name,
+            "email": self.email,
+            "locale": self.locale,
+            "country_of_residence": self.country_of_residence,
+            "time_zone": self.time_zone,
+            "languages": self.languages,
+            "attachments": self.attachments,
+            "sectors": self.sectors,
+            "generation": self.generation,
+            "managers": self.managers,
         }
 
     def updated(self, changes: dict[str, Any]) -> Member:

@@ -109,11 +109,10 @@ class MembersHandlers:
             raise not_found("member", member_id)
         return member
 
-    async def _load_for_action(self, members: MembersRepository, identity: Identity, member_id: str) -> Member:
+    async def _load_for_action(
+        self, members: MembersRepository, identity: Identity, member_id: str
+    ) -> Member:
         member = await self._load(members, member_id)
         if not _may_act(identity, member):
             raise forbidden("you may act only on your own profile and offers, or for members you manage")
         return member
-
-
-

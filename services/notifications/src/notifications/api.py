@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
-
 from passerelle.runtime.auth import CurrentIdentity
+from pydantic import BaseModel, ConfigDict
 
 from .handlers import NotificationsHandlers
 

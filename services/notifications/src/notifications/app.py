@@ -18,4 +18,6 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     return app
 
 
-service = ServiceDefinition(name="notifications", migrations=Path(__file__).parent / "migrations", build=build)
+service = ServiceDefinition(
+    name="notifications", migrations=Path(__file__).parent / "migrations", build=build
+)

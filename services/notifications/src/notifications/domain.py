@@ -14,12 +14,12 @@ FALLBACK = "en"
 
 @cache
 def _load(name: str) -> dict[str, Any]:
-    return json.loads((TEMPLATES / name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return json.loads((TEMPLATES / name).read_text(encoding="utf-8"))
 
 
 def language_of(locale: str) -> str:
     """`ar-MA` -> `ar` when we have Arabic texts; anything we lack falls back to English."""
-    language = locale.split("-")[0].lower()
+    language = locale.split("-", maxsplit=1)[0].lower()
     return language if language in _load("reasons.json") else FALLBACK
 
 

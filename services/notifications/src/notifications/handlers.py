@@ -35,8 +35,12 @@ class NotificationsHandlers:
 
     async def remember_contact(self, event: CloudEvent[MemberProfile], uow: UnitOfWork) -> None:
         data = event.data
-        values = {"display_name": data.display_name, "email": str(data.email), "locale": data.locale,
-                  "managers": list(data.managers)}
+        values = {
+            "display_name": data.display_name,
+            "email": str(data.email),
+            "locale": data.locale,
+            "managers": list(data.managers),
+        }
         await NotificationsRepository(uow.session).upsert_contact(data.member_id, values, event.time)
 
     async def erase(self, member_id: str, uow: UnitOfWork) -> None:
@@ -46,10 +50,14 @@ class NotificationsHandlers:
         await NotificationsRepository(uow.session).upsert_territory(data.territory_id, data.name)
 
     async def remember_project(self, data: ProjectPublished, uow: UnitOfWork) -> None:
-        await NotificationsRepository(uow.session).upsert_project({
-            "project_id": data.project_id, "title": data.title, "territory_id": data.territory_id,
-            "owner_member_id": data.owner_member_id,
-        })
+        await NotificationsRepository(uow.session).upsert_project(
+            {
+                "project_id": data.project_id,
+                "title": data.title,
+                "territory_id": data.territory_id,
+                "owner_member_id": data.owner_member_id,
+            }
+        )
 
     async def tell_member_of_match(self, event: CloudEvent[MatchProposed], uow: UnitOfWork) -> None:
         repository = NotificationsRepository(uow.session)
@@ -62,19 +70,39 @@ class NotificationsHandlers:
             raise NotYetKnown(f"waiting for member {data.member_id} and project {data.project_id}")
         territory = await repository.territory_name(project.territory_id) or ""
         language = language_of(contact.locale)
-        message = render("match_proposed", contact.locale, {
-            "name": contact.display_name or "", "project": project.title, "territory": territory,
-            "reasons": explain(data.reasons, language),
-        })
+        message = render(
+            "match_proposed",
+            contact.locale,
+            {
+                "name": contact.display_name or "",
+                "project": project.title,
+                "territory": territory,
+                "reasons": explain(data.reasons, language),
+            },
+        )
         notification_id = str(uuid.uuid4())
-        added = await repository.add_notification({
-            "notification_id": notification_id, "member_id": data.member_id, "channel": "inbox",
-            "kind": "match_proposed", "language": message.language, "title": message.title,
-            "body": message.body, "cause_event_id": event.id,
-        })
+        added = await repository.add_notification(
+            {
+                "notification_id": notification_id,
+                "member_id": data.member_id,
+                "channel": "inbox",
+                "kind": "match_proposed",
+                "language": message.language,
+                "title": message.title,
+                "body": message.body,
+                "cause_event_id": event.id,
+            }
+        )
         if added:
-            uow.record(NotificationDelivered(notification_id=notification_id, member_id=data.member_id,
-                                             channel="inbox", kind="match_proposed", cause_event_id=event.id))
+            uow.record(
+                NotificationDelivered(
+                    notification_id=notification_id,
+                    member_id=data.member_id,
+                    channel="inbox",
+                    kind="match_proposed",
+                    cause_event_id=event.id,
+                )
+            )
 
     async def inbox(self, identity: Identity, member_id: str, limit: int) -> list[NotificationRow]:
         async with self.database.unit_of_work() as uow:

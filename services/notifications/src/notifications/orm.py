@@ -43,7 +43,9 @@ class ProjectRow(Base):
 
 class NotificationRow(Base):
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("cause_event_id", "member_id", "channel", name="one_delivery_per_cause"),)
+    __table_args__ = (
+        UniqueConstraint("cause_event_id", "member_id", "channel", name="one_delivery_per_cause"),
+    )
 
     notification_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(100), index=True)
@@ -53,5 +55,7 @@ class NotificationRow(Base):
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     cause_event_id: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

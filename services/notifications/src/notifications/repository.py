@@ -33,8 +33,17 @@ class NotificationsRepository:
         """Delete the member's contact data and messages, keeping only a tombstone so nothing more is sent."""
         await self.session.execute(delete(NotificationRow).where(NotificationRow.member_id == member_id))
         await self.session.execute(delete(ContactRow).where(ContactRow.member_id == member_id))
-        self.session.add(ContactRow(member_id=member_id, display_name=None, email=None, locale="en",
-                                    managers=[], erased=True, as_of=tombstone_as_of))
+        self.session.add(
+            ContactRow(
+                member_id=member_id,
+                display_name=None,
+                email=None,
+                locale="en",
+                managers=[],
+                erased=True,
+                as_of=tombstone_as_of,
+            )
+        )
 
     async def upsert_territory(self, territory_id: str, name: str) -> None:
         statement = insert(TerritoryRow).values(territory_id=territory_id, name=name)
@@ -60,13 +69,20 @@ class NotificationsRepository:
 
     async def add_notification(self, values: dict[str, Any]) -> bool:
         """False when this cause was already delivered to this member on this channel."""
-        statement = insert(NotificationRow).values(**values).on_conflict_do_nothing()
-        return bool((await self.session.execute(statement)).rowcount)
+        statement = (
+            insert(NotificationRow)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(NotificationRow.notification_id)
+        )
+        return (await self.session.execute(statement)).first() is not None
 
     async def inbox(self, member_id: str, limit: int) -> list[NotificationRow]:
-        return list(await self.session.scalars(
-            select(NotificationRow)
-            .where(NotificationRow.member_id == member_id, NotificationRow.channel == "inbox")
-            .order_by(NotificationRow.created_at.desc())
-            .limit(limit)
-        ))
+        return list(
+            await self.session.scalars(
+                select(NotificationRow)
+                .where(NotificationRow.member_id == member_id, NotificationRow.channel == "inbox")
+                .order_by(NotificationRow.created_at.desc())
+                .limit(limit)
+            )
+        )

@@ -7,11 +7,10 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-
 from passerelle.contracts.types import Level, Mode, SkillCode, TerritoryLevel
 from passerelle.runtime.auth import CurrentIdentity
 from passerelle.validation import KnownCountry, KnownCurrency, KnownLanguage
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .domain import Project, Territory
 from .handlers import ProjectsHandlers

@@ -52,9 +52,15 @@ class Project:
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "project_id": self.project_id, "territory_id": self.territory_id,
-            "owner_member_id": self.owner_member_id, "title": self.title, "summary": self.summary,
-            "sector": self.sector, "languages": self.languages, "needs": self.needs, "funding": self.funding,
+            "project_id": self.project_id,
+            "territory_id": self.territory_id,
+            "owner_member_id": self.owner_member_id,
+            "title": self.title,
+            "summary": self.summary,
+            "sector": self.sector,
+            "languages": self.languages,
+            "needs": self.needs,
+            "funding": self.funding,
         }
 
     def publish(self) -> Project:
@@ -69,7 +75,9 @@ class Project:
 
 
 def create_project(owner_member_id: str, fields: dict[str, Any]) -> Project:
-    needs = [{**need, "need_id": need.get("need_id") or str(uuid.uuid4())} for need in fields.pop("needs", [])]
+    needs = [
+        {**need, "need_id": need.get("need_id") or str(uuid.uuid4())} for need in fields.pop("needs", [])
+    ]
     for need in needs:
         if need.get("starts_on") and need.get("ends_on") and need["ends_on"] < need["starts_on"]:
             raise DomainError(f"need {need['skill']}: ends_on is before starts_on")

@@ -33,8 +33,12 @@ class ProjectsHandlers:
             if fields.get("parent_id"):
                 parent = await repository.territory(fields["parent_id"])
                 if parent is None:
-                    raise Problem(422, "Unprocessable Content", f"parent_id: territory {fields['parent_id']} "
-                                  "does not exist", errors=[{"field": "parent_id", "message": "unknown"}])
+                    raise Problem(
+                        422,
+                        "Unprocessable Content",
+                        f"parent_id: territory {fields['parent_id']} does not exist",
+                        errors=[{"field": "parent_id", "message": "unknown"}],
+                    )
             try:
                 territory = domain.register_territory(fields, parent)
             except DomainError as error:
@@ -60,8 +64,12 @@ class ProjectsHandlers:
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             if await repository.territory(fields["territory_id"]) is None:
-                raise Problem(422, "Unprocessable Content", f"territory_id: {fields['territory_id']} does not exist",
-                              errors=[{"field": "territory_id", "message": "unknown territory"}])
+                raise Problem(
+                    422,
+                    "Unprocessable Content",
+                    f"territory_id: {fields['territory_id']} does not exist",
+                    errors=[{"field": "territory_id", "message": "unknown territory"}],
+                )
             if not identity.is_operator and owner != identity.sub:
                 facts = await repository.member(owner)
                 if facts is None or not facts.may_act_for(identity.sub):

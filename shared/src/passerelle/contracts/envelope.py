@@ -65,7 +65,7 @@ class CloudEvent(BaseModel, Generic[DataT]):
 def envelope(data: DataT, *, event_id: str | None = None, at: datetime | None = None) -> CloudEvent[DataT]:
     """Wrap an event's data in a fresh envelope, carrying the current correlation id."""
     event_id = event_id or str(uuid.uuid4())
-    return CloudEvent[type(data)](  # type: ignore[misc]
+    return envelope_type(type(data))(
         id=event_id,
         source=f"passerelle/{data.owner}",
         type=data.type_name(),
@@ -79,11 +79,14 @@ def envelope(data: DataT, *, event_id: str | None = None, at: datetime | None = 
 def envelope_type(data_type: type[DataT]) -> type[CloudEvent[DataT]]:
     """The concrete envelope model for one event type; it also checks `type` and `source`."""
     if data_type not in _ENVELOPE_TYPES:
+        fields: dict[str, Any] = {
+            "type": (Literal[data_type.type_name()], Field(description="The event type.")),
+            "source": (Literal[f"passerelle/{data_type.owner}"], Field(description="The owning service.")),
+        }
         _ENVELOPE_TYPES[data_type] = create_model(
             f"{data_type.__name__}Event",
             __base__=CloudEvent[data_type],  # type: ignore[valid-type]
-            type=(Literal[data_type.type_name()], Field(description="The event type.")),  # type: ignore[valid-type]
-            source=(Literal[f"passerelle/{data_type.owner}"], Field(description="The owning service.")),  # type: ignore[valid-type]
+            **fields,
         )
     return _ENVELOPE_TYPES[data_type]
 

@@ -14,7 +14,9 @@ class _NotificationEvent(EventData):
     notification_id: Identifier
     member_id: Identifier
     channel: Channel
-    kind: str = Field(min_length=1, max_length=100, description="What the message was about, e.g. match_proposed")
+    kind: str = Field(
+        min_length=1, max_length=100, description="What the message was about, e.g. match_proposed"
+    )
     cause_event_id: Identifier
 
     def aggregate_id(self) -> str:

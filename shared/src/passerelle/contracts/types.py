@@ -5,8 +5,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=100), Field(description="An opaque id.")]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$"), Field(description="ISO 3166-1 alpha-2")]
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=100), Field(description="An opaque id.")
+]
+CountryCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z]{2}$"), Field(description="ISO 3166-1 alpha-2")
+]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$"), Field(description="ISO 639-1")]
 Locale = Annotated[
     str,
@@ -19,7 +23,9 @@ DecimalString = Annotated[
     StringConstraints(pattern=r"^-?\d{1,15}(\.\d{1,4})?$"),
     Field(description="A decimal amount written as a string, never a float, e.g. '12000.00'"),
 ]
-SkillCode = Annotated[str, StringConstraints(min_length=1, max_length=100), Field(description="Taxonomy code")]
+SkillCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=100), Field(description="Taxonomy code")
+]
 Level = Annotated[int, Field(ge=1, le=5, description="1 (basic) to 5 (expert)")]
 
 Bond = Literal["origin", "family", "heart"]
@@ -39,7 +45,9 @@ class ContractModel(BaseModel):
 
 class Attachment(ContractModel):
     territory_id: Identifier
-    bond: Bond = Field(description="origin: born there; family: parents' or grandparents'; heart: no family tie")
+    bond: Bond = Field(
+        description="origin: born there; family: parents' or grandparents'; heart: no family tie"
+    )
 
 
 class Need(ContractModel):

@@ -18,7 +18,7 @@ def nats_security(settings: PlatformSettings) -> NatsSecurity | None:
 
 
 def nats_connect_options(settings: PlatformSettings) -> dict[str, object]:
-    """The same credentials as keyword arguments of `nats.connect`, for the tools that use nats-py directly."""
+    """The same credentials as `nats.connect` keyword arguments, for tools that use nats-py directly."""
     if settings.nats_creds_file:
         return {"user_credentials": str(settings.nats_creds_file)}
     if settings.nats_nkey_seed_file:

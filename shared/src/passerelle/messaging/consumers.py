@@ -83,7 +83,10 @@ class EventConsumers:
         token = correlation_id.set(event.correlationid or event.id)
         try:
             with structlog.contextvars.bound_contextvars(
-                event_id=event.id, event_type=event.type, correlation_id=correlation_id.get(), consumer=consumer
+                event_id=event.id,
+                event_type=event.type,
+                correlation_id=correlation_id.get(),
+                consumer=consumer,
             ):
                 async with self.database.unit_of_work() as uow:
                     if not await uow.claim(consumer, event.id):

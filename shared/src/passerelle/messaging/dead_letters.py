@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
 from passerelle.contracts import DLQ_STREAM, EVENTS_BY_SUBJECT, stream_of
 
@@ -65,14 +66,15 @@ class DeadLetters:
 
     async def list(self, limit: int = 100) -> list[DeadLetter]:
         info = await self.js.stream_info(DLQ_STREAM)
-        letters = []
-        first, last = info.state.first_seq, info.state.last_seq
-        for sequence in range(first, last + 1):
+        letters: list[DeadLetter] = []
+        if info.state.messages == 0:
+            return letters
+        for sequence in range(info.state.first_seq, info.state.last_seq + 1):
             if len(letters) >= limit:
                 break
             try:
                 raw = await self.js.get_msg(DLQ_STREAM, seq=sequence)
-            except Exception:  # noqa: BLE001 - a deleted sequence is a gap, not an error
+            except NotFoundError:  # a replayed (deleted) letter leaves a gap
                 continue
             headers = dict(raw.headers or {})
             letters.append(

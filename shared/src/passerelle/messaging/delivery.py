@@ -69,7 +69,10 @@ class _DeliveryScope(BaseMiddleware):
             delay = self.policy.delay_after(deliveries)
             RETRIED.labels(consumer).inc()
             log.warning(
-                "message.retry", consumer=consumer, deliveries=deliveries, delay=delay,
+                "message.retry",
+                consumer=consumer,
+                deliveries=deliveries,
+                delay=delay,
                 error=f"{type(error).__name__}: {error}",
             )
             raise NackMessage(delay=delay) from error

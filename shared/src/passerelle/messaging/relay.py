@@ -31,7 +31,9 @@ from passerelle.persistence.tables import OUTBOX_CHANNEL, outbox
 log = structlog.get_logger(__name__)
 
 PUBLISHED = Counter("passerelle_outbox_published_total", "Events relayed to JetStream", ["service"])
-PENDING = Gauge("passerelle_outbox_pending", "Events seen waiting in the outbox at the last pass", ["service"])
+PENDING = Gauge(
+    "passerelle_outbox_pending", "Events seen waiting in the outbox at the last pass", ["service"]
+)
 
 _LOCK_NAMESPACE = 0x5041_5353  # "PASS": the advisory lock that elects the active relay
 
@@ -88,8 +90,9 @@ class OutboxRelay:
     async def _lead_and_relay(self) -> None:
         connection = await self._listen_connection()
         try:
-            while not await connection.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))",
-                                                _LOCK_NAMESPACE, self.service):
+            while not await connection.fetchval(
+                "SELECT pg_try_advisory_lock($1, hashtext($2))", _LOCK_NAMESPACE, self.service
+            ):
                 await asyncio.sleep(self.poll_interval)
             self.is_leader = True
             await connection.add_listener(OUTBOX_CHANNEL, self._on_notify)
@@ -133,8 +136,11 @@ class OutboxRelay:
                     ),
                     return_exceptions=True,
                 )
-                done = [row.id for row, result in zip(rows, results, strict=True)
-                        if not isinstance(result, BaseException)]
+                done = [
+                    row.id
+                    for row, result in zip(rows, results, strict=True)
+                    if not isinstance(result, BaseException)
+                ]
                 if done:
                     await connection.execute(delete(outbox).where(outbox.c.id.in_(done)))
                     await connection.commit()

@@ -29,7 +29,11 @@ async def ensure_database(url: str) -> None:
     """Create the URL's database if it does not exist (needs CREATEDB on the server)."""
     parsed = make_url(url)
     connection = await asyncpg.connect(
-        host=parsed.host, port=parsed.port, user=parsed.username, password=parsed.password, database="postgres"
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.username,
+        password=parsed.password,
+        database="postgres",
     )
     try:
         exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", parsed.database)

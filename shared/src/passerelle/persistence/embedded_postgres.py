@@ -56,6 +56,10 @@ def _run_as() -> str | None:
     return SYSTEM_USER
 
 
+def _run(command: list[str], user: str | None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(command, capture_output=True, check=False, **_as_user(user))
+
+
 def _as_user(user: str | None) -> dict[str, Any]:
     """Drop to `user` with its own group only: root's groups would make group bits apply, not others'."""
     if user is None:
@@ -98,15 +102,30 @@ class EmbeddedPostgres:
             _let_user_reach(self.data_dir, user)
         if not (self.data_dir / "PG_VERSION").exists():
             initdb = await asyncio.to_thread(
-                subprocess.run,
-                [str(bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-                 "--encoding=UTF8", "--locale=C"],
-                capture_output=True, **_as_user(user),
+                _run,
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                ],
+                user,
             )
             if initdb.returncode != 0:
                 raise EmbeddedServerError(f"initdb failed: {initdb.stderr.decode(errors='replace')[-2000:]}")
         self.port = preferred_or_free_port(self.host, self.port)
-        settings = ["-c", "unix_socket_directories=", "-c", "max_connections=300", "-c", "listen_addresses=" + self.host]
+        settings = [
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            "max_connections=300",
+            "-c",
+            "listen_addresses=" + self.host,
+        ]
         if not self.durable:  # tests trade crash safety of the server itself for speed
             settings += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         log_path = self.data_dir / "postgres.log"
@@ -115,7 +134,10 @@ class EmbeddedPostgres:
                 os.chown(log_path, pwd.getpwnam(user).pw_uid, -1)
             self.process = subprocess.Popen(
                 [str(bin_dir / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), *settings],
-                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True, **_as_user(user),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **_as_user(user),
             )
         await self._wait_until_ready(timeout, log_path)
         log.info("postgres.embedded.started", port=self.port, data_dir=str(self.data_dir))
@@ -130,7 +152,7 @@ class EmbeddedPostgres:
                 raise EmbeddedServerError(f"postgres exited: {log_path.read_text()[-2000:]}")
             try:
                 connection = await asyncpg.connect(host=self.host, port=self.port, user="postgres", timeout=2)
-            except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+            except (TimeoutError, OSError, asyncpg.PostgresError) as error:
                 last_error = error
                 await asyncio.sleep(0.1)
                 continue

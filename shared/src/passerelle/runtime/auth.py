@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from jwt.types import Options
 
 from .problems import Problem
 from .settings import PlatformSettings
@@ -51,14 +52,21 @@ class Authenticator:
         return Identity(sub=sub, roles=frozenset(role for role in roles if role in ROLES))
 
     def _decode(self, token: str) -> dict[str, Any]:
-        options = {"require": ["sub", "exp"], "verify_aud": self.audience is not None}
+        options: Options = {"require": ["sub", "exp"], "verify_aud": self.audience is not None}
         if self.jwks:
             key = self.jwks.get_signing_key_from_jwt(token).key
-            return jwt.decode(token, key, algorithms=["RS256"], audience=self.audience, issuer=self.issuer,
-                              options=options)
+            return jwt.decode(
+                token, key, algorithms=["RS256"], audience=self.audience, issuer=self.issuer, options=options
+            )
         assert self.secret is not None
-        return jwt.decode(token, self.secret, algorithms=["HS256"], audience=self.audience, issuer=self.issuer,
-                          options=options)
+        return jwt.decode(
+            token,
+            self.secret,
+            algorithms=["HS256"],
+            audience=self.audience,
+            issuer=self.issuer,
+            options=options,
+        )
 
     def issue(self, sub: str, roles: list[str], ttl_seconds: int = 7 * 24 * 3600) -> str:
         """A development token signed with the HS256 secret."""

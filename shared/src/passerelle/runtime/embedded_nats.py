@@ -51,7 +51,16 @@ class EmbeddedNats:
     async def start(self, timeout: float = 15.0) -> str:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self.port = preferred_or_free_port(self.host, self.port)
-        args = [str(nats_server_binary()), "-js", "-sd", str(self.store_dir), "-a", self.host, "-p", str(self.port)]
+        args = [
+            str(nats_server_binary()),
+            "-js",
+            "-sd",
+            str(self.store_dir),
+            "-a",
+            self.host,
+            "-p",
+            str(self.port),
+        ]
         if self.config_file:
             args += ["-c", str(self.config_file)]
         log_path = self.store_dir / "nats-server.log"

@@ -43,8 +43,9 @@ def build_http_app(services: Sequence[ServiceApp], authenticator: Authenticator)
         """Every service reaches NATS and its database."""
         checks = {service.name: await service.readiness() for service in services}
         ready = all(value == "ok" for check in checks.values() for value in check.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
 
     @app.get("/metrics", tags=["operations"])
     async def metrics() -> Response:

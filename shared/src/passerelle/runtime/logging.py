@@ -8,7 +8,7 @@ import structlog
 
 def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
     as_json = (not sys.stderr.isatty()) if json is None else json
-    shared = [
+    shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -29,7 +29,9 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
             foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info if as_json else structlog.processors.ExceptionPrettyPrinter(),
+                structlog.processors.format_exc_info
+                if as_json
+                else structlog.processors.ExceptionPrettyPrinter(),
                 renderer,
             ],
         )

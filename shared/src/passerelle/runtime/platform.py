@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import nats
 import structlog
@@ -33,7 +34,7 @@ log = structlog.get_logger(__name__)
 
 
 async def provision_nats(settings: PlatformSettings, replicas: int = 1) -> list[str]:
-    connection = await nats.connect(settings.nats_url.split(","), **nats_connect_options(settings))  # type: ignore[arg-type]
+    connection = await nats.connect(settings.nats_url.split(","), **nats_connect_options(settings))
     try:
         topology = TopologySettings(
             duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait, replicas=replicas
@@ -63,19 +64,23 @@ def jwt_secret_for(data_dir: Path) -> SecretStr:
     return SecretStr(path.read_text().strip())
 
 
+class EmbeddedServer(Protocol):
+    async def stop(self) -> None: ...
+
+
 @dataclass
 class RunningPlatform:
     settings: PlatformSettings
     services: list[ServiceApp]
     app: FastAPI
     authenticator: Authenticator
-    embedded: list[object] = field(default_factory=list)
+    embedded: list[EmbeddedServer] = field(default_factory=list)
 
     async def stop(self) -> None:
         for service in reversed(self.services):
             await service.stop()
         for server in reversed(self.embedded):
-            await server.stop()  # type: ignore[attr-defined]
+            await server.stop()
 
 
 async def start_platform(
@@ -86,7 +91,7 @@ async def start_platform(
     service_names: Sequence[str] | None = None,
 ) -> RunningPlatform:
     """Start the embedded servers that are needed, provision, migrate, and start the services."""
-    embedded: list[object] = []
+    embedded: list[EmbeddedServer] = []
     data_dir = settings.data_dir.resolve()
     try:
         if embedded_nats:
@@ -117,12 +122,14 @@ async def start_platform(
         for service in services:
             await service.start()
     except BaseException:
-        for server in reversed(embedded):
+        for started in reversed(embedded):
             with contextlib.suppress(Exception):
-                await server.stop()  # type: ignore[attr-defined]
+                await started.stop()
         raise
     authenticator = Authenticator(settings)
-    return RunningPlatform(settings, services, build_http_app(services, authenticator), authenticator, embedded)
+    return RunningPlatform(
+        settings, services, build_http_app(services, authenticator), authenticator, embedded
+    )
 
 
 class _HttpServer(uvicorn.Server):
@@ -144,8 +151,11 @@ class _HttpServer(uvicorn.Server):
 
 async def serve_http(app: FastAPI, host: str, port: int, on_ready: str | None = None) -> None:
     """Serve until SIGINT/SIGTERM; print `on_ready` (with the real port) once listening."""
-    server = _HttpServer(uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="off",
-                                           timeout_graceful_shutdown=10))
+    server = _HttpServer(
+        uvicorn.Config(
+            app, host=host, port=port, log_config=None, lifespan="off", timeout_graceful_shutdown=10
+        )
+    )
     task = asyncio.create_task(server.serve())
     while not server.started and not task.done():
         await asyncio.sleep(0.05)
@@ -177,7 +187,11 @@ async def serve_one(settings: PlatformSettings, service_name: str) -> None:
     await service.start()
     try:
         app = build_http_app([service], Authenticator(settings))
-        await serve_http(app, settings.host, settings.port,
-                         on_ready=f"ready service={service_name} api=http://{settings.host}:{settings.port}")
+        await serve_http(
+            app,
+            settings.host,
+            settings.port,
+            on_ready=f"ready service={service_name} api=http://{settings.host}:{settings.port}",
+        )
     finally:
         await service.stop()

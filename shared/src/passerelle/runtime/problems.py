@@ -33,13 +33,20 @@ def conflict(detail: str) -> Problem:
 
 
 def invalid(field: str, message: str) -> Problem:
-    return Problem(422, "Unprocessable Content", f"{field}: {message}",
-                   errors=[{"field": field, "message": message}])
+    return Problem(
+        422, "Unprocessable Content", f"{field}: {message}", errors=[{"field": field, "message": message}]
+    )
 
 
 def problem_response(request: Request, problem: Problem) -> JSONResponse:
-    body = {"type": "about:blank", "title": problem.title, "status": problem.status, "detail": problem.detail,
-            "instance": request.url.path, **problem.extra}
+    body = {
+        "type": "about:blank",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "instance": request.url.path,
+        **problem.extra,
+    }
     return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON)
 
 
@@ -55,7 +62,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field_name(tuple(item["loc"])), "message": item["msg"]} for item in error.errors()]
+        errors = [
+            {"field": _field_name(tuple(item["loc"])), "message": item["msg"]} for item in error.errors()
+        ]
         detail = "; ".join(f"{item['field']}: {item['message']}" for item in errors)
         return problem_response(request, Problem(422, "Unprocessable Content", detail, errors=errors))
 

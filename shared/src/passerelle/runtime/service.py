@@ -40,7 +40,9 @@ class ServiceApp:
             name,
             self.database,
             batch=settings.consumer_batch,
-            topology=TopologySettings(duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait),
+            topology=TopologySettings(
+                duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait
+            ),
         )
         self.relay = OutboxRelay(self.database, self.broker, name)
         self.router = APIRouter()

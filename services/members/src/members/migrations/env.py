@@ -1,8 +1,7 @@
 """Alembic environment of the members service: its tables plus the shared outbox and inbox."""
 
 from alembic import context
-
-from passerelle.persistence.migrations import run_migrations_online
 from members.orm import Base
+from passerelle.persistence.migrations import run_migrations_online
 
 run_migrations_online(context.config, Base.metadata)
