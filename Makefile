@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: install demo up test lint typecheck contracts schemas bench clean
+.PHONY: install demo up test lint typecheck schemas clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -22,7 +22,7 @@ up: install
 
 lint: install
 	$(RUN) ruff check .
-	$(RUN) ruff format --check shared services tests bench
+	$(RUN) ruff format --check shared services tests
 	$(RUN) lint-imports
 
 typecheck: install
@@ -33,9 +33,6 @@ test: install lint typecheck
 
 schemas: install
 	$(RUN) passerelle contracts schemas
-
-bench: install
-	$(RUN) python bench/run_all.py
 
 clean:
 	rm -rf $(TOOLS) .venv .pytest_cache .mypy_cache .ruff_cache
