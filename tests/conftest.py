@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from passerelle.runtime.logging import configure_logging
 
-from .harness import Databases, Platform, reset_streams, start_platform, test_settings
+from .harness import Databases, Platform, reset_streams, start_platform, settings_for
 from .servers import nats_server, postgres_server
 
 configure_logging("WARNING", json=False)
@@ -40,7 +40,7 @@ async def clean_nats(nats_url: str) -> str:
 
 @pytest.fixture
 async def platform(clean_nats: str, databases: Databases) -> AsyncIterator[Platform]:
-    running = await start_platform(test_settings(clean_nats), databases)
+    running = await start_platform(settings_for(clean_nats), databases)
     try:
         yield running
     finally:

@@ -40,7 +40,7 @@ async def eventually(probe: Callable[[], Awaitable[T]], timeout: float = 20.0, i
         await asyncio.sleep(interval)
 
 
-def test_settings(nats_url: str, **overrides: Any) -> PlatformSettings:
+def settings_for(nats_url: str, **overrides: Any) -> PlatformSettings:
     values: dict[str, Any] = {
         "nats_url": nats_url,
         "jwt_secret": "integration-test-secret-of-32-bytes-or-more",

@@ -20,7 +20,7 @@ from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.persistence.database import UnitOfWork
 from passerelle.runtime.service import ServiceApp
 
-from ..harness import Databases, Platform, eventually, stream_messages, test_settings
+from ..harness import Databases, Platform, eventually, stream_messages, settings_for
 from .scenario import profile, territory
 
 
@@ -43,7 +43,7 @@ class Probe:
 @pytest.fixture
 async def probe_service(clean_nats: str, databases: Databases) -> AsyncIterator[tuple[ServiceApp, Probe]]:
     probe = Probe()
-    app = ServiceApp("notifications", test_settings(clean_nats), await databases.fresh("notifications"))
+    app = ServiceApp("notifications", settings_for(clean_nats), await databases.fresh("notifications"))
     app.consumers.on(MatchProposed)(probe)
     await app.start()
     try:

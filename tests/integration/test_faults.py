@@ -16,7 +16,7 @@ from passerelle.runtime.embedded_nats import EmbeddedNats
 from passerelle.runtime.ports import free_port
 from passerelle.runtime.service import ServiceApp
 
-from ..harness import Databases, eventually, start_platform, stream_messages, test_settings
+from ..harness import Databases, eventually, start_platform, stream_messages, settings_for
 from .scenario import offer, profile, published_project, territory
 
 
@@ -49,7 +49,7 @@ async def test_events_committed_before_a_crash_are_published_by_the_relay_after_
     assert await _members_stream(clean_nats) == []
 
     # After the restart, the new process's relay finds them in the outbox and publishes them, in order.
-    service = ServiceApp("members", test_settings(clean_nats), url)
+    service = ServiceApp("members", settings_for(clean_nats), url)
     await service.start()
     try:
         published = await eventually(lambda: _members_stream(clean_nats))
@@ -65,7 +65,7 @@ async def test_a_relay_that_dies_after_publishing_but_before_forgetting_publishe
     clean_nats: str, databases: Databases
 ) -> None:
     url = await databases.fresh("members")
-    service = ServiceApp("members", test_settings(clean_nats), url)
+    service = ServiceApp("members", settings_for(clean_nats), url)
     await service.broker.connect()
     event_id = await _commit_erasure(service.database, "member-1")
     # Publish the row as the relay would, but "crash" before deleting it from the outbox.
@@ -92,7 +92,7 @@ async def test_a_nats_server_restart_mid_flow_loses_nothing(databases: Databases
         connection = await nats.connect(server.url)
         await provision(connection.jetstream(), TopologySettings())
         await connection.close()
-        platform = await start_platform(test_settings(server.url), databases)
+        platform = await start_platform(settings_for(server.url), databases)
         try:
             tafraout = await territory(platform)
             await platform.call("POST", "/members", "amina", expect=201, json=profile("Amina", tafraout))
