@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from passerelle.runtime.logging import configure_logging
 
-from .harness import Databases, Platform, reset_streams, start_platform, settings_for
+from .harness import Databases, Platform, reset_streams, settings_for, start_platform
 from .servers import nats_server, postgres_server
 
 configure_logging("WARNING", json=False)

@@ -20,7 +20,7 @@ from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.persistence.database import UnitOfWork
 from passerelle.runtime.service import ServiceApp
 
-from ..harness import Databases, Platform, eventually, stream_messages, settings_for
+from ..harness import Databases, Platform, eventually, settings_for, stream_messages
 from .scenario import profile, territory
 
 

@@ -16,7 +16,7 @@ from passerelle.runtime.embedded_nats import EmbeddedNats
 from passerelle.runtime.ports import free_port
 from passerelle.runtime.service import ServiceApp
 
-from ..harness import Databases, eventually, start_platform, stream_messages, settings_for
+from ..harness import Databases, eventually, settings_for, start_platform, stream_messages
 from .scenario import offer, profile, published_project, territory
 
 
