@@ -95,7 +95,7 @@ class Databases:
 
 async def reset_streams(nats_url: str, settings: TopologySettings | None = None) -> None:
     """Every test starts with empty streams and freshly provisioned durables."""
-    connection = await nats.connect(nats_url)
+    connection = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=3)
     try:
         js = connection.jetstream()
         for stream in STREAMS:

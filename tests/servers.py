@@ -4,12 +4,14 @@ error: they never skip for want of a server."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import nats
 from passerelle.persistence.embedded_postgres import EmbeddedPostgres
 from passerelle.runtime.embedded_nats import EmbeddedNats
 from passerelle.runtime.ports import free_port
@@ -28,10 +30,23 @@ def docker_answers() -> bool:
     return True
 
 
+async def check_nats(url: str) -> str:
+    """Fail at once, with the reason, when the NATS server cannot be reached."""
+    try:
+        # nats-py retries a first connection however it is configured: bound the wait ourselves.
+        connection = await asyncio.wait_for(
+            nats.connect(url, connect_timeout=5, max_reconnect_attempts=1), 15
+        )
+    except Exception as error:
+        raise RuntimeError(f"NATS at {url} cannot be reached: {error!r}") from error
+    await connection.close()
+    return url
+
+
 @asynccontextmanager
 async def nats_server() -> AsyncIterator[str]:
     if url := os.environ.get("PASSERELLE_TEST_NATS_URL"):
-        yield url
+        yield await check_nats(url)
     elif docker_answers():
         from testcontainers.community.nats import NatsContainer
 
