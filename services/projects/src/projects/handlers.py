@@ -7,7 +7,7 @@ from typing import Any
 from passerelle.contracts import CloudEvent, MemberProfile, ProjectPublished, TerritoryRegistered
 from passerelle.persistence.database import Database, UnitOfWork
 from passerelle.runtime.auth import Identity
-from passerelle.runtime.problems import Problem, conflict, forbidden, not_found
+from passerelle.runtime.problems import Problem, conflict, forbidden, invalid, not_found
 
 from . import domain
 from .domain import DomainError, IllegalTransition, MemberFacts, Project, Territory
@@ -33,12 +33,7 @@ class ProjectsHandlers:
             if fields.get("parent_id"):
                 parent = await repository.territory(fields["parent_id"])
                 if parent is None:
-                    raise Problem(
-                        422,
-                        "Unprocessable Content",
-                        f"parent_id: territory {fields['parent_id']} does not exist",
-                        errors=[{"field": "parent_id", "message": "unknown"}],
-                    )
+                    raise invalid("parent_id", f"territory {fields['parent_id']} does not exist")
             try:
                 territory = domain.register_territory(fields, parent)
             except DomainError as error:
@@ -64,12 +59,7 @@ class ProjectsHandlers:
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             if await repository.territory(fields["territory_id"]) is None:
-                raise Problem(
-                    422,
-                    "Unprocessable Content",
-                    f"territory_id: {fields['territory_id']} does not exist",
-                    errors=[{"field": "territory_id", "message": "unknown territory"}],
-                )
+                raise invalid("territory_id", f"territory {fields['territory_id']} does not exist")
             if not identity.is_operator and owner != identity.sub:
                 facts = await repository.member(owner)
                 if facts is None or not facts.may_act_for(identity.sub):

@@ -57,7 +57,6 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self.is_leader = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
@@ -69,9 +68,6 @@ class OutboxRelay:
                 await self._task
             self._task = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
     async def _run(self) -> None:
         backoff = 0.1
         while True:
@@ -80,7 +76,6 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - the relay must outlive any outage
-                self.is_leader = False
                 log.warning("outbox.relay.retry", service=self.service, error=repr(error), delay=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
@@ -94,7 +89,6 @@ class OutboxRelay:
                 "SELECT pg_try_advisory_lock($1, hashtext($2))", _LOCK_NAMESPACE, self.service
             ):
                 await asyncio.sleep(self.poll_interval)
-            self.is_leader = True
             await connection.add_listener(OUTBOX_CHANNEL, self._on_notify)
             log.info("outbox.relay.leading", service=self.service)
             while True:
@@ -103,7 +97,6 @@ class OutboxRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
         finally:
-            self.is_leader = False
             with contextlib.suppress(Exception):
                 await connection.close(timeout=2)
 
