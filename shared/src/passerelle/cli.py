@@ -16,9 +16,16 @@ from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.runtime.auth import ROLES, Authenticator
 from passerelle.runtime.logging import configure_logging
-from passerelle.runtime.platform import jwt_secret_for, prepare_database, provision_nats, service_database_url
+from passerelle.runtime.platform import (
+    TAXONOMY_FILE_NAME,
+    jwt_secret_for,
+    prepare_database,
+    provision_nats,
+    service_database_url,
+)
 from passerelle.runtime.service import load_services
 from passerelle.runtime.settings import PlatformSettings
+from passerelle.taxonomy.esco import import_esco
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     dlq_list.add_argument("--limit", type=int, default=100)
     dlq_replay = dlq.add_parser("replay", help="publish one dead letter again on its original subject")
     dlq_replay.add_argument("sequence", type=int)
+
+    taxonomy = commands.add_parser("taxonomy", help="the skill taxonomy").add_subparsers(
+        dest="action", required=True
+    )
+    esco = taxonomy.add_parser("import-esco", help="import the official ESCO CSV export (skills, hierarchy)")
+    esco.add_argument("source", type=Path, help="the unzipped ESCO CSV folder")
+    where = esco.add_mutually_exclusive_group()
+    where.add_argument("--data-dir", type=Path, default=Path(".passerelle"), help="write DIR/taxonomy.json")
+    where.add_argument("--out", type=Path, help="write this file (then set PASSERELLE_TAXONOMY_FILE to it)")
 
     contracts = commands.add_parser("contracts", help="the public contract").add_subparsers(
         dest="action", required=True
@@ -103,9 +119,19 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
             await _upgrade_databases(settings, args.services, args.database_url)
         case "dlq":
             await _dlq(settings, args)
+        case "taxonomy":
+            _import_esco(args)
         case "contracts":
             for path in write_schemas():
                 print(path)
+
+
+def _import_esco(args: argparse.Namespace) -> None:
+    destination = args.out or args.data_dir / TAXONOMY_FILE_NAME
+    try:
+        print(import_esco(args.source, destination))
+    except (OSError, ValueError) as error:
+        sys.exit(f"import-esco: {error}")
 
 
 async def _upgrade_databases(settings: PlatformSettings, names: list[str], server_url: str | None) -> None:

@@ -83,6 +83,10 @@ class RunningPlatform:
             await server.stop()
 
 
+# Where `passerelle taxonomy import-esco --data-dir DIR` writes, and `up --data-dir DIR` reads.
+TAXONOMY_FILE_NAME = "taxonomy.json"
+
+
 async def start_platform(
     settings: PlatformSettings,
     *,
@@ -112,6 +116,9 @@ async def start_platform(
             database_url = postgres.url()
         if settings.jwt_secret is None and settings.jwks_url is None:
             settings = settings.model_copy(update={"jwt_secret": jwt_secret_for(data_dir)})
+        imported_taxonomy = data_dir / TAXONOMY_FILE_NAME
+        if settings.taxonomy_file is None and imported_taxonomy.exists():
+            settings = settings.model_copy(update={"taxonomy_file": imported_taxonomy})
         await provision_nats(settings)
         definitions = load_services(list(service_names) if service_names else None)
         services = []

@@ -21,6 +21,7 @@ from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.messaging.relay import OutboxRelay
 from passerelle.messaging.topology import TopologySettings
 from passerelle.persistence.database import Database
+from passerelle.taxonomy import Taxonomy, load_taxonomy
 
 from .settings import PlatformSettings
 
@@ -46,6 +47,7 @@ class ServiceApp:
         )
         self.relay = OutboxRelay(self.database, self.broker, name)
         self.router = APIRouter()
+        self.taxonomy: Taxonomy = load_taxonomy(settings.taxonomy_file)
         self._document_published_events()
 
     def _document_published_events(self) -> None:

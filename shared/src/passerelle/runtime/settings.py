@@ -28,6 +28,11 @@ class PlatformSettings(BaseSettings):
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
 
+    taxonomy_file: Path | None = Field(
+        default=None,
+        description="Skills imported by `passerelle taxonomy import-esco`, added to the curated ones",
+    )
+
     data_dir: Path = Field(default=Path(".passerelle"), description="Where `up` keeps its state")
     host: str = "0.0.0.0"  # noqa: S104 - a service in a container listens on every interface
     port: int = 8080
