@@ -24,8 +24,30 @@ def test_the_committed_json_schemas_match_the_contract_models() -> None:
     assert committed == generated
 
 
+CONTRACT_V1_SUBJECTS = {
+    "members.member_registered.v1",
+    "members.member_profile_updated.v1",
+    "members.skill_offered.v1",
+    "members.skill_offer_withdrawn.v1",
+    "members.member_erased.v1",
+    "projects.territory_registered.v1",
+    "projects.project_published.v1",
+    "projects.project_updated.v1",
+    "projects.project_closed.v1",
+    "projects.pledge_made.v1",
+    "projects.funding_goal_reached.v1",
+    "matching.match_proposed.v1",
+    "matching.match_accepted.v1",
+    "matching.match_declined.v1",
+    "matching.match_confirmed.v1",
+    "matching.match_withdrawn.v1",
+    "notifications.notification_delivered.v1",
+    "notifications.notification_failed.v1",
+}
+
+
 def test_the_catalogue_has_every_v1_event_of_the_contract_each_in_its_owners_stream() -> None:
-    assert len(EVENTS) == 18
+    assert set(EVENTS_BY_SUBJECT) >= CONTRACT_V1_SUBJECTS
     assert set(EVENTS_BY_SUBJECT) == {event.subject for event in EVENTS}
     for event in EVENTS:
         stream = stream_of(event)

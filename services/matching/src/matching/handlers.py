@@ -12,6 +12,7 @@ from passerelle.contracts import (
     MemberProfile,
     ProjectPublished,
     SkillOffered,
+    SkillOfferUpdated,
 )
 from passerelle.persistence.database import Database, UnitOfWork
 from passerelle.runtime.auth import Identity
@@ -61,6 +62,34 @@ class MatchingHandlers:
         member = await repository.member(offer.member_id)
         for need in await repository.open_needs_with_skill(offer.skill):
             await self._propose(uow, repository, need, offer, member)
+
+    async def update_offer(self, event: CloudEvent[SkillOfferUpdated], uow: UnitOfWork) -> None:
+        """Matches the changed offer no longer fits are withdrawn; needs it now fits get proposals."""
+        data = event.data
+        repository = MatchingRepository(uow.session)
+        if await repository.is_erased(data.member_id):
+            return
+        offer = Offer(
+            data.offer_id, data.member_id, data.skill, data.level, list(data.modes), list(data.languages)
+        )
+        if not await repository.replace_offer(offer):
+            return
+        member = await repository.member(offer.member_id)
+        needs = await repository.open_needs_with_skill(offer.skill)
+        fitting = set()
+        for need in needs:
+            found = fit(need, offer, member)
+            if found and found.score >= self.settings.min_score:
+                fitting.add(need.need_id)
+        stale = [
+            m for m in await repository.live_matches(offer_id=offer.offer_id) if m.need_id not in fitting
+        ]
+        for match in stale:
+            match.status = "withdrawn"
+        self._withdrawn(uow, stale, "offer_changed")
+        for need in needs:
+            if need.need_id in fitting:
+                await self._propose(uow, repository, need, offer, member)
 
     async def withdraw_offer(self, offer_id: str, uow: UnitOfWork) -> None:
         repository = MatchingRepository(uow.session)

@@ -65,6 +65,17 @@ class MatchingRepository:
         )
         return (await self.session.execute(statement)).first() is not None
 
+    async def replace_offer(self, offer: Offer) -> bool:
+        """The offer as last changed; False when it was withdrawn (a withdrawal is final)."""
+        values = offer.__dict__
+        inserted = insert(OfferRow).values(**values)
+        statement = inserted.on_conflict_do_update(
+            index_elements=[OfferRow.offer_id],
+            set_={key: inserted.excluded[key] for key in values if key != "offer_id"},
+            where=OfferRow.withdrawn.is_(False),
+        ).returning(OfferRow.offer_id)
+        return (await self.session.execute(statement)).first() is not None
+
     async def withdraw_offers(self, *, offer_id: str | None = None, member_id: str | None = None) -> None:
         statement = update(OfferRow).values(withdrawn=True)
         if offer_id:
@@ -108,13 +119,13 @@ class MatchingRepository:
         statement = insert(MatchRow).values(**row).on_conflict_do_nothing().returning(MatchRow.match_id)
         return (await self.session.execute(statement)).first() is not None
 
-    async def withdraw_matches(self, **where: str) -> list[MatchRow]:
+    async def live_matches(self, **where: str) -> list[MatchRow]:
         conditions = [getattr(MatchRow, key) == value for key, value in where.items()]
-        rows = list(
-            await self.session.scalars(
-                select(MatchRow).where(*conditions, MatchRow.status.in_(LIVE)).with_for_update()
-            )
-        )
+        query = select(MatchRow).where(*conditions, MatchRow.status.in_(LIVE)).with_for_update()
+        return list(await self.session.scalars(query))
+
+    async def withdraw_matches(self, **where: str) -> list[MatchRow]:
+        rows = await self.live_matches(**where)
         for row in rows:
             row.status = "withdrawn"
         return rows

@@ -8,6 +8,7 @@ from passerelle.contracts import (
     ProjectClosed,
     ProjectPublished,
     SkillOffered,
+    SkillOfferUpdated,
     SkillOfferWithdrawn,
 )
 from passerelle.messaging.consumers import EventConsumers
@@ -36,6 +37,11 @@ def register_subscribers(consumers: EventConsumers, handlers: MatchingHandlers) 
     async def on_skill_offered(event: CloudEvent[SkillOffered], uow: UnitOfWork) -> None:
         """Match a new offer against the open needs."""
         await handlers.offer_skill(event, uow)
+
+    @consumers.on(SkillOfferUpdated)
+    async def on_skill_offer_updated(event: CloudEvent[SkillOfferUpdated], uow: UnitOfWork) -> None:
+        """Follow a changed offer: new proposals, and withdrawal of matches it no longer fits."""
+        await handlers.update_offer(event, uow)
 
     @consumers.on(SkillOfferWithdrawn)
     async def on_skill_offer_withdrawn(event: CloudEvent[SkillOfferWithdrawn], uow: UnitOfWork) -> None:

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response, status
-from passerelle.contracts.types import Attachment, Generation, Level, MemberKind, Mode, SkillCode
-from passerelle.runtime.auth import CurrentIdentity
+from fastapi import APIRouter, Query, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from passerelle.contracts.types import Attachment, Bond, Generation, Level, MemberKind, Mode
+from passerelle.runtime.auth import CurrentIdentity, Identity
+from passerelle.runtime.problems import not_found
+from passerelle.taxonomy import Skill, Taxonomy
 from passerelle.validation import KnownCountry, KnownLanguage, KnownLocale, KnownTimeZone
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from .domain import Member
-from .handlers import MembersHandlers
+from .domain import MANAGER_ROLES, SkillOffer, View
+from .handlers import MembersHandlers, Page, Seen
+from .repository import MemberSearch
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Sector = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Visibility = Literal["public", "managers", "private"]
 
 
 class Strict(BaseModel):
@@ -31,9 +37,17 @@ class RegisterMember(Strict):
     time_zone: KnownTimeZone
     languages: list[KnownLanguage] = Field(default_factory=list, max_length=20)
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
-    sectors: list[Sector] = Field(default_factory=list, max_length=20)
+    sectors: list[Code] = Field(default_factory=list, max_length=20)
     generation: Generation | None = None
     managers: list[Name] = Field(default_factory=list, max_length=20)
+    visibility: Visibility = Field(
+        default="managers",
+        description="public: any signed-in member finds you; managers: only community and territory "
+        "managers do; private: nobody searching does",
+    )
+    contact_consent: bool = Field(
+        default=False, description="You agree that managers see your e-mail to contact you about projects"
+    )
 
 
 class UpdateMember(Strict):
@@ -44,37 +58,73 @@ class UpdateMember(Strict):
     time_zone: KnownTimeZone | None = None
     languages: list[KnownLanguage] | None = Field(default=None, max_length=20)
     attachments: list[Attachment] | None = Field(default=None, max_length=20)
-    sectors: list[Sector] | None = Field(default=None, max_length=20)
+    sectors: list[Code] | None = Field(default=None, max_length=20)
     generation: Generation | None = None
     managers: list[Name] | None = Field(default=None, max_length=20)
+    visibility: Visibility | None = None
+    contact_consent: bool | None = None
+
+
+class OfferedSkill(BaseModel):
+    offer_id: str
+    skill: str
+    label: str
+    level: int
+    modes: list[str]
 
 
 class MemberOut(BaseModel):
+    """A member as the caller may see them: `view` is `full` for the member, those who manage it and
+    operators; `card` for others, without the private fields (null)."""
+
+    view: Literal["full", "card"]
     member_id: str
     kind: MemberKind
     display_name: str
-    email: str
-    locale: str
     country_of_residence: str
-    time_zone: str
     languages: list[str]
     attachments: list[Attachment]
     sectors: list[str]
     generation: Generation | None
-    managers: list[str]
+    skills: list[OfferedSkill]
+    contact_consent: bool
+    email: str | None = Field(description="Shown on a card only to managers, and only with consent")
+    locale: str | None
+    time_zone: str | None
+    managers: list[str] | None
+    visibility: Visibility | None
+    contact_consent_at: datetime | None
 
-    @classmethod
-    def of(cls, member: Member) -> MemberOut:
-        return cls.model_validate(member.profile())
+
+class MemberPage(BaseModel):
+    items: list[MemberOut]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
 
 
 class OfferSkill(Strict):
-    skill: SkillCode
+    skill: Code
     level: Level
     modes: list[Mode] = Field(min_length=1, max_length=4)
     languages: list[KnownLanguage] = Field(default_factory=list, max_length=20)
-    territory_ids: list[Name] = Field(default_factory=list, max_length=50)
-    sectors: list[Sector] = Field(default_factory=list, max_length=20)
+    territory_ids: list[Code] = Field(
+        default_factory=list, max_length=50, description="Empty: the member's attachments"
+    )
+    sectors: list[Code] = Field(default_factory=list, max_length=20)
+    available_from: date | None = None
+    available_until: date | None = None
+    hours_per_month: int | None = Field(default=None, ge=1, le=744)
+
+
+class UpdateOffer(Strict):
+    skill: Code | None = None
+    level: Level | None = None
+    modes: list[Mode] | None = Field(default=None, min_length=1, max_length=4)
+    languages: list[KnownLanguage] | None = Field(default=None, max_length=20)
+    territory_ids: list[Code] | None = Field(default=None, max_length=50)
+    sectors: list[Code] | None = Field(default=None, max_length=20)
     available_from: date | None = None
     available_until: date | None = None
     hours_per_month: int | None = Field(default=None, ge=1, le=744)
@@ -88,36 +138,182 @@ class OfferOut(OfferSkill):
     withdrawn: bool
 
 
-def build_router(handlers: MembersHandlers) -> APIRouter:
-    router = APIRouter(prefix="/members", tags=["members"])
+class SkillOut(BaseModel):
+    code: str
+    label: str
+    labels: dict[str, str]
+    sector: str
+    broader: list[str]
+    narrower: list[str]
+    related: list[str]
+    esco_uri: str | None
 
-    @router.post("", status_code=status.HTTP_201_CREATED)
+
+class SkillPage(BaseModel):
+    items: list[SkillOut]
+    total: int
+    limit: int
+    offset: int
+
+
+def _render(seen: Seen, identity: Identity, taxonomy: Taxonomy) -> MemberOut:
+    member, full = seen.member, seen.view is View.FULL
+    may_contact = full or (member.contact_consent and bool(MANAGER_ROLES.intersection(identity.roles)))
+    return MemberOut(
+        view=seen.view.value,
+        member_id=member.member_id,
+        kind=member.kind,
+        display_name=member.display_name,
+        country_of_residence=member.country_of_residence,
+        languages=member.languages,
+        attachments=[Attachment.model_validate(a) for a in member.attachments],
+        sectors=member.sectors,
+        generation=member.generation,
+        skills=[_offered(offer, member.locale, taxonomy) for offer in seen.live_offers],
+        contact_consent=member.contact_consent,
+        email=member.email if may_contact else None,
+        locale=member.locale if full else None,
+        time_zone=member.time_zone if full else None,
+        managers=member.managers if full else None,
+        visibility=member.visibility if full else None,
+        contact_consent_at=member.contact_consent_at if full else None,
+    )
+
+
+def _offered(offer: SkillOffer, locale: str, taxonomy: Taxonomy) -> OfferedSkill:
+    skill = taxonomy.get(offer.skill)
+    label = skill.label(locale) if skill else offer.skill
+    return OfferedSkill(
+        offer_id=offer.offer_id, skill=offer.skill, label=label, level=offer.level, modes=offer.modes
+    )
+
+
+def _skill_out(skill: Skill, taxonomy: Taxonomy, language: str) -> SkillOut:
+    return SkillOut(
+        code=skill.code,
+        label=skill.label(language),
+        labels=dict(skill.labels),
+        sector=skill.sector,
+        broader=list(skill.broader),
+        narrower=taxonomy.narrower(skill.code),
+        related=list(skill.related),
+        esco_uri=skill.esco_uri,
+    )
+
+
+def _page(page: Page, identity: Identity, taxonomy: Taxonomy) -> MemberPage:
+    following = page.offset + len(page.items)
+    return MemberPage(
+        items=[_render(seen, identity, taxonomy) for seen in page.items],
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        next_offset=following if following < page.total else None,
+    )
+
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="How many to skip")]
+
+
+def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/members", status_code=status.HTTP_201_CREATED, tags=["members"])
     async def register_member(body: RegisterMember, identity: CurrentIdentity) -> MemberOut:
         """Register the caller: a person as themself, or an association / local actor they manage."""
-        return MemberOut.of(await handlers.register(identity, body.model_dump(mode="json")))
+        member = await handlers.register(identity, body.model_dump(mode="json"))
+        return _render(Seen(member, View.FULL, []), identity, taxonomy)
 
-    @router.get("/{member_id}")
+    @router.get("/members", tags=["members"])
+    async def find_members(
+        identity: CurrentIdentity,
+        territory_id: Annotated[Code | None, Query(description="Attached to this territory")] = None,
+        bond: Annotated[Bond | None, Query(description="With this bond (to territory_id if given)")] = None,
+        skill: Annotated[Code | None, Query(description="Offering this skill or a narrower one")] = None,
+        language: Annotated[KnownLanguage | None, Query(description="Speaking this language")] = None,
+        country: Annotated[KnownCountry | None, Query(description="Living in this country")] = None,
+        kind: Annotated[MemberKind | None, Query()] = None,
+        sector: Annotated[Code | None, Query()] = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> MemberPage:
+        """Find members to mobilise for a territory; each member's visibility setting is honoured."""
+        wanted = MemberSearch(
+            territory_id=territory_id, bond=bond, language=language, country=country, kind=kind, sector=sector
+        )
+        return _page(await handlers.search(identity, wanted, skill, limit, offset), identity, taxonomy)
+
+    @router.get("/members/{member_id}", tags=["members"])
     async def read_member(member_id: str, identity: CurrentIdentity) -> MemberOut:
-        return MemberOut.of(await handlers.profile(identity, member_id))
+        return _render(await handlers.profile(identity, member_id), identity, taxonomy)
 
-    @router.patch("/{member_id}")
+    @router.patch("/members/{member_id}", tags=["members"])
     async def update_member(member_id: str, body: UpdateMember, identity: CurrentIdentity) -> MemberOut:
         changes = body.model_dump(mode="json", exclude_unset=True)
-        return MemberOut.of(await handlers.update(identity, member_id, changes))
+        member = await handlers.update(identity, member_id, changes)
+        return _render(Seen(member, View.FULL, []), identity, taxonomy)
 
-    @router.post("/{member_id}/offers", status_code=status.HTTP_201_CREATED)
+    @router.delete("/members/{member_id}", status_code=status.HTTP_202_ACCEPTED, tags=["members"])
+    async def erase_member(member_id: str, identity: CurrentIdentity) -> dict[str, str]:
+        """Erase the member's personal data here at once; the other services follow on MemberErased."""
+        await handlers.erase(identity, member_id)
+        return {"member_id": member_id, "status": "erased"}
+
+    @router.get("/members/{member_id}/export", tags=["members"])
+    async def export_member(member_id: str, identity: CurrentIdentity) -> JSONResponse:
+        """Everything held on the member: profile, offers, consents and history (GDPR art. 15 and 20)."""
+        exported = await handlers.export(identity, member_id)
+        return JSONResponse(
+            jsonable_encoder(exported),
+            headers={"Content-Disposition": f'attachment; filename="passerelle-member-{member_id}.json"'},
+        )
+
+    @router.post("/members/{member_id}/offers", status_code=status.HTTP_201_CREATED, tags=["offers"])
     async def offer_skill(member_id: str, body: OfferSkill, identity: CurrentIdentity) -> OfferOut:
         """Offer a skill to the community's projects."""
         offer = await handlers.offer_skill(identity, member_id, body.model_dump())
         return OfferOut.model_validate(offer)
 
-    @router.get("/{member_id}/offers")
+    @router.get("/members/{member_id}/offers", tags=["offers"])
     async def list_offers(member_id: str, identity: CurrentIdentity) -> list[OfferOut]:
         return [OfferOut.model_validate(offer) for offer in await handlers.offers(identity, member_id)]
 
-    @router.delete("/{member_id}/offers/{offer_id}", status_code=status.HTTP_204_NO_CONTENT)
+    @router.patch("/members/{member_id}/offers/{offer_id}", tags=["offers"])
+    async def update_offer(
+        member_id: str, offer_id: str, body: UpdateOffer, identity: CurrentIdentity
+    ) -> OfferOut:
+        changes = body.model_dump(exclude_unset=True)
+        return OfferOut.model_validate(await handlers.update_offer(identity, member_id, offer_id, changes))
+
+    @router.delete(
+        "/members/{member_id}/offers/{offer_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["offers"]
+    )
     async def withdraw_offer(member_id: str, offer_id: str, identity: CurrentIdentity) -> Response:
         await handlers.withdraw_offer(identity, member_id, offer_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @router.get("/skills", tags=["skills"])
+    async def search_skills(
+        identity: CurrentIdentity,
+        q: Annotated[str, Query(max_length=100, description="Words of a label, in any language")] = "",
+        lang: Annotated[KnownLanguage, Query(description="Language of the labels and of the ranking")] = "en",
+        sector: Annotated[Code | None, Query()] = None,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> SkillPage:
+        """Search the skill taxonomy, best match first."""
+        found = taxonomy.search(q, lang, sector)
+        items = [_skill_out(skill, taxonomy, lang) for skill in found[offset : offset + limit]]
+        return SkillPage(items=items, total=len(found), limit=limit, offset=offset)
+
+    @router.get("/skills/{code:path}", tags=["skills"])
+    async def read_skill(
+        code: str, identity: CurrentIdentity, lang: Annotated[KnownLanguage, Query()] = "en"
+    ) -> SkillOut:
+        skill = taxonomy.get(code)
+        if skill is None:
+            raise not_found("skill", code)
+        return _skill_out(skill, taxonomy, lang)
 
     return router

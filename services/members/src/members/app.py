@@ -11,7 +11,7 @@ from .handlers import MembersHandlers
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("members", settings, database_url)
-    app.router.include_router(build_router(MembersHandlers(app.database)))
+    app.router.include_router(build_router(MembersHandlers(app.database, app.taxonomy), app.taxonomy))
     return app
 
 

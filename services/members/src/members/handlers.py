@@ -2,94 +2,164 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from passerelle.contracts import MemberProfileUpdated, MemberRegistered, SkillOffered, SkillOfferWithdrawn
+from passerelle.contracts import (
+    MemberErased,
+    MemberProfileUpdated,
+    MemberRegistered,
+    SkillOffered,
+    SkillOfferUpdated,
+    SkillOfferWithdrawn,
+)
 from passerelle.persistence.database import Database
 from passerelle.runtime.auth import Identity
-from passerelle.runtime.problems import Problem, conflict, forbidden, not_found
+from passerelle.runtime.problems import Problem, conflict, forbidden, invalid, not_found
+from passerelle.taxonomy import Taxonomy
 
 from . import domain
-from .domain import DomainError, Member, SkillOffer
-from .repository import MembersRepository
+from .domain import MANAGER_ROLES, VISIBILITIES, DomainError, InvalidField, Member, SkillOffer, View
+from .repository import MemberSearch, MembersRepository
 
-READERS = ("operator", "community_manager")
-
-
-def _may_act(identity: Identity, member: Member) -> bool:
-    return identity.is_operator or member.may_be_managed_by(identity.sub)
+FORBIDDEN_ACTION = "you may act only on your own profile and offers, or for members you manage"
 
 
-def _may_read(identity: Identity, member: Member) -> bool:
-    return identity.has_any(*READERS) or member.may_be_managed_by(identity.sub)
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
-def _rule_broken(error: DomainError) -> Problem:
-    return Problem(422, "Unprocessable Content", str(error))
+def _problem(error: DomainError) -> Problem:
+    if isinstance(error, InvalidField):
+        return invalid(error.field, error.message)
+    return conflict(str(error))
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A member as the caller may see them."""
+
+    member: Member
+    view: View
+    live_offers: list[SkillOffer]
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Seen]
+    total: int
+    limit: int
+    offset: int
 
 
 class MembersHandlers:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, taxonomy: Taxonomy) -> None:
         self.database = database
+        self.taxonomy = taxonomy
 
     async def register(self, identity: Identity, fields: dict[str, Any]) -> Member:
+        now = _now()
         try:
-            member = domain.register(identity.sub, fields)
+            member = domain.register(identity.sub, fields, self.taxonomy, now)
         except DomainError as error:
-            raise _rule_broken(error) from error
+            raise _problem(error) from error
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
+            if await members.was_erased(member.member_id):
+                raise conflict(
+                    f"member {member.member_id} was erased at its own request; "
+                    "this identity cannot register again under the same id"
+                )
             if await members.get(member.member_id):
                 raise conflict(f"member {member.member_id} is already registered")
-            await members.save(member)
+            await members.save(member, now)
+            await members.log(member.member_id, now, "registered", by=identity.sub)
+            if member.contact_consent:
+                await members.log(member.member_id, now, "contact_consent_given", by=identity.sub)
             uow.record(MemberRegistered(**member.profile()))
             await uow.commit()
         return member
 
-    async def profile(self, identity: Identity, member_id: str) -> Member:
-        async with self.database.unit_of_work() as uow:
-            member = await self._load(MembersRepository(uow.session), member_id)
-        if not _may_read(identity, member):
-            raise forbidden("you may read only your own profile, or those of members you manage")
-        return member
-
-    async def update(self, identity: Identity, member_id: str, changes: dict[str, Any]) -> Member:
+    async def profile(self, identity: Identity, member_id: str) -> Seen:
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
-            member = await self._load_for_action(members, identity, member_id)
+            member = await self._load(members, member_id)
+            view = member.view_for(identity.sub, identity.roles)
+            if view is None:
+                raise forbidden(
+                    "this profile is visible only to the member, those who manage it and operators"
+                )
+            offers = (await members.live_offers_of([member_id])).get(member_id, [])
+        return Seen(member, view, offers)
+
+    async def update(self, identity: Identity, member_id: str, changes: dict[str, Any]) -> Member:
+        now = _now()
+        async with self.database.unit_of_work() as uow:
+            members = MembersRepository(uow.session)
+            before = await self._load_for_action(members, identity, member_id)
             try:
-                member = member.updated(changes)
+                member = before.updated(changes, self.taxonomy, now)
             except DomainError as error:
-                raise _rule_broken(error) from error
-            await members.save(member)
+                raise _problem(error) from error
+            changed = before.changed_fields(member)
+            if not changed:
+                return member
+            await members.save(member, now)
+            await members.log(member_id, now, "profile_updated", by=identity.sub, fields=changed)
+            if member.contact_consent != before.contact_consent:
+                action = "contact_consent_given" if member.contact_consent else "contact_consent_withdrawn"
+                await members.log(member_id, now, action, by=identity.sub)
             uow.record(MemberProfileUpdated(**member.profile()))
             await uow.commit()
         return member
 
     async def offer_skill(self, identity: Identity, member_id: str, fields: dict[str, Any]) -> SkillOffer:
+        now = _now()
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
             member = await self._load_for_action(members, identity, member_id)
             try:
-                offer = domain.offer_skill(member, fields)
+                offer = domain.offer_skill(member, fields, self.taxonomy)
             except DomainError as error:
-                raise _rule_broken(error) from error
-            await members.save_offer(offer)
-            uow.record(SkillOffered(**{k: v for k, v in asdict(offer).items() if k != "withdrawn"}))
+                raise _problem(error) from error
+            await members.save_offer(offer, now)
+            await members.log(member_id, now, "skill_offered", offer_id=offer.offer_id, skill=offer.skill)
+            uow.record(SkillOffered(**offer.event_fields()))
+            await uow.commit()
+        return offer
+
+    async def update_offer(
+        self, identity: Identity, member_id: str, offer_id: str, changes: dict[str, Any]
+    ) -> SkillOffer:
+        now = _now()
+        async with self.database.unit_of_work() as uow:
+            members = MembersRepository(uow.session)
+            await self._load_for_action(members, identity, member_id)
+            before = await self._load_offer(members, member_id, offer_id)
+            try:
+                offer = before.updated(changes, self.taxonomy)
+            except DomainError as error:
+                raise _problem(error) from error
+            if offer == before:
+                return offer
+            await members.save_offer(offer, now)
+            changed = sorted(name for name, value in changes.items() if getattr(before, name) != value)
+            await members.log(member_id, now, "skill_offer_updated", offer_id=offer_id, fields=changed)
+            uow.record(SkillOfferUpdated(**offer.event_fields()))
             await uow.commit()
         return offer
 
     async def withdraw_offer(self, identity: Identity, member_id: str, offer_id: str) -> SkillOffer:
+        now = _now()
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
             await self._load_for_action(members, identity, member_id)
-            offer = await members.get_offer(member_id, offer_id)
-            if offer is None:
-                raise not_found("offer", offer_id)
+            offer = await self._load_offer(members, member_id, offer_id)
             if not offer.withdrawn:
-                offer = replace(offer, withdrawn=True)
-                await members.save_offer(offer)
+                offer = offer.withdrawn_now()
+                await members.save_offer(offer, now)
+                await members.log(member_id, now, "skill_offer_withdrawn", offer_id=offer_id)
                 uow.record(SkillOfferWithdrawn(member_id=member_id, offer_id=offer_id))
                 await uow.commit()
         return offer
@@ -98,9 +168,69 @@ class MembersHandlers:
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
             member = await self._load(members, member_id)
-            if not _may_read(identity, member):
-                raise forbidden("you may list only your own offers")
-            return await members.offers_of(member_id)
+            view = member.view_for(identity.sub, identity.roles)
+            if view is None:
+                raise forbidden("you may list only your own offers, or those of members you may see")
+            offers = await members.offers_of(member_id)
+        return offers if view is View.FULL else [offer for offer in offers if not offer.withdrawn]
+
+    async def search(
+        self, identity: Identity, wanted: MemberSearch, skill: str | None, limit: int, offset: int
+    ) -> Page:
+        """Members matching the filters, among those whose visibility lets the caller see them.
+
+        A skill filter also finds the narrower skills: who offers solar panel installation is found
+        when looking for solar energy.
+        """
+        if skill is not None:
+            if skill not in self.taxonomy:
+                raise invalid("skill", f"unknown skill code {skill!r}: find codes with GET /skills?q=")
+            wanted = MemberSearch(**{**vars(wanted), "skills": self.taxonomy.descendants(skill)})
+        visibilities: tuple[str, ...] | None
+        if identity.is_operator:
+            visibilities = None
+        elif MANAGER_ROLES.intersection(identity.roles):
+            visibilities = VISIBILITIES[:2]
+        else:
+            visibilities = VISIBILITIES[:1]
+        async with self.database.unit_of_work() as uow:
+            members = MembersRepository(uow.session)
+            found, total = await members.search(wanted, visibilities, limit, offset)
+            offers = await members.live_offers_of([member.member_id for member in found])
+        items = []
+        for member in found:
+            view = member.view_for(identity.sub, identity.roles) or View.CARD
+            items.append(Seen(member, view, offers.get(member.member_id, [])))
+        return Page(items, total, limit, offset)
+
+    async def export(self, identity: Identity, member_id: str) -> dict[str, Any]:
+        async with self.database.unit_of_work() as uow:
+            members = MembersRepository(uow.session)
+            await self._load_for_action(members, identity, member_id)
+            held = await members.export(member_id)
+        consents = [
+            {"kind": "contact", "given": entry["action"] == "contact_consent_given", "at": entry["at"]}
+            for entry in held["history"]
+            if entry["action"].startswith("contact_consent_")
+        ]
+        return {**held, "consents": consents, "exported_at": _now()}
+
+    async def erase(self, identity: Identity, member_id: str) -> None:
+        """Delete the member's personal data and tell every service; erasing twice is harmless."""
+        async with self.database.unit_of_work() as uow:
+            members = MembersRepository(uow.session)
+            member = await members.get(member_id)
+            if member is None:
+                if await members.was_erased(member_id) and (
+                    identity.is_operator or identity.sub == member_id
+                ):
+                    return
+                raise not_found("member", member_id)
+            if not (identity.is_operator or member.may_be_managed_by(identity.sub)):
+                raise forbidden(FORBIDDEN_ACTION)
+            await members.erase(member_id, _now())
+            uow.record(MemberErased(member_id=member_id))
+            await uow.commit()
 
     @staticmethod
     async def _load(members: MembersRepository, member_id: str) -> Member:
@@ -113,6 +243,13 @@ class MembersHandlers:
         self, members: MembersRepository, identity: Identity, member_id: str
     ) -> Member:
         member = await self._load(members, member_id)
-        if not _may_act(identity, member):
-            raise forbidden("you may act only on your own profile and offers, or for members you manage")
+        if not (identity.is_operator or member.may_be_managed_by(identity.sub)):
+            raise forbidden(FORBIDDEN_ACTION)
         return member
+
+    @staticmethod
+    async def _load_offer(members: MembersRepository, member_id: str, offer_id: str) -> SkillOffer:
+        offer = await members.get_offer(member_id, offer_id)
+        if offer is None:
+            raise not_found("offer", offer_id)
+        return offer

@@ -8,6 +8,7 @@ from .members import (
     MemberProfileUpdated,
     MemberRegistered,
     SkillOffered,
+    SkillOfferUpdated,
     SkillOfferWithdrawn,
 )
 from .notifications import NotificationDelivered, NotificationFailed
@@ -52,6 +53,7 @@ __all__ = [
     "ProjectPublished",
     "ProjectSnapshot",
     "ProjectUpdated",
+    "SkillOfferUpdated",
     "SkillOfferWithdrawn",
     "SkillOffered",
     "Stream",

@@ -46,6 +46,10 @@ class MemberProfile(_MemberEvent):
         default_factory=list,
         description="Identity subs that act for an association or local actor; empty for a person",
     )
+    contact_consent: bool | None = Field(
+        default=None,
+        description="The member agreed to be contacted about projects (null: not said). Added in v1.1.",
+    )
 
 
 class MemberRegistered(MemberProfile):
@@ -80,6 +84,14 @@ class SkillOffered(_MemberEvent):
     available_from: date | None = None
     available_until: date | None = None
     hours_per_month: int | None = Field(default=None, ge=1, le=744)
+
+
+class SkillOfferUpdated(SkillOffered):
+    """A member changed a skill offer; carries the full snapshot. Added in v1.1: a consumer that does
+    not know it still has the offer as first offered."""
+
+    event_name: ClassVar[str] = "SkillOfferUpdated"
+    subject: ClassVar[str] = "members.skill_offer_updated.v1"
 
 
 class SkillOfferWithdrawn(_MemberEvent):

@@ -4,7 +4,14 @@ from dataclasses import dataclass
 
 from .envelope import EventData
 from .matching import MatchAccepted, MatchConfirmed, MatchDeclined, MatchProposed, MatchWithdrawn
-from .members import MemberErased, MemberProfileUpdated, MemberRegistered, SkillOffered, SkillOfferWithdrawn
+from .members import (
+    MemberErased,
+    MemberProfileUpdated,
+    MemberRegistered,
+    SkillOffered,
+    SkillOfferUpdated,
+    SkillOfferWithdrawn,
+)
 from .notifications import NotificationDelivered, NotificationFailed
 from .projects import (
     FundingGoalReached,
@@ -36,6 +43,7 @@ EVENTS: tuple[type[EventData], ...] = (
     MemberRegistered,
     MemberProfileUpdated,
     SkillOffered,
+    SkillOfferUpdated,
     SkillOfferWithdrawn,
     MemberErased,
     TerritoryRegistered,
