@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: install demo up test lint typecheck schemas clean
+.PHONY: install demo up test lint typecheck schemas migration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -22,7 +22,7 @@ up: install
 
 lint: install
 	$(RUN) ruff check .
-	$(RUN) ruff format --check shared services tests
+	$(RUN) ruff format --check shared services tests scripts
 	$(RUN) lint-imports
 
 typecheck: install
@@ -33,6 +33,10 @@ test: install lint typecheck
 
 schemas: install
 	$(RUN) passerelle contracts schemas
+
+# make migration SERVICE=members MESSAGE="what changed"
+migration: install
+	$(RUN) python scripts/new_migration.py $(SERVICE) "$(MESSAGE)"
 
 clean:
 	rm -rf $(TOOLS) .venv .pytest_cache .mypy_cache .ruff_cache

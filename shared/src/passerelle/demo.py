@@ -76,7 +76,7 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
     claire = Client(http, issue("claire", ["member"]))
 
     print("\n1. The operator registers the territory, from the country down to the commune")
-    parent = None
+    parent: Any = None
     for name, tier in [
         ("Morocco", "country"),
         ("Souss-Massa", "region"),
@@ -88,10 +88,10 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
         )
         parent = territory["territory_id"]
         print(f"   {tier:<8} {name}")
-    tafraout = parent
+    tafraout: str = parent
 
     print("\n2. Members register, with their bonds to the territory")
-    people = [
+    people: list[tuple[Client, dict[str, Any], str, str]] = [
         (
             fatima,
             {
@@ -136,6 +136,7 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
                 "attachments": [{"territory_id": tafraout, "bond": "heart"}],
                 "sectors": ["energy"],
                 "generation": "none",
+                "contact_consent": True,
             },
             "Brussels",
             "diaspora of the heart",
@@ -161,7 +162,10 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
     )
     print(f"   {association['display_name']} (local actor, managed by Amina)")
 
-    print("\n3. Fatima offers her skill before any project asks for it")
+    print("\n3. Fatima looks up her skill in the taxonomy, in French, then offers it")
+    found = await fatima.call("GET", "/skills", params={"q": "infirm", "lang": "fr"})
+    for skill in found["items"]:
+        print(f"   {skill['code']:<24} {skill['label']}")
     await fatima.call(
         "POST",
         "/members/fatima/offers",
@@ -209,7 +213,9 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
         )
         print(f"   {member_id.capitalize()}: solar PV design, level {level}, remote")
 
-    print("\n6. Matching proposes, best first, and says why")
+    await _mobilise(Client(http, issue("zineb", ["community_manager"])), tafraout)
+
+    print("\n7. Matching proposes, best first, and says why")
 
     async def all_matched() -> list[Any]:
         found = await amina.call("GET", "/matches", params={"project_id": project["project_id"]})
@@ -224,7 +230,7 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
             f"for {skills[match['need_id']]:<24} because {', '.join(match['reasons'])}"
         )
 
-    print("\n7. Each member is told, in their own language")
+    print("\n8. Each member is told, in their own language")
     for client, member_id in [(fatima, "fatima"), (youssef, "youssef")]:
 
         async def inbox_of(reader: Client = client, member: str = member_id) -> Any:
@@ -234,4 +240,30 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
         for notification in inbox:
             print(f"   [{names[member_id]}, {notification['language']}] {notification['title']}")
             print(f"      {notification['body']}")
+    await _forget(claire, amina, project["project_id"])
     print("\nDone: published, matched and notified through NATS JetStream and PostgreSQL.")
+
+
+async def _mobilise(manager: Client, territory_id: str) -> None:
+    print("\n6. A community manager looks for Tafraout's diaspora who can help with solar energy")
+    page = await manager.call(
+        "GET", "/members", params={"territory_id": territory_id, "skill": "energy.solar", "lang": "fr"}
+    )
+    for card in page["items"]:
+        bonds = ", ".join(a["bond"] for a in card["attachments"])
+        offered = ", ".join(f"{s['label']} ({s['level']})" for s in card["skills"])
+        contact = card["email"] or "contact through the platform"
+        print(f"   {card['display_name']:<20} {bonds:<7} {offered}; {contact}")
+
+
+async def _forget(claire: Client, owner: Client, project_id: str) -> None:
+    print("\n9. Claire asks to be forgotten (GDPR): her data goes, every service follows")
+    await claire.call("DELETE", "/members/claire")
+    gone = await claire.http.get("/members/claire", headers=claire.headers)
+
+    async def claire_withdrawn() -> list[Any]:
+        found = await owner.call("GET", "/matches", params={"project_id": project_id})
+        return [m for m in found if m["member_id"] == "claire" and m["status"] == "withdrawn"]
+
+    withdrawn = await eventually(claire_withdrawn)
+    print(f"   GET /members/claire -> {gone.status_code}; her {len(withdrawn)} match(es) withdrawn")

@@ -156,7 +156,7 @@ class SkillPage(BaseModel):
     offset: int
 
 
-def _render(seen: Seen, identity: Identity, taxonomy: Taxonomy) -> MemberOut:
+def _render(seen: Seen, identity: Identity, taxonomy: Taxonomy, lang: str | None = None) -> MemberOut:
     member, full = seen.member, seen.view is View.FULL
     may_contact = full or (member.contact_consent and bool(MANAGER_ROLES.intersection(identity.roles)))
     return MemberOut(
@@ -169,7 +169,7 @@ def _render(seen: Seen, identity: Identity, taxonomy: Taxonomy) -> MemberOut:
         attachments=[Attachment.model_validate(a) for a in member.attachments],
         sectors=member.sectors,
         generation=member.generation,
-        skills=[_offered(offer, member.locale, taxonomy) for offer in seen.live_offers],
+        skills=[_offered(offer, lang or member.locale, taxonomy) for offer in seen.live_offers],
         contact_consent=member.contact_consent,
         email=member.email if may_contact else None,
         locale=member.locale if full else None,
@@ -201,10 +201,10 @@ def _skill_out(skill: Skill, taxonomy: Taxonomy, language: str) -> SkillOut:
     )
 
 
-def _page(page: Page, identity: Identity, taxonomy: Taxonomy) -> MemberPage:
+def _page(page: Page, identity: Identity, taxonomy: Taxonomy, lang: str | None) -> MemberPage:
     following = page.offset + len(page.items)
     return MemberPage(
-        items=[_render(seen, identity, taxonomy) for seen in page.items],
+        items=[_render(seen, identity, taxonomy, lang) for seen in page.items],
         total=page.total,
         limit=page.limit,
         offset=page.offset,
@@ -214,6 +214,9 @@ def _page(page: Page, identity: Identity, taxonomy: Taxonomy) -> MemberPage:
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="How many to skip")]
+LabelLanguage = Annotated[
+    KnownLanguage | None, Query(description="Language of skill labels (default: each member's own)")
+]
 
 
 def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
@@ -237,16 +240,17 @@ def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
         sector: Annotated[Code | None, Query()] = None,
         limit: Limit = 20,
         offset: Offset = 0,
+        lang: LabelLanguage = None,
     ) -> MemberPage:
         """Find members to mobilise for a territory; each member's visibility setting is honoured."""
         wanted = MemberSearch(
             territory_id=territory_id, bond=bond, language=language, country=country, kind=kind, sector=sector
         )
-        return _page(await handlers.search(identity, wanted, skill, limit, offset), identity, taxonomy)
+        return _page(await handlers.search(identity, wanted, skill, limit, offset), identity, taxonomy, lang)
 
     @router.get("/members/{member_id}", tags=["members"])
-    async def read_member(member_id: str, identity: CurrentIdentity) -> MemberOut:
-        return _render(await handlers.profile(identity, member_id), identity, taxonomy)
+    async def read_member(member_id: str, identity: CurrentIdentity, lang: LabelLanguage = None) -> MemberOut:
+        return _render(await handlers.profile(identity, member_id), identity, taxonomy, lang)
 
     @router.patch("/members/{member_id}", tags=["members"])
     async def update_member(member_id: str, body: UpdateMember, identity: CurrentIdentity) -> MemberOut:
