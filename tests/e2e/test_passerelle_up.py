@@ -130,6 +130,12 @@ async def test_the_slice_through_passerelle_up_publishes_contract_events(
         }
         await post("/members", "fatima", profile)
         await post("/members", "amina", {**profile, "display_name": "Amina", "email": "amina@example.org"})
+        await post(
+            f"/territories/{tafraout['territory_id']}/managers",
+            "op",
+            {"sub": "amina", "role": "territory_manager"},
+            "operator",
+        )
         offer = await post(
             "/members/fatima/offers",
             "fatima",

@@ -33,9 +33,24 @@ async def territory(platform: Platform, name: str = "Tafraout") -> str:
     return str(created["territory_id"])
 
 
+async def name_manager(
+    platform: Platform, territory_id: str, sub: str, role: str = "territory_manager"
+) -> None:
+    await platform.call(
+        "POST",
+        f"/territories/{territory_id}/managers",
+        "operator-1",
+        "operator",
+        expect=201,
+        json={"sub": sub, "role": role},
+    )
+
+
 async def published_project(
     platform: Platform, owner: str, territory_id: str, skill: str, mode: str = "remote"
 ) -> dict[str, Any]:
+    """A project run by `owner` as a manager of the territory."""
+    await name_manager(platform, territory_id, owner)
     project = await platform.call(
         "POST",
         "/projects",

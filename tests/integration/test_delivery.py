@@ -21,7 +21,7 @@ from passerelle.persistence.database import UnitOfWork
 from passerelle.runtime.service import ServiceApp
 
 from ..harness import Databases, Platform, eventually, settings_for, stream_messages
-from .scenario import profile, territory
+from .scenario import name_manager, profile, territory
 
 
 @dataclass
@@ -143,6 +143,7 @@ async def test_the_same_event_delivered_twice_has_one_effect(platform: Platform)
     tafraout = await territory(platform)
     await platform.call("POST", "/members", "fatima", expect=201, json=profile("Fatima", tafraout))
     await platform.call("POST", "/members", "amina", expect=201, json=profile("Amina", tafraout))
+    await name_manager(platform, tafraout, "amina")
     project = await platform.call(
         "POST",
         "/projects",

@@ -164,7 +164,7 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
 
     print("\n3. Fatima looks up her skill in the taxonomy, in French, then offers it")
     found = await fatima.call("GET", "/skills", params={"q": "infirm", "lang": "fr"})
-    for skill in found["items"]:
+    for skill in found:
         print(f"   {skill['code']:<24} {skill['label']}")
     await fatima.call(
         "POST",
@@ -249,7 +249,7 @@ async def _mobilise(manager: Client, territory_id: str) -> None:
     page = await manager.call(
         "GET", "/members", params={"territory_id": territory_id, "skill": "energy.solar", "lang": "fr"}
     )
-    for card in page["items"]:
+    for card in page:
         bonds = ", ".join(a["bond"] for a in card["attachments"])
         offered = ", ".join(f"{s['label']} ({s['level']})" for s in card["skills"])
         contact = card["email"] or "contact through the platform"

@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from passerelle.contracts.types import Attachment, Bond, Generation, Level, MemberKind, Mode
 from passerelle.runtime.auth import CurrentIdentity, Identity
+from passerelle.runtime.pagination import Limit, Offset, describe_page
 from passerelle.runtime.problems import not_found
 from passerelle.taxonomy import Skill, Taxonomy
 from passerelle.validation import KnownCountry, KnownLanguage, KnownLocale, KnownTimeZone
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from .domain import MANAGER_ROLES, SkillOffer, View
-from .handlers import MembersHandlers, Page, Seen
+from .handlers import MembersHandlers, Seen
 from .repository import MemberSearch
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -96,14 +97,6 @@ class MemberOut(BaseModel):
     contact_consent_at: datetime | None
 
 
-class MemberPage(BaseModel):
-    items: list[MemberOut]
-    total: int
-    limit: int
-    offset: int
-    next_offset: int | None
-
-
 class OfferSkill(Strict):
     skill: Code
     level: Level
@@ -147,13 +140,6 @@ class SkillOut(BaseModel):
     narrower: list[str]
     related: list[str]
     esco_uri: str | None
-
-
-class SkillPage(BaseModel):
-    items: list[SkillOut]
-    total: int
-    limit: int
-    offset: int
 
 
 def _render(seen: Seen, identity: Identity, taxonomy: Taxonomy, lang: str | None = None) -> MemberOut:
@@ -201,19 +187,6 @@ def _skill_out(skill: Skill, taxonomy: Taxonomy, language: str) -> SkillOut:
     )
 
 
-def _page(page: Page, identity: Identity, taxonomy: Taxonomy, lang: str | None) -> MemberPage:
-    following = page.offset + len(page.items)
-    return MemberPage(
-        items=[_render(seen, identity, taxonomy, lang) for seen in page.items],
-        total=page.total,
-        limit=page.limit,
-        offset=page.offset,
-        next_offset=following if following < page.total else None,
-    )
-
-
-Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000, description="How many to skip")]
 LabelLanguage = Annotated[
     KnownLanguage | None, Query(description="Language of skill labels (default: each member's own)")
 ]
@@ -231,6 +204,8 @@ def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
     @router.get("/members", tags=["members"])
     async def find_members(
         identity: CurrentIdentity,
+        request: Request,
+        response: Response,
         territory_id: Annotated[Code | None, Query(description="Attached to this territory")] = None,
         bond: Annotated[Bond | None, Query(description="With this bond (to territory_id if given)")] = None,
         skill: Annotated[Code | None, Query(description="Offering this skill or a narrower one")] = None,
@@ -241,12 +216,16 @@ def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
         limit: Limit = 20,
         offset: Offset = 0,
         lang: LabelLanguage = None,
-    ) -> MemberPage:
-        """Find members to mobilise for a territory; each member's visibility setting is honoured."""
+    ) -> list[MemberOut]:
+        """Find members to mobilise for a territory; each member's visibility setting is honoured.
+
+        A page of members by name; `X-Total-Count` says how many match, `Link` gives the next page."""
         wanted = MemberSearch(
             territory_id=territory_id, bond=bond, language=language, country=country, kind=kind, sector=sector
         )
-        return _page(await handlers.search(identity, wanted, skill, limit, offset), identity, taxonomy, lang)
+        page = await handlers.search(identity, wanted, skill, limit, offset)
+        describe_page(request, response, total=page.total, limit=limit, offset=offset, shown=len(page.items))
+        return [_render(seen, identity, taxonomy, lang) for seen in page.items]
 
     @router.get("/members/{member_id}", tags=["members"])
     async def read_member(member_id: str, identity: CurrentIdentity, lang: LabelLanguage = None) -> MemberOut:
@@ -300,16 +279,19 @@ def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
     @router.get("/skills", tags=["skills"])
     async def search_skills(
         identity: CurrentIdentity,
+        request: Request,
+        response: Response,
         q: Annotated[str, Query(max_length=100, description="Words of a label, in any language")] = "",
         lang: Annotated[KnownLanguage, Query(description="Language of the labels and of the ranking")] = "en",
         sector: Annotated[Code | None, Query()] = None,
         limit: Limit = 20,
         offset: Offset = 0,
-    ) -> SkillPage:
-        """Search the skill taxonomy, best match first."""
+    ) -> list[SkillOut]:
+        """Search the skill taxonomy, best match first (paged like GET /members)."""
         found = taxonomy.search(q, lang, sector)
-        items = [_skill_out(skill, taxonomy, lang) for skill in found[offset : offset + limit]]
-        return SkillPage(items=items, total=len(found), limit=limit, offset=offset)
+        page = found[offset : offset + limit]
+        describe_page(request, response, total=len(found), limit=limit, offset=offset, shown=len(page))
+        return [_skill_out(skill, taxonomy, lang) for skill in page]
 
     @router.get("/skills/{code:path}", tags=["skills"])
     async def read_skill(

@@ -95,6 +95,11 @@ class Member:
             updated = replace(updated, contact_consent_at=now)
         return _checked(updated, taxonomy)
 
+    def without_manager(self, sub: str) -> Member:
+        """An erased identity stops managing; an association left without managers waits for an
+        operator to name new ones."""
+        return replace(self, managers=[manager for manager in self.managers if manager != sub])
+
     def changed_fields(self, other: Member) -> list[str]:
         return [name for name, value in vars(self).items() if getattr(other, name) != value]
 

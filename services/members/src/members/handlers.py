@@ -228,7 +228,12 @@ class MembersHandlers:
                 raise not_found("member", member_id)
             if not (identity.is_operator or member.may_be_managed_by(identity.sub)):
                 raise forbidden(FORBIDDEN_ACTION)
-            await members.erase(member_id, _now())
+            now = _now()
+            for managed in await members.managed_by(member_id):
+                left = managed.without_manager(member_id)
+                await members.save(left, now)
+                uow.record(MemberProfileUpdated(**left.profile()))
+            await members.erase(member_id, now)
             uow.record(MemberErased(member_id=member_id))
             await uow.commit()
 

@@ -8,12 +8,15 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, select, true
+from sqlalchemy import ColumnElement, and_, cast, delete, exists, func, literal, select, true, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .domain import Member, SkillOffer
 from .orm import ErasedRow, HistoryRow, MemberRow, OfferRow
 
+# What the history of other members says of an erased identity that acted on them.
+ERASED_ACTOR = '{"by": "erased"}'
 _MEMBER_FIELDS = [f.name for f in fields(Member)]
 _OFFER_FIELDS = [f.name for f in fields(SkillOffer)]
 
@@ -125,11 +128,20 @@ class MembersRepository:
             "history": [{"at": row.at, "action": row.action, "details": row.details} for row in history],
         }
 
+    async def managed_by(self, sub: str) -> list[Member]:
+        rows = await self.session.scalars(select(MemberRow).where(MemberRow.managers.contains([sub])))
+        return [_member(row) for row in rows]
+
     async def erase(self, member_id: str, now: datetime) -> None:
         """Delete every row about the member (offers and history go with it) and keep only the id."""
         await self.session.execute(delete(OfferRow).where(OfferRow.member_id == member_id))
         await self.session.execute(delete(HistoryRow).where(HistoryRow.member_id == member_id))
         await self.session.execute(delete(MemberRow).where(MemberRow.member_id == member_id))
+        await self.session.execute(
+            update(HistoryRow)
+            .where(HistoryRow.details["by"].astext == member_id)
+            .values(details=HistoryRow.details.op("||")(cast(literal(ERASED_ACTOR), JSONB)))
+        )
         self.session.add(ErasedRow(member_id=member_id, erased_at=now))
 
 

@@ -12,7 +12,7 @@ from .subscribers import register_subscribers
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("projects", settings, database_url)
-    handlers = ProjectsHandlers(app.database)
+    handlers = ProjectsHandlers(app.database, app.taxonomy)
     app.router.include_router(build_router(handlers))
     register_subscribers(app.consumers, handlers)
     return app

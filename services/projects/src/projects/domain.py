@@ -1,16 +1,31 @@
-"""Territories and projects: plain rules, no I/O."""
+"""Territories, projects, their needs and pledges: plain rules, no I/O."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from passerelle.taxonomy import Taxonomy
+
 DRAFT, PUBLISHED, CLOSED = "draft", "published", "closed"
+LEVELS = ("commune", "province", "region", "country")  # from the smallest up
+# Who may run a project of their own: the territory's local actors and the diaspora's associations.
+PROJECT_OWNER_KINDS = ("local_actor", "association")
+ERASED_MEMBER = "erased"  # stands for an erased owner: the project stays, the person's link goes
+CENT = Decimal("0.01")
 
 
 class DomainError(Exception):
     """A rule was broken by the input (422)."""
+
+
+class InvalidField(DomainError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
 
 
 class IllegalTransition(Exception):
@@ -28,12 +43,33 @@ class Territory:
 
 def register_territory(fields: dict[str, Any], parent: Territory | None) -> Territory:
     territory = Territory(territory_id=str(uuid.uuid4()), **fields)
-    order = ["commune", "province", "region", "country"]
-    if parent is not None and order.index(parent.level) <= order.index(territory.level):
-        raise DomainError(f"a {territory.level} cannot sit under a {parent.level}")
+    if parent is not None and LEVELS.index(parent.level) <= LEVELS.index(territory.level):
+        raise InvalidField("parent_id", f"a {territory.level} cannot sit under a {parent.level}")
     if parent is not None and parent.country != territory.country:
-        raise DomainError("a territory is in the same country as its parent")
+        raise InvalidField("country", "a territory is in the same country as its parent")
     return territory
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """What projects knows of a member: its kind and who may act for it."""
+
+    member_id: str
+    kind: str
+    managers: list[str]
+
+    def may_act_for(self, sub: str) -> bool:
+        return sub == self.member_id if self.kind == "person" else sub in self.managers
+
+
+@dataclass(frozen=True)
+class Pledged:
+    """What a pledge changed: the project after it, and whether the goal was reached just now."""
+
+    project: Project
+    pledge_id: str
+    amount: Decimal
+    goal_reached_now: bool
 
 
 @dataclass(frozen=True)
@@ -49,8 +85,11 @@ class Project:
     funding: dict[str, str] | None = None
     status: str = DRAFT
     outcome: str | None = None
+    pledged_total: Decimal = Decimal("0.00")
+    goal_reached_at: datetime | None = None
 
     def snapshot(self) -> dict[str, Any]:
+        """The fields of ProjectPublished and ProjectUpdated."""
         return {
             "project_id": self.project_id,
             "territory_id": self.territory_id,
@@ -63,6 +102,29 @@ class Project:
             "funding": self.funding,
         }
 
+    @property
+    def goal(self) -> Decimal | None:
+        return Decimal(self.funding["goal_amount"]) if self.funding else None
+
+    def edited(self, changes: dict[str, Any], taxonomy: Taxonomy, now: datetime) -> Project:
+        """A draft changes freely; a published project keeps its territory and, once pledged to, its
+        currency; a closed project does not change."""
+        if self.status == CLOSED:
+            raise IllegalTransition("a closed project cannot be edited")
+        if self.status == PUBLISHED and changes.get("territory_id", self.territory_id) != self.territory_id:
+            raise IllegalTransition("a published project stays in its territory; close it and start another")
+        if "needs" in changes:
+            changes = {**changes, "needs": _needs_keeping_ids(self.needs, changes["needs"])}
+        edited = replace(self, **changes)
+        if self.pledged_total > 0:
+            if edited.funding is None:
+                raise IllegalTransition("pledges were made: the funding goal can change but not go away")
+            if self.funding and edited.funding["currency"] != self.funding["currency"]:
+                raise IllegalTransition(
+                    f"pledges were made in {self.funding['currency']}: the currency stays"
+                )
+        return edited.checked(taxonomy).with_goal_checked(now)
+
     def publish(self) -> Project:
         if self.status != DRAFT:
             raise IllegalTransition(f"only a draft can be published; this project is {self.status}")
@@ -73,24 +135,60 @@ class Project:
             raise DomainError("a project needs at least one need or a funding goal before it is published")
         return replace(self, status=PUBLISHED)
 
+    def close(self, outcome: str) -> Project:
+        if self.status != PUBLISHED:
+            raise IllegalTransition(f"only a published project can be closed; this project is {self.status}")
+        return replace(self, status=CLOSED, outcome=outcome)
 
-def create_project(owner_member_id: str, fields: dict[str, Any]) -> Project:
-    needs = [
-        {**need, "need_id": need.get("need_id") or str(uuid.uuid4())} for need in fields.pop("needs", [])
-    ]
-    for need in needs:
-        if need.get("starts_on") and need.get("ends_on") and need["ends_on"] < need["starts_on"]:
-            raise DomainError(f"need {need['skill']}: ends_on is before starts_on")
-    return Project(project_id=str(uuid.uuid4()), owner_member_id=owner_member_id, needs=needs, **fields)
+    def pledge(self, amount: Decimal, currency: str | None, now: datetime) -> Pledged:
+        if self.status != PUBLISHED:
+            raise IllegalTransition(f"pledges go to published projects; this project is {self.status}")
+        if self.funding is None:
+            raise IllegalTransition("this project has no funding goal: it does not ask for money")
+        if currency is not None and currency != self.funding["currency"]:
+            raise InvalidField(
+                "currency", f"this project collects {self.funding['currency']}, not {currency}"
+            )
+        if amount <= 0 or amount != amount.quantize(CENT):
+            raise InvalidField("amount", "a pledge is more than zero, in cents at most")
+        pledged = replace(self, pledged_total=self.pledged_total + amount)
+        reached = pledged.with_goal_checked(now)
+        return Pledged(reached, str(uuid.uuid4()), amount, reached.goal_reached_at != self.goal_reached_at)
+
+    def with_goal_checked(self, now: datetime) -> Project:
+        """The first time the pledges reach the goal is remembered, and only the first."""
+        if self.goal_reached_at is None and self.goal is not None and self.pledged_total >= self.goal > 0:
+            return replace(self, goal_reached_at=now)
+        return self
+
+    def checked(self, taxonomy: Taxonomy) -> Project:
+        if self.sector not in taxonomy.sectors:
+            known = ", ".join(sorted(taxonomy.sectors))
+            raise InvalidField("sector", f"unknown sector {self.sector!r}; known: {known}")
+        for index, need in enumerate(self.needs):
+            if need["skill"] not in taxonomy:
+                raise InvalidField(f"needs.{index}.skill", f"unknown skill code {need['skill']!r}")
+            if need.get("starts_on") and need.get("ends_on") and need["ends_on"] < need["starts_on"]:
+                raise InvalidField(f"needs.{index}.ends_on", "is before starts_on")
+        return self
+
+    def without_member(self, member_id: str) -> Project:
+        return replace(self, owner_member_id=ERASED_MEMBER) if self.owner_member_id == member_id else self
 
 
-@dataclass(frozen=True)
-class MemberFacts:
-    """What projects knows of a member: who may act for them."""
+def create_project(owner_member_id: str, fields: dict[str, Any], taxonomy: Taxonomy) -> Project:
+    needs = _needs_keeping_ids([], fields.pop("needs", []))
+    project = Project(project_id=str(uuid.uuid4()), owner_member_id=owner_member_id, needs=needs, **fields)
+    return project.checked(taxonomy)
 
-    member_id: str
-    kind: str
-    managers: list[str]
 
-    def may_act_for(self, sub: str) -> bool:
-        return sub == self.member_id if self.kind == "person" else sub in self.managers
+def _needs_keeping_ids(current: list[dict[str, Any]], wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Needs sent back with their need_id keep it (matches refer to it); new ones get one."""
+    known = {need["need_id"] for need in current}
+    needs = []
+    for index, need in enumerate(wanted):
+        need_id = need.get("need_id")
+        if need_id and need_id not in known:
+            raise InvalidField(f"needs.{index}.need_id", f"this project has no need {need_id}")
+        needs.append({**need, "need_id": need_id or str(uuid.uuid4())})
+    return needs

@@ -1,28 +1,81 @@
-"""Use cases of the projects service."""
+"""Use cases of the projects service: one unit of work each, events recorded in the outbox."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from passerelle.contracts import CloudEvent, MemberProfile, ProjectPublished, TerritoryRegistered
+from passerelle.contracts import (
+    CloudEvent,
+    FundingGoalReached,
+    MemberProfile,
+    PledgeMade,
+    ProjectClosed,
+    ProjectPublished,
+    ProjectUpdated,
+    TerritoryRegistered,
+)
 from passerelle.persistence.database import Database, UnitOfWork
 from passerelle.runtime.auth import Identity
 from passerelle.runtime.problems import Problem, conflict, forbidden, invalid, not_found
+from passerelle.taxonomy import Taxonomy
 
 from . import domain
-from .domain import DomainError, IllegalTransition, MemberFacts, Project, Territory
-from .repository import ProjectsRepository
+from .domain import (
+    DRAFT,
+    PROJECT_OWNER_KINDS,
+    PUBLISHED,
+    DomainError,
+    IllegalTransition,
+    InvalidField,
+    MemberFacts,
+    Project,
+    Territory,
+)
+from .orm import PledgeRow, TerritoryRoleRow
+from .repository import DraftReaders, ProjectSearch, ProjectsRepository
 
 TERRITORY_REGISTRARS = ("operator", "community_manager")
+MAY_NOT_ACT = (
+    "only the project's owner, those who manage it, a manager of its territory or an operator act on it"
+)
 
 
-def _rule_broken(error: DomainError) -> Problem:
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _problem(error: DomainError | IllegalTransition) -> Problem:
+    if isinstance(error, IllegalTransition):
+        return conflict(str(error))
+    if isinstance(error, InvalidField):
+        return invalid(error.field, error.message)
     return Problem(422, "Unprocessable Content", str(error))
 
 
+@dataclass(frozen=True)
+class TerritoryView:
+    territory: Territory
+    roles: list[TerritoryRoleRow]
+    descendants: list[Territory] | None
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    """A project, with its pledges when the caller may act on it (None otherwise)."""
+
+    project: Project
+    pledges: list[PledgeRow] | None
+
+
 class ProjectsHandlers:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, taxonomy: Taxonomy) -> None:
         self.database = database
+        self.taxonomy = taxonomy
+
+    # Territories
 
     async def register_territory(self, identity: Identity, fields: dict[str, Any]) -> Territory:
         if not identity.has_any(*TERRITORY_REGISTRARS):
@@ -37,69 +90,194 @@ class ProjectsHandlers:
             try:
                 territory = domain.register_territory(fields, parent)
             except DomainError as error:
-                raise _rule_broken(error) from error
+                raise _problem(error) from error
             await repository.add_territory(territory)
             uow.record(TerritoryRegistered(**territory.__dict__))
             await uow.commit()
         return territory
 
-    async def territories(self) -> list[Territory]:
+    async def territories(
+        self, within: str | None, country: str | None, level: str | None
+    ) -> list[Territory]:
         async with self.database.unit_of_work() as uow:
-            return await ProjectsRepository(uow.session).territories()
+            repository = ProjectsRepository(uow.session)
+            if within and await repository.territory(within) is None:
+                raise invalid("within", f"territory {within} does not exist")
+            return await repository.territories(within, country, level)
 
-    async def territory(self, territory_id: str) -> Territory:
+    async def territory(self, territory_id: str, with_descendants: bool) -> TerritoryView:
         async with self.database.unit_of_work() as uow:
-            territory = await ProjectsRepository(uow.session).territory(territory_id)
-        if territory is None:
-            raise not_found("territory", territory_id)
-        return territory
+            repository = ProjectsRepository(uow.session)
+            territory = await repository.territory(territory_id)
+            if territory is None:
+                raise not_found("territory", territory_id)
+            descendants = None
+            if with_descendants:
+                below = await repository.territories(within=territory_id)
+                descendants = [t for t in below if t.territory_id != territory_id]
+            return TerritoryView(territory, await repository.roles(territory_id), descendants)
+
+    async def grant(self, identity: Identity, territory_id: str, sub: str, role: str) -> TerritoryView:
+        if not identity.has_any(*TERRITORY_REGISTRARS):
+            raise forbidden("only an operator or a community manager names a territory's managers")
+        async with self.database.unit_of_work() as uow:
+            repository = ProjectsRepository(uow.session)
+            if await repository.territory(territory_id) is None:
+                raise not_found("territory", territory_id)
+            await repository.grant(territory_id, sub, role, identity.sub)
+            await uow.commit()
+        return await self.territory(territory_id, with_descendants=False)
+
+    async def revoke(self, identity: Identity, territory_id: str, sub: str, role: str) -> None:
+        if not identity.has_any(*TERRITORY_REGISTRARS):
+            raise forbidden("only an operator or a community manager names a territory's managers")
+        async with self.database.unit_of_work() as uow:
+            if not await ProjectsRepository(uow.session).revoke(territory_id, sub, role):
+                raise not_found(f"{role} of territory {territory_id}", sub)
+            await uow.commit()
+
+    # Projects
 
     async def create_project(self, identity: Identity, fields: dict[str, Any]) -> Project:
-        owner = fields.pop("owner_member_id", None) or identity.sub
+        owner_id = fields.pop("owner_member_id", None) or identity.sub
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             if await repository.territory(fields["territory_id"]) is None:
                 raise invalid("territory_id", f"territory {fields['territory_id']} does not exist")
-            if not identity.is_operator and owner != identity.sub:
-                facts = await repository.member(owner)
-                if facts is None or not facts.may_act_for(identity.sub):
-                    raise forbidden(f"you do not manage member {owner}")
+            await self._authorize_creation(repository, identity, owner_id, fields["territory_id"])
             try:
-                project = domain.create_project(owner, fields)
+                project = domain.create_project(owner_id, fields, self.taxonomy)
             except DomainError as error:
-                raise _rule_broken(error) from error
+                raise _problem(error) from error
             await repository.save_project(project)
             await uow.commit()
         return project
 
-    async def project(self, identity: Identity, project_id: str) -> Project:
+    async def project(self, identity: Identity, project_id: str) -> ProjectView:
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             project = await self._load(repository, project_id)
-            if project.status == domain.DRAFT:
-                await self._authorize(repository, identity, project)
-        return project
+            may_act = await self._may_act(repository, identity, project)
+            if project.status == DRAFT and not may_act:
+                raise forbidden("a draft is visible only to those who may act on it")
+            return ProjectView(project, await repository.pledges(project_id) if may_act else None)
 
-    async def projects(self, territory_id: str | None, status: str | None) -> list[Project]:
+    async def projects(
+        self, identity: Identity, wanted: ProjectSearch, skill: str | None, limit: int, offset: int
+    ) -> tuple[list[Project], int]:
+        """Projects matching the filters; drafts only where the caller may act. A skill also finds
+        needs for its narrower skills; a territory, the projects of the territories under it."""
+        if skill is not None:
+            if skill not in self.taxonomy:
+                raise invalid("skill", f"unknown skill code {skill!r}")
+            wanted = ProjectSearch(**{**vars(wanted), "skills": self.taxonomy.descendants(skill)})
         async with self.database.unit_of_work() as uow:
-            found = await ProjectsRepository(uow.session).projects(territory_id, status or None)
-        return [project for project in found if project.status != domain.DRAFT or status == domain.DRAFT]
+            repository = ProjectsRepository(uow.session)
+            if wanted.territory_id and await repository.territory(wanted.territory_id) is None:
+                raise invalid("territory_id", f"territory {wanted.territory_id} does not exist")
+            drafts = None
+            if not identity.is_operator:
+                owners = [identity.sub, *await repository.members_managed_by(identity.sub)]
+                drafts = DraftReaders(owners, await repository.territories_managed_by(identity.sub))
+            return await repository.search(wanted, drafts, limit, offset)
+
+    async def edit(self, identity: Identity, project_id: str, changes: dict[str, Any]) -> Project:
+        async with self.database.unit_of_work() as uow:
+            repository = ProjectsRepository(uow.session)
+            before = await self._load_for_action(repository, identity, project_id)
+            if "territory_id" in changes and await repository.territory(changes["territory_id"]) is None:
+                raise invalid("territory_id", f"territory {changes['territory_id']} does not exist")
+            now = _now()
+            try:
+                project = before.edited(changes, self.taxonomy, now)
+            except (DomainError, IllegalTransition) as error:
+                raise _problem(error) from error
+            if project == before:
+                return project
+            await repository.save_project(project)
+            if project.status == PUBLISHED:
+                uow.record(ProjectUpdated(**project.snapshot()))
+                self._record_goal_reached(uow, before, project)
+            await uow.commit()
+        return project
 
     async def publish(self, identity: Identity, project_id: str) -> Project:
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
-            project = await self._load(repository, project_id, for_update=True)
-            await self._authorize(repository, identity, project)
+            project = await self._load_for_action(repository, identity, project_id)
             try:
                 project = project.publish()
-            except IllegalTransition as error:
-                raise conflict(str(error)) from error
-            except DomainError as error:
-                raise _rule_broken(error) from error
+            except (DomainError, IllegalTransition) as error:
+                raise _problem(error) from error
             await repository.save_project(project)
             uow.record(ProjectPublished(**project.snapshot()))
             await uow.commit()
         return project
+
+    async def close(self, identity: Identity, project_id: str, outcome: str) -> Project:
+        async with self.database.unit_of_work() as uow:
+            repository = ProjectsRepository(uow.session)
+            project = await self._load_for_action(repository, identity, project_id)
+            try:
+                project = project.close(outcome)
+            except IllegalTransition as error:
+                raise _problem(error) from error
+            await repository.save_project(project)
+            uow.record(ProjectClosed(project_id=project_id, outcome=outcome))
+            await uow.commit()
+        return project
+
+    async def pledge(
+        self,
+        identity: Identity,
+        project_id: str,
+        member_id: str | None,
+        amount: Decimal,
+        currency: str | None,
+    ) -> PledgeRow:
+        """The project's row is locked while the pledge is added, so that concurrent pledges see each
+        other's totals and only one of them reaches the goal."""
+        member_id = member_id or identity.sub
+        async with self.database.unit_of_work() as uow:
+            repository = ProjectsRepository(uow.session)
+            if member_id != identity.sub and not identity.is_operator:
+                facts = await repository.member(member_id)
+                if facts is None or not facts.may_act_for(identity.sub):
+                    raise forbidden(f"you do not pledge for member {member_id}: you do not manage it")
+            before = await repository.project(project_id, for_update=True)
+            if before is None:
+                raise not_found("project", project_id)
+            now = _now()
+            try:
+                pledged = before.pledge(amount, currency, now)
+            except (DomainError, IllegalTransition) as error:
+                raise _problem(error) from error
+            project = pledged.project
+            assert project.funding is not None
+            await repository.save_project(project)
+            row = PledgeRow(
+                pledge_id=pledged.pledge_id,
+                project_id=project_id,
+                member_id=member_id,
+                amount=amount,
+                currency=project.funding["currency"],
+                pledged_at=now,
+            )
+            await repository.add_pledge(row)
+            uow.record(
+                PledgeMade(
+                    pledge_id=pledged.pledge_id,
+                    project_id=project_id,
+                    member_id=member_id,
+                    amount=str(amount),
+                    currency=project.funding["currency"],
+                )
+            )
+            self._record_goal_reached(uow, before, project)
+            await uow.commit()
+        return row
+
+    # What projects learns from the members service
 
     async def remember_member(self, event: CloudEvent[MemberProfile], uow: UnitOfWork) -> None:
         facts = MemberFacts(event.data.member_id, event.data.kind, list(event.data.managers))
@@ -108,18 +286,65 @@ class ProjectsHandlers:
     async def forget_member(self, member_id: str, uow: UnitOfWork) -> None:
         await ProjectsRepository(uow.session).forget_member(member_id)
 
+    # Who may do what
+
     @staticmethod
-    async def _load(repository: ProjectsRepository, project_id: str, for_update: bool = False) -> Project:
-        project = await repository.project(project_id, for_update=for_update)
+    def _record_goal_reached(uow: UnitOfWork, before: Project, after: Project) -> None:
+        if before.goal_reached_at is None and after.goal_reached_at is not None and after.funding:
+            uow.record(
+                FundingGoalReached(
+                    project_id=after.project_id,
+                    total=str(after.pledged_total),
+                    currency=after.funding["currency"],
+                )
+            )
+
+    @staticmethod
+    async def _load(repository: ProjectsRepository, project_id: str) -> Project:
+        project = await repository.project(project_id)
         if project is None:
             raise not_found("project", project_id)
         return project
 
+    async def _load_for_action(
+        self, repository: ProjectsRepository, identity: Identity, project_id: str
+    ) -> Project:
+        project = await repository.project(project_id, for_update=True)
+        if project is None:
+            raise not_found("project", project_id)
+        if not await self._may_act(repository, identity, project):
+            raise forbidden(MAY_NOT_ACT)
+        return project
+
     @staticmethod
-    async def _authorize(repository: ProjectsRepository, identity: Identity, project: Project) -> None:
-        """The owner, someone who manages the owning member, or an operator acts on a project."""
+    async def _may_act(repository: ProjectsRepository, identity: Identity, project: Project) -> bool:
+        """The owner, whoever manages the owning member, a manager of the project's territory or of a
+        territory above it, or an operator."""
         if identity.is_operator or identity.sub == project.owner_member_id:
-            return
+            return True
         owner = await repository.member(project.owner_member_id)
+        if owner is not None and owner.may_act_for(identity.sub):
+            return True
+        return await repository.manages_any(identity.sub, await repository.lineage(project.territory_id))
+
+    @staticmethod
+    async def _authorize_creation(
+        repository: ProjectsRepository, identity: Identity, owner_id: str, territory_id: str
+    ) -> None:
+        """A local actor or an association (through its managers) runs projects, and so does a
+        manager of the territory; an operator creates for anyone."""
+        if identity.is_operator:
+            return
+        manages_territory = await repository.manages_any(identity.sub, await repository.lineage(territory_id))
+        if owner_id == identity.sub:
+            if not manages_territory:
+                raise forbidden(
+                    "projects are run by local actors and associations, or by a manager of the territory: "
+                    "give owner_member_id, the member you manage"
+                )
+            return
+        owner = await repository.member(owner_id)
         if owner is None or not owner.may_act_for(identity.sub):
-            raise forbidden("only the project's owner, its managers or an operator act on this project")
+            raise forbidden(f"you do not manage member {owner_id}")
+        if owner.kind not in PROJECT_OWNER_KINDS and not manages_territory:
+            raise forbidden("projects are run by local actors and associations, not by a person")

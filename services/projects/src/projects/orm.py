@@ -1,9 +1,10 @@
 """The projects service's tables."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, String, Text, func
+from sqlalchemy import DateTime, ForeignKey, Index, MetaData, Numeric, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -25,6 +26,7 @@ class TerritoryRow(Base):
 
 class ProjectRow(Base):
     __tablename__ = "projects"
+    __table_args__ = (Index("ix_projects_needs", "needs", postgresql_using="gin"),)
 
     project_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     territory_id: Mapped[str] = mapped_column(ForeignKey("territories.territory_id"), index=True)
@@ -37,10 +39,39 @@ class ProjectRow(Base):
     funding: Mapped[dict[str, str] | None] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(20), index=True)
     outcome: Mapped[str | None] = mapped_column(String(20))
+    pledged_total: Mapped[Decimal] = mapped_column(
+        Numeric(15, 2), default=Decimal("0.00"), server_default="0"
+    )
+    goal_reached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class TerritoryRoleRow(Base):
+    """Who manages a territory (and so every territory under it)."""
+
+    __tablename__ = "territory_roles"
+
+    territory_id: Mapped[str] = mapped_column(ForeignKey("territories.territory_id"), primary_key=True)
+    sub: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(30), primary_key=True)
+    granted_by: Mapped[str] = mapped_column(String(100))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PledgeRow(Base):
+    """The ledger: amounts stay when a member is erased, only the link to them goes."""
+
+    __tablename__ = "pledges"
+
+    pledge_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.project_id"), index=True)
+    member_id: Mapped[str | None] = mapped_column(String(100), index=True, comment="NULL once erased")
+    amount: Mapped[Decimal] = mapped_column(Numeric(15, 2))
+    currency: Mapped[str] = mapped_column(String(3))
+    pledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class MemberFactsRow(Base):
