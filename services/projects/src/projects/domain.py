@@ -172,9 +172,6 @@ class Project:
                 raise InvalidField(f"needs.{index}.ends_on", "is before starts_on")
         return self
 
-    def without_member(self, member_id: str) -> Project:
-        return replace(self, owner_member_id=ERASED_MEMBER) if self.owner_member_id == member_id else self
-
 
 def create_project(owner_member_id: str, fields: dict[str, Any], taxonomy: Taxonomy) -> Project:
     needs = _needs_keeping_ids([], fields.pop("needs", []))
