@@ -240,6 +240,9 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
         for notification in inbox:
             print(f"   [{names[member_id]}, {notification['language']}] {notification['title']}")
             print(f"      {notification['body']}")
+    await _fund(
+        project["project_id"], amina, [(youssef, "5000.00"), (claire, "4000.00"), (fatima, "3000.00")]
+    )
     await _forget(claire, amina, project["project_id"])
     print("\nDone: published, matched and notified through NATS JetStream and PostgreSQL.")
 
@@ -256,8 +259,18 @@ async def _mobilise(manager: Client, territory_id: str) -> None:
         print(f"   {card['display_name']:<20} {bonds:<7} {offered}; {contact}")
 
 
+async def _fund(project_id: str, owner: Client, pledges: list[tuple[Client, str]]) -> None:
+    print("\n9. The diaspora pledges the EUR 12,000 of co-financing")
+    for donor, amount in pledges:
+        pledge = await donor.call("POST", f"/projects/{project_id}/pledges", json={"amount": amount})
+        print(f"   {pledge['member_id']:<8} pledges EUR {pledge['amount']}")
+    seen = await owner.call("GET", f"/projects/{project_id}")
+    reached = "reached" if seen["goal_reached_at"] else "not reached yet"
+    print(f"   total EUR {seen['pledged_total']} of {seen['funding']['goal_amount']}: goal {reached}")
+
+
 async def _forget(claire: Client, owner: Client, project_id: str) -> None:
-    print("\n9. Claire asks to be forgotten (GDPR): her data goes, every service follows")
+    print("\n10. Claire asks to be forgotten (GDPR): her data goes, every service follows")
     await claire.call("DELETE", "/members/claire")
     gone = await claire.http.get("/members/claire", headers=claire.headers)
 
@@ -267,3 +280,10 @@ async def _forget(claire: Client, owner: Client, project_id: str) -> None:
 
     withdrawn = await eventually(claire_withdrawn)
     print(f"   GET /members/claire -> {gone.status_code}; her {len(withdrawn)} match(es) withdrawn")
+
+    async def anonymous_pledge() -> Any:
+        seen = await owner.call("GET", f"/projects/{project_id}")
+        return seen if None in {pledge["member_id"] for pledge in seen["pledges"]} else None
+
+    seen = await eventually(anonymous_pledge)
+    print(f"   the ledger keeps her pledge anonymously: total still EUR {seen['pledged_total']}")
