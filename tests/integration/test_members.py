@@ -347,3 +347,27 @@ async def test_the_skill_taxonomy_is_searched_in_the_callers_language(platform: 
         await platform.http.get("/skills/no.such.skill", headers=platform.as_("fatima"))
     ).status_code == 404
     assert (await platform.http.get("/skills")).status_code == 401
+
+
+async def test_an_erased_manager_no_longer_manages_and_leaves_no_trace_in_the_association(
+    platform: Platform,
+) -> None:
+    association = await register(
+        platform, "amina", "Tafraout Solidarité", kind="association", managers=["khadija"]
+    )
+    path = f"/members/{association['member_id']}"
+    await platform.call("PATCH", path, "amina", expect=200, json={"display_name": "Tafraout Solidarité asbl"})
+    await register(platform, "khadija", "Khadija")
+
+    await platform.call("DELETE", "/members/khadija", "khadija", expect=202)
+
+    assert (await platform.call("GET", path, "amina", expect=200))["managers"] == ["amina"]
+    assert (
+        await platform.http.patch(path, headers=platform.as_("khadija"), json={"display_name": "x"})
+    ).status_code == 403
+    updated = await member_events(platform, "MemberProfileUpdated", count=2)
+    assert updated[-1]["data"]["managers"] == ["amina"], "other services learn who still manages it"
+    await register(platform, "amina", "Amina")
+    await platform.call("DELETE", "/members/amina", "amina", expect=202)
+    history = (await platform.call("GET", f"{path}/export", "op", "operator", expect=200))["history"]
+    assert {entry["details"].get("by") for entry in history} == {"erased"}
