@@ -51,7 +51,7 @@ async def project_events(platform: Platform, count: int) -> list[dict[str, Any]]
         found = [
             e
             for e in await platform.events("PROJECTS")
-            if e["type"] != "passerelle.projects.TerritoryRegistered.v1"
+            if not e["type"].startswith("passerelle.projects.Territory")
         ]
         return found if len(found) >= count else []
 

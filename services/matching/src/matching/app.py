@@ -13,7 +13,8 @@ from .subscribers import register_subscribers
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("matching", settings, database_url)
-    handlers = MatchingHandlers(app.database, MatchingSettings())
+    handlers = MatchingHandlers(app.database, MatchingSettings(), app.taxonomy)
+    app.on_start.append(handlers.warm_up)
     app.router.include_router(build_router(handlers))
     register_subscribers(app.consumers, handlers)
     return app

@@ -1,65 +1,205 @@
-"""Whether an offer fits a need, and how well: pure rules that explain themselves."""
+"""Whether an offer fits a need, how well, and why; and how a match moves through its life.
+
+Pure rules: no I/O. The index (index.py) decides which pairs to evaluate; this module evaluates one.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
-BOND_WEIGHTS = {"origin": 0.25, "family": 0.2, "heart": 0.15}
-SKILL_EXACT = 0.5
-SHARED_LANGUAGE = 0.15
+REMOTE_MODES = frozenset({"remote", "mentoring"})  # done from afar: no tie to the place needed
+
+# Weights of the score's parts; a part that does not apply to a pair is left out and the others
+# are rescaled, so every score stays in 0..1.
+WEIGHT_SKILL = 0.35
+WEIGHT_BOND = 0.25
+WEIGHT_LANGUAGE = 0.15
+WEIGHT_AVAILABILITY = 0.10
+WEIGHT_SECTOR = 0.05
+WEIGHT_TIME_ZONE = 0.10
+
+# How well an offered skill answers a needed one: the same code, a more specific skill, a related
+# one, a broader one.
+SKILL_FIT = {"exact": 1.0, "narrower": 0.85, "related": 0.6, "broader": 0.5}
+BOND_FIT = {"origin": 1.0, "family": 0.8, "heart": 0.6}
+ANCESTOR_BOND = 0.9  # a bond to the region counts a little less than one to the commune itself
+CLOSE_TIME_ZONES = 2.0  # hours
 
 
-@dataclass(frozen=True)
-class Offer:
+@dataclass(frozen=True, slots=True)
+class OfferFacts:
     offer_id: str
     member_id: str
     skill: str
     level: int
-    modes: list[str]
-    languages: list[str] = field(default_factory=list)
+    modes: frozenset[str]
+    languages: frozenset[str] = frozenset()
+    territory_ids: frozenset[str] = frozenset()  # empty: the member's attachments
+    sectors: frozenset[str] = frozenset()
+    available_from: date | None = None
+    available_until: date | None = None
+    as_of: float = 0.0  # time of the event that said so (POSIX seconds)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberFacts:
     member_id: str
-    languages: list[str] = field(default_factory=list)
-    attachments: list[dict[str, str]] = field(default_factory=list)
+    languages: frozenset[str] = frozenset()
+    attachments: tuple[tuple[str, str], ...] = ()  # (territory_id, bond)
+    sectors: frozenset[str] = frozenset()
+    utc_offset: float | None = None  # hours, from the member's time zone
+    managers: tuple[str, ...] = ()
+    as_of: float = 0.0
+    places: frozenset[str] = field(init=False)  # the territories of the attachments
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "places", frozenset(territory for territory, _ in self.attachments))
 
 
-@dataclass(frozen=True)
-class OpenNeed:
-    project_id: str
+@dataclass(frozen=True, slots=True)
+class NeedFacts:
+    """A need of an open project, with what matching needs to know of the project."""
+
     need_id: str
-    territory_id: str
+    project_id: str
     skill: str
     min_level: int
     mode: str
-    project_languages: list[str] = field(default_factory=list)
+    count: int
+    lineage: tuple[str, ...]  # the project's territory, then each territory above it
+    languages: frozenset[str] = frozenset()
+    sector: str = ""
+    starts_on: date | None = None
+    ends_on: date | None = None
+    utc_offset: float | None = None  # hours, from the territory's country
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fit:
     score: float
-    reasons: list[str]
+    reasons: tuple[str, ...]
 
 
-def fit(need: OpenNeed, offer: Offer, member: MemberFacts | None) -> Fit | None:
-    """None when a hard rule excludes the pair; otherwise a score in 0..1 and its reasons."""
-    if offer.skill != need.skill or offer.level < need.min_level or need.mode not in offer.modes:
+def evaluate(
+    need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, relation: str, explain: bool = True
+) -> Fit | None:
+    """None when a hard rule excludes the pair; otherwise the score and, if asked, its reasons.
+
+    Hard rules: the mode and level the need asks for, a window of availability that overlaps the
+    need's when both give dates, a shared language when the project names languages, and for work on
+    site a tie to the place (the offer's territories, or else the member's attachments).
+    """
+    if offer.level < need.min_level or need.mode not in offer.modes:
         return None
-    languages = set(offer.languages) | set(member.languages if member else [])
-    shared = sorted(languages & set(need.project_languages))
-    if need.project_languages and not shared:
+    overlap = _availability(need, offer)
+    if _excluded(need, offer, member, overlap):
         return None
-    score, reasons = SKILL_EXACT, ["skill_exact", f"mode:{need.mode}"]
-    bonds = [
-        a["bond"] for a in (member.attachments if member else []) if a["territory_id"] == need.territory_id
-    ]
-    if bonds:
-        bond = max(bonds, key=lambda name: BOND_WEIGHTS[name])
-        score += BOND_WEIGHTS[bond]
-        reasons.append(f"bond_{bond}")
-    if shared:
-        score += SHARED_LANGUAGE
-        reasons += [f"language:{language}" for language in shared]
-    return Fit(round(min(score, 1.0), 4), reasons)
+    remote = need.mode in REMOTE_MODES
+
+    reasons: list[str] = [f"skill_{relation}", f"mode:{need.mode}"] if explain else []
+    total = WEIGHT_SKILL * SKILL_FIT[relation]
+    weights = WEIGHT_SKILL
+
+    bond, bond_name = _bond(need, member)
+    total += WEIGHT_BOND * bond
+    weights += WEIGHT_BOND
+    if explain and bond_name:
+        reasons.append(f"bond_{bond_name}")
+
+    if need.languages:
+        total += WEIGHT_LANGUAGE
+        weights += WEIGHT_LANGUAGE
+        if explain:
+            spoken = offer.languages | member.languages if member else offer.languages
+            reasons += [f"language:{language}" for language in sorted(spoken & need.languages)]
+
+    if overlap is not None:
+        total += WEIGHT_AVAILABILITY * overlap
+        weights += WEIGHT_AVAILABILITY
+        if explain:
+            reasons.append("available" if overlap >= 1 else "available_partly")
+
+    interested = need.sector in offer.sectors or (member is not None and need.sector in member.sectors)
+    total += WEIGHT_SECTOR * interested
+    weights += WEIGHT_SECTOR
+    if explain and interested:
+        reasons.append(f"sector:{need.sector}")
+
+    if remote and member is not None and member.utc_offset is not None and need.utc_offset is not None:
+        distance = abs(member.utc_offset - need.utc_offset)
+        total += WEIGHT_TIME_ZONE * max(0.0, 1 - distance / 12)
+        weights += WEIGHT_TIME_ZONE
+        if explain and distance <= CLOSE_TIME_ZONES:
+            reasons.append("timezone_close")
+
+    return Fit(round(total / weights, 4), tuple(reasons))
+
+
+def _excluded(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, overlap: float | None) -> bool:
+    if overlap is not None and overlap <= 0:
+        return True
+    if (
+        need.languages
+        and need.languages.isdisjoint(offer.languages)
+        and (member is None or need.languages.isdisjoint(member.languages))
+    ):
+        return True  # the project names its languages and the member speaks none of them
+    if offer.territory_ids or need.mode not in REMOTE_MODES:
+        places = offer.territory_ids or (member.places if member else frozenset())
+        return places.isdisjoint(need.lineage)
+    return False
+
+
+def _bond(need: NeedFacts, member: MemberFacts | None) -> tuple[float, str | None]:
+    """The member's strongest bond to the project's territory or a territory above it."""
+    best, name = 0.0, None
+    if member is None:
+        return best, name
+    for territory_id, bond in member.attachments:
+        if territory_id in need.lineage:
+            value = BOND_FIT[bond] * (1.0 if territory_id == need.lineage[0] else ANCESTOR_BOND)
+            if value > best:
+                best, name = value, bond
+    return best, name
+
+
+def _availability(need: NeedFacts, offer: OfferFacts) -> float | None:
+    """How much of the need's dates the offer covers (0..1), when both give dates; else None."""
+    if not (need.starts_on or need.ends_on) or not (offer.available_from or offer.available_until):
+        return None
+    start = max(d for d in (need.starts_on, offer.available_from, date.min) if d)
+    end = min(d for d in (need.ends_on, offer.available_until, date.max) if d)
+    if end < start:
+        return 0.0
+    if need.starts_on and need.ends_on:
+        return ((end - start).days + 1) / ((need.ends_on - need.starts_on).days + 1)
+    return 1.0
+
+
+# The life of a match: who may move it, from where, to where.
+PROPOSED, ACCEPTED, DECLINED, CONFIRMED, WITHDRAWN = (
+    "proposed",
+    "accepted",
+    "declined",
+    "confirmed",
+    "withdrawn",
+)
+LIVE = (PROPOSED, ACCEPTED, CONFIRMED)
+TRANSITIONS = {
+    "accept": ((PROPOSED,), ACCEPTED),
+    "decline": ((PROPOSED, ACCEPTED), DECLINED),
+    "confirm": ((ACCEPTED,), CONFIRMED),
+}
+
+
+class IllegalTransition(Exception):
+    """The match is not in a state that allows this (409)."""
+
+
+def transition(status: str, action: str) -> str:
+    allowed, target = TRANSITIONS[action]
+    if status not in allowed:
+        needed = " or ".join(allowed)
+        raise IllegalTransition(f"only a {needed} match can be {target}; this match is {status}")
+    return target

@@ -1,135 +1,329 @@
-"""Use cases of the matching service: keep the read models, propose matches, withdraw them."""
+"""Use cases of the matching service: follow the read models, keep the index, propose and withdraw
+matches, and run their lifecycle.
+
+The index lives in this process. Every change to it happens under one lock and commits before the
+lock is released; if a commit fails the index is rebuilt from the database before the next change,
+so it never holds what the database does not. Run one replica of this service.
+"""
 
 from __future__ import annotations
 
-import uuid
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
+import structlog
 from passerelle.contracts import (
     CloudEvent,
+    MatchAccepted,
+    MatchConfirmed,
+    MatchDeclined,
     MatchProposed,
     MatchWithdrawn,
     MemberProfile,
-    ProjectPublished,
+    ProjectSnapshot,
     SkillOffered,
-    SkillOfferUpdated,
 )
 from passerelle.persistence.database import Database, UnitOfWork
 from passerelle.runtime.auth import Identity
-from passerelle.runtime.problems import Problem, forbidden
+from passerelle.runtime.problems import Problem, conflict, forbidden, not_found
+from passerelle.taxonomy import Taxonomy
 
 from .config import MatchingSettings
-from .domain import MemberFacts, Offer, OpenNeed, fit
-from .orm import MatchRow
-from .repository import MatchingRepository
+from .domain import ACCEPTED, CONFIRMED, LIVE, PROPOSED, WITHDRAWN, Fit, IllegalTransition, transition
+from .index import Delta, Effect, MatchIndex, Ranked
+from .orm import MatchRow, MemberRow, OfferRow, ProjectRow, TerritoryRow
+from .repository import MatchingRepository, member_facts, offer_facts, project_facts
 
-# Erasure is final: a late profile event must not bring the member back.
-_FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+log = structlog.get_logger(__name__)
+
+# Reasons that end a match whatever its state; others (a better offer came) end only a proposal.
+FINAL_REASONS = frozenset(
+    {"offer_withdrawn", "member_erased", "project_closed", "need_removed", "need_filled"}
+)
 
 
 class MatchingHandlers:
-    def __init__(self, database: Database, settings: MatchingSettings) -> None:
+    def __init__(self, database: Database, settings: MatchingSettings, taxonomy: Taxonomy) -> None:
         self.database = database
         self.settings = settings
+        self.taxonomy = taxonomy
+        self.lock = asyncio.Lock()
+        self.index: MatchIndex | None = None
+
+    # The index
+
+    async def warm_up(self) -> None:
+        async with self.lock:
+            await self._ready_index()
+
+    async def _ready_index(self) -> MatchIndex:
+        if self.index is None:
+            started = time.perf_counter()
+            self.index = await self.build_index()
+            log.info(
+                "matching.index_built",
+                seconds=round(time.perf_counter() - started, 2),
+                offers=len(self.index.offers),
+            )
+        return self.index
+
+    async def build_index(self) -> MatchIndex:
+        index = MatchIndex(self.taxonomy, self.settings.top_k, self.settings.min_score)
+        async with self.database.unit_of_work() as uow:
+            repository = MatchingRepository(uow.session)
+            await self._load_read_models(index, repository)
+            tops: dict[str, list[Ranked]] = {}
+            async for match in repository.tops():
+                tops.setdefault(match.need_id, []).append(Ranked(match.offer_id, _fit(match)))
+            for need_id, ranked in tops.items():
+                if need_id in index.needs:
+                    index.restore_top(need_id, ranked)
+        return index
+
+    @staticmethod
+    async def _load_read_models(index: MatchIndex, repository: MatchingRepository) -> None:
+        async for territory in repository.stream(TerritoryRow):
+            index.territories[territory.territory_id] = (territory.parent_id, territory.country)
+        async for member in repository.stream(MemberRow):
+            if member.erased:
+                index.erased.add(member.member_id)
+            else:
+                index.members[member.member_id] = member_facts(member)
+        async for offer in repository.stream(OfferRow):
+            if offer.withdrawn:
+                index.withdrawn_offers.add(offer.offer_id)
+            else:
+                index.index_offer(offer_facts(offer))
+        index.filled.update(await repository.filled_needs())
+        index.declined.update(await repository.declined_pairs())
+        async for project in repository.stream(ProjectRow):
+            if project.closed:
+                index.closed.add(project.project_id)
+            else:
+                index.load_project(project_facts(project))
+
+    async def _change(
+        self, uow: UnitOfWork, change: Callable[[MatchIndex, MatchingRepository], Awaitable[Delta]]
+    ) -> None:
+        """Apply one change to the database and the index, and commit, under the lock."""
+        async with self.lock:
+            index = await self._ready_index()
+            try:
+                repository = MatchingRepository(uow.session)
+                effect = (await change(index, repository)).net()
+                await self._record(uow, repository, index, effect)
+                await uow.commit()
+            except BaseException:
+                self.index = None  # rebuilt from what the database holds before the next change
+                raise
+
+    # Read models, from events
 
     async def remember_member(self, event: CloudEvent[MemberProfile], uow: UnitOfWork) -> None:
         data = event.data
-        values = {
-            "languages": list(data.languages),
-            "managers": list(data.managers),
-            "attachments": [a.model_dump() for a in data.attachments],
-        }
-        await MatchingRepository(uow.session).upsert_member(data.member_id, values, event.time)
+
+        async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
+            values = {
+                "member_id": data.member_id,
+                "languages": list(data.languages),
+                "attachments": [a.model_dump() for a in data.attachments],
+                "sectors": list(data.sectors),
+                "time_zone": data.time_zone,
+                "managers": list(data.managers),
+                "as_of": event.time,
+            }
+            delta = index.member_upserted(member_facts(MemberRow(**values, erased=False)))
+            if (
+                index.members.get(data.member_id)
+                and index.members[data.member_id].as_of == event.time.timestamp()
+            ):
+                await repository.save_member(values)
+            return delta
+
+        await self._change(uow, change)
 
     async def erase_member(self, member_id: str, uow: UnitOfWork) -> None:
-        repository = MatchingRepository(uow.session)
-        await repository.upsert_member(
-            member_id, {"languages": [], "attachments": [], "managers": [], "erased": True}, as_of=_FOREVER
-        )
-        await repository.withdraw_offers(member_id=member_id)
-        self._withdrawn(uow, await repository.withdraw_matches(member_id=member_id), "member_erased")
+        async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
+            await repository.erase_member(member_id)
+            delta = index.member_erased(member_id)
+            await self._sweep(uow, repository, "member_erased", LIVE, member_id=member_id)
+            return delta
+
+        await self._change(uow, change)
 
     async def offer_skill(self, event: CloudEvent[SkillOffered], uow: UnitOfWork) -> None:
         data = event.data
-        repository = MatchingRepository(uow.session)
-        if await repository.is_erased(data.member_id):
-            return
-        offer = Offer(
-            data.offer_id, data.member_id, data.skill, data.level, list(data.modes), list(data.languages)
-        )
-        if not await repository.add_offer(offer):
-            return
-        member = await repository.member(offer.member_id)
-        for need in await repository.open_needs_with_skill(offer.skill):
-            await self._propose(uow, repository, need, offer, member)
 
-    async def update_offer(self, event: CloudEvent[SkillOfferUpdated], uow: UnitOfWork) -> None:
-        """Matches the changed offer no longer fits are withdrawn; needs it now fits get proposals."""
+        async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
+            values = {
+                "offer_id": data.offer_id,
+                "member_id": data.member_id,
+                "skill": data.skill,
+                "level": data.level,
+                "modes": list(data.modes),
+                "languages": list(data.languages),
+                "territory_ids": list(data.territory_ids),
+                "sectors": list(data.sectors),
+                "available_from": data.available_from,
+                "available_until": data.available_until,
+                "withdrawn": False,
+                "as_of": event.time,
+            }
+            delta = index.offer_upserted(offer_facts(OfferRow(**values)))
+            held = index.offers.get(data.offer_id)
+            if held is not None and held.as_of == event.time.timestamp():
+                await repository.save_offer(values)
+            return delta
+
+        await self._change(uow, change)
+
+    async def withdraw_offer(self, offer_id: str, member_id: str, uow: UnitOfWork) -> None:
+        async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
+            await repository.withdraw_offer(offer_id, member_id)
+            delta = index.offer_withdrawn(offer_id)
+            await self._sweep(uow, repository, "offer_withdrawn", LIVE, offer_id=offer_id)
+            return delta
+
+        await self._change(uow, change)
+
+    async def remember_territory(
+        self, territory_id: str, parent_id: str | None, country: str, uow: UnitOfWork
+    ) -> None:
+        async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
+            await repository.save_territory(territory_id, parent_id, country)
+            return index.territory_registered(territory_id, parent_id, country)
+
+        await self._change(uow, change)
+
+    async def name_territory_manager(self, territory_id: str, sub: str, role: str, uow: UnitOfWork) -> None:
+        await MatchingRepository(uow.session).name_territory_manager(territory_id, sub, role)
+
+    async def remove_territory_manager(self, territory_id: str, sub: str, role: str, uow: UnitOfWork) -> None:
+        await MatchingRepository(uow.session).remove_territory_manager(territory_id, sub, role)
+
+    async def remember_project(self, event: CloudEvent[ProjectSnapshot], uow: UnitOfWork) -> None:
         data = event.data
-        repository = MatchingRepository(uow.session)
-        if await repository.is_erased(data.member_id):
-            return
-        offer = Offer(
-            data.offer_id, data.member_id, data.skill, data.level, list(data.modes), list(data.languages)
-        )
-        if not await repository.replace_offer(offer):
-            return
-        member = await repository.member(offer.member_id)
-        needs = await repository.open_needs_with_skill(offer.skill)
-        fitting = set()
-        for need in needs:
-            found = fit(need, offer, member)
-            if found and found.score >= self.settings.min_score:
-                fitting.add(need.need_id)
-        stale = [
-            m for m in await repository.live_matches(offer_id=offer.offer_id) if m.need_id not in fitting
-        ]
-        for match in stale:
-            match.status = "withdrawn"
-        self._withdrawn(uow, stale, "offer_changed")
-        for need in needs:
-            if need.need_id in fitting:
-                await self._propose(uow, repository, need, offer, member)
 
-    async def withdraw_offer(self, offer_id: str, uow: UnitOfWork) -> None:
-        repository = MatchingRepository(uow.session)
-        await repository.withdraw_offers(offer_id=offer_id)
-        self._withdrawn(uow, await repository.withdraw_matches(offer_id=offer_id), "offer_withdrawn")
+        async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
+            values = {
+                "project_id": data.project_id,
+                "territory_id": data.territory_id,
+                "owner_member_id": data.owner_member_id,
+                "title": data.title,
+                "sector": data.sector,
+                "languages": list(data.languages),
+                "needs": [need.model_dump(mode="json") for need in data.needs],
+                "closed": False,
+                "as_of": event.time,
+            }
+            before = {n for n, need in index.needs.items() if need.project_id == data.project_id}
+            delta = index.project_upserted(project_facts(ProjectRow(**values)))
+            held = index.projects.get(data.project_id)
+            if held is not None and held.as_of == event.time.timestamp():
+                await repository.save_project(values)
+                removed = before - {need.need_id for need in data.needs}
+                for need_id in sorted(removed):
+                    await self._sweep(uow, repository, "need_removed", (PROPOSED, ACCEPTED), need_id=need_id)
+            return delta
 
-    async def publish_project(self, event: CloudEvent[ProjectPublished], uow: UnitOfWork) -> None:
-        data = event.data
-        repository = MatchingRepository(uow.session)
-        await repository.add_needs(
-            [
-                {
-                    "need_id": need.need_id,
-                    "project_id": data.project_id,
-                    "territory_id": data.territory_id,
-                    "owner_member_id": data.owner_member_id,
-                    "skill": need.skill,
-                    "min_level": need.min_level,
-                    "mode": need.mode,
-                    "count": need.count,
-                    "project_title": data.title,
-                    "project_languages": list(data.languages),
-                }
-                for need in data.needs
-            ]
-        )
-        for need in await repository.needs_of(data.project_id):
-            ranked = []
-            for offer in await repository.live_offers_with_skill(need.skill):
-                found = fit(need, offer, await repository.member(offer.member_id))
-                if found and found.score >= self.settings.min_score:
-                    ranked.append((found.score, offer))
-            ranked.sort(key=lambda pair: -pair[0])
-            for _, offer in ranked[: self.settings.top_k]:
-                await self._propose(uow, repository, need, offer, await repository.member(offer.member_id))
+        await self._change(uow, change)
 
     async def close_project(self, project_id: str, uow: UnitOfWork) -> None:
-        repository = MatchingRepository(uow.session)
-        await repository.close_project(project_id)
-        self._withdrawn(uow, await repository.withdraw_matches(project_id=project_id), "project_closed")
+        async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
+            await repository.close_project(project_id)
+            delta = index.project_closed(project_id)
+            await self._sweep(uow, repository, "project_closed", (PROPOSED, ACCEPTED), project_id=project_id)
+            return delta
+
+        await self._change(uow, change)
+
+    # The lifecycle, from people
+
+    async def act(self, identity: Identity, match_id: str, action: str) -> MatchRow:
+        """accept or decline (the member), confirm (the project's owner or a territory manager)."""
+        async with self.database.unit_of_work() as uow:
+            holder: list[MatchRow] = []
+
+            async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
+                match = await repository.match(match_id, for_update=True)
+                if match is None:
+                    raise not_found("match", match_id)
+                await self._authorize(repository, identity, match, action)
+                try:
+                    match.status = transition(match.status, action)
+                except IllegalTransition as error:
+                    raise conflict(str(error)) from error
+                match.updated_at = datetime.now(UTC)
+                holder.append(match)
+                event = {"accept": MatchAccepted, "decline": MatchDeclined, "confirm": MatchConfirmed}[action]
+                uow.record(
+                    event(
+                        match_id=match.match_id,
+                        project_id=match.project_id,
+                        need_id=match.need_id,
+                        member_id=match.member_id,
+                        reason=None,
+                    )
+                )
+                if action == "decline":
+                    match.reason, match.in_top = "declined", False
+                    return index.declined_by_member(match.need_id, match.offer_id)
+                if action == "confirm":
+                    return await self._fill_if_complete(uow, index, repository, match)
+                return Delta()
+
+            await self._change(uow, change)
+            return holder[0]
+
+    async def _fill_if_complete(
+        self, uow: UnitOfWork, index: MatchIndex, repository: MatchingRepository, match: MatchRow
+    ) -> Delta:
+        await uow.session.flush()
+        project = await repository.project(match.project_id)
+        wanted = next(
+            (
+                need["count"]
+                for need in (project.needs if project else [])
+                if need["need_id"] == match.need_id
+            ),
+            1,
+        )
+        if await repository.confirmed_count(match.need_id) < wanted:
+            return Delta()
+        await repository.mark_filled(match.need_id)
+        delta = index.need_filled(match.need_id)
+        await self._sweep(uow, repository, "need_filled", (PROPOSED, ACCEPTED), need_id=match.need_id)
+        return delta
+
+    async def _authorize(
+        self, repository: MatchingRepository, identity: Identity, match: MatchRow, action: str
+    ) -> None:
+        if identity.is_operator:
+            return
+        if action in ("accept", "decline"):
+            if identity.sub == match.member_id or identity.sub in await repository.managers_of(
+                match.member_id
+            ):
+                return
+            raise forbidden("only the member (or those who manage it) accepts or declines a match")
+        if not await self._may_act_for_project(repository, identity, match.project_id):
+            raise forbidden(
+                "only the project's owner, its managers or a manager of its territory confirm a match"
+            )
+
+    async def _may_act_for_project(
+        self, repository: MatchingRepository, identity: Identity, project_id: str
+    ) -> bool:
+        project = await repository.project(project_id)
+        if project is None:
+            return False
+        owner = project.owner_member_id
+        if identity.sub == owner or identity.sub in await repository.managers_of(owner):
+            return True
+        lineage = self.index.lineage(project.territory_id) if self.index else (project.territory_id,)
+        return await repository.manages_territory(identity.sub, lineage)
 
     async def matches(
         self, identity: Identity, member_id: str | None, project_id: str | None
@@ -139,46 +333,88 @@ class MatchingHandlers:
         async with self.database.unit_of_work() as uow:
             repository = MatchingRepository(uow.session)
             if not identity.is_operator:
-                subject = member_id or await repository.project_owner(project_id or "")
-                allowed = subject is not None and (
-                    identity.sub == subject or identity.sub in await repository.managers_of(subject)
-                )
+                if member_id:
+                    allowed = identity.sub == member_id or identity.sub in await repository.managers_of(
+                        member_id
+                    )
+                else:
+                    allowed = await self._may_act_for_project(repository, identity, project_id or "")
                 if not allowed:
-                    raise forbidden("you may see only your own matches, or your projects' matches")
+                    raise forbidden("you may see only your own matches, or those of projects you act on")
             return await repository.matches(member_id=member_id, project_id=project_id)
 
-    async def _propose(
+    # From the index's effect to rows and events
+
+    async def _record(
+        self, uow: UnitOfWork, repository: MatchingRepository, index: MatchIndex, effect: Effect
+    ) -> None:
+        for need_id, offer_id, reason in effect.withdrawn:
+            match = await repository.pair(need_id, offer_id)
+            if match is None:
+                continue
+            match.in_top = False
+            if match.status == PROPOSED or (
+                match.status in (ACCEPTED, CONFIRMED) and reason in FINAL_REASONS
+            ):
+                self._withdraw(uow, match, reason)
+        for need_id, offer_id, fit in effect.proposed:
+            match = await repository.pair(need_id, offer_id)
+            need, offer = index.needs[need_id], index.offers[offer_id]
+            if match is None:
+                match = await repository.add_match(need.project_id, need_id, offer_id, offer.member_id, fit)
+                self._propose(uow, match)
+                continue
+            match.in_top, match.score, match.reasons = True, fit.score, list(fit.reasons)
+            if match.status == WITHDRAWN:
+                match.status, match.reason = PROPOSED, None
+                self._propose(uow, match)
+        for need_id, offer_id, fit in effect.rescored:
+            match = await repository.pair(need_id, offer_id)
+            if match is not None:
+                match.score, match.reasons = fit.score, list(fit.reasons)
+
+    async def _sweep(
         self,
         uow: UnitOfWork,
         repository: MatchingRepository,
-        need: OpenNeed,
-        offer: Offer,
-        member: MemberFacts | None,
+        reason: str,
+        statuses: tuple[str, ...],
+        **where: str,
     ) -> None:
-        found = fit(need, offer, member)
-        if found is None or found.score < self.settings.min_score:
-            return
-        row = {
-            "match_id": str(uuid.uuid4()),
-            "project_id": need.project_id,
-            "need_id": need.need_id,
-            "offer_id": offer.offer_id,
-            "member_id": offer.member_id,
-            "score": found.score,
-            "reasons": found.reasons,
-        }
-        if await repository.add_match(row):
-            uow.record(MatchProposed(**row))
+        """Withdraw the live matches the index no longer holds (accepted ones outside a top k)."""
+        for match in await repository.live(statuses, **where):
+            if match.in_top:
+                continue  # the index's effect withdraws it
+            self._withdraw(uow, match, reason)
 
     @staticmethod
-    def _withdrawn(uow: UnitOfWork, rows: list[MatchRow], reason: str) -> None:
-        for row in rows:
-            uow.record(
-                MatchWithdrawn(
-                    match_id=row.match_id,
-                    project_id=row.project_id,
-                    need_id=row.need_id,
-                    member_id=row.member_id,
-                    reason=reason,
-                )
+    def _propose(uow: UnitOfWork, match: MatchRow) -> None:
+        uow.record(
+            MatchProposed(
+                match_id=match.match_id,
+                project_id=match.project_id,
+                need_id=match.need_id,
+                offer_id=match.offer_id,
+                member_id=match.member_id,
+                score=match.score,
+                reasons=list(match.reasons),
             )
+        )
+        log.info("match.proposed", match_id=match.match_id, need_id=match.need_id, score=match.score)
+
+    @staticmethod
+    def _withdraw(uow: UnitOfWork, match: MatchRow, reason: str) -> None:
+        match.status, match.reason, match.updated_at = WITHDRAWN, reason, datetime.now(UTC)
+        uow.record(
+            MatchWithdrawn(
+                match_id=match.match_id,
+                project_id=match.project_id,
+                need_id=match.need_id,
+                member_id=match.member_id,
+                reason=reason,
+            )
+        )
+
+
+def _fit(match: MatchRow) -> Fit:
+    return Fit(match.score, tuple(match.reasons))

@@ -1,8 +1,9 @@
-"""The matching service's read models and matches."""
+"""The matching service's read models (fed only by events) and its matches."""
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Float, Integer, MetaData, String, UniqueConstraint, func
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, MetaData, String, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -20,7 +21,14 @@ class OfferRow(Base):
     level: Mapped[int] = mapped_column(Integer)
     modes: Mapped[list[str]] = mapped_column(JSONB)
     languages: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    territory_ids: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    sectors: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    available_from: Mapped[date | None] = mapped_column(Date)
+    available_until: Mapped[date | None] = mapped_column(Date)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    as_of: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="Time of the newest event"
+    )
 
 
 class MemberRow(Base):
@@ -29,25 +37,54 @@ class MemberRow(Base):
     member_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     languages: Mapped[list[str]] = mapped_column(JSONB, default=list)
     attachments: Mapped[list[dict[str, str]]] = mapped_column(JSONB, default=list)
+    sectors: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     managers: Mapped[list[str]] = mapped_column(JSONB, default=list)
     erased: Mapped[bool] = mapped_column(Boolean, default=False)
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class NeedRow(Base):
-    __tablename__ = "needs"
+class ProjectRow(Base):
+    """A published project as its newest snapshot says, with its needs."""
+
+    __tablename__ = "projects"
+
+    project_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    territory_id: Mapped[str] = mapped_column(String(100))
+    owner_member_id: Mapped[str] = mapped_column(String(100), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    sector: Mapped[str] = mapped_column(String(100))
+    languages: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    needs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FilledNeedRow(Base):
+    """A need that has as many confirmed matches as people wanted: no more proposals."""
+
+    __tablename__ = "filled_needs"
 
     need_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    project_id: Mapped[str] = mapped_column(String(100), index=True)
-    territory_id: Mapped[str] = mapped_column(String(100))
-    owner_member_id: Mapped[str] = mapped_column(String(100))
-    skill: Mapped[str] = mapped_column(String(100), index=True)
-    min_level: Mapped[int] = mapped_column(Integer)
-    mode: Mapped[str] = mapped_column(String(20))
-    count: Mapped[int] = mapped_column(Integer)
-    project_title: Mapped[str] = mapped_column(String(200))
-    project_languages: Mapped[list[str]] = mapped_column(JSONB, default=list)
-    open: Mapped[bool] = mapped_column(Boolean, default=True)
+    filled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class TerritoryRow(Base):
+    __tablename__ = "territories"
+
+    territory_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    parent_id: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2))
+
+
+class TerritoryManagerRow(Base):
+    """Who manages a territory (and those under it), as the projects service says."""
+
+    __tablename__ = "territory_managers"
+
+    territory_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    sub: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(30), primary_key=True)
 
 
 class MatchRow(Base):
@@ -56,10 +93,15 @@ class MatchRow(Base):
 
     match_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(100), index=True)
-    need_id: Mapped[str] = mapped_column(String(100))
+    need_id: Mapped[str] = mapped_column(String(100), index=True)
     offer_id: Mapped[str] = mapped_column(String(100), index=True)
     member_id: Mapped[str] = mapped_column(String(100), index=True)
     score: Mapped[float] = mapped_column(Float)
     reasons: Mapped[list[str]] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(20), default="proposed")
+    reason: Mapped[str | None] = mapped_column(String(40), comment="Why it was declined or withdrawn")
+    in_top: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default="true", comment="In the need's top k"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

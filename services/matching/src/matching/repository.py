@@ -1,33 +1,94 @@
-"""Queries over the matching read models."""
+"""The matching service's rows: read models kept as the index holds them, and the matches."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from collections.abc import AsyncIterator, Collection
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .domain import MemberFacts, Offer, OpenNeed
-from .orm import MatchRow, MemberRow, NeedRow, OfferRow
+from .domain import LIVE, Fit, MemberFacts, OfferFacts
+from .index import NeedSpec, ProjectFacts
+from .orm import (
+    FilledNeedRow,
+    MatchRow,
+    MemberRow,
+    OfferRow,
+    ProjectRow,
+    TerritoryManagerRow,
+    TerritoryRow,
+)
+from .timezones import zone_offset
 
-LIVE = ("proposed", "accepted", "confirmed")
+_interned: dict[tuple[str, ...], frozenset[str]] = {}
 
 
-def _offer(row: OfferRow) -> Offer:
-    return Offer(row.offer_id, row.member_id, row.skill, row.level, row.modes, row.languages)
+def frozen(values: Collection[str]) -> frozenset[str]:
+    """One shared frozenset per distinct set of codes: a million offers hold a few dozen sets."""
+    key = tuple(sorted(values))
+    return _interned.setdefault(key, frozenset(key))
 
 
-def _need(row: NeedRow) -> OpenNeed:
-    return OpenNeed(
-        row.project_id,
-        row.need_id,
-        row.territory_id,
-        row.skill,
-        row.min_level,
-        row.mode,
-        row.project_languages,
+def seconds(moment: datetime | None) -> float:
+    return moment.timestamp() if moment else 0.0
+
+
+def offer_facts(row: OfferRow) -> OfferFacts:
+    return OfferFacts(
+        offer_id=row.offer_id,
+        member_id=row.member_id,
+        skill=row.skill,
+        level=row.level,
+        modes=frozen(row.modes),
+        languages=frozen(row.languages),
+        territory_ids=frozen(row.territory_ids),
+        sectors=frozen(row.sectors),
+        available_from=row.available_from,
+        available_until=row.available_until,
+        as_of=seconds(row.as_of),
+    )
+
+
+def member_facts(row: MemberRow) -> MemberFacts:
+    return MemberFacts(
+        member_id=row.member_id,
+        languages=frozen(row.languages),
+        attachments=tuple((a["territory_id"], a["bond"]) for a in row.attachments),
+        sectors=frozen(row.sectors),
+        utc_offset=zone_offset(row.time_zone),
+        managers=tuple(row.managers),
+        as_of=seconds(row.as_of),
+    )
+
+
+def project_facts(row: ProjectRow) -> ProjectFacts:
+    return ProjectFacts(
+        project_id=row.project_id,
+        territory_id=row.territory_id,
+        owner_member_id=row.owner_member_id,
+        sector=row.sector,
+        languages=frozen(row.languages),
+        needs=tuple(need_spec(need) for need in row.needs),
+        as_of=seconds(row.as_of),
+    )
+
+
+def need_spec(need: dict[str, Any]) -> NeedSpec:
+    def day(value: Any) -> date | None:
+        return date.fromisoformat(value) if isinstance(value, str) else value
+
+    return NeedSpec(
+        need_id=need["need_id"],
+        skill=need["skill"],
+        min_level=need["min_level"],
+        mode=need["mode"],
+        count=need["count"],
+        starts_on=day(need.get("starts_on")),
+        ends_on=day(need.get("ends_on")),
     )
 
 
@@ -35,105 +96,176 @@ class MatchingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def upsert_member(self, member_id: str, values: dict[str, Any], as_of: datetime) -> None:
-        """Newest facts win whatever the arrival order; an erased member stays erased."""
-        statement = insert(MemberRow).values(member_id=member_id, as_of=as_of, **values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[MemberRow.member_id],
-            set_={**{key: statement.excluded[key] for key in values}, "as_of": as_of},
-            where=(MemberRow.as_of < statement.excluded.as_of) & MemberRow.erased.is_(False),
+    # Read models: the index decides what is newest; these rows follow it.
+
+    async def save_offer(self, values: dict[str, Any]) -> None:
+        await self._upsert(OfferRow, OfferRow.offer_id, values)
+
+    async def withdraw_offer(self, offer_id: str, member_id: str) -> None:
+        statement = insert(OfferRow).values(
+            offer_id=offer_id, member_id=member_id, skill="", level=0, modes=[], withdrawn=True
         )
-        await self.session.execute(statement)
-
-    async def member(self, member_id: str) -> MemberFacts | None:
-        row = await self.session.get(MemberRow, member_id)
-        if row is None or row.erased:
-            return None
-        return MemberFacts(row.member_id, row.languages, row.attachments)
-
-    async def is_erased(self, member_id: str) -> bool:
-        row = await self.session.get(MemberRow, member_id)
-        return bool(row and row.erased)
-
-    async def managers_of(self, member_id: str) -> list[str]:
-        row = await self.session.get(MemberRow, member_id)
-        return list(row.managers) if row else []
-
-    async def add_offer(self, offer: Offer) -> bool:
-        statement = (
-            insert(OfferRow).values(**offer.__dict__).on_conflict_do_nothing().returning(OfferRow.offer_id)
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=[OfferRow.offer_id], set_={"withdrawn": True})
         )
-        return (await self.session.execute(statement)).first() is not None
 
-    async def replace_offer(self, offer: Offer) -> bool:
-        """The offer as last changed; False when it was withdrawn (a withdrawal is final)."""
-        values = offer.__dict__
-        inserted = insert(OfferRow).values(**values)
-        statement = inserted.on_conflict_do_update(
-            index_elements=[OfferRow.offer_id],
-            set_={key: inserted.excluded[key] for key in values if key != "offer_id"},
-            where=OfferRow.withdrawn.is_(False),
-        ).returning(OfferRow.offer_id)
-        return (await self.session.execute(statement)).first() is not None
+    async def save_member(self, values: dict[str, Any]) -> None:
+        await self._upsert(MemberRow, MemberRow.member_id, values)
 
-    async def withdraw_offers(self, *, offer_id: str | None = None, member_id: str | None = None) -> None:
-        statement = update(OfferRow).values(withdrawn=True)
-        if offer_id:
-            statement = statement.where(OfferRow.offer_id == offer_id)
-        if member_id:
-            statement = statement.where(OfferRow.member_id == member_id)
-        await self.session.execute(statement)
-
-    async def live_offers_with_skill(self, skill: str) -> list[Offer]:
-        rows = await self.session.scalars(
-            select(OfferRow).where(OfferRow.skill == skill, OfferRow.withdrawn.is_(False))
+    async def erase_member(self, member_id: str) -> None:
+        """Keep only the id, to refuse late events; the offers go, the territory roles too."""
+        await self._upsert(
+            MemberRow,
+            MemberRow.member_id,
+            {
+                "member_id": member_id,
+                "languages": [],
+                "attachments": [],
+                "sectors": [],
+                "time_zone": None,
+                "managers": [],
+                "erased": True,
+                "as_of": datetime.max.replace(tzinfo=UTC),
+            },
         )
-        return [_offer(row) for row in rows]
+        await self.session.execute(delete(OfferRow).where(OfferRow.member_id == member_id))
+        await self.session.execute(delete(TerritoryManagerRow).where(TerritoryManagerRow.sub == member_id))
+        await self.session.execute(
+            update(MemberRow)
+            .where(MemberRow.managers.contains([member_id]))
+            .values(managers=MemberRow.managers.op("-")(literal(member_id, String())))
+        )
 
-    async def add_needs(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(insert(NeedRow).values(rows).on_conflict_do_nothing())
+    async def save_project(self, values: dict[str, Any]) -> None:
+        await self._upsert(ProjectRow, ProjectRow.project_id, values)
 
     async def close_project(self, project_id: str) -> None:
-        await self.session.execute(update(NeedRow).where(NeedRow.project_id == project_id).values(open=False))
-
-    async def open_needs_with_skill(self, skill: str) -> list[OpenNeed]:
-        rows = await self.session.scalars(
-            select(NeedRow).where(NeedRow.skill == skill, NeedRow.open.is_(True))
+        await self.session.execute(
+            update(ProjectRow).where(ProjectRow.project_id == project_id).values(closed=True)
         )
-        return [_need(row) for row in rows]
-
-    async def needs_of(self, project_id: str) -> list[OpenNeed]:
-        rows = await self.session.scalars(
-            select(NeedRow).where(NeedRow.project_id == project_id, NeedRow.open.is_(True))
+        statement = insert(ProjectRow).values(
+            project_id=project_id,
+            territory_id="",
+            owner_member_id="",
+            title="",
+            sector="",
+            closed=True,
+            as_of=datetime.now(UTC),
         )
-        return [_need(row) for row in rows]
+        await self.session.execute(statement.on_conflict_do_nothing())
 
-    async def project_owner(self, project_id: str) -> str | None:
+    async def save_territory(self, territory_id: str, parent_id: str | None, country: str) -> None:
+        await self._upsert(
+            TerritoryRow,
+            TerritoryRow.territory_id,
+            {"territory_id": territory_id, "parent_id": parent_id, "country": country},
+        )
+
+    async def name_territory_manager(self, territory_id: str, sub: str, role: str) -> None:
+        statement = insert(TerritoryManagerRow).values(territory_id=territory_id, sub=sub, role=role)
+        await self.session.execute(statement.on_conflict_do_nothing())
+
+    async def remove_territory_manager(self, territory_id: str, sub: str, role: str) -> None:
+        await self.session.execute(
+            delete(TerritoryManagerRow).where(
+                TerritoryManagerRow.territory_id == territory_id,
+                TerritoryManagerRow.sub == sub,
+                TerritoryManagerRow.role == role,
+            )
+        )
+
+    async def mark_filled(self, need_id: str) -> None:
+        await self.session.execute(insert(FilledNeedRow).values(need_id=need_id).on_conflict_do_nothing())
+
+    async def _upsert(self, table: Any, key: Any, values: dict[str, Any]) -> None:
+        statement = insert(table).values(**values)
+        update_values = {name: statement.excluded[name] for name in values if name != key.key}
+        await self.session.execute(statement.on_conflict_do_update(index_elements=[key], set_=update_values))
+
+    # What the index is built from at start
+
+    async def stream(self, table: Any) -> AsyncIterator[Any]:
+        result = await self.session.stream_scalars(select(table).execution_options(yield_per=10_000))
+        async for row in result:
+            yield row
+
+    async def filled_needs(self) -> list[str]:
+        return list(await self.session.scalars(select(FilledNeedRow.need_id)))
+
+    async def declined_pairs(self) -> list[tuple[str, str]]:
+        rows = await self.session.execute(
+            select(MatchRow.need_id, MatchRow.offer_id).where(MatchRow.status == "declined")
+        )
+        return [(need_id, offer_id) for need_id, offer_id in rows]
+
+    async def tops(self) -> AsyncIterator[MatchRow]:
+        result = await self.session.stream_scalars(
+            select(MatchRow).where(MatchRow.in_top.is_(True)).execution_options(yield_per=10_000)
+        )
+        async for row in result:
+            yield row
+
+    # Matches
+
+    async def match(self, match_id: str, *, for_update: bool = False) -> MatchRow | None:
+        return await self.session.get(MatchRow, match_id, with_for_update=for_update)
+
+    async def pair(self, need_id: str, offer_id: str) -> MatchRow | None:
         return await self.session.scalar(
-            select(NeedRow.owner_member_id).where(NeedRow.project_id == project_id).limit(1)
+            select(MatchRow)
+            .where(MatchRow.need_id == need_id, MatchRow.offer_id == offer_id)
+            .with_for_update()
         )
 
-    async def add_match(self, row: dict[str, Any]) -> bool:
-        """False when this need and offer were already matched."""
-        statement = insert(MatchRow).values(**row).on_conflict_do_nothing().returning(MatchRow.match_id)
-        return (await self.session.execute(statement)).first() is not None
+    async def add_match(
+        self, project_id: str, need_id: str, offer_id: str, member_id: str, fit: Fit
+    ) -> MatchRow:
+        row = MatchRow(
+            match_id=str(uuid.uuid4()),
+            project_id=project_id,
+            need_id=need_id,
+            offer_id=offer_id,
+            member_id=member_id,
+            score=fit.score,
+            reasons=list(fit.reasons),
+            status="proposed",
+            in_top=True,
+        )
+        self.session.add(row)
+        return row
 
-    async def live_matches(self, **where: str) -> list[MatchRow]:
-        conditions = [getattr(MatchRow, key) == value for key, value in where.items()]
-        query = select(MatchRow).where(*conditions, MatchRow.status.in_(LIVE)).with_for_update()
-        return list(await self.session.scalars(query))
+    async def live(self, statuses: Collection[str] = LIVE, **where: str) -> list[MatchRow]:
+        conditions = [getattr(MatchRow, name) == value for name, value in where.items()]
+        query = select(MatchRow).where(*conditions, MatchRow.status.in_(list(statuses))).with_for_update()
+        return list(await self.session.scalars(query.order_by(MatchRow.match_id)))
 
-    async def withdraw_matches(self, **where: str) -> list[MatchRow]:
-        rows = await self.live_matches(**where)
-        for row in rows:
-            row.status = "withdrawn"
-        return rows
+    async def confirmed_count(self, need_id: str) -> int:
+        query = (
+            select(func.count())
+            .select_from(MatchRow)
+            .where(MatchRow.need_id == need_id, MatchRow.status == "confirmed")
+        )
+        return await self.session.scalar(query) or 0
 
     async def matches(self, *, member_id: str | None = None, project_id: str | None = None) -> list[MatchRow]:
-        query = select(MatchRow).order_by(MatchRow.score.desc(), MatchRow.created_at)
+        query = select(MatchRow).order_by(MatchRow.score.desc(), MatchRow.created_at, MatchRow.match_id)
         if member_id:
             query = query.where(MatchRow.member_id == member_id)
         if project_id:
             query = query.where(MatchRow.project_id == project_id)
         return list(await self.session.scalars(query))
+
+    # Who may act
+
+    async def project(self, project_id: str) -> ProjectRow | None:
+        return await self.session.get(ProjectRow, project_id)
+
+    async def managers_of(self, member_id: str) -> list[str]:
+        row = await self.session.get(MemberRow, member_id)
+        return list(row.managers) if row else []
+
+    async def manages_territory(self, sub: str, territory_ids: Collection[str]) -> bool:
+        query = select(TerritoryManagerRow.sub).where(
+            TerritoryManagerRow.sub == sub, TerritoryManagerRow.territory_id.in_(list(territory_ids))
+        )
+        return await self.session.scalar(query.limit(1)) is not None

@@ -15,6 +15,8 @@ from passerelle.contracts import (
     ProjectClosed,
     ProjectPublished,
     ProjectUpdated,
+    TerritoryManagerNamed,
+    TerritoryManagerRemoved,
     TerritoryRegistered,
 )
 from passerelle.persistence.database import Database, UnitOfWork
@@ -124,8 +126,9 @@ class ProjectsHandlers:
             repository = ProjectsRepository(uow.session)
             if await repository.territory(territory_id) is None:
                 raise not_found("territory", territory_id)
-            await repository.grant(territory_id, sub, role, identity.sub)
-            await uow.commit()
+            if await repository.grant(territory_id, sub, role, identity.sub):
+                uow.record(TerritoryManagerNamed(territory_id=territory_id, sub=sub, role=role))
+                await uow.commit()
         return await self.territory(territory_id, with_descendants=False)
 
     async def revoke(self, identity: Identity, territory_id: str, sub: str, role: str) -> None:
@@ -134,6 +137,7 @@ class ProjectsHandlers:
         async with self.database.unit_of_work() as uow:
             if not await ProjectsRepository(uow.session).revoke(territory_id, sub, role):
                 raise not_found(f"{role} of territory {territory_id}", sub)
+            uow.record(TerritoryManagerRemoved(territory_id=territory_id, sub=sub, role=role))
             await uow.commit()
 
     # Projects
@@ -284,7 +288,8 @@ class ProjectsHandlers:
         await ProjectsRepository(uow.session).remember_member(facts, as_of=event.time)
 
     async def forget_member(self, member_id: str, uow: UnitOfWork) -> None:
-        await ProjectsRepository(uow.session).forget_member(member_id)
+        for territory_id, role in await ProjectsRepository(uow.session).forget_member(member_id):
+            uow.record(TerritoryManagerRemoved(territory_id=territory_id, sub=member_id, role=role))
 
     # Who may do what
 

@@ -201,8 +201,10 @@ class ProjectsRepository:
         )
         await self.session.execute(statement)
 
-    async def forget_member(self, member_id: str) -> None:
-        """Remove every link to the member; the amounts they pledged stay in the ledger, anonymous."""
+    async def forget_member(self, member_id: str) -> list[tuple[str, str]]:
+        """Remove every link to the member; the amounts they pledged stay in the ledger, anonymous.
+
+        Returns the (territory, role) the identity held and no longer holds."""
         await self.remember_member(MemberFacts(member_id, "erased", []), as_of=FOREVER)
         await self.session.execute(
             update(PledgeRow).where(PledgeRow.member_id == member_id).values(member_id=None)
@@ -212,9 +214,15 @@ class ProjectsRepository:
             .where(ProjectRow.owner_member_id == member_id)
             .values(owner_member_id=ERASED_MEMBER)
         )
-        await self.session.execute(delete(TerritoryRoleRow).where(TerritoryRoleRow.sub == member_id))
+        removed = await self.session.execute(
+            delete(TerritoryRoleRow)
+            .where(TerritoryRoleRow.sub == member_id)
+            .returning(TerritoryRoleRow.territory_id, TerritoryRoleRow.role)
+        )
+        roles = [(territory_id, role) for territory_id, role in removed]
         await self.session.execute(
             update(MemberFactsRow)
             .where(MemberFactsRow.managers.contains([member_id]))
             .values(managers=MemberFactsRow.managers.op("-")(literal(member_id, String())))
         )
+        return roles

@@ -19,6 +19,8 @@ from .projects import (
     ProjectPublished,
     ProjectSnapshot,
     ProjectUpdated,
+    TerritoryManagerNamed,
+    TerritoryManagerRemoved,
     TerritoryRegistered,
 )
 from .registry import DLQ_STREAM, EVENTS, EVENTS_BY_SUBJECT, EVENTS_BY_TYPE, STREAMS, Stream, stream_of
@@ -57,6 +59,8 @@ __all__ = [
     "SkillOfferWithdrawn",
     "SkillOffered",
     "Stream",
+    "TerritoryManagerNamed",
+    "TerritoryManagerRemoved",
     "TerritoryRegistered",
     "correlation_id",
     "envelope",

@@ -1,6 +1,6 @@
 """Events owned by the projects service (stream PROJECTS, subjects `projects.>`)."""
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -33,6 +33,33 @@ class TerritoryRegistered(EventData):
 
     def aggregate_id(self) -> str:
         return self.territory_id
+
+
+class _TerritoryManagerEvent(EventData):
+    owner: ClassVar[str] = "projects"
+
+    territory_id: Identifier
+    sub: Identifier = Field(
+        description="The identity (token `sub`) that manages the territory and those under it"
+    )
+    role: Literal["territory_manager", "community_manager"]
+
+    def aggregate_id(self) -> str:
+        return self.territory_id
+
+
+class TerritoryManagerNamed(_TerritoryManagerEvent):
+    """Someone now manages a territory. Added in v1.1."""
+
+    event_name: ClassVar[str] = "TerritoryManagerNamed"
+    subject: ClassVar[str] = "projects.territory_manager_named.v1"
+
+
+class TerritoryManagerRemoved(_TerritoryManagerEvent):
+    """Someone no longer manages a territory (removed, or erased). Added in v1.1."""
+
+    event_name: ClassVar[str] = "TerritoryManagerRemoved"
+    subject: ClassVar[str] = "projects.territory_manager_removed.v1"
 
 
 class _ProjectEvent(EventData):

@@ -19,6 +19,8 @@ from .projects import (
     ProjectClosed,
     ProjectPublished,
     ProjectUpdated,
+    TerritoryManagerNamed,
+    TerritoryManagerRemoved,
     TerritoryRegistered,
 )
 
@@ -47,6 +49,8 @@ EVENTS: tuple[type[EventData], ...] = (
     SkillOfferWithdrawn,
     MemberErased,
     TerritoryRegistered,
+    TerritoryManagerNamed,
+    TerritoryManagerRemoved,
     ProjectPublished,
     ProjectUpdated,
     ProjectClosed,

@@ -124,3 +124,4 @@ class UnitOfWork:
             )
             await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
         await self.session.commit()
+        self.recorded = []  # committed: a later commit in the same unit of work writes only new events

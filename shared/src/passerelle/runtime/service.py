@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -47,6 +47,8 @@ class ServiceApp:
         )
         self.relay = OutboxRelay(self.database, self.broker, name)
         self.router = APIRouter()
+        # Run before the service consumes its first event (e.g. building an in-memory index).
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
         self.taxonomy: Taxonomy = load_taxonomy(settings.taxonomy_file)
         self._document_published_events()
 
@@ -63,6 +65,8 @@ class ServiceApp:
                 )
 
     async def start(self) -> None:
+        for prepare in self.on_start:
+            await prepare()
         await self.broker.connect()
         self._delivery.dead_letters = DeadLetters(self.broker.connection.jetstream())
         await self.broker.start()

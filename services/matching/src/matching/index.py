@@ -1,0 +1,415 @@
+"""The in-memory index that makes matching fast: offers and open needs by skill and mode, and for
+each need its current top k offers.
+
+It is built from the database at start and kept current by the events. Every change returns a
+`Delta`: the pairs that entered a need's top k (to propose), those that left it (to withdraw) and
+those whose score moved. A need's top k is always what ranking every candidate from scratch gives
+(ties broken by offer id): whenever an offer in a top k changes or goes, that need is ranked again.
+Older facts than those held change nothing, so events may arrive late, twice or out of order.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from passerelle.taxonomy import Taxonomy
+
+from .domain import Fit, MemberFacts, NeedFacts, OfferFacts, evaluate
+from .timezones import country_offset
+
+MAX_DEPTH = 8  # commune < province < region < country, with room to spare
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """An offer in a need's top k."""
+
+    offer_id: str
+    fit: Fit
+
+    @property
+    def key(self) -> tuple[float, str]:
+        return (-self.fit.score, self.offer_id)
+
+
+@dataclass
+class Delta:
+    """What one change did to the tops, in order; `net()` keeps only the overall effect."""
+
+    steps: list[tuple[str, str, str, Any]] = field(default_factory=list)  # kind, need, offer, fit|reason
+
+    def __iadd__(self, other: Delta) -> Delta:
+        self.steps += other.steps
+        return self
+
+    def entered(self, need_id: str, offer_id: str, fit: Fit) -> None:
+        self.steps.append(("in", need_id, offer_id, fit))
+
+    def left(self, need_id: str, offer_id: str, reason: str) -> None:
+        self.steps.append(("out", need_id, offer_id, reason))
+
+    def rescored(self, need_id: str, offer_id: str, fit: Fit) -> None:
+        self.steps.append(("rescore", need_id, offer_id, fit))
+
+    def net(self) -> Effect:
+        first: dict[tuple[str, str], str] = {}
+        last: dict[tuple[str, str], tuple[str, Any]] = {}
+        for kind, need_id, offer_id, detail in self.steps:
+            first.setdefault((need_id, offer_id), kind)
+            last[(need_id, offer_id)] = (kind, detail)
+        effect = Effect()
+        for pair, (kind, detail) in last.items():
+            was_in = first[pair] in ("out", "rescore")
+            if kind == "out" and was_in:
+                effect.withdrawn.append((*pair, detail))
+            elif kind != "out" and not was_in:
+                effect.proposed.append((*pair, detail))
+            elif kind != "out":
+                effect.rescored.append((*pair, detail))
+        return effect
+
+
+@dataclass
+class Effect:
+    proposed: list[tuple[str, str, Fit]] = field(default_factory=list)
+    withdrawn: list[tuple[str, str, str]] = field(default_factory=list)
+    rescored: list[tuple[str, str, Fit]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFacts:
+    project_id: str
+    territory_id: str
+    owner_member_id: str
+    sector: str
+    languages: frozenset[str]
+    needs: tuple[NeedSpec, ...]
+    as_of: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class NeedSpec:
+    need_id: str
+    skill: str
+    min_level: int
+    mode: str
+    count: int
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+def skill_relations(taxonomy: Taxonomy) -> dict[str, dict[str, str]]:
+    """For each needed skill, the offered skills that answer it and how: exact, narrower, related,
+    broader (the best relation wins when a skill is several)."""
+    related_to: dict[str, set[str]] = defaultdict(set)
+    for skill in taxonomy:
+        for other in skill.related:
+            related_to[skill.code].add(other)
+            related_to[other].add(skill.code)
+    relations: dict[str, dict[str, str]] = {}
+    for skill in taxonomy:
+        answers = {parent: "broader" for parent in skill.broader}
+        answers.update({other: "related" for other in related_to[skill.code]})
+        answers.update({child: "narrower" for child in taxonomy.descendants(skill.code)})
+        answers[skill.code] = "exact"
+        relations[skill.code] = answers
+    return relations
+
+
+class MatchIndex:
+    """Read models of offers, members, projects and territories, and each open need's top k."""
+
+    def __init__(self, taxonomy: Taxonomy, top_k: int = 10, min_score: float = 0.3) -> None:
+        self.top_k, self.min_score = top_k, min_score
+        self.relations = skill_relations(taxonomy)
+        self.answered_by: dict[str, dict[str, str]] = defaultdict(dict)  # offered -> needed -> relation
+        for needed, answers in self.relations.items():
+            for offered, relation in answers.items():
+                self.answered_by[offered][needed] = relation
+
+        self.offers: dict[str, OfferFacts] = {}
+        self.offers_by_skill_mode: dict[tuple[str, str], dict[str, OfferFacts]] = defaultdict(dict)
+        self.offers_by_member: dict[str, set[str]] = defaultdict(set)
+        self.withdrawn_offers: set[str] = set()
+        self.members: dict[str, MemberFacts] = {}
+        self.erased: set[str] = set()
+        self.projects: dict[str, ProjectFacts] = {}
+        self.closed: set[str] = set()
+        self.territories: dict[str, tuple[str | None, str]] = {}  # id -> (parent, country)
+        self.needs: dict[str, NeedFacts] = {}
+        self.needs_by_skill_mode: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.filled: set[str] = set()
+        self.declined: set[tuple[str, str]] = set()
+        self.top: dict[str, list[Ranked]] = {}
+        self.tops_with_offer: dict[str, set[str]] = defaultdict(set)  # offer_id -> need_ids
+
+    # Offers
+
+    def offer_upserted(self, offer: OfferFacts) -> Delta:
+        held = self.offers.get(offer.offer_id)
+        if offer.offer_id in self.withdrawn_offers or offer.member_id in self.erased:
+            return Delta()
+        if held is not None and held.as_of >= offer.as_of:
+            return Delta()
+        if held is not None:
+            self._unindex_offer(held)
+        self.index_offer(offer)
+        return self._refresh_offer(offer)
+
+    def offer_withdrawn(self, offer_id: str) -> Delta:
+        self.withdrawn_offers.add(offer_id)
+        return self._forget_offer(offer_id, "offer_withdrawn")
+
+    def index_offer(self, offer: OfferFacts) -> None:
+        self.offers[offer.offer_id] = offer
+        self.offers_by_member[offer.member_id].add(offer.offer_id)
+        for mode in offer.modes:
+            self.offers_by_skill_mode[(offer.skill, mode)][offer.offer_id] = offer
+
+    def _unindex_offer(self, offer: OfferFacts) -> None:
+        self.offers.pop(offer.offer_id, None)
+        self.offers_by_member[offer.member_id].discard(offer.offer_id)
+        for mode in offer.modes:
+            self.offers_by_skill_mode[(offer.skill, mode)].pop(offer.offer_id, None)
+
+    def _forget_offer(self, offer_id: str, reason: str) -> Delta:
+        offer = self.offers.get(offer_id)
+        if offer is None:
+            return Delta()
+        self._unindex_offer(offer)
+        delta = Delta()
+        for need_id in sorted(self.tops_with_offer.pop(offer_id, set())):
+            delta += self._rerank(need_id, reason)
+        return delta
+
+    def _refresh_offer(self, offer: OfferFacts) -> Delta:
+        """Rank again the needs whose top k hold the offer, then offer it to the others."""
+        delta = Delta()
+        for need_id in sorted(self.tops_with_offer.get(offer.offer_id, set())):
+            delta += self._rerank(need_id, "no_longer_fits")
+        return self._offer_entered(offer, delta)
+
+    def _offer_entered(self, offer: OfferFacts, delta: Delta) -> Delta:
+        member = self.members.get(offer.member_id)
+        already = self.tops_with_offer.get(offer.offer_id, set())
+        for needed, relation in self.answered_by.get(offer.skill, {}).items():
+            for mode in offer.modes:
+                for need_id in self.needs_by_skill_mode.get((needed, mode), ()):
+                    if need_id in already or (need_id, offer.offer_id) in self.declined:
+                        continue
+                    need = self.needs[need_id]
+                    found = evaluate(need, offer, member, relation, explain=False)
+                    if found is None or found.score < self.min_score:
+                        continue
+                    top = self.top.setdefault(need_id, [])
+                    if len(top) >= self.top_k and (-found.score, offer.offer_id) >= top[-1].key:
+                        continue
+                    explained = Ranked(offer.offer_id, evaluate(need, offer, member, relation) or found)
+                    top.append(explained)
+                    top.sort(key=lambda ranked: ranked.key)
+                    self.tops_with_offer[offer.offer_id].add(need_id)
+                    delta.entered(need_id, offer.offer_id, explained.fit)
+                    if len(top) > self.top_k:
+                        dropped = top.pop()
+                        self.tops_with_offer[dropped.offer_id].discard(need_id)
+                        delta.left(need_id, dropped.offer_id, "outranked")
+        return delta
+
+    # Members
+
+    def member_upserted(self, member: MemberFacts) -> Delta:
+        held = self.members.get(member.member_id)
+        if member.member_id in self.erased or (held is not None and held.as_of >= member.as_of):
+            return Delta()
+        self.members[member.member_id] = member
+        delta = Delta()
+        for offer_id in sorted(self.offers_by_member.get(member.member_id, set())):
+            delta += self._refresh_offer(self.offers[offer_id])
+        return delta
+
+    def member_erased(self, member_id: str) -> Delta:
+        self.erased.add(member_id)
+        self.members.pop(member_id, None)
+        delta = Delta()
+        for offer_id in sorted(self.offers_by_member.pop(member_id, set())):
+            delta += self._forget_offer(offer_id, "member_erased")
+        return delta
+
+    # Territories and projects
+
+    def territory_registered(self, territory_id: str, parent_id: str | None, country: str) -> Delta:
+        if self.territories.get(territory_id) == (parent_id, country):
+            return Delta()
+        self.territories[territory_id] = (parent_id, country)
+        delta = Delta()
+        for need_id in sorted(self.needs):
+            need = self.needs[need_id]
+            lineage = self.lineage(self.projects[need.project_id].territory_id)
+            if lineage != need.lineage or need.utc_offset != self._offset(lineage):
+                self.needs[need_id] = replace(need, lineage=lineage, utc_offset=self._offset(lineage))
+                delta += self._rerank(need_id, "no_longer_fits")
+        return delta
+
+    def lineage(self, territory_id: str) -> tuple[str, ...]:
+        chain = [territory_id]
+        parent = self.territories.get(territory_id, (None, ""))[0]
+        while parent and parent not in chain and len(chain) < MAX_DEPTH:
+            chain.append(parent)
+            parent = self.territories.get(parent, (None, ""))[0]
+        return tuple(chain)
+
+    def _offset(self, lineage: tuple[str, ...]) -> float | None:
+        known = self.territories.get(lineage[0])
+        return country_offset(known[1]) if known else None
+
+    def load_project(self, project: ProjectFacts) -> None:
+        """At start: the project and its open needs, without ranking (their tops are restored)."""
+        self.projects[project.project_id] = project
+        for need in self._needs_of(project):
+            if need.need_id not in self.filled:
+                self.needs[need.need_id] = need
+                self.needs_by_skill_mode[(need.skill, need.mode)].add(need.need_id)
+
+    def _needs_of(self, project: ProjectFacts) -> list[NeedFacts]:
+        lineage = self.lineage(project.territory_id)
+        offset = self._offset(lineage)
+        return [
+            NeedFacts(
+                need_id=spec.need_id,
+                project_id=project.project_id,
+                skill=spec.skill,
+                min_level=spec.min_level,
+                mode=spec.mode,
+                count=spec.count,
+                lineage=lineage,
+                languages=project.languages,
+                sector=project.sector,
+                starts_on=spec.starts_on,
+                ends_on=spec.ends_on,
+                utc_offset=offset,
+            )
+            for spec in project.needs
+        ]
+
+    def project_upserted(self, project: ProjectFacts) -> Delta:
+        """A published or updated project: its open needs become what the snapshot says."""
+        held = self.projects.get(project.project_id)
+        if project.project_id in self.closed or (held is not None and held.as_of >= project.as_of):
+            return Delta()
+        self.projects[project.project_id] = project
+        wanted = {need.need_id: need for need in self._needs_of(project)}
+        delta = Delta()
+        for need_id in [n for n, need in self.needs.items() if need.project_id == project.project_id]:
+            if need_id not in wanted:
+                delta += self._drop_need(need_id, "need_removed")
+        for need_id, need in wanted.items():
+            if need_id in self.filled or self.needs.get(need_id) == need:
+                continue
+            self._unindex_need(need_id)
+            self.needs[need_id] = need
+            self.needs_by_skill_mode[(need.skill, need.mode)].add(need_id)
+            delta += self._rerank(need_id, "no_longer_fits")
+        return delta
+
+    def project_closed(self, project_id: str) -> Delta:
+        self.closed.add(project_id)
+        self.projects.pop(project_id, None)
+        delta = Delta()
+        for need_id in [n for n, need in self.needs.items() if need.project_id == project_id]:
+            delta += self._drop_need(need_id, "project_closed")
+        return delta
+
+    def need_filled(self, need_id: str) -> Delta:
+        self.filled.add(need_id)
+        return self._drop_need(need_id, "need_filled")
+
+    def declined_by_member(self, need_id: str, offer_id: str) -> Delta:
+        self.declined.add((need_id, offer_id))
+        return self._rerank(need_id, "declined") if need_id in self.needs else Delta()
+
+    def _drop_need(self, need_id: str, reason: str) -> Delta:
+        self._unindex_need(need_id)
+        self.needs.pop(need_id, None)
+        delta = Delta()
+        for ranked in self.top.pop(need_id, []):
+            self.tops_with_offer[ranked.offer_id].discard(need_id)
+            delta.left(need_id, ranked.offer_id, reason)
+        return delta
+
+    def _unindex_need(self, need_id: str) -> None:
+        need = self.needs.get(need_id)
+        if need is not None:
+            self.needs_by_skill_mode[(need.skill, need.mode)].discard(need_id)
+
+    # Ranking
+
+    def rank(self, need: NeedFacts) -> list[Ranked]:
+        """The need's top k, from every candidate offer: what a recomputation from scratch gives."""
+        candidates: list[tuple[float, str]] = []
+        for offered, relation in self.relations.get(need.skill, {}).items():
+            for offer in self.offers_by_skill_mode.get((offered, need.mode), {}).values():
+                if (need.need_id, offer.offer_id) in self.declined:
+                    continue
+                found = evaluate(need, offer, self.members.get(offer.member_id), relation, explain=False)
+                if found is not None and found.score >= self.min_score:
+                    candidates.append((-found.score, offer.offer_id))
+        return [self._explained(need, offer_id) for _, offer_id in heapq.nsmallest(self.top_k, candidates)]
+
+    def fit(self, need: NeedFacts, offer_id: str) -> Fit | None:
+        offer = self.offers.get(offer_id)
+        relation = self.relations.get(need.skill, {}).get(offer.skill) if offer else None
+        if offer is None or relation is None or (need.need_id, offer_id) in self.declined:
+            return None
+        found = evaluate(need, offer, self.members.get(offer.member_id), relation)
+        return found if found is not None and found.score >= self.min_score else None
+
+    def _explained(self, need: NeedFacts, offer_id: str) -> Ranked:
+        found = self.fit(need, offer_id)
+        assert found is not None
+        return Ranked(offer_id, found)
+
+    def _rerank(self, need_id: str, reason: str) -> Delta:
+        """Rank the need again; an offer that still fits but left the top k was outranked."""
+        old = {ranked.offer_id: ranked for ranked in self.top.get(need_id, [])}
+        need = self.needs.get(need_id)
+        new = self.rank(need) if need else []
+        self.top[need_id] = new
+        delta = Delta()
+        kept = {ranked.offer_id for ranked in new}
+        for offer_id in sorted(old.keys() - kept):
+            self.tops_with_offer[offer_id].discard(need_id)
+            still_fits = need is not None and self.fit(need, offer_id) is not None
+            delta.left(need_id, offer_id, "outranked" if still_fits else reason)
+        for ranked in new:
+            self.tops_with_offer[ranked.offer_id].add(need_id)
+            before = old.get(ranked.offer_id)
+            if before is None:
+                delta.entered(need_id, ranked.offer_id, ranked.fit)
+            elif before.fit != ranked.fit:
+                delta.rescored(need_id, ranked.offer_id, ranked.fit)
+        return delta
+
+    def tops(self) -> dict[str, list[tuple[str, float]]]:
+        """Every open need's top k as (offer, score): what two indexes are compared on."""
+        return {
+            need_id: [(ranked.offer_id, ranked.fit.score) for ranked in top]
+            for need_id, top in sorted(self.top.items())
+            if top
+        }
+
+    def rank_everything(self) -> None:
+        """Rank every open need from scratch."""
+        self.top, self.tops_with_offer = {}, defaultdict(set)
+        for need_id in sorted(self.needs):
+            self.restore_top(need_id, self.rank(self.needs[need_id]))
+
+    def restore_top(self, need_id: str, ranked: Iterable[Ranked]) -> None:
+        """A need's top k as known elsewhere (the database, at start)."""
+        self.top[need_id] = sorted(ranked, key=lambda entry: entry.key)
+        for entry in self.top[need_id]:
+            self.tops_with_offer[entry.offer_id].add(need_id)

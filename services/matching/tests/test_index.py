@@ -1,0 +1,193 @@
+"""The incremental index proposes exactly what ranking everything from scratch would, whatever the
+order the events arrive in, duplicates included."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from matching.domain import MemberFacts, OfferFacts
+from matching.index import MatchIndex, NeedSpec, ProjectFacts
+from passerelle.taxonomy import load_taxonomy
+
+TAXONOMY = load_taxonomy()
+SKILLS = [
+    "energy.solar",
+    "energy.solar_pv_install",
+    "energy.solar_pv_design",
+    "water.solar_pumping",
+    "health.nursing",
+]
+TERRITORIES = [
+    ("country", None, "MA"),
+    ("region", "country", "MA"),
+    ("commune", "region", "MA"),
+    ("kayes", None, "ML"),
+]
+MEMBERS = ["m1", "m2", "m3", "m4"]
+LANGUAGES = ["fr", "ar", "en"]
+MODES = ["remote", "short_mission", "mentoring"]
+
+Event = tuple[str, float, Any]  # kind, time, payload
+
+
+def offers() -> st.SearchStrategy[Event]:
+    return st.builds(
+        lambda oid, skill, level, modes, langs, places, sectors, t: (
+            "offer",
+            t,
+            OfferFacts(
+                offer_id=f"o{oid}",
+                member_id=MEMBERS[oid % len(MEMBERS)],  # an offer is always its member's
+                skill=skill,
+                level=level,
+                modes=frozenset(modes),
+                languages=frozenset(langs),
+                territory_ids=frozenset(places),
+                sectors=frozenset(sectors),
+                available_from=date(2027, 1, 1) if level % 2 else None,
+                available_until=date(2027, 6, 30) if level == 5 else None,
+                as_of=t,
+            ),
+        ),
+        st.integers(0, 7),
+        st.sampled_from(SKILLS),
+        st.integers(2, 5),
+        st.sets(st.sampled_from(MODES), min_size=1).map(lambda modes: modes | {"remote"}),
+        st.sets(st.sampled_from(LANGUAGES)).map(lambda langs: langs | {"fr"}),
+        st.sampled_from([set(), set(), {"commune"}, {"region"}, {"kayes"}]),
+        st.sets(st.sampled_from(["energy", "health"])),
+        st.floats(1, 100),
+    )
+
+
+def members() -> st.SearchStrategy[Event]:
+    return st.builds(
+        lambda member, langs, bonds, zone, t: (
+            "member",
+            t,
+            MemberFacts(
+                member_id=member,
+                languages=frozenset(langs),
+                attachments=tuple(bonds),
+                sectors=frozenset({"energy"}),
+                utc_offset=zone,
+                as_of=t,
+            ),
+        ),
+        st.sampled_from(MEMBERS),
+        st.sets(st.sampled_from(LANGUAGES)),
+        st.lists(
+            st.tuples(
+                st.sampled_from(["commune", "region", "kayes"]),
+                st.sampled_from(["origin", "family", "heart"]),
+            ),
+            max_size=2,
+            unique_by=lambda pair: pair[0],
+        ),
+        st.sampled_from([None, 1.0, -5.0]),
+        st.floats(1, 100),
+    )
+
+
+def _project(pid: int, place: str, langs: set[str], needs: list[NeedSpec], t: float) -> Event:
+    distinct = {spec.need_id: spec for spec in needs}.values()
+    specs = tuple(
+        NeedSpec(f"p{pid}-{s.need_id}", s.skill, s.min_level, s.mode, s.count, s.starts_on) for s in distinct
+    )
+    facts = ProjectFacts(f"p{pid}", place, "owner", "energy", frozenset(langs), specs, as_of=t)
+    return ("project", t, facts)
+
+
+def projects() -> st.SearchStrategy[Event]:
+    need = st.builds(
+        lambda n, skill, level, mode, count: NeedSpec(f"n{n}", skill, level, mode, count, date(2027, 2, 1)),
+        st.integers(0, 2),
+        st.sampled_from(SKILLS),
+        st.integers(1, 4),
+        st.sampled_from(["remote", "remote", "short_mission", "mentoring"]),
+        st.integers(1, 2),
+    )
+    return st.builds(
+        _project,
+        st.integers(0, 2),
+        st.sampled_from(["commune", "region", "kayes"]),
+        st.sampled_from([set(), {"fr"}, {"ar"}, {"fr", "ar"}]),
+        st.lists(need, min_size=1, max_size=3),
+        st.floats(1, 100),
+    )
+
+
+def _other(kind: str, a: int, b: int, t: float) -> Event:
+    payload: Any = {
+        "withdraw": f"o{a}",
+        "erase": MEMBERS[a % len(MEMBERS)],
+        "close": f"p{b}",
+        "territory": TERRITORIES[a % len(TERRITORIES)],
+        "decline": (f"p{b}-n{a % 3}", f"o{a}"),
+    }[kind]
+    return (kind, t, payload)
+
+
+def others() -> st.SearchStrategy[Event]:
+    """Withdrawals, erasures, closures, territories and declines: one kind of event among the others."""
+    kinds = st.sampled_from(["withdraw", "erase", "close", "territory", "territory", "decline"])
+    return st.builds(_other, kinds, st.integers(0, 7), st.integers(0, 2), st.floats(1, 100))
+
+
+def at(event: Event, moment: float) -> Event:
+    """The event as it happened at `moment`: facts carry the time of the event that stated them."""
+    kind, _, payload = event
+    if kind in ("offer", "member", "project"):
+        payload = replace(payload, as_of=moment)
+    return (kind, moment, payload)
+
+
+def apply(index: MatchIndex, event: Event) -> None:
+    kind, _, payload = event
+    match kind:
+        case "offer":
+            index.offer_upserted(payload)
+        case "member":
+            index.member_upserted(payload)
+        case "project":
+            index.project_upserted(payload)
+        case "withdraw":
+            index.offer_withdrawn(payload)
+        case "erase":
+            index.member_erased(payload)
+        case "close":
+            index.project_closed(payload)
+        case "territory":
+            index.territory_registered(*payload)
+        case "decline":
+            index.declined_by_member(*payload)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    events=st.lists(
+        st.one_of(offers(), offers(), offers(), members(), projects(), projects(), others()),
+        min_size=15,
+        max_size=50,
+    ),
+    data=st.data(),
+)
+def test_incremental_matching_equals_a_recomputation_from_scratch_whatever_the_arrival_order(
+    events: list[Event], data: st.DataObject
+) -> None:
+    events = [at(event, float(moment)) for moment, event in enumerate(events, start=1)]  # as they happened
+    arrivals = data.draw(st.permutations(events + data.draw(st.lists(st.sampled_from(events), max_size=10))))
+    incremental = MatchIndex(TAXONOMY, top_k=2, min_score=0.2)
+    for event in arrivals:
+        apply(incremental, event)
+
+    from_scratch = MatchIndex(TAXONOMY, top_k=2, min_score=0.2)
+    for event in sorted(events, key=lambda e: e[1]):
+        apply(from_scratch, event)
+    from_scratch.rank_everything()
+
+    assert incremental.tops() == from_scratch.tops()
