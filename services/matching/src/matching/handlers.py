@@ -38,10 +38,12 @@ from .repository import MatchingRepository, member_facts, offer_facts, project_f
 
 log = structlog.get_logger(__name__)
 
-# Reasons that end a match whatever its state; others (a better offer came) end only a proposal.
-FINAL_REASONS = frozenset(
+# What ends a match once the member accepted it, and once the project confirmed it; anything else
+# (a better offer came, the offer changed) ends only a proposal.
+ENDS_ACCEPTED = frozenset(
     {"offer_withdrawn", "member_erased", "project_closed", "need_removed", "need_filled"}
 )
+ENDS_CONFIRMED = frozenset({"offer_withdrawn", "member_erased", "need_removed"})
 
 
 class MatchingHandlers:
@@ -225,7 +227,7 @@ class MatchingHandlers:
                 await repository.save_project(values)
                 removed = before - {need.need_id for need in data.needs}
                 for need_id in sorted(removed):
-                    await self._sweep(uow, repository, "need_removed", (PROPOSED, ACCEPTED), need_id=need_id)
+                    await self._sweep(uow, repository, "need_removed", LIVE, need_id=need_id)
             return delta
 
         await self._change(uow, change)
@@ -353,9 +355,8 @@ class MatchingHandlers:
             if match is None:
                 continue
             match.in_top = False
-            if match.status == PROPOSED or (
-                match.status in (ACCEPTED, CONFIRMED) and reason in FINAL_REASONS
-            ):
+            ends = {PROPOSED: True, ACCEPTED: reason in ENDS_ACCEPTED, CONFIRMED: reason in ENDS_CONFIRMED}
+            if ends.get(match.status, False):
                 self._withdraw(uow, match, reason)
         for need_id, offer_id, fit in effect.proposed:
             match = await repository.pair(need_id, offer_id)
