@@ -1,6 +1,7 @@
 """Messages in the member's language, with reasons as sentences."""
 
-from notifications.domain import explain, language_of, render
+from notifications.domain import language_of, render
+from passerelle.reasons import explain
 
 
 def test_the_member_s_locale_picks_the_language_and_unknown_ones_fall_back_to_english() -> None:

@@ -215,20 +215,8 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
 
     await _mobilise(Client(http, issue("zineb", ["community_manager"])), tafraout)
 
-    print("\n7. Matching proposes, best first, and says why")
-
-    async def all_matched() -> list[Any]:
-        found = await amina.call("GET", "/matches", params={"project_id": project["project_id"]})
-        return found if len(found) >= 3 else []
-
-    matches = await eventually(all_matched)
     names = {"fatima": "Fatima", "youssef": "Youssef", "claire": "Claire"}
-    skills = {need["need_id"]: need["skill"] for need in project["needs"]}
-    for match in matches:
-        print(
-            f"   {match['score']:.2f}  {names.get(match['member_id'], match['member_id']):<8} "
-            f"for {skills[match['need_id']]:<24} because {', '.join(match['reasons'])}"
-        )
+    await _matches(amina, fatima, project, names)
 
     print("\n8. Each member is told, in their own language")
     for client, member_id in [(fatima, "fatima"), (youssef, "youssef")]:
@@ -245,6 +233,25 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
     )
     await _forget(claire, amina, project["project_id"])
     print("\nDone: published, matched and notified through NATS JetStream and PostgreSQL.")
+
+
+async def _matches(owner: Client, fatima: Client, project: dict[str, Any], names: dict[str, str]) -> None:
+    print("\n7. Matching proposes, best first, and says why")
+
+    async def all_matched() -> list[Any]:
+        found = await owner.call("GET", "/matches", params={"project_id": project["project_id"]})
+        return found if len(found) >= 3 else []
+
+    matches = await eventually(all_matched)
+    skills = {need["need_id"]: need["skill"] for need in project["needs"]}
+    for match in matches:
+        who = names.get(match["member_id"], match["member_id"])
+        print(f"   {match['score']:.2f}  {who:<8} for {skills[match['need_id']]}")
+        print(f"         {match['explanation']}")
+    nurse = next(m for m in matches if m["member_id"] == "fatima")
+    await fatima.call("POST", f"/matches/{nurse['match_id']}/accept")
+    confirmed = await owner.call("POST", f"/matches/{nurse['match_id']}/confirm")
+    print(f"   Fatima accepts; the association confirms: the nurse trainer match is {confirmed['status']}")
 
 
 async def _mobilise(manager: Client, territory_id: str) -> None:

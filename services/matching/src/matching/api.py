@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from passerelle.reasons import explain
 from passerelle.runtime.auth import CurrentIdentity
 from pydantic import BaseModel, ConfigDict, Field
 
 from .handlers import MatchingHandlers
+from .orm import MatchRow
 
 
 class MatchOut(BaseModel):
@@ -24,8 +26,13 @@ class MatchOut(BaseModel):
     reasons: list[str] = Field(description="Machine codes: skill_exact, bond_origin, language:fr ...")
     status: Literal["proposed", "accepted", "declined", "confirmed", "withdrawn"]
     reason: str | None = Field(description="Why it was declined or withdrawn")
+    explanation: str = Field(default="", description="The reasons in words, in the language asked (lang)")
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, row: MatchRow, language: str) -> MatchOut:
+        return cls.model_validate(row).model_copy(update={"explanation": explain(row.reasons, language)})
 
 
 def build_router(handlers: MatchingHandlers) -> APIRouter:
@@ -33,27 +40,32 @@ def build_router(handlers: MatchingHandlers) -> APIRouter:
 
     @router.get("")
     async def list_matches(
-        identity: CurrentIdentity, member_id: str | None = None, project_id: str | None = None
+        identity: CurrentIdentity,
+        member_id: str | None = None,
+        project_id: str | None = None,
+        lang: Annotated[
+            str, Query(pattern=r"^[a-z]{2}(-[A-Za-z0-9]{2,8})*$", description="For explanation")
+        ] = "en",
     ) -> list[MatchOut]:
-        """A member's or a project's matches, best first."""
+        """A member's or a project's matches, best first, with their reasons in words."""
         rows = await handlers.matches(identity, member_id, project_id)
-        return [MatchOut.model_validate(row) for row in rows]
+        return [MatchOut.of(row, lang) for row in rows]
 
     @router.post("/{match_id}/accept")
     async def accept(match_id: str, identity: CurrentIdentity) -> MatchOut:
         """The member accepts a proposed match (emits MatchAccepted)."""
-        return MatchOut.model_validate(await handlers.act(identity, match_id, "accept"))
+        return MatchOut.of(await handlers.act(identity, match_id, "accept"), "en")
 
     @router.post("/{match_id}/decline")
     async def decline(match_id: str, identity: CurrentIdentity) -> MatchOut:
         """The member declines a proposed or accepted match (emits MatchDeclined); the next best
         offer takes its place."""
-        return MatchOut.model_validate(await handlers.act(identity, match_id, "decline"))
+        return MatchOut.of(await handlers.act(identity, match_id, "decline"), "en")
 
     @router.post("/{match_id}/confirm")
     async def confirm(match_id: str, identity: CurrentIdentity) -> MatchOut:
         """The project's owner or a territory manager confirms an accepted match (emits
         MatchConfirmed); once a need has as many as it wants, its other matches are withdrawn."""
-        return MatchOut.model_validate(await handlers.act(identity, match_id, "confirm"))
+        return MatchOut.of(await handlers.act(identity, match_id, "confirm"), "en")
 
     return router

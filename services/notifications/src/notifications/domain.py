@@ -1,4 +1,6 @@
-"""Message texts in the member's language, from the templates beside this module."""
+"""Message texts in the member's language, from the templates beside this module.
+
+Reasons are phrased by `passerelle.reasons`, shared with the matching service."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from passerelle.reasons import languages as reason_languages
 
 TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK = "en"
@@ -20,18 +24,7 @@ def _load(name: str) -> dict[str, Any]:
 def language_of(locale: str) -> str:
     """`ar-MA` -> `ar` when we have Arabic texts; anything we lack falls back to English."""
     language = locale.split("-", maxsplit=1)[0].lower()
-    return language if language in _load("reasons.json") else FALLBACK
-
-
-def explain(reasons: list[str], language: str) -> str:
-    """Machine reason codes as a sentence; codes we cannot phrase are left out."""
-    phrases = _load("reasons.json")[language]
-    sentences = []
-    for code in reasons:
-        name, _, value = code.partition(":")
-        if name in phrases:
-            sentences.append(phrases[name].format(value=value))
-    return str(phrases["separator"]).join(sentences)
+    return language if language in reason_languages() else FALLBACK
 
 
 @dataclass(frozen=True)

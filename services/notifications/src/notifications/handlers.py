@@ -14,10 +14,11 @@ from passerelle.contracts import (
     TerritoryRegistered,
 )
 from passerelle.persistence.database import Database, UnitOfWork
+from passerelle.reasons import explain
 from passerelle.runtime.auth import Identity
 from passerelle.runtime.problems import forbidden
 
-from .domain import explain, language_of, render
+from .domain import language_of, render
 from .orm import NotificationRow
 from .repository import NotificationsRepository
 
