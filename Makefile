@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: install demo up test lint typecheck schemas migration clean
+.PHONY: install demo up test bench lint typecheck schemas migration clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -22,7 +22,7 @@ up: install
 
 lint: install
 	$(RUN) ruff check .
-	$(RUN) ruff format --check shared services tests scripts
+	$(RUN) ruff format --check shared services tests scripts bench
 	$(RUN) lint-imports
 
 typecheck: install
@@ -30,6 +30,10 @@ typecheck: install
 
 test: install lint typecheck
 	$(RUN) pytest
+
+# Matching at 1,000,000 offers against a naive scan; prints the table, writes bench/results/matching.json.
+bench: install
+	$(RUN) python bench/matching.py
 
 schemas: install
 	$(RUN) passerelle contracts schemas

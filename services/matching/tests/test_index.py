@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from matching.domain import MemberFacts, OfferFacts
+from matching.domain import MemberFacts, OfferFacts, evaluate
 from matching.index import MatchIndex, NeedSpec, ProjectFacts
 from passerelle.taxonomy import load_taxonomy
 
@@ -191,3 +191,19 @@ def test_incremental_matching_equals_a_recomputation_from_scratch_whatever_the_a
     from_scratch.rank_everything()
 
     assert incremental.tops() == from_scratch.tops()
+    assert from_scratch.tops() == exhaustive_tops(from_scratch), "the index's shortcuts lose nothing"
+
+
+def exhaustive_tops(index: MatchIndex) -> dict[str, list[tuple[str, float]]]:
+    """Every open need against every offer, no index, no shortcut."""
+    tops = {}
+    for need_id, need in sorted(index.needs.items()):
+        found = []
+        for offer in index.offers.values():
+            relation = index.relations[need.skill].get(offer.skill)
+            fit = evaluate(need, offer, index.members.get(offer.member_id), relation) if relation else None
+            if fit and fit.score >= index.min_score and (need_id, offer.offer_id) not in index.declined:
+                found.append((-fit.score, offer.offer_id))
+        if found:
+            tops[need_id] = [(offer_id, -score) for score, offer_id in sorted(found)[: index.top_k]]
+    return tops

@@ -136,6 +136,16 @@ def evaluate(
     return Fit(round(total / weights, 4), tuple(reasons))
 
 
+def unbonded_bound(need: NeedFacts, relation: str) -> float:
+    """The best score an offer of this relation can reach without a bond to the project's place:
+    every other part at its best (a part that applies with value 1 only raises a score below 1)."""
+    total = WEIGHT_SKILL * SKILL_FIT[relation] + WEIGHT_AVAILABILITY + WEIGHT_SECTOR + WEIGHT_TIME_ZONE
+    weights = WEIGHT_SKILL + WEIGHT_BOND + WEIGHT_AVAILABILITY + WEIGHT_SECTOR + WEIGHT_TIME_ZONE
+    if need.languages:
+        total, weights = total + WEIGHT_LANGUAGE, weights + WEIGHT_LANGUAGE
+    return round(total / weights, 4)
+
+
 def _excluded(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, overlap: float | None) -> bool:
     if overlap is not None and overlap <= 0:
         return True

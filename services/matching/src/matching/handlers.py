@@ -9,6 +9,7 @@ so it never holds what the database does not. Run one replica of this service.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -31,12 +32,35 @@ from passerelle.runtime.problems import Problem, conflict, forbidden, not_found
 from passerelle.taxonomy import Taxonomy
 
 from .config import MatchingSettings
-from .domain import ACCEPTED, CONFIRMED, LIVE, PROPOSED, WITHDRAWN, Fit, IllegalTransition, transition
+from .domain import (
+    ACCEPTED,
+    CONFIRMED,
+    LIVE,
+    PROPOSED,
+    WITHDRAWN,
+    Fit,
+    IllegalTransition,
+    MemberFacts,
+    OfferFacts,
+    transition,
+)
 from .index import Delta, Effect, MatchIndex, Ranked
 from .orm import MatchRow, MemberRow, OfferRow, ProjectRow, TerritoryRow
-from .repository import MatchingRepository, member_facts, offer_facts, project_facts
+from .repository import MatchingRepository, frozen_json, member_facts, offer_facts, project_facts, seconds
+from .timezones import zone_offset
 
 log = structlog.get_logger(__name__)
+
+# What the index is built from: plain rows, JSON as text (parsed once per distinct value).
+MEMBERS_QUERY = (
+    "SELECT member_id, erased, languages::text, attachments::text, sectors::text, time_zone, "
+    "managers::text, as_of FROM members"
+)
+OFFERS_QUERY = (
+    "SELECT offer_id, member_id, skill, level, modes::text, languages::text, territory_ids::text, "
+    "sectors::text, available_from, available_until, withdrawn, as_of FROM offers"
+)
+TOPS_QUERY = "SELECT need_id, offer_id, score, reasons::text FROM matches WHERE in_top"
 
 # What ends a match once the member accepted it, and once the project confirmed it; anything else
 # (a better offer came, the offer changed) ends only a proposal.
@@ -77,8 +101,9 @@ class MatchingHandlers:
             repository = MatchingRepository(uow.session)
             await self._load_read_models(index, repository)
             tops: dict[str, list[Ranked]] = {}
-            async for match in repository.tops():
-                tops.setdefault(match.need_id, []).append(Ranked(match.offer_id, _fit(match)))
+            async for match in repository.records(TOPS_QUERY):
+                fit = Fit(match["score"], tuple(json.loads(match["reasons"])))
+                tops.setdefault(match["need_id"], []).append(Ranked(match["offer_id"], fit))
             for need_id, ranked in tops.items():
                 if need_id in index.needs:
                     index.restore_top(need_id, ranked)
@@ -88,16 +113,40 @@ class MatchingHandlers:
     async def _load_read_models(index: MatchIndex, repository: MatchingRepository) -> None:
         async for territory in repository.stream(TerritoryRow):
             index.territories[territory.territory_id] = (territory.parent_id, territory.country)
-        async for member in repository.stream(MemberRow):
-            if member.erased:
-                index.erased.add(member.member_id)
+        async for member in repository.records(MEMBERS_QUERY):
+            if member["erased"]:
+                index.erased.add(member["member_id"])
             else:
-                index.members[member.member_id] = member_facts(member)
-        async for offer in repository.stream(OfferRow):
-            if offer.withdrawn:
-                index.withdrawn_offers.add(offer.offer_id)
-            else:
-                index.index_offer(offer_facts(offer))
+                index.members[member["member_id"]] = MemberFacts(
+                    member_id=member["member_id"],
+                    languages=frozen_json(member["languages"]),
+                    attachments=tuple(
+                        (a["territory_id"], a["bond"]) for a in json.loads(member["attachments"])
+                    ),
+                    sectors=frozen_json(member["sectors"]),
+                    utc_offset=zone_offset(member["time_zone"]),
+                    managers=tuple(json.loads(member["managers"])),
+                    as_of=seconds(member["as_of"]),
+                )
+        async for offer in repository.records(OFFERS_QUERY):
+            if offer["withdrawn"]:
+                index.withdrawn_offers.add(offer["offer_id"])
+                continue
+            index.index_offer(
+                OfferFacts(
+                    offer_id=offer["offer_id"],
+                    member_id=offer["member_id"],
+                    skill=offer["skill"],
+                    level=offer["level"],
+                    modes=frozen_json(offer["modes"]),
+                    languages=frozen_json(offer["languages"]),
+                    territory_ids=frozen_json(offer["territory_ids"]),
+                    sectors=frozen_json(offer["sectors"]),
+                    available_from=offer["available_from"],
+                    available_until=offer["available_until"],
+                    as_of=seconds(offer["as_of"]),
+                )
+            )
         index.filled.update(await repository.filled_needs())
         index.declined.update(await repository.declined_pairs())
         async for project in repository.stream(ProjectRow):
@@ -415,7 +464,3 @@ class MatchingHandlers:
                 reason=reason,
             )
         )
-
-
-def _fit(match: MatchRow) -> Fit:
-    return Fit(match.score, tuple(match.reasons))

@@ -19,10 +19,11 @@ from typing import Any
 
 from passerelle.taxonomy import Taxonomy
 
-from .domain import Fit, MemberFacts, NeedFacts, OfferFacts, evaluate
+from .domain import SKILL_FIT, Fit, MemberFacts, NeedFacts, OfferFacts, evaluate, unbonded_bound
 from .timezones import country_offset
 
 MAX_DEPTH = 8  # commune < province < region < country, with room to spare
+MAX_LEVEL = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +134,12 @@ class MatchIndex:
                 self.answered_by[offered][needed] = relation
 
         self.offers: dict[str, OfferFacts] = {}
-        self.offers_by_skill_mode: dict[tuple[str, str], dict[str, OfferFacts]] = defaultdict(dict)
+        # Offers by skill, mode and level, so that ranking a need looks only at the levels it accepts.
+        self.offers_by_skill_mode: dict[tuple[str, str, int], dict[str, OfferFacts]] = defaultdict(dict)
         self.offers_by_member: dict[str, set[str]] = defaultdict(set)
+        # The offers of members attached to a territory, by territory and skill: the candidates
+        # that can reach the best scores, looked up first.
+        self.bonded: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.withdrawn_offers: set[str] = set()
         self.members: dict[str, MemberFacts] = {}
         self.erased: set[str] = set()
@@ -143,6 +148,7 @@ class MatchIndex:
         self.territories: dict[str, tuple[str | None, str]] = {}  # id -> (parent, country)
         self.needs: dict[str, NeedFacts] = {}
         self.needs_by_skill_mode: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.needs_by_project: dict[str, set[str]] = defaultdict(set)
         self.filled: set[str] = set()
         self.declined: set[tuple[str, str]] = set()
         self.top: dict[str, list[Ranked]] = {}
@@ -169,13 +175,19 @@ class MatchIndex:
         self.offers[offer.offer_id] = offer
         self.offers_by_member[offer.member_id].add(offer.offer_id)
         for mode in offer.modes:
-            self.offers_by_skill_mode[(offer.skill, mode)][offer.offer_id] = offer
+            self.offers_by_skill_mode[(offer.skill, mode, offer.level)][offer.offer_id] = offer
+        member = self.members.get(offer.member_id)
+        for place in member.places if member else ():
+            self.bonded[(place, offer.skill)].add(offer.offer_id)
 
     def _unindex_offer(self, offer: OfferFacts) -> None:
         self.offers.pop(offer.offer_id, None)
         self.offers_by_member[offer.member_id].discard(offer.offer_id)
         for mode in offer.modes:
-            self.offers_by_skill_mode[(offer.skill, mode)].pop(offer.offer_id, None)
+            self.offers_by_skill_mode[(offer.skill, mode, offer.level)].pop(offer.offer_id, None)
+        member = self.members.get(offer.member_id)
+        for place in member.places if member else ():
+            self.bonded[(place, offer.skill)].discard(offer.offer_id)
 
     def _forget_offer(self, offer_id: str, reason: str) -> Delta:
         offer = self.offers.get(offer_id)
@@ -203,10 +215,13 @@ class MatchIndex:
                     if need_id in already or (need_id, offer.offer_id) in self.declined:
                         continue
                     need = self.needs[need_id]
+                    top = self.top.setdefault(need_id, [])
+                    full = len(top) >= self.top_k and top[-1].fit.score > unbonded_bound(need, relation)
+                    if full and (member is None or member.places.isdisjoint(need.lineage)):
+                        continue  # cannot reach this need's top k without a bond to its place
                     found = evaluate(need, offer, member, relation, explain=False)
                     if found is None or found.score < self.min_score:
                         continue
-                    top = self.top.setdefault(need_id, [])
                     if len(top) >= self.top_k and (-found.score, offer.offer_id) >= top[-1].key:
                         continue
                     explained = Ranked(offer.offer_id, evaluate(need, offer, member, relation) or found)
@@ -226,18 +241,26 @@ class MatchIndex:
         held = self.members.get(member.member_id)
         if member.member_id in self.erased or (held is not None and held.as_of >= member.as_of):
             return Delta()
+        offers = [
+            self.offers[offer_id] for offer_id in sorted(self.offers_by_member.get(member.member_id, set()))
+        ]
+        for offer in offers:
+            self._unindex_offer(offer)
         self.members[member.member_id] = member
+        for offer in offers:
+            self.index_offer(offer)
         delta = Delta()
-        for offer_id in sorted(self.offers_by_member.get(member.member_id, set())):
-            delta += self._refresh_offer(self.offers[offer_id])
+        for offer in offers:
+            delta += self._refresh_offer(offer)
         return delta
 
     def member_erased(self, member_id: str) -> Delta:
         self.erased.add(member_id)
-        self.members.pop(member_id, None)
         delta = Delta()
-        for offer_id in sorted(self.offers_by_member.pop(member_id, set())):
+        for offer_id in sorted(self.offers_by_member.get(member_id, set())):
             delta += self._forget_offer(offer_id, "member_erased")
+        self.offers_by_member.pop(member_id, None)
+        self.members.pop(member_id, None)
         return delta
 
     # Territories and projects
@@ -273,6 +296,7 @@ class MatchIndex:
         for need in self._needs_of(project):
             if need.need_id not in self.filled:
                 self.needs[need.need_id] = need
+                self.needs_by_project[need.project_id].add(need.need_id)
                 self.needs_by_skill_mode[(need.skill, need.mode)].add(need.need_id)
 
     def _needs_of(self, project: ProjectFacts) -> list[NeedFacts]:
@@ -304,7 +328,7 @@ class MatchIndex:
         self.projects[project.project_id] = project
         wanted = {need.need_id: need for need in self._needs_of(project)}
         delta = Delta()
-        for need_id in [n for n, need in self.needs.items() if need.project_id == project.project_id]:
+        for need_id in sorted(self.needs_by_project.get(project.project_id, set())):
             if need_id not in wanted:
                 delta += self._drop_need(need_id, "need_removed")
         for need_id, need in wanted.items():
@@ -312,6 +336,7 @@ class MatchIndex:
                 continue
             self._unindex_need(need_id)
             self.needs[need_id] = need
+            self.needs_by_project[need.project_id].add(need_id)
             self.needs_by_skill_mode[(need.skill, need.mode)].add(need_id)
             delta += self._rerank(need_id, "no_longer_fits")
         return delta
@@ -320,7 +345,7 @@ class MatchIndex:
         self.closed.add(project_id)
         self.projects.pop(project_id, None)
         delta = Delta()
-        for need_id in [n for n, need in self.needs.items() if need.project_id == project_id]:
+        for need_id in sorted(self.needs_by_project.get(project_id, set())):
             delta += self._drop_need(need_id, "project_closed")
         return delta
 
@@ -334,7 +359,9 @@ class MatchIndex:
 
     def _drop_need(self, need_id: str, reason: str) -> Delta:
         self._unindex_need(need_id)
-        self.needs.pop(need_id, None)
+        dropped = self.needs.pop(need_id, None)
+        if dropped is not None:
+            self.needs_by_project[dropped.project_id].discard(need_id)
         delta = Delta()
         for ranked in self.top.pop(need_id, []):
             self.tops_with_offer[ranked.offer_id].discard(need_id)
@@ -349,16 +376,43 @@ class MatchIndex:
     # Ranking
 
     def rank(self, need: NeedFacts) -> list[Ranked]:
-        """The need's top k, from every candidate offer: what a recomputation from scratch gives."""
-        candidates: list[tuple[float, str]] = []
-        for offered, relation in self.relations.get(need.skill, {}).items():
-            for offer in self.offers_by_skill_mode.get((offered, need.mode), {}).values():
-                if (need.need_id, offer.offer_id) in self.declined:
-                    continue
-                found = evaluate(need, offer, self.members.get(offer.member_id), relation, explain=False)
-                if found is not None and found.score >= self.min_score:
-                    candidates.append((-found.score, offer.offer_id))
-        return [self._explained(need, offer_id) for _, offer_id in heapq.nsmallest(self.top_k, candidates)]
+        """The need's top k among every candidate offer: what a recomputation from scratch gives.
+
+        Offers of members bonded to the project's place come first; then the other offers, skill by
+        skill from the best relation down, until no offer of the next skill can beat the k-th.
+        """
+        answers = self.relations.get(need.skill, {})
+        best: list[tuple[float, _Backwards]] = []  # a heap whose root is the k-th best
+        seen: set[str] = set()
+        for place in need.lineage:
+            for offered in answers:
+                for offer_id in self.bonded.get((place, offered), ()):
+                    if offer_id not in seen:
+                        seen.add(offer_id)
+                        self._consider(need, self.offers[offer_id], answers[offered], best)
+        for offered, relation in sorted(answers.items(), key=lambda item: (-SKILL_FIT[item[1]], item[0])):
+            if len(best) >= self.top_k and best[0][0] > unbonded_bound(need, relation):
+                continue
+            for level in range(need.min_level, MAX_LEVEL + 1):
+                for offer in self.offers_by_skill_mode.get((offered, need.mode, level), {}).values():
+                    if offer.offer_id not in seen:
+                        self._consider(need, offer, relation, best)
+        ranked = sorted((-score, backwards.offer_id) for score, backwards in best)
+        return [self._explained(need, offer_id) for _, offer_id in ranked]
+
+    def _consider(
+        self, need: NeedFacts, offer: OfferFacts, relation: str, best: list[tuple[float, _Backwards]]
+    ) -> None:
+        if need.mode not in offer.modes or (need.need_id, offer.offer_id) in self.declined:
+            return
+        found = evaluate(need, offer, self.members.get(offer.member_id), relation, explain=False)
+        if found is None or found.score < self.min_score:
+            return
+        entry = (found.score, _Backwards(offer.offer_id))
+        if len(best) < self.top_k:
+            heapq.heappush(best, entry)
+        elif entry > best[0]:
+            heapq.heapreplace(best, entry)
 
     def fit(self, need: NeedFacts, offer_id: str) -> Fit | None:
         offer = self.offers.get(offer_id)
@@ -413,3 +467,22 @@ class MatchIndex:
         self.top[need_id] = sorted(ranked, key=lambda entry: entry.key)
         for entry in self.top[need_id]:
             self.tops_with_offer[entry.offer_id].add(need_id)
+
+
+class _Backwards:
+    """An offer id that sorts the other way: in a min-heap of (score, id) the root is the worst
+    entry, the lowest score and, among equal scores, the greatest id."""
+
+    __slots__ = ("offer_id",)
+
+    def __init__(self, offer_id: str) -> None:
+        self.offer_id = offer_id
+
+    def __lt__(self, other: _Backwards) -> bool:
+        return other.offer_id < self.offer_id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Backwards) and other.offer_id == self.offer_id
+
+    def __hash__(self) -> int:
+        return hash(self.offer_id)

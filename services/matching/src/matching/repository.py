@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Collection
 from datetime import UTC, date, datetime
@@ -31,6 +32,17 @@ def frozen(values: Collection[str]) -> frozenset[str]:
     """One shared frozenset per distinct set of codes: a million offers hold a few dozen sets."""
     key = tuple(sorted(values))
     return _interned.setdefault(key, frozenset(key))
+
+
+_parsed: dict[str, frozenset[str]] = {}
+
+
+def frozen_json(text: str) -> frozenset[str]:
+    """A JSON list of codes as a shared frozenset, parsing each distinct text once."""
+    found = _parsed.get(text)
+    if found is None:
+        found = _parsed[text] = frozen(json.loads(text))
+    return found
 
 
 def seconds(moment: datetime | None) -> float:
@@ -184,6 +196,14 @@ class MatchingRepository:
 
     # What the index is built from at start
 
+    async def records(self, query: str) -> AsyncIterator[Any]:
+        """Rows straight from the driver, in batches: a million offers load in seconds, not minutes."""
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        async for record in driver.cursor(query, prefetch=20_000):
+            yield record
+
     async def stream(self, table: Any) -> AsyncIterator[Any]:
         result = await self.session.stream_scalars(select(table).execution_options(yield_per=10_000))
         async for row in result:
@@ -197,13 +217,6 @@ class MatchingRepository:
             select(MatchRow.need_id, MatchRow.offer_id).where(MatchRow.status == "declined")
         )
         return [(need_id, offer_id) for need_id, offer_id in rows]
-
-    async def tops(self) -> AsyncIterator[MatchRow]:
-        result = await self.session.stream_scalars(
-            select(MatchRow).where(MatchRow.in_top.is_(True)).execution_options(yield_per=10_000)
-        )
-        async for row in result:
-            yield row
 
     # Matches
 
