@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -46,7 +47,16 @@ from .domain import (
 )
 from .index import Delta, Effect, MatchIndex, Ranked
 from .orm import MatchRow, MemberRow, OfferRow, ProjectRow, TerritoryRow
-from .repository import MatchingRepository, frozen_json, member_facts, offer_facts, project_facts, seconds
+from .repository import (
+    MatchingRepository,
+    day,
+    frozen_json,
+    member_facts,
+    offer_facts,
+    project_facts,
+    reasons_json,
+    seconds,
+)
 from .timezones import zone_offset
 
 log = structlog.get_logger(__name__)
@@ -102,8 +112,10 @@ class MatchingHandlers:
             await self._load_read_models(index, repository)
             tops: dict[str, list[Ranked]] = {}
             async for match in repository.records(TOPS_QUERY):
-                fit = Fit(match["score"], tuple(json.loads(match["reasons"])))
-                tops.setdefault(match["need_id"], []).append(Ranked(match["offer_id"], fit))
+                fit = Fit(match["score"], reasons_json(match["reasons"]))
+                offer = index.offers.get(match["offer_id"])
+                offer_id = offer.offer_id if offer else match["offer_id"]  # one string per offer
+                tops.setdefault(match["need_id"], []).append(Ranked(offer_id, fit))
             for need_id, ranked in tops.items():
                 if need_id in index.needs:
                     index.restore_top(need_id, ranked)
@@ -118,10 +130,11 @@ class MatchingHandlers:
                 index.erased.add(member["member_id"])
             else:
                 index.members[member["member_id"]] = MemberFacts(
-                    member_id=member["member_id"],
+                    member_id=sys.intern(member["member_id"]),
                     languages=frozen_json(member["languages"]),
                     attachments=tuple(
-                        (a["territory_id"], a["bond"]) for a in json.loads(member["attachments"])
+                        (sys.intern(a["territory_id"]), sys.intern(a["bond"]))
+                        for a in json.loads(member["attachments"])
                     ),
                     sectors=frozen_json(member["sectors"]),
                     utc_offset=zone_offset(member["time_zone"]),
@@ -135,15 +148,15 @@ class MatchingHandlers:
             index.index_offer(
                 OfferFacts(
                     offer_id=offer["offer_id"],
-                    member_id=offer["member_id"],
-                    skill=offer["skill"],
+                    member_id=sys.intern(offer["member_id"]),  # shared with the member's, like skills
+                    skill=sys.intern(offer["skill"]),
                     level=offer["level"],
                     modes=frozen_json(offer["modes"]),
                     languages=frozen_json(offer["languages"]),
                     territory_ids=frozen_json(offer["territory_ids"]),
                     sectors=frozen_json(offer["sectors"]),
-                    available_from=offer["available_from"],
-                    available_until=offer["available_until"],
+                    available_from=day(offer["available_from"]),
+                    available_until=day(offer["available_until"]),
                     as_of=seconds(offer["as_of"]),
                 )
             )

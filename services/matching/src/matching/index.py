@@ -152,7 +152,8 @@ class MatchIndex:
         self.filled: set[str] = set()
         self.declined: set[tuple[str, str]] = set()
         self.top: dict[str, list[Ranked]] = {}
-        self.tops_with_offer: dict[str, set[str]] = defaultdict(set)  # offer_id -> need_ids
+        # offer_id -> the needs whose top k hold it; a tuple, as most offers are in one top or none
+        self.tops_with_offer: dict[str, tuple[str, ...]] = {}
 
     # Offers
 
@@ -195,20 +196,20 @@ class MatchIndex:
             return Delta()
         self._unindex_offer(offer)
         delta = Delta()
-        for need_id in sorted(self.tops_with_offer.pop(offer_id, set())):
+        for need_id in sorted(self.tops_with_offer.pop(offer_id, ())):
             delta += self._rerank(need_id, reason)
         return delta
 
     def _refresh_offer(self, offer: OfferFacts) -> Delta:
         """Rank again the needs whose top k hold the offer, then offer it to the others."""
         delta = Delta()
-        for need_id in sorted(self.tops_with_offer.get(offer.offer_id, set())):
+        for need_id in sorted(self.tops_with_offer.get(offer.offer_id, ())):
             delta += self._rerank(need_id, "no_longer_fits")
         return self._offer_entered(offer, delta)
 
     def _offer_entered(self, offer: OfferFacts, delta: Delta) -> Delta:
         member = self.members.get(offer.member_id)
-        already = self.tops_with_offer.get(offer.offer_id, set())
+        already = set(self.tops_with_offer.get(offer.offer_id, ()))
         for needed, relation in self.answered_by.get(offer.skill, {}).items():
             for mode in offer.modes:
                 for need_id in self.needs_by_skill_mode.get((needed, mode), ()):
@@ -227,11 +228,11 @@ class MatchIndex:
                     explained = Ranked(offer.offer_id, evaluate(need, offer, member, relation) or found)
                     top.append(explained)
                     top.sort(key=lambda ranked: ranked.key)
-                    self.tops_with_offer[offer.offer_id].add(need_id)
+                    self._link(offer.offer_id, need_id)
                     delta.entered(need_id, offer.offer_id, explained.fit)
                     if len(top) > self.top_k:
                         dropped = top.pop()
-                        self.tops_with_offer[dropped.offer_id].discard(need_id)
+                        self._unlink(dropped.offer_id, need_id)
                         delta.left(need_id, dropped.offer_id, "outranked")
         return delta
 
@@ -364,7 +365,7 @@ class MatchIndex:
             self.needs_by_project[dropped.project_id].discard(need_id)
         delta = Delta()
         for ranked in self.top.pop(need_id, []):
-            self.tops_with_offer[ranked.offer_id].discard(need_id)
+            self._unlink(ranked.offer_id, need_id)
             delta.left(need_id, ranked.offer_id, reason)
         return delta
 
@@ -436,17 +437,29 @@ class MatchIndex:
         delta = Delta()
         kept = {ranked.offer_id for ranked in new}
         for offer_id in sorted(old.keys() - kept):
-            self.tops_with_offer[offer_id].discard(need_id)
+            self._unlink(offer_id, need_id)
             still_fits = need is not None and self.fit(need, offer_id) is not None
             delta.left(need_id, offer_id, "outranked" if still_fits else reason)
         for ranked in new:
-            self.tops_with_offer[ranked.offer_id].add(need_id)
+            self._link(ranked.offer_id, need_id)
             before = old.get(ranked.offer_id)
             if before is None:
                 delta.entered(need_id, ranked.offer_id, ranked.fit)
             elif before.fit != ranked.fit:
                 delta.rescored(need_id, ranked.offer_id, ranked.fit)
         return delta
+
+    def _link(self, offer_id: str, need_id: str) -> None:
+        held = self.tops_with_offer.get(offer_id, ())
+        if need_id not in held:
+            self.tops_with_offer[offer_id] = (*held, need_id)
+
+    def _unlink(self, offer_id: str, need_id: str) -> None:
+        held = tuple(n for n in self.tops_with_offer.get(offer_id, ()) if n != need_id)
+        if held:
+            self.tops_with_offer[offer_id] = held
+        else:
+            self.tops_with_offer.pop(offer_id, None)
 
     def tops(self) -> dict[str, list[tuple[str, float]]]:
         """Every open need's top k as (offer, score): what two indexes are compared on."""
@@ -458,7 +471,7 @@ class MatchIndex:
 
     def rank_everything(self) -> None:
         """Rank every open need from scratch."""
-        self.top, self.tops_with_offer = {}, defaultdict(set)
+        self.top, self.tops_with_offer = {}, {}
         for need_id in sorted(self.needs):
             self.restore_top(need_id, self.rank(self.needs[need_id]))
 
@@ -466,7 +479,7 @@ class MatchIndex:
         """A need's top k as known elsewhere (the database, at start)."""
         self.top[need_id] = sorted(ranked, key=lambda entry: entry.key)
         for entry in self.top[need_id]:
-            self.tops_with_offer[entry.offer_id].add(need_id)
+            self._link(entry.offer_id, need_id)
 
 
 class _Backwards:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 from collections.abc import AsyncIterator, Collection
 from datetime import UTC, date, datetime
@@ -43,6 +44,22 @@ def frozen_json(text: str) -> frozenset[str]:
     if found is None:
         found = _parsed[text] = frozen(json.loads(text))
     return found
+
+
+_reasons: dict[str, tuple[str, ...]] = {}
+_days: dict[date, date] = {}
+
+
+def reasons_json(text: str) -> tuple[str, ...]:
+    """Reasons as one shared tuple per distinct list: a million matches hold a few hundred lists."""
+    found = _reasons.get(text)
+    if found is None:
+        found = _reasons[text] = tuple(sys.intern(reason) for reason in json.loads(text))
+    return found
+
+
+def day(value: date | None) -> date | None:
+    return None if value is None else _days.setdefault(value, value)
 
 
 def seconds(moment: datetime | None) -> float:
