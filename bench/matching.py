@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import random
 import statistics
@@ -34,7 +35,7 @@ from typing import Any
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
 from matching.config import MatchingSettings  # noqa: E402
-from matching.domain import MemberFacts, NeedFacts, OfferFacts, evaluate  # noqa: E402
+from matching.domain import MemberFacts, OfferFacts, evaluate  # noqa: E402
 from matching.handlers import MatchingHandlers  # noqa: E402
 from matching.index import MatchIndex, NeedSpec, ProjectFacts  # noqa: E402
 from matching.repository import frozen  # noqa: E402
@@ -42,10 +43,30 @@ from passerelle.taxonomy import Skill, Taxonomy  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 MODES = ("remote", "short_mission", "long_mission", "mentoring")
-COUNTRIES = {"MA": ["ar", "fr"], "SN": ["fr", "wo"], "ML": ["fr", "bm"], "CD": ["fr", "ln"], "DZ": ["ar", "fr"],
-             "TN": ["ar", "fr"], "CM": ["fr", "en"], "HT": ["fr", "ht"]}  # fmt: skip
-ZONES = {"Europe/Paris": 1.0, "Europe/Brussels": 1.0, "America/Montreal": -5.0, "Africa/Casablanca": 1.0, "Europe/London": 0.0}
-TARGETS = {"project_p99_ms": 20.0, "project_speedup": 100.0, "offer_p99_ms": 10.0, "build_s": 60.0, "rss_mb": 1536.0}
+COUNTRIES = {
+    "MA": ["ar", "fr"],
+    "SN": ["fr", "wo"],
+    "ML": ["fr", "bm"],
+    "CD": ["fr", "ln"],
+    "DZ": ["ar", "fr"],
+    "TN": ["ar", "fr"],
+    "CM": ["fr", "en"],
+    "HT": ["fr", "ht"],
+}
+ZONES = {
+    "Europe/Paris": 1.0,
+    "Europe/Brussels": 1.0,
+    "America/Montreal": -5.0,
+    "Africa/Casablanca": 1.0,
+    "Europe/London": 0.0,
+}
+TARGETS = {
+    "project_p99_ms": 20.0,
+    "project_speedup": 100.0,
+    "offer_p99_ms": 10.0,
+    "build_s": 60.0,
+    "rss_mb": 1536.0,
+}
 
 
 def synthetic_taxonomy(rng: random.Random, sectors: int = 16, groups: int = 12, leaves: int = 24) -> Taxonomy:
@@ -61,7 +82,9 @@ def synthetic_taxonomy(rng: random.Random, sectors: int = 16, groups: int = 12, 
                 code = f"{group}.k{leaf}"
                 other = f"{sector}.g{rng.randrange(groups)}.k{rng.randrange(leaves)}"
                 related = (other,) if other != code else ()
-                skills.append(Skill(code, sector, {"en": f"skill {s}.{g}.{leaf}"}, broader=(group,), related=related))
+                skills.append(
+                    Skill(code, sector, {"en": f"skill {s}.{g}.{leaf}"}, broader=(group,), related=related)
+                )
     return Taxonomy(skills)
 
 
@@ -109,7 +132,9 @@ def generate(offers: int, needs: int, seed: int = 7) -> Dataset:
         if rng.random() < 0.3:
             attachments.append((rng.choice(regions), "heart"))
         zone = rng.choice(list(ZONES))
-        languages = set(rng.sample(COUNTRIES[country], k=rng.randint(1, 2))) | ({"en"} if rng.random() < 0.4 else set())
+        languages = set(rng.sample(COUNTRIES[country], k=rng.randint(1, 2))) | (
+            {"en"} if rng.random() < 0.4 else set()
+        )
         members.append(
             MemberFacts(
                 member_id=f"m{n}",
@@ -142,14 +167,24 @@ def generate(offers: int, needs: int, seed: int = 7) -> Dataset:
     return Dataset(taxonomy, places, members, made, projects, leaves, popularity, communes)
 
 
-def _project(rng: random.Random, n: int, leaves: list[str], popularity: list[float], communes: list[str]) -> ProjectFacts:
+def _project(
+    rng: random.Random, n: int, leaves: list[str], popularity: list[float], communes: list[str]
+) -> ProjectFacts:
     commune = rng.choice(communes)
     languages = frozen(rng.sample(COUNTRIES[commune[:2]], k=1))
     specs = []
     for k, skill in enumerate(rng.choices(leaves, weights=popularity, k=5)):
         starts = date(2027, 1, 1) + timedelta(days=rng.randrange(200)) if rng.random() < 0.5 else None
         specs.append(
-            NeedSpec(f"p{n}-n{k}", skill, rng.randint(1, 4), rng.choice(MODES), rng.randint(1, 3), starts, starts and starts + timedelta(days=21))
+            NeedSpec(
+                f"p{n}-n{k}",
+                skill,
+                rng.randint(1, 4),
+                rng.choice(MODES),
+                rng.randint(1, 3),
+                starts,
+                starts and starts + timedelta(days=21),
+            )
         )
     return ProjectFacts(f"p{n}", commune, f"owner{n}", skill.split(".")[0], languages, tuple(specs))
 
@@ -157,7 +192,14 @@ def _project(rng: random.Random, n: int, leaves: list[str], popularity: list[flo
 def new_offer(rng: random.Random, data: Dataset, n: int) -> OfferFacts:
     member = rng.choice(data.members)
     skill = rng.choices(data.leaves, weights=data.popularity, k=1)[0]
-    return OfferFacts(f"new-o{n}", member.member_id, skill, rng.randint(1, 5), frozen(rng.sample(MODES, k=2)), member.languages)
+    return OfferFacts(
+        f"new-o{n}",
+        member.member_id,
+        skill,
+        rng.randint(1, 5),
+        frozen(rng.sample(MODES, k=2)),
+        member.languages,
+    )
 
 
 def load_index(data: Dataset, top_k: int) -> MatchIndex:
@@ -199,7 +241,11 @@ def naive_offer(index: MatchIndex, offer: OfferFacts) -> int:
             continue
         fit = evaluate(need, offer, member, relation, explain=False)
         top = index.top.get(need.need_id, [])
-        if fit is not None and fit.score >= index.min_score and (len(top) < index.top_k or (-fit.score, offer.offer_id) < top[-1].key):
+        if (
+            fit is not None
+            and fit.score >= index.min_score
+            and (len(top) < index.top_k or (-fit.score, offer.offer_id) < top[-1].key)
+        ):
             entered += 1
     return entered
 
@@ -218,18 +264,29 @@ def timed(call: Any) -> float:
 def ranked_index(data: Dataset, top_k: int) -> MatchIndex:
     started = time.perf_counter()
     index = load_index(data, top_k)
-    print(f"  loaded {len(index.offers):,} offers and {len(index.needs):,} open needs in {time.perf_counter() - started:.1f}s", flush=True)
+    took = time.perf_counter() - started
+    print(
+        f"  loaded {len(index.offers):,} offers and {len(index.needs):,} open needs in {took:.1f}s",
+        flush=True,
+    )
     started = time.perf_counter()
     index.rank_everything()
     print(f"  ranked every need's top {top_k} in {time.perf_counter() - started:.1f}s", flush=True)
+    gc.collect()
+    gc.freeze()  # as the service does once its index is built
     return index
 
 
 def measure_in_memory(data: Dataset, index: MatchIndex, args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(11)
-    new_projects = [_project(rng, 10_000_000 + n, data.leaves, data.popularity, data.communes) for n in range(args.samples)]
+    new_projects = [
+        _project(rng, 10_000_000 + n, data.leaves, data.popularity, data.communes)
+        for n in range(args.samples)
+    ]
     project_ms = [timed(lambda p=p: index.project_upserted(p)) for p in new_projects]
-    naive_project_ms = [timed(lambda p=p: naive_project(index, p)) for p in new_projects[: args.naive_samples]]
+    naive_project_ms = [
+        timed(lambda p=p: naive_project(index, p)) for p in new_projects[: args.naive_samples]
+    ]
 
     offers = [new_offer(rng, data, n) for n in range(args.samples * 5)]
     offer_ms = [timed(lambda o=o: index.offer_upserted(o)) for o in offers]
@@ -261,47 +318,146 @@ async def fill_database(data: Dataset, index: MatchIndex, url: str) -> None:
         await connection.copy_records_to_table(
             "members",
             records=[
-                (m.member_id, json.dumps(sorted(m.languages)), json.dumps([{"territory_id": t, "bond": b} for t, b in m.attachments]),
-                 json.dumps(sorted(m.sectors)), "Europe/Paris", "[]", False, now)
+                (
+                    m.member_id,
+                    json.dumps(sorted(m.languages)),
+                    json.dumps([{"territory_id": t, "bond": b} for t, b in m.attachments]),
+                    json.dumps(sorted(m.sectors)),
+                    "Europe/Paris",
+                    "[]",
+                    False,
+                    now,
+                )
                 for m in data.members
             ],
-            columns=["member_id", "languages", "attachments", "sectors", "time_zone", "managers", "erased", "as_of"],
-        )  # fmt: skip
+            columns=[
+                "member_id",
+                "languages",
+                "attachments",
+                "sectors",
+                "time_zone",
+                "managers",
+                "erased",
+                "as_of",
+            ],
+        )
         await connection.copy_records_to_table(
             "offers",
             records=[
-                (o.offer_id, o.member_id, o.skill, o.level, json.dumps(sorted(o.modes)), json.dumps(sorted(o.languages)), "[]",
-                 json.dumps(sorted(o.sectors)), o.available_from, o.available_until, False, now)
+                (
+                    o.offer_id,
+                    o.member_id,
+                    o.skill,
+                    o.level,
+                    json.dumps(sorted(o.modes)),
+                    json.dumps(sorted(o.languages)),
+                    "[]",
+                    json.dumps(sorted(o.sectors)),
+                    o.available_from,
+                    o.available_until,
+                    False,
+                    now,
+                )
                 for o in data.offers
             ],
-            columns=["offer_id", "member_id", "skill", "level", "modes", "languages", "territory_ids", "sectors",
-                     "available_from", "available_until", "withdrawn", "as_of"],
-        )  # fmt: skip
+            columns=[
+                "offer_id",
+                "member_id",
+                "skill",
+                "level",
+                "modes",
+                "languages",
+                "territory_ids",
+                "sectors",
+                "available_from",
+                "available_until",
+                "withdrawn",
+                "as_of",
+            ],
+        )
         await connection.copy_records_to_table(
             "projects",
             records=[
-                (p.project_id, p.territory_id, p.owner_member_id, p.project_id, p.sector, json.dumps(sorted(p.languages)),
-                 json.dumps([{"need_id": s.need_id, "skill": s.skill, "min_level": s.min_level, "mode": s.mode, "count": s.count,
-                              "starts_on": s.starts_on and s.starts_on.isoformat(), "ends_on": s.ends_on and s.ends_on.isoformat()}
-                             for s in p.needs]), False, now)
+                (
+                    p.project_id,
+                    p.territory_id,
+                    p.owner_member_id,
+                    p.project_id,
+                    p.sector,
+                    json.dumps(sorted(p.languages)),
+                    json.dumps(
+                        [
+                            {
+                                "need_id": s.need_id,
+                                "skill": s.skill,
+                                "min_level": s.min_level,
+                                "mode": s.mode,
+                                "count": s.count,
+                                "starts_on": s.starts_on and s.starts_on.isoformat(),
+                                "ends_on": s.ends_on and s.ends_on.isoformat(),
+                            }
+                            for s in p.needs
+                        ]
+                    ),
+                    False,
+                    now,
+                )
                 for p in data.projects
             ],
-            columns=["project_id", "territory_id", "owner_member_id", "title", "sector", "languages", "needs", "closed", "as_of"],
-        )  # fmt: skip
+            columns=[
+                "project_id",
+                "territory_id",
+                "owner_member_id",
+                "title",
+                "sector",
+                "languages",
+                "needs",
+                "closed",
+                "as_of",
+            ],
+        )
         await connection.copy_records_to_table(
             "matches",
             records=[
-                (str(uuid.uuid4()), index.needs[need_id].project_id, need_id, ranked.offer_id, index.offers[ranked.offer_id].member_id,
-                 ranked.fit.score, json.dumps(list(ranked.fit.reasons)), "proposed", True, now, now)
-                for need_id, top in index.top.items() if need_id in index.needs
+                (
+                    str(uuid.uuid4()),
+                    index.needs[need_id].project_id,
+                    need_id,
+                    ranked.offer_id,
+                    index.offers[ranked.offer_id].member_id,
+                    ranked.fit.score,
+                    json.dumps(list(ranked.fit.reasons)),
+                    "proposed",
+                    True,
+                    now,
+                    now,
+                )
+                for need_id, top in index.top.items()
+                if need_id in index.needs
                 for ranked in top
             ],
-            columns=["match_id", "project_id", "need_id", "offer_id", "member_id", "score", "reasons", "status", "in_top",
-                     "created_at", "updated_at"],
-        )  # fmt: skip
+            columns=[
+                "match_id",
+                "project_id",
+                "need_id",
+                "offer_id",
+                "member_id",
+                "score",
+                "reasons",
+                "status",
+                "in_top",
+                "created_at",
+                "updated_at",
+            ],
+        )
         await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
+
+
+def resident_kb() -> int:
+    status = Path("/proc/self/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
 
 
 async def build_only(url: str, seed: int) -> None:
@@ -315,8 +471,12 @@ async def build_only(url: str, seed: int) -> None:
     index = await handlers.build_index()
     seconds = time.perf_counter() - started
     await database.dispose()
-    rss = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmRSS"))
-    print(json.dumps({"build_s": seconds, "rss_mb": rss / 1024, "offers": len(index.offers), "needs": len(index.needs)}))
+    rss = resident_kb()
+    print(
+        json.dumps(
+            {"build_s": seconds, "rss_mb": rss / 1024, "offers": len(index.offers), "needs": len(index.needs)}
+        )
+    )
 
 
 async def measure_build(data: Dataset, index: MatchIndex, seed: int) -> dict[str, Any]:
@@ -346,15 +506,49 @@ def report(args: argparse.Namespace, memory: dict[str, Any], build: dict[str, An
     (p50, p99), (np50, np99) = memory["project"], memory["naive_project"]
     (o50, o99), (no50, no99) = memory["offer"], memory["naive_offer"]
     rows = [
-        ("match a new project (5 needs), p50", f"{p50:.2f} ms", f"naive {np50:.0f} ms", f"{np50 / p50:,.0f}x", ""),
-        ("match a new project (5 needs), p99", f"{p99:.2f} ms", f"naive {np99:.0f} ms", f"{np99 / p99:,.0f}x",
-         f"<= {TARGETS['project_p99_ms']:.0f} ms and >= {TARGETS['project_speedup']:.0f}x"),
-        (f"match a new offer ({args.needs:,} needs), p50", f"{o50:.2f} ms", f"naive {no50:.0f} ms", f"{no50 / o50:,.0f}x", ""),
-        (f"match a new offer ({args.needs:,} needs), p99", f"{o99:.2f} ms", f"naive {no99:.0f} ms", f"{no99 / o99:,.0f}x",
-         f"<= {TARGETS['offer_p99_ms']:.0f} ms"),
-        ("build the index from PostgreSQL", f"{build['build_s']:.1f} s", "", "", f"<= {TARGETS['build_s']:.0f} s"),
-        ("resident memory of that process", f"{build['rss_mb']:,.0f} MB", "", "", f"<= {TARGETS['rss_mb']:,.0f} MB"),
-    ]  # fmt: skip
+        (
+            "match a new project (5 needs), p50",
+            f"{p50:.2f} ms",
+            f"naive {np50:.0f} ms",
+            f"{np50 / p50:,.0f}x",
+            "",
+        ),
+        (
+            "match a new project (5 needs), p99",
+            f"{p99:.2f} ms",
+            f"naive {np99:.0f} ms",
+            f"{np99 / p99:,.0f}x",
+            f"<= {TARGETS['project_p99_ms']:.0f} ms and >= {TARGETS['project_speedup']:.0f}x",
+        ),
+        (
+            f"match a new offer ({args.needs:,} needs), p50",
+            f"{o50:.2f} ms",
+            f"naive {no50:.0f} ms",
+            f"{no50 / o50:,.0f}x",
+            "",
+        ),
+        (
+            f"match a new offer ({args.needs:,} needs), p99",
+            f"{o99:.2f} ms",
+            f"naive {no99:.0f} ms",
+            f"{no99 / o99:,.0f}x",
+            f"<= {TARGETS['offer_p99_ms']:.0f} ms",
+        ),
+        (
+            "build the index from PostgreSQL",
+            f"{build['build_s']:.1f} s",
+            "",
+            "",
+            f"<= {TARGETS['build_s']:.0f} s",
+        ),
+        (
+            "resident memory of that process",
+            f"{build['rss_mb']:,.0f} MB",
+            "",
+            "",
+            f"<= {TARGETS['rss_mb']:,.0f} MB",
+        ),
+    ]
     print(f"\nMatching with {args.offers:,} offers, {args.needs:,} open needs, top {args.top_k}")
     print(f"{'':44} {'index':>12} {'baseline':>16} {'ratio':>8}   target")
     for name, value, baseline, ratio, target in rows:
@@ -370,8 +564,20 @@ def report(args: argparse.Namespace, memory: dict[str, Any], build: dict[str, An
         "offers": args.offers,
         "open_needs": args.needs,
         "top_k": args.top_k,
-        "project_match_ms": {"p50": p50, "p99": p99, "naive_p50": np50, "naive_p99": np99, "speedup_p99": np99 / p99},
-        "offer_match_ms": {"p50": o50, "p99": o99, "naive_p50": no50, "naive_p99": no99, "speedup_p99": no99 / o99},
+        "project_match_ms": {
+            "p50": p50,
+            "p99": p99,
+            "naive_p50": np50,
+            "naive_p99": np99,
+            "speedup_p99": np99 / p99,
+        },
+        "offer_match_ms": {
+            "p50": o50,
+            "p99": o99,
+            "naive_p50": no50,
+            "naive_p99": no99,
+            "speedup_p99": no99 / o99,
+        },
         "index_build_s": build["build_s"],
         "resident_memory_mb": build["rss_mb"],
         "targets": TARGETS,
@@ -381,7 +587,9 @@ def report(args: argparse.Namespace, memory: dict[str, Any], build: dict[str, An
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--offers", type=int, default=1_000_000)
     parser.add_argument("--needs", type=int, default=100_000)
     parser.add_argument("--top-k", type=int, default=10)
