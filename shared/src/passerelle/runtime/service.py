@@ -73,9 +73,17 @@ class ServiceApp:
         self.relay.start()
         log.info("service.started", service=self.name)
 
-    async def stop(self) -> None:
-        await self.relay.stop()
-        await self.broker.stop()  # drains: in-flight handlers finish and are acknowledged
+    async def stop(self, grace: float = 20.0) -> None:
+        """Stop relaying, drain the consumers (in-flight handlers finish and are acknowledged) and
+        close the database; a step that outlasts `grace` is abandoned, loudly, so that a shutdown
+        always ends (what was not acknowledged is redelivered, what was not relayed stays queued)."""
+        for step, stopping in (("relay", self.relay.stop), ("broker", self.broker.stop)):
+            try:
+                await asyncio.wait_for(stopping(), grace)
+            except TimeoutError:
+                log.error(
+                    "service.stop_abandoned", service=self.name, step=step, grace=grace, tasks=_stuck_tasks()
+                )
         await self.database.dispose()
         log.info("service.stopped", service=self.name)
 
@@ -93,6 +101,16 @@ class ServiceApp:
     def asyncapi(self) -> Any:
         spec = AsyncAPI(self.broker, title=f"Passerelle {self.name}", version="1.0.0")
         return spec.to_specification().to_jsonable()
+
+
+def _stuck_tasks() -> list[str]:
+    """Where every running task waits: what an operator needs to understand a stuck shutdown."""
+    where = []
+    for task in asyncio.all_tasks():
+        frames = task.get_stack(limit=3)
+        place = " <- ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in reversed(frames))
+        where.append(f"{task.get_name()}: {place}")
+    return where
 
 
 @dataclass(frozen=True)
