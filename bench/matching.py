@@ -208,7 +208,8 @@ def load_index(data: Dataset, top_k: int) -> MatchIndex:
         index.territories[territory_id] = (parent, country)
     index.members.update((member.member_id, member) for member in data.members)
     for offer in data.offers:
-        index.index_offer(offer)
+        index.index_offer(offer, in_order=False)
+    index.order_buckets()
     for project in data.projects:
         index.load_project(project)
     return index

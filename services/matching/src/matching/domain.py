@@ -137,12 +137,17 @@ def evaluate(
 
 
 def unbonded_bound(need: NeedFacts, relation: str) -> float:
-    """The best score an offer of this relation can reach without a bond to the project's place:
-    every other part at its best (a part that applies with value 1 only raises a score below 1)."""
-    total = WEIGHT_SKILL * SKILL_FIT[relation] + WEIGHT_AVAILABILITY + WEIGHT_SECTOR + WEIGHT_TIME_ZONE
-    weights = WEIGHT_SKILL + WEIGHT_BOND + WEIGHT_AVAILABILITY + WEIGHT_SECTOR + WEIGHT_TIME_ZONE
+    """The best score an offer of this relation can reach for this need without a bond to its place:
+    every part that may apply at its best (a part that applies with value 1 only raises a score
+    below 1); availability only when the need has dates, time zones only for remote work."""
+    total = WEIGHT_SKILL * SKILL_FIT[relation] + WEIGHT_SECTOR
+    weights = WEIGHT_SKILL + WEIGHT_BOND + WEIGHT_SECTOR
     if need.languages:
         total, weights = total + WEIGHT_LANGUAGE, weights + WEIGHT_LANGUAGE
+    if need.starts_on or need.ends_on:
+        total, weights = total + WEIGHT_AVAILABILITY, weights + WEIGHT_AVAILABILITY
+    if need.mode in REMOTE_MODES and need.utc_offset is not None:
+        total, weights = total + WEIGHT_TIME_ZONE, weights + WEIGHT_TIME_ZONE
     return round(total / weights, 4)
 
 

@@ -151,7 +151,8 @@ class MatchingHandlers:
                 index.withdrawn_offers.add(offer["offer_id"])
                 continue
             index.index_offer(
-                OfferFacts(
+                in_order=False,
+                offer=OfferFacts(
                     offer_id=offer["offer_id"],
                     member_id=sys.intern(offer["member_id"]),  # shared with the member's, like skills
                     skill=sys.intern(offer["skill"]),
@@ -163,8 +164,9 @@ class MatchingHandlers:
                     available_from=day(offer["available_from"]),
                     available_until=day(offer["available_until"]),
                     as_of=seconds(offer["as_of"]),
-                )
+                ),
             )
+        index.order_buckets()
         index.filled.update(await repository.filled_needs())
         index.declined.update(await repository.declined_pairs())
         async for project in repository.stream(ProjectRow):

@@ -10,6 +10,7 @@ Older facts than those held change nothing, so events may arrive late, twice or 
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import defaultdict
 from collections.abc import Iterable
@@ -23,7 +24,6 @@ from .domain import SKILL_FIT, Fit, MemberFacts, NeedFacts, OfferFacts, evaluate
 from .timezones import country_offset
 
 MAX_DEPTH = 8  # commune < province < region < country, with room to spare
-MAX_LEVEL = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +134,9 @@ class MatchIndex:
                 self.answered_by[offered][needed] = relation
 
         self.offers: dict[str, OfferFacts] = {}
-        # Offers by skill, mode and level, so that ranking a need looks only at the levels it accepts.
-        self.offers_by_skill_mode: dict[tuple[str, str, int], dict[str, OfferFacts]] = defaultdict(dict)
+        # Offer ids by skill and mode, in id order: ranking walks them in the order ties are broken,
+        # and stops once no later offer can beat the k-th.
+        self.offers_by_skill_mode: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.offers_by_member: dict[str, set[str]] = defaultdict(set)
         # The offers of members attached to a territory, by territory and skill: the candidates
         # that can reach the best scores, looked up first.
@@ -172,20 +173,32 @@ class MatchIndex:
         self.withdrawn_offers.add(offer_id)
         return self._forget_offer(offer_id, "offer_withdrawn")
 
-    def index_offer(self, offer: OfferFacts) -> None:
+    def index_offer(self, offer: OfferFacts, in_order: bool = True) -> None:
+        """Hold the offer; when loading many, `in_order=False` defers ordering to `order_buckets()`."""
         self.offers[offer.offer_id] = offer
         self.offers_by_member[offer.member_id].add(offer.offer_id)
         for mode in offer.modes:
-            self.offers_by_skill_mode[(offer.skill, mode, offer.level)][offer.offer_id] = offer
+            bucket = self.offers_by_skill_mode[(offer.skill, mode)]
+            if in_order:
+                bisect.insort(bucket, offer.offer_id)
+            else:
+                bucket.append(offer.offer_id)
         member = self.members.get(offer.member_id)
         for place in member.places if member else ():
             self.bonded[(place, offer.skill)].add(offer.offer_id)
+
+    def order_buckets(self) -> None:
+        for bucket in self.offers_by_skill_mode.values():
+            bucket.sort()
 
     def _unindex_offer(self, offer: OfferFacts) -> None:
         self.offers.pop(offer.offer_id, None)
         self.offers_by_member[offer.member_id].discard(offer.offer_id)
         for mode in offer.modes:
-            self.offers_by_skill_mode[(offer.skill, mode, offer.level)].pop(offer.offer_id, None)
+            bucket = self.offers_by_skill_mode[(offer.skill, mode)]
+            position = bisect.bisect_left(bucket, offer.offer_id)
+            if position < len(bucket) and bucket[position] == offer.offer_id:
+                del bucket[position]
         member = self.members.get(offer.member_id)
         for place in member.places if member else ():
             self.bonded[(place, offer.skill)].discard(offer.offer_id)
@@ -379,8 +392,8 @@ class MatchIndex:
     def rank(self, need: NeedFacts) -> list[Ranked]:
         """The need's top k among every candidate offer: what a recomputation from scratch gives.
 
-        Offers of members bonded to the project's place come first; then the other offers, skill by
-        skill from the best relation down, until no offer of the next skill can beat the k-th.
+        Offers of members bonded to the project's place come first; then the others, skill by skill
+        from the best relation down, each in id order, until no later offer can beat the k-th.
         """
         answers = self.relations.get(need.skill, {})
         best: list[tuple[float, _Backwards]] = []  # a heap whose root is the k-th best
@@ -392,12 +405,14 @@ class MatchIndex:
                         seen.add(offer_id)
                         self._consider(need, self.offers[offer_id], answers[offered], best)
         for offered, relation in sorted(answers.items(), key=lambda item: (-SKILL_FIT[item[1]], item[0])):
-            if len(best) >= self.top_k and best[0][0] > unbonded_bound(need, relation):
-                continue
-            for level in range(need.min_level, MAX_LEVEL + 1):
-                for offer in self.offers_by_skill_mode.get((offered, need.mode, level), {}).values():
-                    if offer.offer_id not in seen:
-                        self._consider(need, offer, relation, best)
+            bound = unbonded_bound(need, relation)
+            for offer_id in self.offers_by_skill_mode.get((offered, need.mode), ()):
+                if len(best) >= self.top_k:
+                    worst, backwards = best[0]
+                    if worst > bound or (worst == bound and offer_id > backwards.offer_id):
+                        break  # every later offer scores at most `bound`, with a greater id
+                if offer_id not in seen:
+                    self._consider(need, self.offers[offer_id], relation, best)
         ranked = sorted((-score, backwards.offer_id) for score, backwards in best)
         return [self._explained(need, offer_id) for _, offer_id in ranked]
 
