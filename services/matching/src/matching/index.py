@@ -13,14 +13,14 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from passerelle.taxonomy import Taxonomy
 
-from .domain import SKILL_FIT, Fit, MemberFacts, NeedFacts, OfferFacts, evaluate, unbonded_bound
+from .domain import REMOTE_MODES, SKILL_FIT, Fit, MemberFacts, NeedFacts, OfferFacts, evaluate, unbonded_bound
 from .timezones import country_offset
 
 MAX_DEPTH = 8  # commune < province < region < country, with room to spare
@@ -134,13 +134,18 @@ class MatchIndex:
                 self.answered_by[offered][needed] = relation
 
         self.offers: dict[str, OfferFacts] = {}
-        # Offer ids by skill and mode, in id order: ranking walks them in the order ties are broken,
-        # and stops once no later offer can beat the k-th.
-        self.offers_by_skill_mode: dict[tuple[str, str], list[str]] = defaultdict(list)
+        # Offer ids by skill, mode and language spoken (the offer's or its member's; "" for none), in
+        # id order: ranking walks them in the order ties are broken, and stops once no later offer
+        # can beat the k-th.
+        self.offers_by_skill_mode: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        self.languages_by_skill_mode: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.offers_by_member: dict[str, set[str]] = defaultdict(set)
         # The offers of members attached to a territory, by territory and skill: the candidates
         # that can reach the best scores, looked up first.
         self.bonded: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # The offers that name their territories, by territory and skill: with the bonded ones,
+        # every candidate for work on site.
+        self.placed: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.withdrawn_offers: set[str] = set()
         self.members: dict[str, MemberFacts] = {}
         self.erased: set[str] = set()
@@ -177,8 +182,9 @@ class MatchIndex:
         """Hold the offer; when loading many, `in_order=False` defers ordering to `order_buckets()`."""
         self.offers[offer.offer_id] = offer
         self.offers_by_member[offer.member_id].add(offer.offer_id)
-        for mode in offer.modes:
-            bucket = self.offers_by_skill_mode[(offer.skill, mode)]
+        for key in self._bucket_keys(offer):
+            bucket = self.offers_by_skill_mode[key]
+            self.languages_by_skill_mode[key[:2]].add(key[2])
             if in_order:
                 bisect.insort(bucket, offer.offer_id)
             else:
@@ -186,6 +192,13 @@ class MatchIndex:
         member = self.members.get(offer.member_id)
         for place in member.places if member else ():
             self.bonded[(place, offer.skill)].add(offer.offer_id)
+        for place in offer.territory_ids:
+            self.placed[(place, offer.skill)].add(offer.offer_id)
+
+    def _bucket_keys(self, offer: OfferFacts) -> list[tuple[str, str, str]]:
+        member = self.members.get(offer.member_id)
+        spoken = offer.languages | member.languages if member else offer.languages
+        return [(offer.skill, mode, language) for mode in offer.modes for language in spoken or ("",)]
 
     def order_buckets(self) -> None:
         for bucket in self.offers_by_skill_mode.values():
@@ -194,14 +207,16 @@ class MatchIndex:
     def _unindex_offer(self, offer: OfferFacts) -> None:
         self.offers.pop(offer.offer_id, None)
         self.offers_by_member[offer.member_id].discard(offer.offer_id)
-        for mode in offer.modes:
-            bucket = self.offers_by_skill_mode[(offer.skill, mode)]
+        for key in self._bucket_keys(offer):
+            bucket = self.offers_by_skill_mode[key]
             position = bisect.bisect_left(bucket, offer.offer_id)
             if position < len(bucket) and bucket[position] == offer.offer_id:
                 del bucket[position]
         member = self.members.get(offer.member_id)
         for place in member.places if member else ():
             self.bonded[(place, offer.skill)].discard(offer.offer_id)
+        for place in offer.territory_ids:
+            self.placed[(place, offer.skill)].discard(offer.offer_id)
 
     def _forget_offer(self, offer_id: str, reason: str) -> Delta:
         offer = self.offers.get(offer_id)
@@ -392,8 +407,9 @@ class MatchIndex:
     def rank(self, need: NeedFacts) -> list[Ranked]:
         """The need's top k among every candidate offer: what a recomputation from scratch gives.
 
-        Offers of members bonded to the project's place come first; then the others, skill by skill
-        from the best relation down, each in id order, until no later offer can beat the k-th.
+        Offers of members bonded to the project's place, or naming it, come first; work on site takes
+        no one else. For remote work the others follow, skill by skill from the best relation down,
+        each in id order, until no later offer can beat the k-th.
         """
         answers = self.relations.get(need.skill, {})
         best: list[tuple[float, _Backwards]] = []  # a heap whose root is the k-th best
@@ -404,15 +420,39 @@ class MatchIndex:
                     if offer_id not in seen:
                         seen.add(offer_id)
                         self._consider(need, self.offers[offer_id], answers[offered], best)
+                for offer_id in self.placed.get((place, offered), ()):
+                    if offer_id not in seen:
+                        seen.add(offer_id)
+                        self._consider(need, self.offers[offer_id], answers[offered], best)
+        if need.mode not in REMOTE_MODES:
+            return self._ranked(need, best)  # on site: only offers tied to the place can qualify
         for offered, relation in sorted(answers.items(), key=lambda item: (-SKILL_FIT[item[1]], item[0])):
             bound = unbonded_bound(need, relation)
-            for offer_id in self.offers_by_skill_mode.get((offered, need.mode), ()):
+            for offer_id in self._in_id_order(offered, need):
                 if len(best) >= self.top_k:
                     worst, backwards = best[0]
                     if worst > bound or (worst == bound and offer_id > backwards.offer_id):
                         break  # every later offer scores at most `bound`, with a greater id
                 if offer_id not in seen:
                     self._consider(need, self.offers[offer_id], relation, best)
+        return self._ranked(need, best)
+
+    def _in_id_order(self, offered: str, need: NeedFacts) -> Iterator[str]:
+        """The offers of a skill in the need's mode, in id order, once each; only those speaking one
+        of the project's languages when it names some."""
+        languages: Iterable[str] = need.languages or self.languages_by_skill_mode.get(
+            (offered, need.mode), set()
+        )
+        buckets = [
+            self.offers_by_skill_mode.get((offered, need.mode, language), []) for language in languages
+        ]
+        previous = None
+        for offer_id in buckets[0] if len(buckets) == 1 else heapq.merge(*buckets):
+            if offer_id != previous:
+                previous = offer_id
+                yield offer_id
+
+    def _ranked(self, need: NeedFacts, best: list[tuple[float, _Backwards]]) -> list[Ranked]:
         ranked = sorted((-score, backwards.offer_id) for score, backwards in best)
         return [self._explained(need, offer_id) for _, offer_id in ranked]
 
