@@ -512,7 +512,7 @@ def report(args: argparse.Namespace, memory: dict[str, Any], build: dict[str, An
             f"{p50:.2f} ms",
             f"naive {np50:.0f} ms",
             f"{np50 / p50:,.0f}x",
-            "",
+            f">= {TARGETS['project_speedup']:.0f}x",
         ),
         (
             "match a new project (5 needs), p99",
@@ -555,7 +555,9 @@ def report(args: argparse.Namespace, memory: dict[str, Any], build: dict[str, An
     for name, value, baseline, ratio, target in rows:
         print(f"{name:44} {value:>12} {baseline:>16} {ratio:>8}   {target}")
     met = {
-        "project_p99": p99 <= TARGETS["project_p99_ms"] and np99 / p99 >= TARGETS["project_speedup"],
+        "project_p99": p99 <= TARGETS["project_p99_ms"],
+        "project_speedup_p50": np50 / p50 >= TARGETS["project_speedup"],
+        "project_speedup_p99": np99 / p99 >= TARGETS["project_speedup"],
         "offer_p99": o99 <= TARGETS["offer_p99_ms"],
         "build": build["build_s"] <= TARGETS["build_s"],
         "memory": build["rss_mb"] <= TARGETS["rss_mb"],
