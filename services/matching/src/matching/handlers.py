@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -42,23 +40,11 @@ from .domain import (
     WITHDRAWN,
     Fit,
     IllegalTransition,
-    MemberFacts,
-    OfferFacts,
     transition,
 )
 from .index import Delta, Effect, MatchIndex, Ranked
-from .orm import MatchRow, MemberRow, OfferRow, ProjectRow, TerritoryRow
-from .repository import (
-    MatchingRepository,
-    day,
-    frozen_json,
-    member_facts,
-    offer_facts,
-    project_facts,
-    reasons_json,
-    seconds,
-)
-from .timezones import zone_offset
+from .orm import MatchRow, ProjectRow, TerritoryRow
+from .repository import MatchingRepository, member_facts, offer_facts, project_facts, reasons_json
 
 log = structlog.get_logger(__name__)
 
@@ -134,38 +120,12 @@ class MatchingHandlers:
             if member["erased"]:
                 index.erased.add(member["member_id"])
             else:
-                index.members[member["member_id"]] = MemberFacts(
-                    member_id=sys.intern(member["member_id"]),
-                    languages=frozen_json(member["languages"]),
-                    attachments=tuple(
-                        (sys.intern(a["territory_id"]), sys.intern(a["bond"]))
-                        for a in json.loads(member["attachments"])
-                    ),
-                    sectors=frozen_json(member["sectors"]),
-                    utc_offset=zone_offset(member["time_zone"]),
-                    managers=tuple(json.loads(member["managers"])),
-                    as_of=seconds(member["as_of"]),
-                )
+                index.members[member["member_id"]] = member_facts(member)
         async for offer in repository.records(OFFERS_QUERY):
             if offer["withdrawn"]:
                 index.withdrawn_offers.add(offer["offer_id"])
-                continue
-            index.index_offer(
-                in_order=False,
-                offer=OfferFacts(
-                    offer_id=offer["offer_id"],
-                    member_id=sys.intern(offer["member_id"]),  # shared with the member's, like skills
-                    skill=sys.intern(offer["skill"]),
-                    level=offer["level"],
-                    modes=frozen_json(offer["modes"]),
-                    languages=frozen_json(offer["languages"]),
-                    territory_ids=frozen_json(offer["territory_ids"]),
-                    sectors=frozen_json(offer["sectors"]),
-                    available_from=day(offer["available_from"]),
-                    available_until=day(offer["available_until"]),
-                    as_of=seconds(offer["as_of"]),
-                ),
-            )
+            else:
+                index.index_offer(offer_facts(offer), in_order=False)
         index.order_buckets()
         index.filled.update(await repository.filled_needs())
         index.declined.update(await repository.declined_pairs())
@@ -207,7 +167,7 @@ class MatchingHandlers:
                 "managers": list(data.managers),
                 "as_of": event.time,
             }
-            delta = index.member_upserted(member_facts(MemberRow(**values, erased=False)))
+            delta = index.member_upserted(member_facts(values))
             if (
                 index.members.get(data.member_id)
                 and index.members[data.member_id].as_of == event.time.timestamp()
@@ -244,7 +204,7 @@ class MatchingHandlers:
                 "withdrawn": False,
                 "as_of": event.time,
             }
-            delta = index.offer_upserted(offer_facts(OfferRow(**values)))
+            delta = index.offer_upserted(offer_facts(values))
             held = index.offers.get(data.offer_id)
             if held is not None and held.as_of == event.time.timestamp():
                 await repository.save_offer(values)

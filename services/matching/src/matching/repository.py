@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -38,12 +38,18 @@ def frozen(values: Collection[str]) -> frozenset[str]:
 _parsed: dict[str, frozenset[str]] = {}
 
 
-def frozen_json(text: str) -> frozenset[str]:
-    """A JSON list of codes as a shared frozenset, parsing each distinct text once."""
-    found = _parsed.get(text)
+def codes(value: str | Collection[str]) -> frozenset[str]:
+    """Codes from an event (a list) or a row (JSON text, parsed once per distinct text), shared."""
+    if not isinstance(value, str):
+        return frozen(value)
+    found = _parsed.get(value)
     if found is None:
-        found = _parsed[text] = frozen(json.loads(text))
+        found = _parsed[value] = frozen(json.loads(value))
     return found
+
+
+def _listed(value: Any) -> list[Any]:
+    return json.loads(value) if isinstance(value, str) else list(value)
 
 
 _reasons: dict[str, tuple[str, ...]] = {}
@@ -66,31 +72,35 @@ def seconds(moment: datetime | None) -> float:
     return moment.timestamp() if moment else 0.0
 
 
-def offer_facts(row: OfferRow) -> OfferFacts:
+def offer_facts(row: Mapping[str, Any]) -> OfferFacts:
+    """An offer from an event's values or a row of `offers`; strings and sets shared across offers."""
     return OfferFacts(
-        offer_id=row.offer_id,
-        member_id=row.member_id,
-        skill=row.skill,
-        level=row.level,
-        modes=frozen(row.modes),
-        languages=frozen(row.languages),
-        territory_ids=frozen(row.territory_ids),
-        sectors=frozen(row.sectors),
-        available_from=row.available_from,
-        available_until=row.available_until,
-        as_of=seconds(row.as_of),
+        offer_id=row["offer_id"],
+        member_id=sys.intern(row["member_id"]),
+        skill=sys.intern(row["skill"]),
+        level=row["level"],
+        modes=codes(row["modes"]),
+        languages=codes(row["languages"]),
+        territory_ids=codes(row["territory_ids"]),
+        sectors=codes(row["sectors"]),
+        available_from=day(row["available_from"]),
+        available_until=day(row["available_until"]),
+        as_of=seconds(row["as_of"]),
     )
 
 
-def member_facts(row: MemberRow) -> MemberFacts:
+def member_facts(row: Mapping[str, Any]) -> MemberFacts:
+    """A member from an event's values or a row of `members`."""
     return MemberFacts(
-        member_id=row.member_id,
-        languages=frozen(row.languages),
-        attachments=tuple((a["territory_id"], a["bond"]) for a in row.attachments),
-        sectors=frozen(row.sectors),
-        utc_offset=zone_offset(row.time_zone),
-        managers=tuple(row.managers),
-        as_of=seconds(row.as_of),
+        member_id=sys.intern(row["member_id"]),
+        languages=codes(row["languages"]),
+        attachments=tuple(
+            (sys.intern(a["territory_id"]), sys.intern(a["bond"])) for a in _listed(row["attachments"])
+        ),
+        sectors=codes(row["sectors"]),
+        utc_offset=zone_offset(row["time_zone"]),
+        managers=tuple(_listed(row["managers"])),
+        as_of=seconds(row["as_of"]),
     )
 
 
