@@ -5,13 +5,13 @@ from datetime import date
 
 import pytest
 from matching.domain import (
-    IllegalTransition,
     MemberFacts,
     NeedFacts,
     OfferFacts,
     evaluate,
     transition,
 )
+from passerelle.rules import IllegalTransition
 
 NEED = NeedFacts(
     need_id="n",

@@ -3,7 +3,8 @@
 from datetime import UTC, date, datetime
 
 import pytest
-from members.domain import DomainError, InvalidField, View, offer_skill, register
+from members.domain import View, offer_skill, register
+from passerelle.rules import IllegalTransition, InvalidField
 from passerelle.taxonomy import load_taxonomy
 
 TAXONOMY = load_taxonomy()
@@ -96,5 +97,5 @@ def test_a_withdrawn_offer_cannot_be_changed() -> None:
     member = register("fatima", {"kind": "person", **PROFILE}, TAXONOMY, NOW)
     offer = offer_skill(member, {"skill": "health.nursing", "level": 4, "modes": ["remote"]}, TAXONOMY)
     assert offer.updated({"level": 5}, TAXONOMY).level == 5
-    with pytest.raises(DomainError, match="withdrawn"):
+    with pytest.raises(IllegalTransition, match="withdrawn"):
         offer.withdrawn_now().updated({"level": 5}, TAXONOMY)

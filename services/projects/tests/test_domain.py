@@ -5,11 +5,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from passerelle.rules import IllegalTransition, InvalidField, RuleBroken
 from passerelle.taxonomy import load_taxonomy
 from projects.domain import (
-    DomainError,
-    IllegalTransition,
-    InvalidField,
     Project,
     Territory,
     create_project,
@@ -60,7 +58,7 @@ def test_a_complete_draft_is_published_once_and_closed_once() -> None:
 
 
 def test_a_project_without_needs_or_funding_cannot_be_published() -> None:
-    with pytest.raises(DomainError, match="at least one need or a funding goal"):
+    with pytest.raises(RuleBroken, match="at least one need or a funding goal"):
         project(needs=[]).publish()
     assert project(needs=[], funding=GOAL).publish().status == "published"
 

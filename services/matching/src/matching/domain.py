@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from passerelle.rules import IllegalTransition
+
 REMOTE_MODES = frozenset({"remote", "mentoring"})  # done from afar: no tie to the place needed
 
 # Weights of the score's parts; a part that does not apply to a pair is left out and the others
@@ -206,10 +208,6 @@ TRANSITIONS = {
     "decline": ((PROPOSED, ACCEPTED), DECLINED),
     "confirm": ((ACCEPTED,), CONFIRMED),
 }
-
-
-class IllegalTransition(Exception):
-    """The match is not in a state that allows this (409)."""
 
 
 def transition(status: str, action: str) -> str:

@@ -28,7 +28,7 @@ from passerelle.contracts import (
 )
 from passerelle.persistence.database import Database, UnitOfWork
 from passerelle.runtime.auth import Identity
-from passerelle.runtime.problems import Problem, conflict, forbidden, not_found
+from passerelle.runtime.problems import Problem, forbidden, not_found
 from passerelle.taxonomy import Taxonomy
 
 from .config import MatchingSettings
@@ -146,7 +146,7 @@ class MatchingHandlers:
                 effect = (await change(index, repository)).net()
                 await self._record(uow, repository, index, effect)
                 await uow.commit()
-            except Problem:
+            except (Problem, IllegalTransition):
                 raise  # refused before the index changed (403, 404, 409): nothing to undo
             except BaseException:
                 self.index = None  # rebuilt from what the database holds before the next change
@@ -284,10 +284,7 @@ class MatchingHandlers:
                 if match is None:
                     raise not_found("match", match_id)
                 await self._authorize(repository, identity, match, action)
-                try:
-                    match.status = transition(match.status, action)
-                except IllegalTransition as error:
-                    raise conflict(str(error)) from error
+                match.status = transition(match.status, action)
                 match.updated_at = datetime.now(UTC)
                 holder.append(match)
                 event = {"accept": MatchAccepted, "decline": MatchDeclined, "confirm": MatchConfirmed}[action]

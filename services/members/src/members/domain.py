@@ -9,6 +9,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from passerelle.rules import IllegalTransition, InvalidField
 from passerelle.taxonomy import Taxonomy
 
 PERSON = "person"
@@ -17,18 +18,6 @@ MANAGER_ROLES = frozenset({"community_manager", "territory_manager"})
 # managers (the default), or nobody but the member, those who manage it and operators.
 VISIBILITIES = ("public", "managers", "private")
 DEFAULT_VISIBILITY = "managers"
-
-
-class DomainError(Exception):
-    """A rule of the domain was broken; the message says which."""
-
-
-class InvalidField(DomainError):
-    """One field of the input breaks a rule; `field` names it for the caller."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
 
 
 class View(Enum):
@@ -163,7 +152,7 @@ class SkillOffer:
 
     def updated(self, changes: dict[str, Any], taxonomy: Taxonomy) -> SkillOffer:
         if self.withdrawn:
-            raise DomainError("this offer was withdrawn: offer the skill again instead")
+            raise IllegalTransition("this offer was withdrawn: offer the skill again instead")
         return _checked_offer(replace(self, **changes), taxonomy)
 
     def withdrawn_now(self) -> SkillOffer:

@@ -16,11 +16,11 @@ from passerelle.contracts import (
 )
 from passerelle.persistence.database import Database
 from passerelle.runtime.auth import Identity
-from passerelle.runtime.problems import Problem, conflict, forbidden, invalid, not_found
+from passerelle.runtime.problems import conflict, forbidden, invalid, not_found
 from passerelle.taxonomy import Taxonomy
 
 from . import domain
-from .domain import MANAGER_ROLES, VISIBILITIES, DomainError, InvalidField, Member, SkillOffer, View
+from .domain import MANAGER_ROLES, VISIBILITIES, Member, SkillOffer, View
 from .repository import MemberSearch, MembersRepository
 
 FORBIDDEN_ACTION = "you may act only on your own profile and offers, or for members you manage"
@@ -28,12 +28,6 @@ FORBIDDEN_ACTION = "you may act only on your own profile and offers, or for memb
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _problem(error: DomainError) -> Problem:
-    if isinstance(error, InvalidField):
-        return invalid(error.field, error.message)
-    return conflict(str(error))
 
 
 @dataclass(frozen=True)
@@ -60,10 +54,7 @@ class MembersHandlers:
 
     async def register(self, identity: Identity, fields: dict[str, Any]) -> Member:
         now = _now()
-        try:
-            member = domain.register(identity.sub, fields, self.taxonomy, now)
-        except DomainError as error:
-            raise _problem(error) from error
+        member = domain.register(identity.sub, fields, self.taxonomy, now)
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
             if await members.was_erased(member.member_id):
@@ -98,10 +89,7 @@ class MembersHandlers:
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
             before = await self._load_for_action(members, identity, member_id)
-            try:
-                member = before.updated(changes, self.taxonomy, now)
-            except DomainError as error:
-                raise _problem(error) from error
+            member = before.updated(changes, self.taxonomy, now)
             changed = before.changed_fields(member)
             if not changed:
                 return member
@@ -119,10 +107,7 @@ class MembersHandlers:
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
             member = await self._load_for_action(members, identity, member_id)
-            try:
-                offer = domain.offer_skill(member, fields, self.taxonomy)
-            except DomainError as error:
-                raise _problem(error) from error
+            offer = domain.offer_skill(member, fields, self.taxonomy)
             await members.save_offer(offer, now)
             await members.log(member_id, now, "skill_offered", offer_id=offer.offer_id, skill=offer.skill)
             uow.record(SkillOffered(**offer.event_fields()))
@@ -137,10 +122,7 @@ class MembersHandlers:
             members = MembersRepository(uow.session)
             await self._load_for_action(members, identity, member_id)
             before = await self._load_offer(members, member_id, offer_id)
-            try:
-                offer = before.updated(changes, self.taxonomy)
-            except DomainError as error:
-                raise _problem(error) from error
+            offer = before.updated(changes, self.taxonomy)
             if offer == before:
                 return offer
             await members.save_offer(offer, now)

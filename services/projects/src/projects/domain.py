@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from passerelle.rules import IllegalTransition, InvalidField, RuleBroken
 from passerelle.taxonomy import Taxonomy
 
 DRAFT, PUBLISHED, CLOSED = "draft", "published", "closed"
@@ -16,20 +17,6 @@ LEVELS = ("commune", "province", "region", "country")  # from the smallest up
 PROJECT_OWNER_KINDS = ("local_actor", "association")
 ERASED_MEMBER = "erased"  # stands for an erased owner: the project stays, the person's link goes
 CENT = Decimal("0.01")
-
-
-class DomainError(Exception):
-    """A rule was broken by the input (422)."""
-
-
-class InvalidField(DomainError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
-
-
-class IllegalTransition(Exception):
-    """The project is not in a state that allows this (409)."""
 
 
 @dataclass(frozen=True)
@@ -130,9 +117,9 @@ class Project:
             raise IllegalTransition(f"only a draft can be published; this project is {self.status}")
         missing = [name for name in ("title", "summary", "sector") if not getattr(self, name).strip()]
         if missing:
-            raise DomainError(f"a project needs {', '.join(missing)} before it is published")
+            raise RuleBroken(f"a project needs {', '.join(missing)} before it is published")
         if not self.needs and not self.funding:
-            raise DomainError("a project needs at least one need or a funding goal before it is published")
+            raise RuleBroken("a project needs at least one need or a funding goal before it is published")
         return replace(self, status=PUBLISHED)
 
     def close(self, outcome: str) -> Project:

@@ -21,7 +21,7 @@ from passerelle.contracts import (
 )
 from passerelle.persistence.database import Database, UnitOfWork
 from passerelle.runtime.auth import Identity
-from passerelle.runtime.problems import Problem, conflict, forbidden, invalid, not_found
+from passerelle.runtime.problems import forbidden, invalid, not_found
 from passerelle.taxonomy import Taxonomy
 
 from . import domain
@@ -29,9 +29,6 @@ from .domain import (
     DRAFT,
     PROJECT_OWNER_KINDS,
     PUBLISHED,
-    DomainError,
-    IllegalTransition,
-    InvalidField,
     MemberFacts,
     Project,
     Territory,
@@ -47,14 +44,6 @@ MAY_NOT_ACT = (
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _problem(error: DomainError | IllegalTransition) -> Problem:
-    if isinstance(error, IllegalTransition):
-        return conflict(str(error))
-    if isinstance(error, InvalidField):
-        return invalid(error.field, error.message)
-    return Problem(422, "Unprocessable Content", str(error))
 
 
 @dataclass(frozen=True)
@@ -89,10 +78,7 @@ class ProjectsHandlers:
                 parent = await repository.territory(fields["parent_id"])
                 if parent is None:
                     raise invalid("parent_id", f"territory {fields['parent_id']} does not exist")
-            try:
-                territory = domain.register_territory(fields, parent)
-            except DomainError as error:
-                raise _problem(error) from error
+            territory = domain.register_territory(fields, parent)
             await repository.add_territory(territory)
             uow.record(TerritoryRegistered(**territory.__dict__))
             await uow.commit()
@@ -149,10 +135,7 @@ class ProjectsHandlers:
             if await repository.territory(fields["territory_id"]) is None:
                 raise invalid("territory_id", f"territory {fields['territory_id']} does not exist")
             await self._authorize_creation(repository, identity, owner_id, fields["territory_id"])
-            try:
-                project = domain.create_project(owner_id, fields, self.taxonomy)
-            except DomainError as error:
-                raise _problem(error) from error
+            project = domain.create_project(owner_id, fields, self.taxonomy)
             await repository.save_project(project)
             await uow.commit()
         return project
@@ -192,10 +175,7 @@ class ProjectsHandlers:
             if "territory_id" in changes and await repository.territory(changes["territory_id"]) is None:
                 raise invalid("territory_id", f"territory {changes['territory_id']} does not exist")
             now = _now()
-            try:
-                project = before.edited(changes, self.taxonomy, now)
-            except (DomainError, IllegalTransition) as error:
-                raise _problem(error) from error
+            project = before.edited(changes, self.taxonomy, now)
             if project == before:
                 return project
             await repository.save_project(project)
@@ -209,10 +189,7 @@ class ProjectsHandlers:
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             project = await self._load_for_action(repository, identity, project_id)
-            try:
-                project = project.publish()
-            except (DomainError, IllegalTransition) as error:
-                raise _problem(error) from error
+            project = project.publish()
             await repository.save_project(project)
             uow.record(ProjectPublished(**project.snapshot()))
             await uow.commit()
@@ -222,10 +199,7 @@ class ProjectsHandlers:
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             project = await self._load_for_action(repository, identity, project_id)
-            try:
-                project = project.close(outcome)
-            except IllegalTransition as error:
-                raise _problem(error) from error
+            project = project.close(outcome)
             await repository.save_project(project)
             uow.record(ProjectClosed(project_id=project_id, outcome=outcome))
             await uow.commit()
@@ -252,10 +226,7 @@ class ProjectsHandlers:
             if before is None:
                 raise not_found("project", project_id)
             now = _now()
-            try:
-                pledged = before.pledge(amount, currency, now)
-            except (DomainError, IllegalTransition) as error:
-                raise _problem(error) from error
+            pledged = before.pledge(amount, currency, now)
             project = pledged.project
             assert project.funding is not None
             await repository.save_project(project)

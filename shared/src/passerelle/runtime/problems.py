@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from passerelle.rules import IllegalTransition, InvalidField, RuleBroken
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -67,6 +69,16 @@ def install_problem_handlers(app: FastAPI) -> None:
         ]
         detail = "; ".join(f"{item['field']}: {item['message']}" for item in errors)
         return problem_response(request, Problem(422, "Unprocessable Content", detail, errors=errors))
+
+    @app.exception_handler(RuleBroken)
+    async def on_rule_broken(request: Request, error: RuleBroken) -> JSONResponse:
+        if isinstance(error, InvalidField):
+            return problem_response(request, invalid(error.field, error.message))
+        return problem_response(request, Problem(422, "Unprocessable Content", str(error)))
+
+    @app.exception_handler(IllegalTransition)
+    async def on_illegal_transition(request: Request, error: IllegalTransition) -> JSONResponse:
+        return problem_response(request, conflict(str(error)))
 
     @app.exception_handler(HTTPException)
     async def on_http(request: Request, error: HTTPException) -> JSONResponse:
