@@ -141,8 +141,24 @@ class Platform:
             assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
 
+    async def drained(self, stream: str, durable: str, delivered: int = 1) -> bool:
+        """Whether the durable has been delivered at least `delivered` messages and acknowledged all."""
+        info = await self.js.consumer_info(stream, durable)
+        return info.delivered.stream_seq >= delivered and info.num_ack_pending == 0 and info.num_pending == 0
+
     async def events(self, stream: str) -> list[dict[str, Any]]:
         return [json.loads(message.data) for message in await stream_messages(self.js, stream)]
+
+    async def published(self, stream: str, name: str, count: int = 1) -> list[dict[str, Any]]:
+        """The stream's events of type `name` (e.g. MemberErased), once at least `count` are there."""
+        owner = stream.lower()
+
+        async def found() -> list[dict[str, Any]]:
+            wanted = f"passerelle.{owner}.{name}.v1"
+            events = [event for event in await self.events(stream) if event["type"] == wanted]
+            return events if len(events) >= count else []
+
+        return await eventually(found)
 
     async def stop(self) -> None:
         await self.http.aclose()

@@ -158,8 +158,8 @@ async def test_the_same_event_delivered_twice_has_one_effect(platform: Platform)
         },
     )
     await platform.call("POST", f"/projects/{project['project_id']}/publish", "amina", expect=200)
-    await eventually(lambda: _consumed(platform, "PROJECTS", "notifications__ProjectPublished_v1"))
-    await eventually(lambda: _consumed(platform, "MEMBERS", "notifications__MemberRegistered_v1"))
+    await eventually(lambda: platform.drained("PROJECTS", "notifications__ProjectPublished_v1"))
+    await eventually(lambda: platform.drained("MEMBERS", "notifications__MemberRegistered_v1"))
 
     event = envelope(
         MatchProposed(
@@ -179,17 +179,12 @@ async def test_the_same_event_delivered_twice_has_one_effect(platform: Platform)
             stream="MATCHING",
             headers={"Nats-Msg-Id": f"{event.id}-{attempt}"},
         )
-    await eventually(lambda: _consumed(platform, "MATCHING", "notifications__MatchProposed_v1", delivered=2))
+    await eventually(lambda: platform.drained("MATCHING", "notifications__MatchProposed_v1", delivered=2))
 
     inbox = await platform.call("GET", "/notifications", "fatima", params={"member_id": "fatima"}, expect=200)
     assert [n["cause_event_id"] for n in inbox] == [event.id]
     delivered = await eventually(lambda: _notification_events(platform))
     assert [e["data"]["cause_event_id"] for e in delivered] == [event.id]
-
-
-async def _consumed(platform: Platform, stream: str, durable: str, delivered: int = 1) -> bool:
-    info = await platform.js.consumer_info(stream, durable)
-    return info.delivered.stream_seq >= delivered and info.num_ack_pending == 0 and info.num_pending == 0
 
 
 async def _notification_events(platform: Platform) -> list[dict]:

@@ -20,16 +20,6 @@ async def matches_of(platform: Platform, count: int = 1, **params: str) -> list[
     return await eventually(found)
 
 
-async def events_of(platform: Platform, name: str, count: int = 1) -> list[dict[str, Any]]:
-    async def found() -> list[dict[str, Any]]:
-        wanted = [
-            e for e in await platform.events("MATCHING") if e["type"] == f"passerelle.matching.{name}.v1"
-        ]
-        return wanted if len(wanted) >= count else []
-
-    return await eventually(found)
-
-
 async def publish(platform: Platform, data: EventData) -> None:
     """An event straight onto its stream, as the owning service would publish it."""
     event = envelope(data)
@@ -71,7 +61,7 @@ async def test_a_member_accepts_the_owner_confirms_and_the_filled_need_withdraws
     confirmed = await platform.call("POST", f"/matches/{first}/confirm", "amina", expect=200)
     assert confirmed["status"] == "confirmed"
 
-    [withdrawn] = await events_of(platform, "MatchWithdrawn")
+    [withdrawn] = await platform.published("MATCHING", "MatchWithdrawn")
     assert withdrawn["data"] | {"match_id": None} == {
         "match_id": None,
         "project_id": project["project_id"],
@@ -79,16 +69,18 @@ async def test_a_member_accepts_the_owner_confirms_and_the_filled_need_withdraws
         "member_id": "youssef",
         "reason": "need_filled",
     }
-    assert [e["data"]["match_id"] for e in await events_of(platform, "MatchAccepted")] == [first]
-    assert [e["data"]["match_id"] for e in await events_of(platform, "MatchConfirmed")] == [first]
-    assert [e["data"]["member_id"] for e in await events_of(platform, "MatchDeclined")] == ["claire"]
+    assert [e["data"]["match_id"] for e in await platform.published("MATCHING", "MatchAccepted")] == [first]
+    assert [e["data"]["match_id"] for e in await platform.published("MATCHING", "MatchConfirmed")] == [first]
+    assert [e["data"]["member_id"] for e in await platform.published("MATCHING", "MatchDeclined")] == [
+        "claire"
+    ]
     statuses = {
         m["member_id"]: m["status"] for m in await matches_of(platform, 3, project_id=project["project_id"])
     }
     assert statuses == {"fatima": "confirmed", "youssef": "withdrawn", "claire": "declined"}
 
     await offer(platform, "youssef", "energy.solar_pv_design", level=5)  # a filled need takes no one else
-    await eventually(lambda: _consumed(platform, "MEMBERS", "matching__SkillOffered_v1", 4))
+    await eventually(lambda: platform.drained("MEMBERS", "matching__SkillOffered_v1", 4))
     assert len(await matches_of(platform, 3, project_id=project["project_id"])) == 3
 
 
@@ -132,10 +124,10 @@ async def test_an_offer_that_arrives_before_its_members_profile_ends_as_if_in_or
     offered = {"skill": "energy.solar_pv_design", "level": 4, "modes": ["remote"], "languages": ["fr"]}
 
     await publish(platform, in_order)
-    await eventually(lambda: _consumed(platform, "MEMBERS", "matching__MemberRegistered_v1", 1))
+    await eventually(lambda: platform.drained("MEMBERS", "matching__MemberRegistered_v1", 1))
     await publish(platform, SkillOffered(offer_id="o-in-order", member_id="in-order", **offered))
     await publish(platform, SkillOffered(offer_id="o-late", member_id="late-profile", **offered))
-    await eventually(lambda: _consumed(platform, "MEMBERS", "matching__SkillOffered_v1", 2))
+    await eventually(lambda: platform.drained("MEMBERS", "matching__SkillOffered_v1", 2))
     await publish(platform, out_of_order)
 
     async def both_bonded() -> list[dict[str, Any]]:
@@ -191,7 +183,7 @@ async def test_editing_a_project_matches_its_new_needs_and_withdraws_those_remov
     await platform.call(
         "PATCH", f"/projects/{project['project_id']}", "amina", expect=200, json={"needs": [nurse]}
     )
-    [withdrawn] = await events_of(platform, "MatchWithdrawn")
+    [withdrawn] = await platform.published("MATCHING", "MatchWithdrawn")
     assert (withdrawn["data"]["match_id"], withdrawn["data"]["reason"]) == (solar["match_id"], "need_removed")
     matches = await matches_of(platform, 2, project_id=project["project_id"])
     assert {(m["status"], m["reasons"][0]) for m in matches} == {
@@ -216,7 +208,8 @@ async def test_withdrawing_the_offer_or_closing_the_project_withdraws_their_matc
         "POST", f"/projects/{second['project_id']}/close", "amina", expect=200, json={"outcome": "cancelled"}
     )
     reasons = {
-        (e["data"]["project_id"], e["data"]["reason"]) for e in await events_of(platform, "MatchWithdrawn", 2)
+        (e["data"]["project_id"], e["data"]["reason"])
+        for e in await platform.published("MATCHING", "MatchWithdrawn", 2)
     }
     assert reasons == {(first["project_id"], "offer_withdrawn"), (second["project_id"], "project_closed")}
 
@@ -240,12 +233,7 @@ async def test_after_a_restart_the_index_is_rebuilt_and_proposes_nothing_twice(
         await offer(again, "youssef", "energy.solar_pv_design")
         matches = await matches_of(again, 2, project_id=project["project_id"])
         assert sorted(m["member_id"] for m in matches) == ["fatima", "youssef"]
-        proposed = await events_of(again, "MatchProposed", 2)
+        proposed = await again.published("MATCHING", "MatchProposed", 2)
         assert sorted(e["data"]["member_id"] for e in proposed) == ["fatima", "youssef"], "fatima only once"
     finally:
         await again.stop()
-
-
-async def _consumed(platform: Platform, stream: str, durable: str, delivered: int) -> bool:
-    info = await platform.js.consumer_info(stream, durable)
-    return info.delivered.stream_seq >= delivered and info.num_ack_pending == 0 and info.num_pending == 0

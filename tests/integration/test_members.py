@@ -18,17 +18,6 @@ async def register(platform: Platform, sub: str, name: str, **extra: Any) -> dic
     return dict(await platform.call("POST", "/members", sub, expect=201, json=body))
 
 
-async def member_events(platform: Platform, type_name: str, count: int = 1) -> list[dict[str, Any]]:
-    """The stream's events of this type, once at least `count` of them are there."""
-
-    async def published() -> list[dict[str, Any]]:
-        wanted = f"passerelle.members.{type_name}.v1"
-        found = [event for event in await platform.events("MEMBERS") if event["type"] == wanted]
-        return found if len(found) >= count else []
-
-    return await eventually(published)
-
-
 async def test_every_kind_of_member_registers_with_its_attachments_and_every_field_is_published(
     platform: Platform,
 ) -> None:
@@ -54,7 +43,7 @@ async def test_every_kind_of_member_registers_with_its_attachments_and_every_fie
         platform, "mayor", "Commune de Tafraout", kind="local_actor", country_of_residence="MA"
     )
 
-    registered = await member_events(platform, "MemberRegistered", count=3)
+    registered = await platform.published("MEMBERS", "MemberRegistered", count=3)
     assert len(registered) == 3
     youssef = next(e["data"] for e in registered if e["data"]["member_id"] == "youssef")
     assert {a["bond"] for a in youssef["attachments"]} == {"origin", "family", "heart"}
@@ -177,7 +166,7 @@ async def test_offers_are_listed_updated_and_withdrawn_each_with_its_event(platf
         "SkillOfferUpdated",
         "SkillOfferWithdrawn",
     ]
-    updated = (await member_events(platform, "SkillOfferUpdated"))[0]["data"]
+    updated = (await platform.published("MEMBERS", "SkillOfferUpdated"))[0]["data"]
     assert (updated["offer_id"], updated["level"], updated["available_until"]) == (
         offer["offer_id"],
         5,
@@ -307,7 +296,7 @@ async def test_erasure_leaves_no_personal_data_publishes_member_erased_once_and_
     )
     assert again.status_code == 409
 
-    erased = await member_events(platform, "MemberErased")
+    erased = await platform.published("MEMBERS", "MemberErased")
     assert [e["data"] for e in erased] == [{"member_id": "fatima"}]
 
     async def rows_mentioning(*needles: str) -> list[str]:
@@ -365,7 +354,7 @@ async def test_an_erased_manager_no_longer_manages_and_leaves_no_trace_in_the_as
     assert (
         await platform.http.patch(path, headers=platform.as_("khadija"), json={"display_name": "x"})
     ).status_code == 403
-    updated = await member_events(platform, "MemberProfileUpdated", count=2)
+    updated = await platform.published("MEMBERS", "MemberProfileUpdated", count=2)
     assert updated[-1]["data"]["managers"] == ["amina"], "other services learn who still manages it"
     await register(platform, "amina", "Amina")
     await platform.call("DELETE", "/members/amina", "amina", expect=202)
