@@ -140,7 +140,8 @@ class Project:
             raise InvalidField("amount", "a pledge is more than zero, in cents at most")
         pledged = replace(self, pledged_total=self.pledged_total + amount)
         reached = pledged.with_goal_checked(now)
-        return Pledged(reached, str(uuid.uuid4()), amount, reached.goal_reached_at != self.goal_reached_at)
+        in_cents = amount.quantize(CENT)  # "250" and "250.00" are the same pledge, written one way
+        return Pledged(reached, str(uuid.uuid4()), in_cents, reached.goal_reached_at != self.goal_reached_at)
 
     def with_goal_checked(self, now: datetime) -> Project:
         """The first time the pledges reach the goal is remembered, and only the first."""

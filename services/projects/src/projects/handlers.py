@@ -234,7 +234,7 @@ class ProjectsHandlers:
                 pledge_id=pledged.pledge_id,
                 project_id=project_id,
                 member_id=member_id,
-                amount=amount,
+                amount=pledged.amount,
                 currency=project.funding["currency"],
                 pledged_at=now,
             )
@@ -244,7 +244,7 @@ class ProjectsHandlers:
                     pledge_id=pledged.pledge_id,
                     project_id=project_id,
                     member_id=member_id,
-                    amount=str(amount),
+                    amount=str(pledged.amount),
                     currency=project.funding["currency"],
                 )
             )
