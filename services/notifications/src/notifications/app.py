@@ -6,15 +6,28 @@ from passerelle.runtime.service import ServiceApp, ServiceDefinition
 from passerelle.runtime.settings import PlatformSettings
 
 from .api import build_router
+from .dispatch import Dispatcher
 from .handlers import NotificationsHandlers
+from .mail import Mailer
 from .subscribers import register_subscribers
+from .webhooks import WebhookSender, allowed_networks
 
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("notifications", settings, database_url)
-    handlers = NotificationsHandlers(app.database)
-    app.router.include_router(build_router(handlers))
+    allowed = allowed_networks(settings.webhook_allowed_networks)
+    dispatcher = Dispatcher(
+        app.database,
+        Mailer(settings),
+        WebhookSender(allowed, settings.webhook_timeout),
+        retry_delays=settings.delivery_retry_delays,
+        interval=settings.dispatch_interval,
+    )
+    handlers = NotificationsHandlers(app.database, app.taxonomy, on_queued=dispatcher.wake)
+    app.router.include_router(build_router(handlers, allowed))
     register_subscribers(app.consumers, handlers)
+    app.on_start.append(dispatcher.start)
+    app.on_stop.append(dispatcher.stop)
     return app
 
 

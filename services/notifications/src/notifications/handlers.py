@@ -1,29 +1,44 @@
-"""Use cases of the notifications service."""
+"""Use cases of the notifications service: what each event tells to whom, and the members' own calls."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 from passerelle.contracts import (
     CloudEvent,
+    FundingGoalReached,
+    MatchAccepted,
+    MatchConfirmed,
     MatchProposed,
+    MatchWithdrawn,
     MemberProfile,
+    MemberRegistered,
     NotificationDelivered,
-    ProjectPublished,
+    PledgeMade,
+    ProjectSnapshot,
     TerritoryRegistered,
 )
 from passerelle.persistence.database import Database, UnitOfWork
 from passerelle.reasons import explain
 from passerelle.runtime.auth import Identity
-from passerelle.runtime.problems import forbidden
+from passerelle.runtime.problems import forbidden, not_found
+from passerelle.taxonomy import Taxonomy
 
-from .domain import language_of, render
-from .orm import NotificationRow
+from .digests import next_digest_at
+from .orm import ContactRow, MessageRow, NotificationRow, PreferencesRow
+from .preferences import Preferences
 from .repository import NotificationsRepository
+from .texts import language_of, render, someone, withdrawn_because
 
 # Erasure is final: a late profile event must not bring the contact back.
 _FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+
+MatchTransition = MatchAccepted | MatchConfirmed | MatchWithdrawn
+Values = Callable[[str], dict[str, str]]  # the message's values, in a language
 
 
 class NotYetKnown(Exception):
@@ -31,8 +46,12 @@ class NotYetKnown(Exception):
 
 
 class NotificationsHandlers:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, taxonomy: Taxonomy, on_queued: Callable[[], None]) -> None:
         self.database = database
+        self.taxonomy = taxonomy
+        self.on_queued = on_queued  # wakes the dispatcher
+
+    # Read models
 
     async def remember_contact(self, event: CloudEvent[MemberProfile], uow: UnitOfWork) -> None:
         data = event.data
@@ -40,76 +59,330 @@ class NotificationsHandlers:
             "display_name": data.display_name,
             "email": str(data.email),
             "locale": data.locale,
+            "time_zone": data.time_zone,
+            "attachments": sorted({attachment.territory_id for attachment in data.attachments}),
             "managers": list(data.managers),
         }
         await NotificationsRepository(uow.session).upsert_contact(data.member_id, values, event.time)
+
+    async def welcome(self, event: CloudEvent[MemberRegistered], uow: UnitOfWork) -> None:
+        await self.remember_contact(event, uow)  # type: ignore[arg-type]
+        await self._tell(uow, event, "welcome", event.data.member_id, lambda _: {}, {})
 
     async def erase(self, member_id: str, uow: UnitOfWork) -> None:
         await NotificationsRepository(uow.session).erase(member_id, _FOREVER)
 
     async def remember_territory(self, data: TerritoryRegistered, uow: UnitOfWork) -> None:
-        await NotificationsRepository(uow.session).upsert_territory(data.territory_id, data.name)
-
-    async def remember_project(self, data: ProjectPublished, uow: UnitOfWork) -> None:
-        await NotificationsRepository(uow.session).upsert_project(
-            {
-                "project_id": data.project_id,
-                "title": data.title,
-                "territory_id": data.territory_id,
-                "owner_member_id": data.owner_member_id,
-            }
+        await NotificationsRepository(uow.session).upsert_territory(
+            data.territory_id, data.name, data.parent_id
         )
 
-    async def tell_member_of_match(self, event: CloudEvent[MatchProposed], uow: UnitOfWork) -> None:
+    async def remember_project(self, event: CloudEvent[ProjectSnapshot], uow: UnitOfWork) -> None:
+        data = event.data
+        values = {
+            "project_id": data.project_id,
+            "title": data.title,
+            "territory_id": data.territory_id,
+            "owner_member_id": data.owner_member_id,
+            "needs": {need.need_id: need.skill for need in data.needs},
+        }
+        await NotificationsRepository(uow.session).upsert_project(values, event.time)
+
+    # What each event tells, and to whom
+
+    async def announce_project(self, event: CloudEvent[ProjectSnapshot], uow: UnitOfWork) -> None:
+        """News of a published project, to members attached to its territory who asked for it."""
+        await self.remember_project(event, uow)
         repository = NotificationsRepository(uow.session)
         data = event.data
-        contact = await repository.contact(data.member_id)
-        if contact is not None and contact.erased:
+        chain = await repository.territory_and_ancestors(data.territory_id)
+        territory = await repository.territory_name(data.territory_id) or ""
+        summary = data.summary if len(data.summary) <= 300 else data.summary[:297].rstrip() + "..."
+        values = {"project": data.title, "territory": territory, "summary": summary}
+        facts = {"project_id": data.project_id, "territory_id": data.territory_id}
+        for member_id in await repository.news_readers(chain):
+            if member_id != data.owner_member_id:
+                await self._tell(uow, event, "project_published", member_id, lambda _: values, facts)
+
+    async def propose(self, event: CloudEvent[MatchProposed], uow: UnitOfWork) -> None:
+        data = event.data
+        if await self._gone(uow, data.member_id):
             return
-        project = await repository.project(data.project_id)
-        if contact is None or project is None:
-            raise NotYetKnown(f"waiting for member {data.member_id} and project {data.project_id}")
-        territory = await repository.territory_name(project.territory_id) or ""
-        language = language_of(contact.locale)
-        message = render(
-            "match_proposed",
-            contact.locale,
-            {
-                "name": contact.display_name or "",
+        project, territory = await self._project(uow, data.project_id)
+        skill = project.needs.get(data.need_id, "")
+
+        def values(language: str) -> dict[str, str]:
+            return {
                 "project": project.title,
                 "territory": territory,
+                "skill": self._skill(skill, language),
                 "reasons": explain(data.reasons, language),
-            },
-        )
-        notification_id = str(uuid.uuid4())
-        added = await repository.add_notification(
-            {
-                "notification_id": notification_id,
-                "member_id": data.member_id,
-                "channel": "inbox",
-                "kind": "match_proposed",
-                "language": message.language,
-                "title": message.title,
-                "body": message.body,
-                "cause_event_id": event.id,
             }
-        )
-        if added:
-            uow.record(
-                NotificationDelivered(
-                    notification_id=notification_id,
-                    member_id=data.member_id,
-                    channel="inbox",
-                    kind="match_proposed",
-                    cause_event_id=event.id,
-                )
-            )
 
-    async def inbox(self, identity: Identity, member_id: str, limit: int) -> list[NotificationRow]:
+        await self._tell(uow, event, "match_proposed", data.member_id, values, _match_facts(data))
+
+    async def tell_owner_of_acceptance(self, event: CloudEvent[MatchTransition], uow: UnitOfWork) -> None:
+        data = event.data
+        project, _ = await self._project(uow, data.project_id)
+        member = await NotificationsRepository(uow.session).contact(data.member_id)
+
+        def values(language: str) -> dict[str, str]:
+            return {
+                "member": _name(member) or someone(language),
+                "project": project.title,
+                "skill": self._skill(project.needs.get(data.need_id, ""), language),
+            }
+
+        await self._tell(uow, event, "match_accepted", project.owner_member_id, values, _match_facts(data))
+
+    async def tell_member_of_transition(
+        self, event: CloudEvent[MatchTransition], uow: UnitOfWork, kind: str
+    ) -> None:
+        """A confirmed match, or one withdrawn (kindly, saying why)."""
+        data = event.data
+        if data.reason == "member_erased" or await self._gone(uow, data.member_id):
+            return
+        project, territory = await self._project(uow, data.project_id)
+
+        def values(language: str) -> dict[str, str]:
+            return {
+                "project": project.title,
+                "territory": territory,
+                "skill": self._skill(project.needs.get(data.need_id, ""), language),
+                "why": withdrawn_because(data.reason, language),
+            }
+
+        await self._tell(uow, event, kind, data.member_id, values, _match_facts(data))
+
+    async def tell_owner_of_pledge(self, event: CloudEvent[PledgeMade], uow: UnitOfWork) -> None:
+        data = event.data
+        repository = NotificationsRepository(uow.session)
+        await repository.add_pledge(data.pledge_id, data.project_id, data.member_id, Decimal(data.amount))
+        project, _ = await self._project(uow, data.project_id)
+        pledger = await repository.contact(data.member_id)
+
+        def values(language: str) -> dict[str, str]:
+            return {
+                "member": _name(pledger) or someone(language),
+                "project": project.title,
+                "amount": data.amount,
+                "currency": data.currency,
+            }
+
+        facts = {"project_id": data.project_id, "pledge_id": data.pledge_id, "amount": data.amount}
+        await self._tell(uow, event, "pledge_made", project.owner_member_id, values, facts)
+
+    async def celebrate_goal(self, event: CloudEvent[FundingGoalReached], uow: UnitOfWork) -> None:
+        """The owner and every pledger hear that the goal is reached."""
+        data = event.data
+        project, _ = await self._project(uow, data.project_id)
+        known, pledgers = await NotificationsRepository(uow.session).pledged(data.project_id)
+        if known < Decimal(data.total):  # the pledges reaching the goal are still on their way
+            raise NotYetKnown(f"heard of {known} of the {data.total} pledged to {data.project_id}")
+        values = {"project": project.title, "total": data.total, "currency": data.currency}
+        facts = {"project_id": data.project_id, "total": data.total, "currency": data.currency}
+        for member_id in dict.fromkeys([project.owner_member_id, *pledgers]):
+            await self._tell(uow, event, "funding_goal_reached", member_id, lambda _: values, facts)
+
+    async def _tell(
+        self,
+        uow: UnitOfWork,
+        cause: CloudEvent[Any],
+        kind: str,
+        member_id: str,
+        values: Values,
+        facts: dict[str, Any],
+    ) -> None:
+        """Tell one member, once per channel whatever the redeliveries: always in the inbox, and by
+        e-mail and webhook as their preferences say, at once or in their next digest."""
+        repository = NotificationsRepository(uow.session)
+        contact = await repository.contact(member_id)
+        if contact is None:
+            if member_id == "erased":  # a project whose owner was erased: nobody to tell
+                return
+            raise NotYetKnown(f"waiting for the profile of member {member_id}")
+        if contact.erased:
+            return
+        preferences = Preferences.of(await repository.preferences(member_id))
+        language = language_of(contact.locale)
+        text = render(kind, language, {"name": contact.display_name or "", **values(language)})
+        now = datetime.now(UTC)
+        queued = False
+        for channel in preferences.channels_for(kind):
+            if channel == "email" and not contact.email:
+                continue
+            if channel == "webhook" and not preferences.webhook_url:
+                continue
+            notification_id = str(uuid.uuid4())
+            added = await repository.add_notification(
+                {
+                    "notification_id": notification_id,
+                    "member_id": member_id,
+                    "channel": channel,
+                    "kind": kind,
+                    "language": text.language,
+                    "title": text.title,
+                    "body": text.body,
+                    "data": facts,
+                    "cause_event_id": cause.id,
+                    "status": "delivered" if channel == "inbox" else "pending",
+                    "delivered_at": now if channel == "inbox" else None,
+                }
+            )
+            if not added:
+                continue
+            if channel == "inbox":
+                uow.record(
+                    NotificationDelivered(
+                        notification_id=notification_id,
+                        member_id=member_id,
+                        channel="inbox",
+                        kind=kind,
+                        cause_event_id=cause.id,
+                    )
+                )
+            else:
+                message = await self._message_for(repository, contact, preferences, channel, now)
+                notification = await repository.notification(notification_id)
+                assert notification is not None
+                notification.message_id = message.message_id
+                queued = True
+        if queued:
+            uow.on_commit(self.on_queued)
+
+    async def _message_for(
+        self,
+        repository: NotificationsRepository,
+        contact: ContactRow,
+        preferences: Preferences,
+        channel: str,
+        now: datetime,
+    ) -> MessageRow:
+        """The e-mail or webhook call that will carry a notification: its own, or the digest gathering."""
+        digest = preferences.digest != "immediate"
+        if digest:
+            gathering = await repository.collecting_digest(contact.member_id, channel, now)
+            if gathering is not None:
+                return gathering
+        message = MessageRow(
+            message_id=str(uuid.uuid4()),
+            member_id=contact.member_id,
+            channel=channel,
+            digest=digest,
+            status="pending",
+            attempts=0,
+            due_at=(
+                next_digest_at(now, contact.time_zone, preferences.digest_hour, preferences.digest)
+                if digest
+                else now
+            ),
+        )
+        repository.session.add(message)
+        await repository.session.flush()
+        return message
+
+    async def _gone(self, uow: UnitOfWork, member_id: str) -> bool:
+        contact = await NotificationsRepository(uow.session).contact(member_id)
+        return contact is not None and contact.erased
+
+    async def _project(self, uow: UnitOfWork, project_id: str) -> tuple[Any, str]:
+        repository = NotificationsRepository(uow.session)
+        project = await repository.project(project_id)
+        if project is None:
+            raise NotYetKnown(f"waiting for project {project_id}")
+        return project, await repository.territory_name(project.territory_id) or ""
+
+    def _skill(self, code: str, language: str) -> str:
+        skill = self.taxonomy.get(code)
+        return skill.label(language) if skill else code
+
+    # The members' own calls
+
+    async def authorize(
+        self, repository: NotificationsRepository, identity: Identity, member_id: str
+    ) -> None:
+        """A member reads and sets their own notifications; an association's managers its; operators all."""
+        if identity.is_operator or identity.sub == member_id:
+            return
+        contact = await repository.contact(member_id)
+        if contact is None or identity.sub not in contact.managers:
+            raise forbidden("you may read and change only your own notifications")
+
+    async def inbox(
+        self, identity: Identity, member_id: str, *, unread: bool, limit: int, offset: int
+    ) -> tuple[list[NotificationRow], int]:
         async with self.database.unit_of_work() as uow:
             repository = NotificationsRepository(uow.session)
-            if not identity.is_operator and identity.sub != member_id:
-                contact = await repository.contact(member_id)
-                if contact is None or identity.sub not in contact.managers:
-                    raise forbidden("you may read only your own notifications")
-            return await repository.inbox(member_id, limit)
+            await self.authorize(repository, identity, member_id)
+            return await repository.inbox(member_id, unread=unread, limit=limit, offset=offset)
+
+    async def mark_read(self, identity: Identity, notification_id: str) -> NotificationRow:
+        async with self.database.unit_of_work() as uow:
+            repository = NotificationsRepository(uow.session)
+            notification = await repository.notification(notification_id, for_update=True)
+            if notification is None or notification.channel != "inbox":
+                raise not_found("notification", notification_id)
+            await self.authorize(repository, identity, notification.member_id)
+            if notification.read_at is None:
+                notification.read_at = datetime.now(UTC)
+            await uow.commit()
+            return notification
+
+    async def mark_all_read(self, identity: Identity, member_id: str) -> int:
+        async with self.database.unit_of_work() as uow:
+            repository = NotificationsRepository(uow.session)
+            await self.authorize(repository, identity, member_id)
+            marked = await repository.mark_all_read(member_id, datetime.now(UTC))
+            await uow.commit()
+            return marked
+
+    async def preferences(self, identity: Identity, member_id: str) -> tuple[Preferences, str]:
+        async with self.database.unit_of_work() as uow:
+            repository = NotificationsRepository(uow.session)
+            await self.authorize(repository, identity, member_id)
+            return Preferences.of(await repository.preferences(member_id)), await self._time_zone(
+                repository, member_id
+            )
+
+    async def set_preferences(
+        self, identity: Identity, member_id: str, wanted: Preferences, rotate_secret: bool
+    ) -> tuple[Preferences, str]:
+        async with self.database.unit_of_work() as uow:
+            repository = NotificationsRepository(uow.session)
+            await self.authorize(repository, identity, member_id)
+            contact = await repository.contact(member_id)
+            if contact is not None and contact.erased:
+                raise not_found("member", member_id)
+            row = await repository.preferences(member_id, for_update=True)
+            if row is None:
+                row = PreferencesRow(member_id=member_id)
+                uow.session.add(row)
+            previous = Preferences.of(row)
+            saved = wanted.with_secret(previous, rotate_secret)
+            saved.write(row)
+            row.updated_at = datetime.now(UTC)
+            if previous.digest != "immediate" and saved.digest == "immediate":
+                await repository.send_digests_now(member_id, datetime.now(UTC))
+                uow.on_commit(self.on_queued)
+            await uow.commit()
+            return saved, await self._time_zone(repository, member_id)
+
+    async def _time_zone(self, repository: NotificationsRepository, member_id: str) -> str:
+        contact = await repository.contact(member_id)
+        return contact.time_zone if contact else "UTC"
+
+    async def deliveries(
+        self, identity: Identity, filters: dict[str, str | None], limit: int, offset: int
+    ) -> tuple[list[tuple[NotificationRow, MessageRow | None]], int]:
+        if not identity.is_operator:
+            raise forbidden("the delivery log is for operators")
+        async with self.database.unit_of_work() as uow:
+            return await NotificationsRepository(uow.session).deliveries(filters, limit, offset)
+
+
+def _name(contact: ContactRow | None) -> str | None:
+    return contact.display_name if contact is not None and not contact.erased else None
+
+
+def _match_facts(data: Any) -> dict[str, Any]:
+    return {"match_id": data.match_id, "project_id": data.project_id, "need_id": data.need_id}

@@ -1,20 +1,24 @@
-"""Contacts, the projects and territories messages mention, and the inbox."""
+"""The notifications service's reads and writes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .orm import ContactRow, NotificationRow, ProjectRow, TerritoryRow
+from .orm import ContactRow, MessageRow, NotificationRow, PledgeRow, PreferencesRow, ProjectRow, TerritoryRow
 
 
 class NotificationsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    # Read models fed by events
 
     async def upsert_contact(self, member_id: str, values: dict[str, Any], as_of: datetime) -> None:
         """Newest facts win whatever the arrival order; an erased member stays erased."""
@@ -29,9 +33,19 @@ class NotificationsRepository:
     async def contact(self, member_id: str) -> ContactRow | None:
         return await self.session.get(ContactRow, member_id)
 
+    async def contacts(self, member_ids: Sequence[str]) -> dict[str, ContactRow]:
+        rows = await self.session.scalars(select(ContactRow).where(ContactRow.member_id.in_(member_ids)))
+        return {row.member_id: row for row in rows}
+
     async def erase(self, member_id: str, tombstone_as_of: datetime) -> None:
-        """Delete the member's contact data and messages, keeping only a tombstone so nothing more is sent."""
+        """Delete the member's contact data, preferences, messages and anything not yet sent, keeping
+        a tombstone so that nothing more is sent; their pledges stay, anonymous, for the totals."""
+        await self.session.execute(delete(MessageRow).where(MessageRow.member_id == member_id))
         await self.session.execute(delete(NotificationRow).where(NotificationRow.member_id == member_id))
+        await self.session.execute(delete(PreferencesRow).where(PreferencesRow.member_id == member_id))
+        await self.session.execute(
+            update(PledgeRow).where(PledgeRow.member_id == member_id).values(member_id=None)
+        )
         await self.session.execute(delete(ContactRow).where(ContactRow.member_id == member_id))
         self.session.add(
             ContactRow(
@@ -39,36 +53,91 @@ class NotificationsRepository:
                 display_name=None,
                 email=None,
                 locale="en",
+                time_zone="UTC",
+                attachments=[],
                 managers=[],
                 erased=True,
                 as_of=tombstone_as_of,
             )
         )
 
-    async def upsert_territory(self, territory_id: str, name: str) -> None:
-        statement = insert(TerritoryRow).values(territory_id=territory_id, name=name)
+    async def upsert_territory(self, territory_id: str, name: str, parent_id: str | None) -> None:
+        statement = insert(TerritoryRow).values(territory_id=territory_id, name=name, parent_id=parent_id)
         await self.session.execute(
-            statement.on_conflict_do_update(index_elements=[TerritoryRow.territory_id], set_={"name": name})
+            statement.on_conflict_do_update(
+                index_elements=[TerritoryRow.territory_id], set_={"name": name, "parent_id": parent_id}
+            )
         )
 
     async def territory_name(self, territory_id: str) -> str | None:
         row = await self.session.get(TerritoryRow, territory_id)
         return row.name if row else None
 
-    async def upsert_project(self, values: dict[str, str]) -> None:
-        statement = insert(ProjectRow).values(**values)
+    async def territory_and_ancestors(self, territory_id: str) -> list[str]:
+        chain: list[str] = []
+        current: str | None = territory_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            row = await self.session.get(TerritoryRow, current)
+            current = row.parent_id if row else None
+        return chain
+
+    async def upsert_project(self, values: dict[str, Any], as_of: datetime) -> None:
+        """The newest snapshot of a project wins, whatever the arrival order."""
+        statement = insert(ProjectRow).values(**values, as_of=as_of)
         await self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=[ProjectRow.project_id],
-                set_={key: statement.excluded[key] for key in values if key != "project_id"},
+                set_={
+                    **{key: statement.excluded[key] for key in values if key != "project_id"},
+                    "as_of": as_of,
+                },
+                where=(ProjectRow.as_of.is_(None)) | (ProjectRow.as_of < statement.excluded.as_of),
             )
         )
 
     async def project(self, project_id: str) -> ProjectRow | None:
         return await self.session.get(ProjectRow, project_id)
 
+    async def add_pledge(self, pledge_id: str, project_id: str, member_id: str, amount: Decimal) -> None:
+        statement = insert(PledgeRow).values(
+            pledge_id=pledge_id, project_id=project_id, member_id=member_id, amount=amount
+        )
+        await self.session.execute(statement.on_conflict_do_nothing())
+
+    async def pledged(self, project_id: str) -> tuple[Decimal, list[str]]:
+        """The total this service has heard of, and the distinct pledgers still known."""
+        rows = (
+            await self.session.execute(
+                select(PledgeRow.member_id, PledgeRow.amount).where(PledgeRow.project_id == project_id)
+            )
+        ).all()
+        total = sum((row.amount for row in rows), Decimal(0))
+        return total, sorted({row.member_id for row in rows if row.member_id})
+
+    async def news_readers(self, territories: list[str]) -> list[str]:
+        """Members attached to one of these territories who asked for news of one of them."""
+        rows = await self.session.scalars(
+            select(PreferencesRow.member_id)
+            .join(ContactRow, ContactRow.member_id == PreferencesRow.member_id)
+            .where(
+                PreferencesRow.territory_news.has_any(territories),
+                ContactRow.attachments.has_any(territories),
+                ContactRow.erased.is_(False),
+            )
+            .order_by(PreferencesRow.member_id)
+        )
+        return list(rows)
+
+    # Preferences
+
+    async def preferences(self, member_id: str, *, for_update: bool = False) -> PreferencesRow | None:
+        return await self.session.get(PreferencesRow, member_id, with_for_update=for_update)
+
+    # Notifications and messages
+
     async def add_notification(self, values: dict[str, Any]) -> bool:
-        """False when this cause was already delivered to this member on this channel."""
+        """False when this cause was already told to this member on this channel."""
         statement = (
             insert(NotificationRow)
             .values(**values)
@@ -77,12 +146,109 @@ class NotificationsRepository:
         )
         return (await self.session.execute(statement)).first() is not None
 
-    async def inbox(self, member_id: str, limit: int) -> list[NotificationRow]:
+    async def collecting_digest(self, member_id: str, channel: str, now: datetime) -> MessageRow | None:
+        """The member's digest still gathering on that channel (not yet due, never tried)."""
+        return await self.session.scalar(
+            select(MessageRow)
+            .where(
+                MessageRow.member_id == member_id,
+                MessageRow.channel == channel,
+                MessageRow.digest.is_(True),
+                MessageRow.status == "pending",
+                MessageRow.attempts == 0,
+                MessageRow.due_at > now,
+            )
+            .order_by(MessageRow.due_at)
+            .limit(1)
+            .with_for_update()
+        )
+
+    async def send_digests_now(self, member_id: str, now: datetime) -> None:
+        """The member gave up digests: what was gathering goes out at once."""
+        await self.session.execute(
+            update(MessageRow)
+            .where(
+                MessageRow.member_id == member_id,
+                MessageRow.digest.is_(True),
+                MessageRow.status == "pending",
+                MessageRow.attempts == 0,
+            )
+            .values(due_at=now)
+        )
+
+    async def next_due_message(self, now: datetime) -> MessageRow | None:
+        """The oldest message due, locked; other dispatchers (replicas) skip it."""
+        return await self.session.scalar(
+            select(MessageRow)
+            .where(MessageRow.status == "pending", MessageRow.due_at <= now)
+            .order_by(MessageRow.due_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+
+    async def notifications_of(self, message_id: str) -> list[NotificationRow]:
         return list(
             await self.session.scalars(
                 select(NotificationRow)
-                .where(NotificationRow.member_id == member_id, NotificationRow.channel == "inbox")
-                .order_by(NotificationRow.created_at.desc())
-                .limit(limit)
+                .where(NotificationRow.message_id == message_id)
+                .order_by(NotificationRow.created_at, NotificationRow.notification_id)
             )
         )
+
+    async def inbox(
+        self, member_id: str, *, unread: bool, limit: int, offset: int
+    ) -> tuple[list[NotificationRow], int]:
+        conditions = [NotificationRow.member_id == member_id, NotificationRow.channel == "inbox"]
+        if unread:
+            conditions.append(NotificationRow.read_at.is_(None))
+        return await self._page(conditions, limit, offset)
+
+    async def notification(self, notification_id: str, *, for_update: bool = False) -> NotificationRow | None:
+        return await self.session.get(NotificationRow, notification_id, with_for_update=for_update)
+
+    async def mark_all_read(self, member_id: str, now: datetime) -> int:
+        result = await self.session.execute(
+            update(NotificationRow)
+            .where(
+                NotificationRow.member_id == member_id,
+                NotificationRow.channel == "inbox",
+                NotificationRow.read_at.is_(None),
+            )
+            .values(read_at=now)
+            .returning(NotificationRow.notification_id)
+        )
+        return len(result.all())
+
+    async def deliveries(
+        self, filters: dict[str, str | None], limit: int, offset: int
+    ) -> tuple[list[tuple[NotificationRow, MessageRow | None]], int]:
+        conditions = [getattr(NotificationRow, key) == value for key, value in filters.items() if value]
+        total = await self._count(conditions)
+        rows = (
+            await self.session.execute(
+                select(NotificationRow, MessageRow)
+                .outerjoin(MessageRow, MessageRow.message_id == NotificationRow.message_id)
+                .where(*conditions)
+                .order_by(NotificationRow.created_at.desc(), NotificationRow.notification_id)
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        return [(row[0], row[1]) for row in rows], total
+
+    async def _page(
+        self, conditions: list[ColumnElement[bool]], limit: int, offset: int
+    ) -> tuple[list[NotificationRow], int]:
+        total = await self._count(conditions)
+        rows = await self.session.scalars(
+            select(NotificationRow)
+            .where(*conditions)
+            .order_by(NotificationRow.created_at.desc(), NotificationRow.notification_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(rows), total
+
+    async def _count(self, conditions: list[ColumnElement[bool]]) -> int:
+        query = select(func.count()).select_from(NotificationRow).where(*conditions)
+        return await self.session.scalar(query) or 0

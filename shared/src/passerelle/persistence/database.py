@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -73,11 +74,13 @@ class UnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self.recorded: list[CloudEvent[EventData]] = []
+        self._after_commit: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
         await self.session.begin()
         self.recorded = []
+        self._after_commit = []
         return self
 
     async def __aexit__(
@@ -107,6 +110,11 @@ class UnitOfWork:
         self.recorded.append(event)
         return event
 
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this unit of work has committed (e.g. to wake a worker); not on rollback."""
+        if callback not in self._after_commit:
+            self._after_commit.append(callback)
+
     async def commit(self) -> None:
         if self.recorded:
             await self.session.execute(
@@ -125,3 +133,6 @@ class UnitOfWork:
             await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
         await self.session.commit()
         self.recorded = []  # committed: a later commit in the same unit of work writes only new events
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()

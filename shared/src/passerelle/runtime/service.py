@@ -49,6 +49,8 @@ class ServiceApp:
         self.router = APIRouter()
         # Run before the service consumes its first event (e.g. building an in-memory index).
         self.on_start: list[Callable[[], Awaitable[None]]] = []
+        # Run first when stopping (e.g. background workers that use the database).
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self.taxonomy: Taxonomy = load_taxonomy(settings.taxonomy_file)
         self._document_published_events()
 
@@ -77,7 +79,12 @@ class ServiceApp:
         """Stop relaying, drain the consumers (in-flight handlers finish and are acknowledged) and
         close the database; a step that outlasts `grace` is abandoned, loudly, so that a shutdown
         always ends (what was not acknowledged is redelivered, what was not relayed stays queued)."""
-        for step, stopping in (("relay", self.relay.stop), ("broker", self.broker.stop)):
+        steps = [
+            *(("on_stop", stopping) for stopping in self.on_stop),
+            ("relay", self.relay.stop),
+            ("broker", self.broker.stop),
+        ]
+        for step, stopping in steps:
             try:
                 await asyncio.wait_for(stopping(), grace)
             except TimeoutError:

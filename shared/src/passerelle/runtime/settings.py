@@ -47,6 +47,26 @@ class PlatformSettings(BaseSettings):
     consumer_ack_wait: float = Field(default=60.0, description="Seconds before an unacked message returns")
     duplicate_window: float = Field(default=2 * 3600.0, description="JetStream de-duplication window (s)")
 
+    # Notifications: how messages leave the platform.
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://user:password@host:587 (STARTTLS) or smtps://host:465; unset: .eml files",
+    )
+    mail_from: str = Field(default="Passerelle <no-reply@passerelle.invalid>", description="From: of e-mails")
+    mail_dir: Path | None = Field(default=None, description="Where e-mails go without SMTP; data_dir/mail")
+    webhook_allowed_networks: list[str] = Field(
+        default=[],
+        description="Non-public networks that webhooks may reach anyway (CIDR), e.g. 10.1.0.0/16",
+    )
+    webhook_timeout: float = Field(default=10.0, description="Seconds before a webhook POST is abandoned")
+    delivery_retry_delays: list[float] = Field(
+        default=[30.0, 120.0, 600.0, 3600.0, 6 * 3600.0],
+        description="Delay before each new try of an e-mail or webhook; after the last, NotificationFailed",
+    )
+    dispatch_interval: float = Field(
+        default=1.0, description="Seconds between looks for due e-mails and webhooks"
+    )
+
     @property
     def max_deliveries(self) -> int:
         return len(self.retry_delays) + 1

@@ -1,0 +1,111 @@
+"""E-mail out: over SMTP when `PASSERELLE_SMTP_URL` is set, otherwise as `.eml` files in the mail
+directory, so that `passerelle up` needs no mail server and a developer can open what was sent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+from passerelle.runtime.settings import PlatformSettings
+
+from .texts import Email
+
+
+class DeliveryError(Exception):
+    """A send failed; `permanent` ones are not worth another try."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Mailer:
+    def __init__(self, settings: PlatformSettings) -> None:
+        self.sender = settings.mail_from
+        self.directory = settings.mail_dir or settings.data_dir / "mail"
+        self.smtp = _smtp_options(settings.smtp_url.get_secret_value()) if settings.smtp_url else None
+
+    def compose(self, message_id: str, to: str, email: Email) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = to
+        message["Subject"] = email.subject
+        message["Date"] = format_datetime(datetime.now(UTC))
+        # The same id on every try: a receiving server or client can tell a retried send from a new one.
+        domain = Address(addr_spec=_address_of(self.sender)).domain or "passerelle.invalid"
+        message["Message-ID"] = make_msgid(idstring=message_id, domain=domain)
+        message["Content-Language"] = email.language
+        message["Auto-Submitted"] = "auto-generated"
+        message.set_content(email.text)
+        message.add_alternative(email.html, subtype="html")
+        return message
+
+    async def send(self, message_id: str, message: EmailMessage) -> str:
+        """Send, and say where it went (for the delivery log)."""
+        if self.smtp is None:
+            return await asyncio.to_thread(self._write, message_id, message)
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=self.smtp.hostname,
+                port=self.smtp.port,
+                username=self.smtp.username,
+                password=self.smtp.password,
+                use_tls=self.smtp.use_tls,
+                start_tls=self.smtp.start_tls,
+                timeout=30,
+            )
+        except (aiosmtplib.SMTPException, OSError) as error:
+            permanent = isinstance(error, aiosmtplib.SMTPResponseException) and 500 <= error.code < 600
+            raise DeliveryError(f"SMTP: {error}", permanent=permanent) from error
+        return f"smtp {self.smtp.hostname}"
+
+    def _write(self, message_id: str, message: EmailMessage) -> str:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        path = self.directory / f"{stamp}-{message_id}.eml"
+        partial = path.with_suffix(".eml.partial")
+        partial.write_bytes(message.as_bytes())
+        os.replace(partial, path)  # readers never see half a message
+        return str(path)
+
+
+def _address_of(sender: str) -> str:
+    return sender.rsplit("<", 1)[-1].rstrip(">").strip()
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    hostname: str
+    port: int
+    username: str | None
+    password: str | None
+    use_tls: bool
+    start_tls: bool | None
+
+
+def _smtp_options(url: str) -> SmtpServer:
+    """smtp://user:password@host:587 uses STARTTLS when offered (`?starttls=require` insists);
+    smtps://host:465 is TLS from the start."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError(
+            "PASSERELLE_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465"
+        )
+    query = parse_qs(parts.query)
+    starttls = query.get("starttls", ["auto"])[0]
+    return SmtpServer(
+        hostname=parts.hostname,
+        port=parts.port or (465 if parts.scheme == "smtps" else 587),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        use_tls=parts.scheme == "smtps",
+        start_tls={"auto": None, "require": True, "off": False}[starttls],
+    )

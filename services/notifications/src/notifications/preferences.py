@@ -1,0 +1,60 @@
+"""A member's notification preferences: which channels for which kind of message, and how often."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .orm import PreferencesRow
+from .texts import KINDS
+from .webhooks import new_secret
+
+CHANNELS = ("inbox", "email", "webhook")
+# Everything reaches the inbox; e-mail and webhook too unless the member says otherwise (a webhook
+# only once it has a URL). Flooding is avoided by digests, not by hiding messages by default.
+DEFAULT_CHANNELS = CHANNELS
+
+
+@dataclass(frozen=True)
+class Preferences:
+    channels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    digest: str = "immediate"
+    digest_hour: int = 8
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    territory_news: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, row: PreferencesRow | None) -> Preferences:
+        if row is None:
+            return cls()
+        return cls(
+            channels={kind: tuple(channels) for kind, channels in row.channels.items()},
+            digest=row.digest,
+            digest_hour=row.digest_hour,
+            webhook_url=row.webhook_url,
+            webhook_secret=row.webhook_secret,
+            territory_news=tuple(row.territory_news),
+        )
+
+    def channels_for(self, kind: str) -> tuple[str, ...]:
+        """The inbox always, then what the member chose for this kind (the defaults if nothing)."""
+        chosen = self.channels.get(kind, DEFAULT_CHANNELS)
+        return ("inbox", *(channel for channel in CHANNELS[1:] if channel in chosen))
+
+    def every_kind(self) -> dict[str, list[str]]:
+        return {kind: list(self.channels_for(kind)) for kind in KINDS}
+
+    def with_secret(self, previous: Preferences, rotate: bool) -> Preferences:
+        """A webhook keeps its signing secret across saves until the member asks for a new one."""
+        if self.webhook_url is None:
+            return replace(self, webhook_secret=None)
+        keep = previous.webhook_secret if previous.webhook_url and not rotate else None
+        return replace(self, webhook_secret=keep or new_secret())
+
+    def write(self, row: PreferencesRow) -> None:
+        row.channels = {kind: list(channels) for kind, channels in self.channels.items()}
+        row.digest = self.digest
+        row.digest_hour = self.digest_hour
+        row.webhook_url = self.webhook_url
+        row.webhook_secret = self.webhook_secret
+        row.territory_news = list(self.territory_news)
