@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from passerelle.runtime.logging import configure_logging
@@ -39,8 +40,8 @@ async def clean_nats(nats_url: str) -> str:
 
 
 @pytest.fixture
-async def platform(clean_nats: str, databases: Databases) -> AsyncIterator[Platform]:
-    running = await start_platform(settings_for(clean_nats), databases)
+async def platform(clean_nats: str, databases: Databases, tmp_path: Path) -> AsyncIterator[Platform]:
+    running = await start_platform(settings_for(clean_nats, mail_dir=tmp_path / "mail"), databases)
     try:
         yield running
     finally:

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import itertools
 import json
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
@@ -47,6 +49,9 @@ def settings_for(nats_url: str, **overrides: Any) -> PlatformSettings:
         "retry_delays": [0.2, 0.4, 0.8],
         "consumer_ack_wait": 10.0,
         "log_json": False,
+        "mail_dir": Path(tempfile.mkdtemp(prefix="passerelle-test-mail-")),
+        "dispatch_interval": 0.1,
+        "delivery_retry_delays": [0.2, 0.4],
         **overrides,
     }
     return PlatformSettings(**values)

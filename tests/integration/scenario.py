@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
+
+from passerelle.contracts import CloudEvent, EventData, envelope, stream_of
 
 from ..harness import Platform
 
@@ -81,3 +84,16 @@ async def offer(
             json={"skill": skill, "level": level, "modes": [mode], "languages": ["fr"]},
         )
     )
+
+
+async def publish(platform: Platform, data: EventData | CloudEvent[Any]) -> str:
+    """An event straight onto its stream, as its owning service would publish it; returns its id.
+
+    An envelope given again is stored again (under a fresh Nats-Msg-Id): a redelivery."""
+    event = data if isinstance(data, CloudEvent) else envelope(data)
+    headers = event.nats_headers()
+    if isinstance(data, CloudEvent):
+        headers["Nats-Msg-Id"] = str(uuid.uuid4())
+    stream = stream_of(type(event.data)).name
+    await platform.js.publish(event.data.subject, event.to_json(), stream=stream, headers=headers)
+    return event.id

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from passerelle.contracts import EventData, MemberRegistered, SkillOffered, envelope, stream_of
+from passerelle.contracts import MemberRegistered, SkillOffered
 
 from ..harness import Databases, Platform, eventually, settings_for, start_platform
-from .scenario import name_manager, offer, profile, published_project, territory
+from .scenario import name_manager, offer, profile, publish, published_project, territory
 
 
 async def matches_of(platform: Platform, count: int = 1, **params: str) -> list[dict[str, Any]]:
@@ -18,14 +18,6 @@ async def matches_of(platform: Platform, count: int = 1, **params: str) -> list[
         return listed if len(listed) >= count else []
 
     return await eventually(found)
-
-
-async def publish(platform: Platform, data: EventData) -> None:
-    """An event straight onto its stream, as the owning service would publish it."""
-    event = envelope(data)
-    await platform.js.publish(
-        data.subject, event.to_json(), stream=stream_of(type(data)).name, headers=event.nats_headers()
-    )
 
 
 async def test_a_member_accepts_the_owner_confirms_and_the_filled_need_withdraws_the_other_proposals(

@@ -261,6 +261,8 @@ class NotificationsHandlers:
         """The e-mail or webhook call that will carry a notification: its own, or the digest gathering."""
         digest = preferences.digest != "immediate"
         if digest:
+            # One digest at a time per member: concurrent events wait here instead of each starting one.
+            await repository.lock_contact(contact.member_id)
             gathering = await repository.collecting_digest(contact.member_id, channel, now)
             if gathering is not None:
                 return gathering
@@ -354,10 +356,10 @@ class NotificationsHandlers:
             if contact is not None and contact.erased:
                 raise not_found("member", member_id)
             row = await repository.preferences(member_id, for_update=True)
+            previous = Preferences.of(row)
             if row is None:
                 row = PreferencesRow(member_id=member_id)
                 uow.session.add(row)
-            previous = Preferences.of(row)
             saved = wanted.with_secret(previous, rotate_secret)
             saved.write(row)
             row.updated_at = datetime.now(UTC)

@@ -41,10 +41,10 @@ class Mailer:
         # The same id on every try: a receiving server or client can tell a retried send from a new one.
         domain = Address(addr_spec=_address_of(self.sender)).domain or "passerelle.invalid"
         message["Message-ID"] = make_msgid(idstring=message_id, domain=domain)
-        message["Content-Language"] = email.language
         message["Auto-Submitted"] = "auto-generated"
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
+        message["Content-Language"] = email.language  # after the content, which resets Content-* headers
         return message
 
     async def send(self, message_id: str, message: EmailMessage) -> str:

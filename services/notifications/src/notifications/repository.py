@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .orm import ContactRow, MessageRow, NotificationRow, PledgeRow, PreferencesRow, ProjectRow, TerritoryRow
@@ -33,9 +32,10 @@ class NotificationsRepository:
     async def contact(self, member_id: str) -> ContactRow | None:
         return await self.session.get(ContactRow, member_id)
 
-    async def contacts(self, member_ids: Sequence[str]) -> dict[str, ContactRow]:
-        rows = await self.session.scalars(select(ContactRow).where(ContactRow.member_id.in_(member_ids)))
-        return {row.member_id: row for row in rows}
+    async def lock_contact(self, member_id: str) -> None:
+        await self.session.execute(
+            select(ContactRow.member_id).where(ContactRow.member_id == member_id).with_for_update()
+        )
 
     async def erase(self, member_id: str, tombstone_as_of: datetime) -> None:
         """Delete the member's contact data, preferences, messages and anything not yet sent, keeping
@@ -121,8 +121,8 @@ class NotificationsRepository:
             select(PreferencesRow.member_id)
             .join(ContactRow, ContactRow.member_id == PreferencesRow.member_id)
             .where(
-                PreferencesRow.territory_news.has_any(territories),
-                ContactRow.attachments.has_any(territories),
+                PreferencesRow.territory_news.has_any(array(territories)),
+                ContactRow.attachments.has_any(array(territories)),
                 ContactRow.erased.is_(False),
             )
             .order_by(PreferencesRow.member_id)
