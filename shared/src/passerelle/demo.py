@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,7 +56,7 @@ async def run_demo(data_dir: Path | None = None) -> None:
                 base_url=f"http://{settings.host}:{settings.port}", timeout=30
             ) as http:
                 await eventually(lambda: _answers(http))
-                await _scenario(http, platform.authenticator.issue)
+                await _scenario(http, platform.authenticator.issue, root / "mail")
         finally:
             server.cancel()
             await asyncio.gather(server, return_exceptions=True)
@@ -68,7 +70,7 @@ async def _answers(http: httpx.AsyncClient) -> bool:
         return False
 
 
-async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], str]) -> None:
+async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], str], mail_dir: Path) -> None:
     operator = Client(http, issue("operator-1", ["operator"]))
     amina = Client(http, issue("amina", ["member"]))
     fatima = Client(http, issue("fatima", ["member"]))
@@ -151,7 +153,7 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
         json={
             "kind": "local_actor",
             "display_name": "Association des femmes de Tafraout",
-            "email": "afT@example.org",
+            "email": "femmes.tafraout@example.org",
             "locale": "fr",
             "country_of_residence": "MA",
             "time_zone": "Africa/Casablanca",
@@ -218,19 +220,21 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
     names = {"fatima": "Fatima", "youssef": "Youssef", "claire": "Claire"}
     await _matches(amina, fatima, project, names)
 
-    print("\n8. Each member is told, in their own language")
-    for client, member_id in [(fatima, "fatima"), (youssef, "youssef")]:
+    print("\n8. Each member is told, in their own language (their in-app inbox, newest first)")
+    for client, member_id, expected in [(fatima, "fatima", 3), (youssef, "youssef", 2)]:
 
-        async def inbox_of(reader: Client = client, member: str = member_id) -> Any:
-            return await reader.call("GET", "/notifications", params={"member_id": member})
+        async def inbox_of(reader: Client = client, member: str = member_id, count: int = expected) -> Any:
+            found = await reader.call("GET", "/notifications", params={"member_id": member})
+            return found if len(found) >= count else None
 
-        inbox = await eventually(inbox_of)
-        for notification in inbox:
+        for notification in await eventually(inbox_of) or []:
             print(f"   [{names[member_id]}, {notification['language']}] {notification['title']}")
-            print(f"      {notification['body']}")
+            if notification["kind"] == "match_proposed":
+                print(f"      {notification['body']}")
     await _fund(
         project["project_id"], amina, [(youssef, "5000.00"), (claire, "4000.00"), (fatima, "3000.00")]
     )
+    await _emails(mail_dir)
     await _forget(claire, amina, project["project_id"])
     print("\nDone: published, matched and notified through NATS JetStream and PostgreSQL.")
 
@@ -275,9 +279,33 @@ async def _fund(project_id: str, owner: Client, pledges: list[tuple[Client, str]
     reached = "reached" if seen["goal_reached_at"] else "not reached yet"
     print(f"   total EUR {seen['pledged_total']} of {seen['funding']['goal_amount']}: goal {reached}")
 
+    async def owner_told() -> list[Any]:
+        inbox = await owner.call("GET", "/notifications", params={"member_id": seen["owner_member_id"]})
+        return [n for n in inbox if n["kind"] == "funding_goal_reached"]
+
+    for told in await eventually(owner_told):
+        print(f"   the association and every pledger are told: {told['title']}")
+
+
+async def _emails(mail_dir: Path) -> None:
+    print(f"\n10. ... and by e-mail: with no SMTP server set, each one is an .eml file in {mail_dir}")
+
+    async def all_written() -> list[Path]:
+        before = _in_order_written(mail_dir)
+        await asyncio.sleep(1.5)  # messages go out within a second of the event
+        return before if before == _in_order_written(mail_dir) else []
+
+    for path in await eventually(all_written):
+        message = message_from_bytes(path.read_bytes(), policy=default)
+        print(f"   to {message['To']:<27} [{message['Content-Language']}] {message['Subject'].strip()}")
+
+
+def _in_order_written(mail_dir: Path) -> list[Path]:
+    return sorted(mail_dir.glob("*.eml"), key=lambda path: path.stat().st_mtime_ns)
+
 
 async def _forget(claire: Client, owner: Client, project_id: str) -> None:
-    print("\n10. Claire asks to be forgotten (GDPR): her data goes, every service follows")
+    print("\n11. Claire asks to be forgotten (GDPR): her data goes, every service follows")
     await claire.call("DELETE", "/members/claire")
     gone = await claire.http.get("/members/claire", headers=claire.headers)
 

@@ -22,6 +22,7 @@ from passerelle.contracts import (
     ProjectSnapshot,
     TerritoryRegistered,
 )
+from passerelle.messaging.delivery import NotYetKnown
 from passerelle.persistence.database import Database, UnitOfWork
 from passerelle.reasons import explain
 from passerelle.runtime.auth import Identity
@@ -39,10 +40,6 @@ _FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 MatchTransition = MatchAccepted | MatchConfirmed | MatchWithdrawn
 Values = Callable[[str], dict[str, str]]  # the message's values, in a language
-
-
-class NotYetKnown(Exception):
-    """An event refers to something this service has not heard of yet; retried until it has."""
 
 
 class NotificationsHandlers:

@@ -42,6 +42,11 @@ class DeliveryPolicy:
         return _DeliveryScope(msg, context=context, policy=self)
 
 
+class NotYetKnown(Exception):
+    """An event refers to something its consumer has not heard of yet (another stream or consumer
+    runs behind): retried with the usual back-off, and dead-lettered if it never comes."""
+
+
 class _DeliveryScope(BaseMiddleware):
     def __init__(self, msg: Any, /, *, context: Any, policy: DeliveryPolicy) -> None:
         super().__init__(msg, context=context)
@@ -68,7 +73,9 @@ class _DeliveryScope(BaseMiddleware):
                 await self._dead_letter(raw, consumer, deliveries, f"{type(error).__name__}: {error}")
             delay = self.policy.delay_after(deliveries)
             RETRIED.labels(consumer).inc()
-            log.warning(
+            # An event ahead of what it depends on is ordinary between consumers: not worth a warning.
+            report = log.info if isinstance(error, NotYetKnown) else log.warning
+            report(
                 "message.retry",
                 consumer=consumer,
                 deliveries=deliveries,
