@@ -18,6 +18,7 @@ import nats
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from passerelle.contracts import STREAMS
+from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.runtime.auth import Authenticator
 from passerelle.runtime.http import build_http_app
@@ -173,18 +174,23 @@ class Platform:
 
 
 async def start_platform(
-    settings: PlatformSettings, databases: Databases, database_urls: dict[str, str] | None = None
+    settings: PlatformSettings,
+    databases: Databases,
+    database_urls: dict[str, str] | None = None,
+    settings_of: Callable[[str], PlatformSettings] | None = None,
 ) -> Platform:
-    """All four services, started on the given servers (fresh databases unless some are given)."""
+    """All four services, started on the given servers (fresh databases unless some are given;
+    `settings_of(service)` gives a service settings of its own, e.g. its NATS credentials)."""
     services: dict[str, ServiceApp] = {}
     urls = dict(database_urls or {})
     for definition in load_services():
         urls.setdefault(definition.name, await databases.fresh(definition.name))
-        services[definition.name] = definition.build(settings, urls[definition.name])
+        own = settings_of(definition.name) if settings_of else settings
+        services[definition.name] = definition.build(own, urls[definition.name])
     for service in services.values():
         await service.start()
     authenticator = Authenticator(settings)
     app = build_http_app(list(services.values()), authenticator)
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://passerelle.test")
-    observer = await nats.connect(settings.nats_url)
+    observer = await nats.connect(settings.nats_url, **nats_connect_options(settings))
     return Platform(settings, services, http, authenticator, observer, urls)

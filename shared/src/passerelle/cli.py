@@ -12,6 +12,7 @@ from pathlib import Path
 import nats
 
 from passerelle.contracts.schema_export import write_schemas
+from passerelle.messaging.authorization import render_helm_values, render_server_config
 from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.runtime.auth import ROLES, Authenticator
@@ -53,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     nats_cmd = commands.add_parser("nats", help="NATS topology").add_subparsers(dest="action", required=True)
     provision = nats_cmd.add_parser("provision", help="create or update streams and durable consumers")
     provision.add_argument("--replicas", type=int, default=1)
+    auth_config = nats_cmd.add_parser(
+        "auth-config", help="each service's NATS user and permissions, from the topology in code"
+    )
+    auth_config.add_argument(
+        "--format",
+        choices=["conf", "helm"],
+        default="conf",
+        help="nats-server config, or NATS Helm chart values",
+    )
 
     db = commands.add_parser("db", help="databases").add_subparsers(dest="action", required=True)
     db_upgrade = db.add_parser("upgrade", help="run every service's migrations")
@@ -113,8 +123,7 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
                 settings = settings.model_copy(update={"jwt_secret": jwt_secret_for(args.data_dir)})
             print(Authenticator(settings).issue(args.sub, args.role))
         case "nats":
-            for line in await provision_nats(settings, replicas=args.replicas):
-                print(line)
+            await _nats(settings, args)
         case "db":
             await _upgrade_databases(settings, args.services, args.database_url)
         case "dlq":
@@ -124,6 +133,14 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
         case "contracts":
             for path in write_schemas():
                 print(path)
+
+
+async def _nats(settings: PlatformSettings, args: argparse.Namespace) -> None:
+    if args.action == "auth-config":
+        print(render_server_config() if args.format == "conf" else render_helm_values(), end="")
+        return
+    for line in await provision_nats(settings, replicas=args.replicas):
+        print(line)
 
 
 def _import_esco(args: argparse.Namespace) -> None:

@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 
 from passerelle.runtime.settings import PlatformSettings
 
+from .authorization import inbox_prefix
 from .connection import nats_security
 from .delivery import DeliveryPolicy
 
@@ -26,6 +27,7 @@ def make_broker(settings: PlatformSettings, service: str) -> tuple[NatsBroker, D
     broker = NatsBroker(
         servers=[url.strip() for url in settings.nats_url.split(",")],
         name=f"passerelle-{service}",
+        inbox_prefix=inbox_prefix(service),  # what its NATS user may subscribe to
         security=nats_security(settings),
         allow_reconnect=True,
         max_reconnect_attempts=-1,

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from passerelle.contracts import CloudEvent, EventData, correlation_id, envelope_type
 from passerelle.persistence.database import Database, UnitOfWork
 
+from .authorization import inbox_prefix
 from .topology import TopologySettings, consumer_config, subscription
 
 log = structlog.get_logger(__name__)
@@ -71,6 +72,8 @@ class EventConsumers:
                 durable=sub.durable,
                 config=consumer_config(sub, self.topology),
                 pull_sub=PullSub(batch_size=self.batch, timeout=1.0),
+                # Pulled messages arrive under the service's own inbox, all its NATS user may read.
+                inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
                 decoder=decode_json_body,
                 title=f"{self.service}:{event_type.event_name}",
                 description=(handler.__doc__ or "").strip() or None,

@@ -1,0 +1,123 @@
+"""The generated NATS authorization, loaded by a real nats-server: every service works with its own
+user, and none can publish into another service's stream or read another's consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from nats.errors import Error as NatsError
+from passerelle.contracts import ProjectClosed, envelope
+from passerelle.messaging.authorization import ADMIN, all_permissions, password_variable, render_server_config
+from passerelle.messaging.topology import TopologySettings, provision
+from passerelle.runtime.embedded_nats import EmbeddedNats
+from passerelle.runtime.ports import free_port
+
+from ..harness import Databases, eventually, settings_for, start_platform
+from .scenario import offer, profile, published_project, territory
+
+
+@pytest.fixture
+async def locked_nats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    # nats-server parses a variable's value: a password starts with a letter (see README, operators).
+    passwords = {permissions.user: "p" + secrets.token_hex(16) for permissions in all_permissions()}
+    for user, password in passwords.items():
+        monkeypatch.setenv(password_variable(user), password)  # the server reads them from its environment
+    config = tmp_path / "nats.conf"
+    config.write_text(render_server_config())
+    server = EmbeddedNats(store_dir=tmp_path / "nats", port=free_port(), config_file=config)
+    await server.start()
+    try:
+        admin = await nats.connect(server.url, user=ADMIN, password=passwords[ADMIN])
+        await provision(admin.jetstream(), TopologySettings())
+        await admin.close()
+        yield server.url, passwords
+    finally:
+        await server.stop()
+
+
+async def test_each_service_works_with_its_own_user_and_is_refused_elsewhere(
+    locked_nats: tuple[str, dict[str, str]], databases: Databases
+) -> None:
+    url, passwords = locked_nats
+    admin = settings_for(url, nats_user=ADMIN, nats_password=passwords[ADMIN])
+
+    def own_user(service: str) -> Any:
+        return settings_for(url, nats_user=service, nats_password=passwords[service])
+
+    platform = await start_platform(admin, databases, settings_of=own_user)
+    try:
+        # The main flow crosses all four services: each publishes, consumes, acknowledges.
+        tafraout = await territory(platform)
+        await platform.call("POST", "/members", "fatima", expect=201, json=profile("Fatima", tafraout))
+        await platform.call("POST", "/members", "amina", expect=201, json=profile("Amina", tafraout))
+        await published_project(platform, "amina", tafraout, "energy.solar_pv_design")
+        await offer(platform, "fatima", "energy.solar_pv_design")
+
+        async def told() -> list[Any]:
+            inbox = await platform.call("GET", "/notifications", "fatima", params={"member_id": "fatima"})
+            return [n for n in inbox if n["kind"] == "match_proposed"]
+
+        await eventually(told, timeout=30)
+        await platform.published("NOTIFICATIONS", "NotificationDelivered")
+        assert (
+            await platform.js.stream_info("DLQ")
+            and (await platform.js.stream_info("DLQ")).state.messages == 0
+        )
+    finally:
+        await platform.stop()
+
+    # Members' user cannot speak for projects, nor read matching's consumer, nor listen to other subjects.
+    violations: list[str] = []
+
+    async def on_error(error: Exception) -> None:
+        violations.append(str(error))
+
+    members = await nats.connect(
+        url, user="members", password=passwords["members"], inbox_prefix="_INBOX_members", error_cb=on_error
+    )
+    try:
+        js = members.jetstream(timeout=1)
+        forged = envelope(ProjectClosed(project_id="p-1", outcome="cancelled"))
+        with pytest.raises((NatsError, asyncio.TimeoutError)):
+            await js.publish(
+                ProjectClosed.subject, forged.to_json(), stream="PROJECTS", headers=forged.nats_headers()
+            )
+        with pytest.raises((NatsError, asyncio.TimeoutError)):
+            await js.consumer_info("MEMBERS", "matching__SkillOffered_v1")
+        await members.subscribe("matching.>")
+        await members.flush()
+        await eventually(lambda: _async(len(violations) >= 3))
+    finally:
+        await members.close()
+    assert all("permissions violation" in violation.lower() for violation in violations), violations
+    said = " ".join(violations).lower()
+    assert 'publish to "projects.project_closed.v1"' in said, violations
+    assert 'publish to "$js.api.consumer.info.members.matching__skilloffered_v1"' in said, violations
+    assert 'subscription to "matching.>"' in said, violations
+
+    admin_connection = await nats.connect(url, user=ADMIN, password=passwords[ADMIN])
+    try:
+        stored = await admin_connection.jetstream().stream_info("PROJECTS")
+        subjects = {m.subject for m in await _all(admin_connection, "PROJECTS", stored.state.messages)}
+        assert ProjectClosed.subject not in subjects  # nothing forged got in
+    finally:
+        await admin_connection.close()
+    with pytest.raises(NatsError):
+        await nats.connect(url, user="members", password="wrong", max_reconnect_attempts=0, connect_timeout=2)
+
+
+async def _all(connection: Any, stream: str, count: int) -> list[Any]:
+    js = connection.jetstream()
+    return [await js.get_msg(stream, seq=sequence) for sequence in range(1, count + 1)]
+
+
+async def _async(value: Any) -> Any:
+    return value
