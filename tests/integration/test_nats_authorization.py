@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import nats
+import nkeys
 import pytest
 from nats.errors import Error as NatsError
 from passerelle.contracts import ProjectClosed, envelope
 from passerelle.messaging.authorization import ADMIN, all_permissions, password_variable, render_server_config
+from passerelle.messaging.broker import make_broker
+from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.runtime.embedded_nats import EmbeddedNats
 from passerelle.runtime.ports import free_port
+from passerelle.runtime.settings import PlatformSettings
 
 from ..harness import Databases, eventually, settings_for, start_platform
 from .scenario import offer, profile, published_project, territory
@@ -111,7 +115,7 @@ async def test_each_service_works_with_its_own_user_and_is_refused_elsewhere(
     finally:
         await admin_connection.close()
     with pytest.raises(NatsError):
-        await nats.connect(url, user="members", password="wrong", max_reconnect_attempts=0, connect_timeout=2)
+        await nats.connect(url, user="members", password="wrong", allow_reconnect=False, connect_timeout=2)
 
 
 async def _all(connection: Any, stream: str, count: int) -> list[Any]:
@@ -121,3 +125,37 @@ async def _all(connection: Any, stream: str, count: int) -> list[Any]:
 
 async def _async(value: Any) -> Any:
     return value
+
+
+@pytest.mark.parametrize("method", ["nkey", "token"])
+async def test_services_and_tools_take_their_nats_credentials_from_the_environment(
+    method: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if method == "nkey":
+        seed = nkeys.encode_seed(secrets.token_bytes(32), nkeys.PREFIX_BYTE_USER)
+        public = nkeys.from_seed(seed).public_key.decode()
+        (tmp_path / "user.nk").write_bytes(seed)
+        monkeypatch.setenv("PASSERELLE_NATS_NKEY_SEED_FILE", str(tmp_path / "user.nk"))
+        config = f'authorization {{ users = [ {{ nkey: "{public}" }} ] }}\n'
+    else:
+        token = "t" + secrets.token_hex(16)
+        monkeypatch.setenv("PASSERELLE_NATS_TOKEN", token)
+        config = f'authorization {{ token: "{token}" }}\n'
+    (tmp_path / "nats.conf").write_text(config)
+    server = EmbeddedNats(store_dir=tmp_path / "nats", port=free_port(), config_file=tmp_path / "nats.conf")
+    await server.start()
+    try:
+        settings = PlatformSettings(nats_url=server.url)  # everything else from the environment
+        tool = await nats.connect(server.url, **nats_connect_options(settings))  # provisioning, DLQ tools
+        broker, _ = make_broker(settings, "members")  # a service
+        await broker.connect()
+        received = await tool.subscribe("_INBOX_members.ping")
+        await tool.flush()
+        await broker.publish(b"hello", "_INBOX_members.ping")
+        assert (await received.next_msg(timeout=5)).data == b"hello"
+        await broker.stop()
+        await tool.close()
+        with pytest.raises(NatsError):
+            await nats.connect(server.url, allow_reconnect=False, connect_timeout=2)  # no credentials
+    finally:
+        await server.stop()
