@@ -66,14 +66,14 @@ def offers() -> st.SearchStrategy[Event]:
 
 def members() -> st.SearchStrategy[Event]:
     return st.builds(
-        lambda member, langs, bonds, zone, t: (
+        lambda member, langs, bonds, zone, sectors, t: (
             "member",
             t,
             MemberFacts(
                 member_id=member,
                 languages=frozenset(langs),
                 attachments=tuple(bonds),
-                sectors=frozenset({"energy"}),
+                sectors=frozenset(sectors),
                 utc_offset=zone,
                 as_of=t,
             ),
@@ -89,16 +89,17 @@ def members() -> st.SearchStrategy[Event]:
             unique_by=lambda pair: pair[0],
         ),
         st.sampled_from([None, 1.0, -5.0]),
+        st.sets(st.sampled_from(["energy", "health"])),
         st.floats(1, 100),
     )
 
 
-def _project(pid: int, place: str, langs: set[str], needs: list[NeedSpec], t: float) -> Event:
+def _project(pid: int, place: str, langs: set[str], needs: list[NeedSpec], sector: str, t: float) -> Event:
     distinct = {spec.need_id: spec for spec in needs}.values()
     specs = tuple(
         NeedSpec(f"p{pid}-{s.need_id}", s.skill, s.min_level, s.mode, s.count, s.starts_on) for s in distinct
     )
-    facts = ProjectFacts(f"p{pid}", place, "owner", "energy", frozenset(langs), specs, as_of=t)
+    facts = ProjectFacts(f"p{pid}", place, "owner", sector, frozenset(langs), specs, as_of=t)
     return ("project", t, facts)
 
 
@@ -117,6 +118,7 @@ def projects() -> st.SearchStrategy[Event]:
         st.sampled_from(["commune", "region", "kayes"]),
         st.sampled_from([set(), {"fr"}, {"ar"}, {"fr", "ar"}]),
         st.lists(need, min_size=1, max_size=3),
+        st.sampled_from(["energy", "health"]),
         st.floats(1, 100),
     )
 
@@ -207,3 +209,26 @@ def exhaustive_tops(index: MatchIndex) -> dict[str, list[tuple[str, float]]]:
         if found:
             tops[need_id] = [(offer_id, -score) for score, offer_id in sorted(found)[: index.top_k]]
     return tops
+
+
+def test_an_offer_interested_in_the_projects_sector_beats_earlier_ones_that_are_not() -> None:
+    """Without a bond, only offers interested in the need's sector can reach the best scores: ranking
+    walks them first, so a later id loses nothing to earlier, less interested offers."""
+    from matching.timezones import country_offset
+
+    index = MatchIndex(TAXONOMY, top_k=1, min_score=0.2)
+    index.territory_registered("commune", None, "MA")
+    for n, sectors in ((1, {"health"}), (2, {"energy"})):
+        index.member_upserted(
+            MemberFacts(f"m{n}", frozenset({"fr"}), (), frozenset(sectors), country_offset("MA"), as_of=1)
+        )
+        index.offer_upserted(
+            OfferFacts(f"o{n}", f"m{n}", "energy.solar", 4, frozenset({"remote"}), frozenset({"fr"}), as_of=1)
+        )
+    need = NeedSpec("n1", "energy.solar", 2, "remote", 1)
+    index.project_upserted(
+        ProjectFacts("p1", "commune", "owner", "energy", frozenset({"fr"}), (need,), as_of=1)
+    )
+
+    assert [offer_id for offer_id, _ in index.tops()["n1"]] == ["o2"], index.tops()
+    assert index.tops() == exhaustive_tops(index)

@@ -138,6 +138,9 @@ class MatchIndex:
         # id order: ranking walks them in the order ties are broken, and stops once no later offer
         # can beat the k-th.
         self.offers_by_skill_mode: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        # The same, by sector of interest too (the offer's or its member's): ranking walks these
+        # first, as only they can reach the best scores without a bond.
+        self.interested: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
         self.languages_by_skill_mode: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.offers_by_member: dict[str, set[str]] = defaultdict(set)
         # The offers of members attached to a territory, by territory and skill: the candidates
@@ -183,12 +186,10 @@ class MatchIndex:
         self.offers[offer.offer_id] = offer
         self.offers_by_member[offer.member_id].add(offer.offer_id)
         for key in self._bucket_keys(offer):
-            bucket = self.offers_by_skill_mode[key]
             self.languages_by_skill_mode[key[:2]].add(key[2])
-            if in_order:
-                bisect.insort(bucket, offer.offer_id)
-            else:
-                bucket.append(offer.offer_id)
+            _insert(self.offers_by_skill_mode[key], offer.offer_id, in_order)
+        for interest in self._interest_keys(offer):
+            _insert(self.interested[interest], offer.offer_id, in_order)
         member = self.members.get(offer.member_id)
         for place in member.places if member else ():
             self.bonded[(place, offer.skill)].add(offer.offer_id)
@@ -200,18 +201,24 @@ class MatchIndex:
         spoken = offer.languages | member.languages if member else offer.languages
         return [(offer.skill, mode, language) for mode in offer.modes for language in spoken or ("",)]
 
+    def _interest_keys(self, offer: OfferFacts) -> list[tuple[str, str, str, str]]:
+        member = self.members.get(offer.member_id)
+        sectors = offer.sectors | member.sectors if member else offer.sectors
+        return [(*key, sector) for key in self._bucket_keys(offer) for sector in sectors]
+
     def order_buckets(self) -> None:
         for bucket in self.offers_by_skill_mode.values():
+            bucket.sort()
+        for bucket in self.interested.values():
             bucket.sort()
 
     def _unindex_offer(self, offer: OfferFacts) -> None:
         self.offers.pop(offer.offer_id, None)
         self.offers_by_member[offer.member_id].discard(offer.offer_id)
         for key in self._bucket_keys(offer):
-            bucket = self.offers_by_skill_mode[key]
-            position = bisect.bisect_left(bucket, offer.offer_id)
-            if position < len(bucket) and bucket[position] == offer.offer_id:
-                del bucket[position]
+            _remove(self.offers_by_skill_mode[key], offer.offer_id)
+        for interest in self._interest_keys(offer):
+            _remove(self.interested[interest], offer.offer_id)
         member = self.members.get(offer.member_id)
         for place in member.places if member else ():
             self.bonded[(place, offer.skill)].discard(offer.offer_id)
@@ -245,7 +252,11 @@ class MatchIndex:
                         continue
                     need = self.needs[need_id]
                     top = self.top.setdefault(need_id, [])
-                    full = len(top) >= self.top_k and top[-1].fit.score > unbonded_bound(need, relation)
+                    interested = need.sector in offer.sectors or (
+                        member is not None and need.sector in member.sectors
+                    )
+                    bound = unbonded_bound(need, relation, interested)
+                    full = len(top) >= self.top_k and top[-1].fit.score > bound
                     if full and (member is None or member.places.isdisjoint(need.lineage)):
                         continue  # cannot reach this need's top k without a bond to its place
                     found = evaluate(need, offer, member, relation, explain=False)
@@ -408,43 +419,57 @@ class MatchIndex:
         """The need's top k among every candidate offer: what a recomputation from scratch gives.
 
         Offers of members bonded to the project's place, or naming it, come first; work on site takes
-        no one else. For remote work the others follow, skill by skill from the best relation down,
-        each in id order, until no later offer can beat the k-th.
+        no one else. For remote work the others follow, skill by skill from the best relation down:
+        first those interested in the need's sector, then the rest, each in id order, until no later
+        offer can beat the k-th.
         """
         answers = self.relations.get(need.skill, {})
         best: list[tuple[float, _Backwards]] = []  # a heap whose root is the k-th best
         seen: set[str] = set()
         for place in need.lineage:
             for offered in answers:
-                for offer_id in self.bonded.get((place, offered), ()):
-                    if offer_id not in seen:
-                        seen.add(offer_id)
-                        self._consider(need, self.offers[offer_id], answers[offered], best)
-                for offer_id in self.placed.get((place, offered), ()):
-                    if offer_id not in seen:
-                        seen.add(offer_id)
-                        self._consider(need, self.offers[offer_id], answers[offered], best)
+                tied = (*self.bonded.get((place, offered), ()), *self.placed.get((place, offered), ()))
+                self._consider_all(need, tied, answers[offered], best, seen)
         if need.mode not in REMOTE_MODES:
             return self._ranked(need, best)  # on site: only offers tied to the place can qualify
         for offered, relation in sorted(answers.items(), key=lambda item: (-SKILL_FIT[item[1]], item[0])):
-            bound = unbonded_bound(need, relation)
-            for offer_id in self._in_id_order(offered, need):
-                if len(best) >= self.top_k:
-                    worst, backwards = best[0]
-                    if worst > bound or (worst == bound and offer_id > backwards.offer_id):
-                        break  # every later offer scores at most `bound`, with a greater id
-                if offer_id not in seen:
-                    self._consider(need, self.offers[offer_id], relation, best)
+            for interested in (True, False):
+                bound = unbonded_bound(need, relation, interested)
+                walk = self._in_id_order(offered, need, need.sector if interested else None)
+                self._consider_all(need, walk, relation, best, seen, bound)
         return self._ranked(need, best)
 
-    def _in_id_order(self, offered: str, need: NeedFacts) -> Iterator[str]:
-        """The offers of a skill in the need's mode, in id order, once each; only those speaking one
-        of the project's languages when it names some."""
+    def _consider_all(
+        self,
+        need: NeedFacts,
+        offer_ids: Iterable[str],
+        relation: str,
+        best: list[tuple[float, _Backwards]],
+        seen: set[str],
+        bound: float | None = None,
+    ) -> None:
+        """Consider each offer once; with a `bound` (the offers come in id order and none scores more),
+        stop as soon as no later one can beat the k-th."""
+        for offer_id in offer_ids:
+            if bound is not None and len(best) >= self.top_k:
+                worst, backwards = best[0]
+                if worst > bound or (worst == bound and offer_id > backwards.offer_id):
+                    return
+            if offer_id not in seen:
+                seen.add(offer_id)
+                self._consider(need, self.offers[offer_id], relation, best)
+
+    def _in_id_order(self, offered: str, need: NeedFacts, sector: str | None) -> Iterator[str]:
+        """The offers of a skill in the need's mode (interested in `sector` if given), in id order,
+        once each; only those speaking one of the project's languages when it names some."""
         languages: Iterable[str] = need.languages or self.languages_by_skill_mode.get(
             (offered, need.mode), set()
         )
         buckets = [
-            self.offers_by_skill_mode.get((offered, need.mode, language), []) for language in languages
+            self.interested.get((offered, need.mode, language, sector), [])
+            if sector is not None
+            else self.offers_by_skill_mode.get((offered, need.mode, language), [])
+            for language in languages
         ]
         previous = None
         for offer_id in buckets[0] if len(buckets) == 1 else heapq.merge(*buckets):
@@ -554,3 +579,16 @@ class _Backwards:
 
     def __hash__(self) -> int:
         return hash(self.offer_id)
+
+
+def _insert(bucket: list[str], offer_id: str, in_order: bool) -> None:
+    if in_order:
+        bisect.insort(bucket, offer_id)
+    else:
+        bucket.append(offer_id)
+
+
+def _remove(bucket: list[str], offer_id: str) -> None:
+    position = bisect.bisect_left(bucket, offer_id)
+    if position < len(bucket) and bucket[position] == offer_id:
+        del bucket[position]
