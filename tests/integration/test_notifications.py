@@ -321,37 +321,29 @@ async def test_webhooks_are_signed_for_the_member_and_private_targets_are_refuse
         "PUT", "/notification-preferences/amina", "omar", json={"webhook_url": world.webhooks.url}, expect=403
     )
 
+    wanted = {
+        "webhook_url": world.webhooks.url,
+        "channels": {"welcome": ["inbox"], "pledge_made": ["webhook"]},
+    }
     saved = await world.platform.call(
-        "PUT",
-        "/notification-preferences/amina",
-        "amina",
-        json={
-            "webhook_url": world.webhooks.url,
-            "channels": {"welcome": ["inbox"], "pledge_made": ["webhook"]},
-        },
-        expect=200,
+        "PUT", "/notification-preferences/amina", "amina", json=wanted, expect=200
     )
     secret = saved["webhook_secret"]
     assert secret and saved["channels"]["pledge_made"] == ["inbox", "webhook"]
     assert saved["channels"]["match_proposed"] == ["inbox", "email", "webhook"]  # the default
     again = await world.platform.call(
-        "PUT",
-        "/notification-preferences/amina",
-        "amina",
-        json={"webhook_url": world.webhooks.url},
-        expect=200,
+        "PUT", "/notification-preferences/amina", "amina", json=wanted, expect=200
     )
     assert again["webhook_secret"] == secret  # kept until rotated
-    await world.platform.call(
+    rotated = await world.platform.call(
         "PUT",
         "/notification-preferences/amina",
         "amina",
-        json={
-            "webhook_url": world.webhooks.url,
-            "channels": {"welcome": ["inbox"], "pledge_made": ["webhook"]},
-        },
+        json={**wanted, "rotate_webhook_secret": True},
         expect=200,
     )
+    assert rotated["webhook_secret"] != secret
+    secret = rotated["webhook_secret"]
     await publish(world.platform, member("amina", "Amina", "fr"))
     await publish(world.platform, member("omar", "Omar", "fr"))
     await publish(world.platform, project())

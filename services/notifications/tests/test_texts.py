@@ -62,11 +62,3 @@ def test_reason_codes_become_sentences_in_that_language() -> None:
         "you have exactly the skill it needs; your family comes from this territory; you speak fr"
     )
     assert explain(["bond_origin", "some_future_code"], "fr") == "vous êtes originaire de ce territoire"
-
-
-def test_the_api_accepts_preferences_for_exactly_the_kinds_of_messages_there_are() -> None:
-    from typing import get_args
-
-    from notifications.api import Kind
-
-    assert set(get_args(Kind)) == set(KINDS)

@@ -138,9 +138,10 @@ class MatchIndex:
         # id order: ranking walks them in the order ties are broken, and stops once no later offer
         # can beat the k-th.
         self.offers_by_skill_mode: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        # The same, by sector of interest too (the offer's or its member's): ranking walks these
-        # first, as only they can reach the best scores without a bond.
-        self.interested: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
+        # Offer ids by skill, mode and sector of interest (the offer's or its member's), in id order:
+        # ranking walks these first, as only they can reach the best scores without a bond. Not by
+        # language too: that many small lists would cost more memory than the walk saves.
+        self.interested: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         self.languages_by_skill_mode: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.offers_by_member: dict[str, set[str]] = defaultdict(set)
         # The offers of members attached to a territory, by territory and skill: the candidates
@@ -201,10 +202,10 @@ class MatchIndex:
         spoken = offer.languages | member.languages if member else offer.languages
         return [(offer.skill, mode, language) for mode in offer.modes for language in spoken or ("",)]
 
-    def _interest_keys(self, offer: OfferFacts) -> list[tuple[str, str, str, str]]:
+    def _interest_keys(self, offer: OfferFacts) -> list[tuple[str, str, str]]:
         member = self.members.get(offer.member_id)
         sectors = offer.sectors | member.sectors if member else offer.sectors
-        return [(*key, sector) for key in self._bucket_keys(offer) for sector in sectors]
+        return [(offer.skill, mode, sector) for mode in offer.modes for sector in sectors]
 
     def order_buckets(self) -> None:
         for bucket in self.offers_by_skill_mode.values():
@@ -460,16 +461,17 @@ class MatchIndex:
                 self._consider(need, self.offers[offer_id], relation, best)
 
     def _in_id_order(self, offered: str, need: NeedFacts, sector: str | None) -> Iterator[str]:
-        """The offers of a skill in the need's mode (interested in `sector` if given), in id order,
-        once each; only those speaking one of the project's languages when it names some."""
+        """The offers of a skill in the need's mode, in id order, once each: those interested in
+        `sector` if given (whatever they speak), else only those speaking one of the project's
+        languages when it names some."""
+        if sector is not None:
+            yield from self.interested.get((offered, need.mode, sector), [])
+            return
         languages: Iterable[str] = need.languages or self.languages_by_skill_mode.get(
             (offered, need.mode), set()
         )
         buckets = [
-            self.interested.get((offered, need.mode, language, sector), [])
-            if sector is not None
-            else self.offers_by_skill_mode.get((offered, need.mode, language), [])
-            for language in languages
+            self.offers_by_skill_mode.get((offered, need.mode, language), []) for language in languages
         ]
         previous = None
         for offer_id in buckets[0] if len(buckets) == 1 else heapq.merge(*buckets):

@@ -13,18 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .handlers import NotificationsHandlers
 from .preferences import Preferences
+from .texts import Kind
 from .webhooks import Network, TargetRefused, check_url
 
-Kind = Literal[
-    "welcome",
-    "match_proposed",
-    "match_accepted",
-    "match_confirmed",
-    "match_withdrawn",
-    "project_published",
-    "pledge_made",
-    "funding_goal_reached",
-]
 Channel = Literal["inbox", "email", "webhook"]
 Digest = Literal["immediate", "daily", "weekly"]
 

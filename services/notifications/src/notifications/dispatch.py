@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import structlog
 from passerelle.contracts import NotificationDelivered, NotificationFailed
@@ -158,15 +159,7 @@ class Dispatcher:
         SENDS.labels(message.channel, "sent").inc()
         for notification in notifications:
             notification.status, notification.delivered_at = "delivered", now
-            uow.record(
-                NotificationDelivered(
-                    notification_id=notification.notification_id,
-                    member_id=notification.member_id,
-                    channel=notification.channel,
-                    kind=notification.kind,
-                    cause_event_id=notification.cause_event_id,
-                )
-            )
+            uow.record(NotificationDelivered(**_about(notification)))
 
     def _failed(
         self,
@@ -195,13 +188,15 @@ class Dispatcher:
         )
         for notification in notifications:
             notification.status, notification.error = "failed", message.last_error
-            uow.record(
-                NotificationFailed(
-                    notification_id=notification.notification_id,
-                    member_id=notification.member_id,
-                    channel=notification.channel,
-                    kind=notification.kind,
-                    cause_event_id=notification.cause_event_id,
-                    error=message.last_error,
-                )
-            )
+            uow.record(NotificationFailed(**_about(notification), error=message.last_error))
+
+
+def _about(notification: NotificationRow) -> dict[str, Any]:
+    """What NotificationDelivered and NotificationFailed say of a notification."""
+    return {
+        "notification_id": notification.notification_id,
+        "member_id": notification.member_id,
+        "channel": notification.channel,
+        "kind": notification.kind,
+        "cause_event_id": notification.cause_event_id,
+    }

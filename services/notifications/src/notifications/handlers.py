@@ -240,9 +240,7 @@ class NotificationsHandlers:
                 )
             else:
                 message = await self._message_for(repository, contact, preferences, channel, now)
-                notification = await repository.notification(notification_id)
-                assert notification is not None
-                notification.message_id = message.message_id
+                await repository.attach(notification_id, message.message_id)
                 queued = True
         if queued:
             uow.on_commit(self.on_queued)

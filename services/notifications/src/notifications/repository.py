@@ -146,6 +146,14 @@ class NotificationsRepository:
         )
         return (await self.session.execute(statement)).first() is not None
 
+    async def attach(self, notification_id: str, message_id: str) -> None:
+        """The notification goes out with this message (its own, or a digest)."""
+        await self.session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.notification_id == notification_id)
+            .values(message_id=message_id)
+        )
+
     async def collecting_digest(self, member_id: str, channel: str, now: datetime) -> MessageRow | None:
         """The member's digest still gathering on that channel (not yet due, never tried)."""
         return await self.session.scalar(

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -18,7 +18,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 FALLBACK = "en"
 RIGHT_TO_LEFT = frozenset({"ar", "fa", "he", "ur"})
 
-KINDS = (
+Kind = Literal[
     "welcome",
     "match_proposed",
     "match_accepted",
@@ -27,7 +27,8 @@ KINDS = (
     "project_published",
     "pledge_made",
     "funding_goal_reached",
-)
+]
+KINDS: tuple[str, ...] = get_args(Kind)
 
 _layouts = Environment(
     loader=FileSystemLoader(TEMPLATES),
