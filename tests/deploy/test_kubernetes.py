@@ -200,3 +200,14 @@ def test_the_images_install_step_gives_the_services_without_dev_tools_or_embedde
         check=True,
     )
     assert "members" in served.stdout
+
+
+def test_in_prod_events_leave_jetstream_after_thirty_days_and_the_provisioning_job_applies_it() -> None:
+    from passerelle.contracts import STREAMS
+    from passerelle.messaging.topology import TopologySettings, stream_config
+
+    config = of_kind("prod", "ConfigMap")["passerelle-members"]["data"]  # what the Job reads
+    max_age = PlatformSettings(stream_max_age=config["PASSERELLE_STREAM_MAX_AGE"]).stream_max_age
+    assert max_age == 30 * 24 * 3600
+    assert stream_config(STREAMS[0], TopologySettings(max_age=max_age)).max_age == max_age
+    assert stream_config(STREAMS[0], TopologySettings()).max_age is None  # no limit unless asked

@@ -26,6 +26,9 @@ from ..harness import Databases, eventually, settings_for, start_platform
 from .scenario import offer, profile, published_project, territory
 
 
+THIRTY_DAYS = 30 * 24 * 3600.0
+
+
 @pytest.fixture
 async def locked_nats(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -40,7 +43,7 @@ async def locked_nats(
     await server.start()
     try:
         admin = await nats.connect(server.url, user=ADMIN, password=passwords[ADMIN])
-        await provision(admin.jetstream(), TopologySettings())
+        await provision(admin.jetstream(), TopologySettings(max_age=THIRTY_DAYS))  # as in prod
         await admin.close()
         yield server.url, passwords
     finally:
@@ -71,6 +74,7 @@ async def test_each_service_works_with_its_own_user_and_is_refused_elsewhere(
 
         await eventually(told, timeout=30)
         await platform.published("NOTIFICATIONS", "NotificationDelivered")
+        assert (await platform.js.stream_info("MEMBERS")).config.max_age == THIRTY_DAYS
         assert (
             await platform.js.stream_info("DLQ")
             and (await platform.js.stream_info("DLQ")).state.messages == 0

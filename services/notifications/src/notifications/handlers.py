@@ -30,7 +30,7 @@ from passerelle.runtime.problems import forbidden, not_found
 from passerelle.taxonomy import Taxonomy
 
 from .digests import next_digest_at
-from .orm import ContactRow, MessageRow, NotificationRow, PreferencesRow
+from .orm import ContactRow, MessageRow, NotificationRow, PreferencesRow, ProjectRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
 from .texts import language_of, render, someone, withdrawn_because
@@ -282,7 +282,7 @@ class NotificationsHandlers:
         contact = await NotificationsRepository(uow.session).contact(member_id)
         return contact is not None and contact.erased
 
-    async def _project(self, uow: UnitOfWork, project_id: str) -> tuple[Any, str]:
+    async def _project(self, uow: UnitOfWork, project_id: str) -> tuple[ProjectRow, str]:
         repository = NotificationsRepository(uow.session)
         project = await repository.project(project_id)
         if project is None:

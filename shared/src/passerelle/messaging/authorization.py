@@ -54,7 +54,7 @@ def service_permissions(service: str) -> Permissions:
 
 
 def admin_permissions() -> Permissions:
-    """Provisioning, migrations' operators and the DLQ tools: everything."""
+    """The provisioning Job and the DLQ tools: everything."""
     return Permissions(ADMIN, (">",), (">",))
 
 

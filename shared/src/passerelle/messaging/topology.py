@@ -115,6 +115,7 @@ class TopologySettings:
     ack_wait: float = 60.0
     replicas: int = 1
     max_ack_pending: int = 1000
+    max_age: float = 0.0  # seconds an event is kept; 0: until other limits
 
 
 def stream_config(stream: Stream, settings: TopologySettings) -> StreamConfig:
@@ -124,8 +125,10 @@ def stream_config(stream: Stream, settings: TopologySettings) -> StreamConfig:
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,
-        duplicate_window=settings.duplicate_window,
+        # JetStream refuses a de-duplication window longer than the events are kept.
+        duplicate_window=min(settings.duplicate_window, settings.max_age or settings.duplicate_window),
         num_replicas=settings.replicas,
+        max_age=settings.max_age or None,
     )
 
 

@@ -37,7 +37,10 @@ async def provision_nats(settings: PlatformSettings, replicas: int = 1) -> list[
     connection = await nats.connect(settings.nats_url.split(","), **nats_connect_options(settings))
     try:
         topology = TopologySettings(
-            duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait, replicas=replicas
+            duplicate_window=settings.duplicate_window,
+            ack_wait=settings.consumer_ack_wait,
+            replicas=replicas,
+            max_age=settings.stream_max_age,
         )
         return await provision(connection.jetstream(), topology)
     finally:

@@ -46,6 +46,12 @@ class PlatformSettings(BaseSettings):
     consumer_batch: int = Field(default=16, ge=1, le=256)
     consumer_ack_wait: float = Field(default=60.0, description="Seconds before an unacked message returns")
     duplicate_window: float = Field(default=2 * 3600.0, description="JetStream de-duplication window (s)")
+    stream_max_age: float = Field(
+        default=0.0,
+        ge=0,
+        description="Seconds the streams keep events (0: no limit); it bounds how long an erased member's "
+        "past events stay in JetStream, and how long a consumer may be down without losing any",
+    )
 
     # Notifications: how messages leave the platform.
     smtp_url: SecretStr | None = Field(
