@@ -25,7 +25,6 @@ from passerelle.runtime.settings import PlatformSettings
 from ..harness import Databases, eventually, settings_for, start_platform
 from .scenario import offer, profile, published_project, territory
 
-
 THIRTY_DAYS = 30 * 24 * 3600.0
 
 
