@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
+from itertools import chain
 from typing import Any
 
 from passerelle.taxonomy import Taxonomy
@@ -429,7 +430,7 @@ class MatchIndex:
         seen: set[str] = set()
         for place in need.lineage:
             for offered in answers:
-                tied = (*self.bonded.get((place, offered), ()), *self.placed.get((place, offered), ()))
+                tied = chain(self.bonded.get((place, offered), ()), self.placed.get((place, offered), ()))
                 self._consider_all(need, tied, answers[offered], best, seen)
         if need.mode not in REMOTE_MODES:
             return self._ranked(need, best)  # on site: only offers tied to the place can qualify
