@@ -138,12 +138,12 @@ def evaluate(
     return Fit(round(total / weights, 4), tuple(reasons))
 
 
-def unbonded_bound(need: NeedFacts, relation: str, interested: bool = True) -> float:
-    """The best score an offer of this relation can reach for this need without a bond to its place:
-    every part that may apply at its best (a part that applies with value 1 only raises a score
-    below 1); availability only when the need has dates, time zones only for remote work; sector
-    interest only for offers `interested` in the need's sector."""
-    total = WEIGHT_SKILL * SKILL_FIT[relation] + WEIGHT_SECTOR * interested
+def score_bound(need: NeedFacts, relation: str, interested: bool = True, bond: float = 0.0) -> float:
+    """The best score an offer of this relation can reach for this need with a bond worth at most
+    `bond` (0: none) to its place: every other part that may apply at its best (a part that applies
+    with value 1 only raises a score below 1); availability only when the need has dates, time zones
+    only for remote work; sector interest only for offers `interested` in the need's sector."""
+    total = WEIGHT_SKILL * SKILL_FIT[relation] + WEIGHT_BOND * bond + WEIGHT_SECTOR * interested
     weights = WEIGHT_SKILL + WEIGHT_BOND + WEIGHT_SECTOR
     if need.languages:
         total, weights = total + WEIGHT_LANGUAGE, weights + WEIGHT_LANGUAGE

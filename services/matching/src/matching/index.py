@@ -16,12 +16,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
-from itertools import chain
 from typing import Any
 
 from passerelle.taxonomy import Taxonomy
 
-from .domain import REMOTE_MODES, SKILL_FIT, Fit, MemberFacts, NeedFacts, OfferFacts, evaluate, unbonded_bound
+from .domain import (
+    ANCESTOR_BOND,
+    BOND_FIT,
+    REMOTE_MODES,
+    SKILL_FIT,
+    Fit,
+    MemberFacts,
+    NeedFacts,
+    OfferFacts,
+    evaluate,
+    score_bound,
+)
 from .timezones import country_offset
 
 MAX_DEPTH = 8  # commune < province < region < country, with room to spare
@@ -147,7 +157,9 @@ class MatchIndex:
         self.offers_by_member: dict[str, set[str]] = defaultdict(set)
         # The offers of members attached to a territory, by territory and skill: the candidates
         # that can reach the best scores, looked up first.
-        self.bonded: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # Offer ids by territory, skill and bond of their member to it, in id order: ranking walks
+        # them strongest bond first, each until no later offer can beat the k-th.
+        self.bonded: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         # The offers that name their territories, by territory and skill: with the bonded ones,
         # every candidate for work on site.
         self.placed: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -193,8 +205,8 @@ class MatchIndex:
         for interest in self._interest_keys(offer):
             _insert(self.interested[interest], offer.offer_id, in_order)
         member = self.members.get(offer.member_id)
-        for place in member.places if member else ():
-            self.bonded[(place, offer.skill)].add(offer.offer_id)
+        for place, bond in member.attachments if member else ():
+            _insert(self.bonded[(place, offer.skill, bond)], offer.offer_id, in_order)
         for place in offer.territory_ids:
             self.placed[(place, offer.skill)].add(offer.offer_id)
 
@@ -213,6 +225,8 @@ class MatchIndex:
             bucket.sort()
         for bucket in self.interested.values():
             bucket.sort()
+        for bucket in self.bonded.values():
+            bucket.sort()
 
     def _unindex_offer(self, offer: OfferFacts) -> None:
         self.offers.pop(offer.offer_id, None)
@@ -222,8 +236,8 @@ class MatchIndex:
         for interest in self._interest_keys(offer):
             _remove(self.interested[interest], offer.offer_id)
         member = self.members.get(offer.member_id)
-        for place in member.places if member else ():
-            self.bonded[(place, offer.skill)].discard(offer.offer_id)
+        for place, bond in member.attachments if member else ():
+            _remove(self.bonded[(place, offer.skill, bond)], offer.offer_id)
         for place in offer.territory_ids:
             self.placed[(place, offer.skill)].discard(offer.offer_id)
 
@@ -257,7 +271,7 @@ class MatchIndex:
                     interested = need.sector in offer.sectors or (
                         member is not None and need.sector in member.sectors
                     )
-                    bound = unbonded_bound(need, relation, interested)
+                    bound = score_bound(need, relation, interested)
                     full = len(top) >= self.top_k and top[-1].fit.score > bound
                     if full and (member is None or member.places.isdisjoint(need.lineage)):
                         continue  # cannot reach this need's top k without a bond to its place
@@ -420,23 +434,32 @@ class MatchIndex:
     def rank(self, need: NeedFacts) -> list[Ranked]:
         """The need's top k among every candidate offer: what a recomputation from scratch gives.
 
-        Offers of members bonded to the project's place, or naming it, come first; work on site takes
-        no one else. For remote work the others follow, skill by skill from the best relation down:
-        first those interested in the need's sector, then the rest, each in id order, until no later
-        offer can beat the k-th.
+        Offers naming the project's place or a place above it come first, then those of members
+        bonded to one, best possible score first; work on site takes no one else. For remote work
+        the others follow, skill by skill from the best relation down: first those interested in the
+        need's sector, then the rest. Each list is walked in id order until no later offer in it can
+        beat the k-th.
         """
         answers = self.relations.get(need.skill, {})
         best: list[tuple[float, _Backwards]] = []  # a heap whose root is the k-th best
         seen: set[str] = set()
-        for place in need.lineage:
-            for offered in answers:
-                tied = chain(self.bonded.get((place, offered), ()), self.placed.get((place, offered), ()))
-                self._consider_all(need, tied, answers[offered], best, seen)
+        bonded: list[tuple[float, str, list[str]]] = []  # bound, relation, offer ids
+        for depth, place in enumerate(need.lineage):
+            reach = 1.0 if depth == 0 else ANCESTOR_BOND
+            for offered, relation in answers.items():
+                self._consider_all(need, self.placed.get((place, offered), ()), relation, best, seen)
+                for bond, fit in BOND_FIT.items():
+                    if offer_ids := self.bonded.get((place, offered, bond)):
+                        bonded.append((score_bound(need, relation, bond=fit * reach), relation, offer_ids))
+        # Strongest first: an offer whose member has several bonds is first met where its best one
+        # is, and a list is left once its bound cannot beat the k-th.
+        for bound, relation, offer_ids in sorted(bonded, key=lambda walk: -walk[0]):
+            self._consider_all(need, offer_ids, relation, best, seen, bound)
         if need.mode not in REMOTE_MODES:
             return self._ranked(need, best)  # on site: only offers tied to the place can qualify
         for offered, relation in sorted(answers.items(), key=lambda item: (-SKILL_FIT[item[1]], item[0])):
             for interested in (True, False):
-                bound = unbonded_bound(need, relation, interested)
+                bound = score_bound(need, relation, interested)
                 walk = self._in_id_order(offered, need, need.sector if interested else None)
                 self._consider_all(need, walk, relation, best, seen, bound)
         return self._ranked(need, best)
