@@ -451,8 +451,8 @@ class MatchIndex:
                 for bond, fit in BOND_FIT.items():
                     if offer_ids := self.bonded.get((place, offered, bond)):
                         bonded.append((score_bound(need, relation, bond=fit * reach), relation, offer_ids))
-        # Strongest first: an offer whose member has several bonds is first met where its best one
-        # is, and a list is left once its bound cannot beat the k-th.
+        # Strongest first. An offer whose member has a stronger bond elsewhere in the lineage may
+        # score above this list's bound, but it is in that stronger list too, whose bound covers it.
         for bound, relation, offer_ids in sorted(bonded, key=lambda walk: -walk[0]):
             self._consider_all(need, offer_ids, relation, best, seen, bound)
         if need.mode not in REMOTE_MODES:
