@@ -331,10 +331,14 @@ async def test_webhooks_are_signed_for_the_member_and_private_targets_are_refuse
     secret = saved["webhook_secret"]
     assert secret and saved["channels"]["pledge_made"] == ["inbox", "webhook"]
     assert saved["channels"]["match_proposed"] == ["inbox", "email", "webhook"]  # the default
+    read = await world.platform.call("GET", "/notification-preferences/amina", "amina", expect=200)
     again = await world.platform.call(
-        "PUT", "/notification-preferences/amina", "amina", json=wanted, expect=200
+        "PUT", "/notification-preferences/amina", "amina", json=read, expect=200
     )
-    assert again["webhook_secret"] == secret  # kept until rotated
+    assert again == read and again["webhook_secret"] == secret  # GET's answer PUT back; secret kept
+    await world.platform.call(
+        "PUT", "/notification-preferences/amina", "amina", json={**read, "member_id": "omar"}, expect=422
+    )
     rotated = await world.platform.call(
         "PUT",
         "/notification-preferences/amina",

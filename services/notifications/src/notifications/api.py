@@ -52,6 +52,10 @@ class PreferencesIn(BaseModel):
         description="Territories whose new projects you want to hear of (you must be attached to them)",
     )
     rotate_webhook_secret: bool = Field(default=False, description="Issue a new signing secret")
+    # What GET answers besides, so that a client may PUT back what it read: set by the platform.
+    member_id: str | None = Field(default=None, description="Read only; must be the path's if given")
+    time_zone: str | None = Field(default=None, description="Read only: the profile's time zone")
+    webhook_secret: str | None = Field(default=None, description="Read only: see rotate_webhook_secret")
 
 
 class PreferencesOut(BaseModel):
@@ -119,6 +123,8 @@ def build_router(handlers: NotificationsHandlers, allowed_networks: list[Network
         member_id: str, body: PreferencesIn, identity: CurrentIdentity
     ) -> PreferencesOut:
         """Replace the member's preferences; a webhook gets a signing secret, kept until rotated."""
+        if body.member_id not in (None, member_id):
+            raise invalid("member_id", "these are the preferences of the member in the path")
         if body.webhook_url is not None:
             try:
                 check_url(body.webhook_url, allowed_networks)
