@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from passerelle.contracts import (
+    ERASED_OWNER,
     CloudEvent,
     FundingGoalReached,
     MatchAccepted,
@@ -23,7 +24,7 @@ from passerelle.contracts import (
     TerritoryRegistered,
 )
 from passerelle.messaging.delivery import NotYetKnown
-from passerelle.persistence.database import Database, UnitOfWork
+from passerelle.persistence.database import FOREVER, Database, UnitOfWork
 from passerelle.reasons import explain
 from passerelle.runtime.auth import Identity
 from passerelle.runtime.problems import forbidden, not_found
@@ -34,9 +35,6 @@ from .orm import ContactRow, MessageRow, NotificationRow, PreferencesRow, Projec
 from .preferences import Preferences
 from .repository import NotificationsRepository
 from .texts import language_of, render, someone, withdrawn_because
-
-# Erasure is final: a late profile event must not bring the contact back.
-_FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 MatchTransition = MatchAccepted | MatchConfirmed | MatchWithdrawn
 Values = Callable[[str], dict[str, str]]  # the message's values, in a language
@@ -67,7 +65,7 @@ class NotificationsHandlers:
         await self._tell(uow, event, "welcome", event.data.member_id, lambda _: {}, {})
 
     async def erase(self, member_id: str, uow: UnitOfWork) -> None:
-        await NotificationsRepository(uow.session).erase(member_id, _FOREVER)
+        await NotificationsRepository(uow.session).erase(member_id, FOREVER)
 
     async def remember_territory(self, data: TerritoryRegistered, uow: UnitOfWork) -> None:
         await NotificationsRepository(uow.session).upsert_territory(
@@ -195,7 +193,7 @@ class NotificationsHandlers:
         repository = NotificationsRepository(uow.session)
         contact = await repository.contact(member_id)
         if contact is None:
-            if member_id == "erased":  # a project whose owner was erased: nobody to tell
+            if member_id == ERASED_OWNER:  # a project whose owner was erased: nobody to tell
                 return
             raise NotYetKnown(f"waiting for the profile of member {member_id}")
         if contact.erased:

@@ -15,7 +15,6 @@ DRAFT, PUBLISHED, CLOSED = "draft", "published", "closed"
 LEVELS = ("commune", "province", "region", "country")  # from the smallest up
 # Who may run a project of their own: the territory's local actors and the diaspora's associations.
 PROJECT_OWNER_KINDS = ("local_actor", "association")
-ERASED_MEMBER = "erased"  # stands for an erased owner: the project stays, the person's link goes
 CENT = Decimal("0.01")
 
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 
+from passerelle.contracts import ERASED_OWNER
+from passerelle.persistence.database import FOREVER
 from sqlalchemy import ColumnElement, Select, String, and_, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .domain import ERASED_MEMBER, MemberFacts, Project, Territory
+from .domain import MemberFacts, Project, Territory
 from .orm import MemberFactsRow, PledgeRow, ProjectRow, TerritoryRoleRow, TerritoryRow
 
-FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 _PROJECT_FIELDS = [f.name for f in fields(Project)]
 _TERRITORY_FIELDS = [f.name for f in fields(Territory)]
 
@@ -212,7 +213,7 @@ class ProjectsRepository:
         await self.session.execute(
             update(ProjectRow)
             .where(ProjectRow.owner_member_id == member_id)
-            .values(owner_member_id=ERASED_MEMBER)
+            .values(owner_member_id=ERASED_OWNER)
         )
         removed = await self.session.execute(
             delete(TerritoryRoleRow)

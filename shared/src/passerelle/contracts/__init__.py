@@ -13,6 +13,7 @@ from .members import (
 )
 from .notifications import NotificationDelivered, NotificationFailed
 from .projects import (
+    ERASED_OWNER,
     FundingGoalReached,
     PledgeMade,
     ProjectClosed,
@@ -29,6 +30,7 @@ from .types import Attachment, FundingGoal, Need
 __all__ = [
     "CONTENT_TYPE",
     "DLQ_STREAM",
+    "ERASED_OWNER",
     "EVENTS",
     "EVENTS_BY_SUBJECT",
     "EVENTS_BY_TYPE",

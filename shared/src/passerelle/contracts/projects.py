@@ -62,6 +62,10 @@ class TerritoryManagerRemoved(_TerritoryManagerEvent):
     subject: ClassVar[str] = "projects.territory_manager_removed.v1"
 
 
+# The owner of a project whose owner was erased: the project stays, the person's link goes.
+ERASED_OWNER = "erased"
+
+
 class _ProjectEvent(EventData):
     owner: ClassVar[str] = "projects"
 
@@ -75,7 +79,9 @@ class ProjectSnapshot(_ProjectEvent):
     """Everything other services need to know of a published project."""
 
     territory_id: Identifier
-    owner_member_id: Identifier
+    owner_member_id: Identifier = Field(
+        description=f"An opaque id; `{ERASED_OWNER}` once the owner is erased."
+    )
     title: str = Field(min_length=1, max_length=200)
     summary: str = Field(min_length=1, max_length=5000)
     sector: str = Field(min_length=1, max_length=100)

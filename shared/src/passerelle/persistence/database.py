@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
@@ -15,6 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from passerelle.contracts import CloudEvent, EventData, envelope, stream_of
 
 from .tables import OUTBOX_CHANNEL, inbox, outbox
+
+# The time of an erasure tombstone in a read model: later than any fact, so that no late or
+# redelivered event about an erased member can bring its data back.
+FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
