@@ -31,8 +31,11 @@ typecheck: install
 test: install lint typecheck
 	$(RUN) pytest
 
-# Matching at 1,000,000 offers against a naive scan; prints the table, writes bench/results/matching.json.
+# Every benchmark (bench/README.md): consumer overhead, end-to-end latency, matching at 1,000,000
+# offers; each prints its table with ratios against a baseline of the same run and writes bench/results/.
 bench: install
+	$(RUN) python bench/consumer.py
+	$(RUN) python bench/end_to_end.py
 	$(RUN) python bench/matching.py
 
 schemas: install

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import structlog
 from faststream import AckPolicy
 from faststream.nats import NatsBroker
@@ -36,6 +38,8 @@ def make_broker(settings: PlatformSettings, service: str) -> tuple[NatsBroker, D
         ack_policy=AckPolicy.NACK_ON_ERROR,
         graceful_timeout=20.0,
         logger=structlog.get_logger(f"passerelle.{service}.broker"),
+        # "Received"/"Processed" for every message: for debugging, not for every event in production.
+        log_level=logging.DEBUG,
         middlewares=[_METRICS, policy],
         description=f"Passerelle {service} service",
     )

@@ -71,7 +71,11 @@ class EventConsumers:
                 stream=JStream(sub.stream.name, declare=False),
                 durable=sub.durable,
                 config=consumer_config(sub, self.topology),
-                pull_sub=PullSub(batch_size=self.batch, timeout=1.0),
+                # One message per pull: nats-py holds the first message of a larger pull until the
+                # batch is full or the pull expires (up to a second per hop at low traffic). The
+                # fetch loop hands each message to up to `batch` concurrent workers and pulls the next.
+                pull_sub=PullSub(batch_size=1, timeout=1.0),
+                max_workers=self.batch,
                 # Pulled messages arrive under the service's own inbox, all its NATS user may read.
                 inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
                 decoder=decode_json_body,

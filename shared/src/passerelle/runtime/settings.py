@@ -43,7 +43,9 @@ class PlatformSettings(BaseSettings):
         default=[1.0, 5.0, 30.0, 120.0],
         description="Delay before each redelivery of a failed message; after the last, DLQ",
     )
-    consumer_batch: int = Field(default=16, ge=1, le=256)
+    consumer_batch: int = Field(
+        default=16, ge=1, le=256, description="Messages each durable consumer handles at once"
+    )
     consumer_ack_wait: float = Field(default=60.0, description="Seconds before an unacked message returns")
     duplicate_window: float = Field(default=2 * 3600.0, description="JetStream de-duplication window (s)")
     stream_max_age: float = Field(

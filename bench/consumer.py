@@ -1,0 +1,217 @@
+"""What our consumer stack costs: events/s through FastStream, validation, the inbox and the ack,
+against a raw nats-py pull consumer that only validates and acks, same server, same events, same run.
+
+    make bench                                   # all benchmarks
+    uv run python bench/consumer.py --events 20000
+
+Both consumers read the same SkillOffered events (contract payloads, stored once in the MEMBERS
+stream) through durable pull consumers of their own, in batches of the same size. Ours is a service's
+real subscriber (`EventConsumers.on`): the envelope is validated by FastStream, the event is claimed in
+the service's inbox in PostgreSQL (what makes a redelivery harmless) in a unit of work, and acked after
+the commit; its handler itself does nothing, so what is measured is the stack. Each consumer runs
+alone, `--rounds` times, alternating; the best round of each is kept. Writes bench/results/consumer.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+
+import nats  # noqa: E402
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy  # noqa: E402
+from passerelle.contracts import CloudEvent, SkillOffered, envelope, envelope_type  # noqa: E402
+from passerelle.messaging import topology  # noqa: E402
+from passerelle.messaging.broker import make_broker  # noqa: E402
+from passerelle.messaging.consumers import EventConsumers  # noqa: E402
+from passerelle.messaging.topology import Subscription, TopologySettings, consumer_config, provision  # noqa: E402
+from passerelle.persistence.database import Database, UnitOfWork, ensure_database  # noqa: E402
+from passerelle.persistence.embedded_postgres import EmbeddedPostgres  # noqa: E402
+from passerelle.persistence.tables import messaging_metadata  # noqa: E402
+from passerelle.runtime.embedded_nats import EmbeddedNats  # noqa: E402
+from passerelle.runtime.logging import configure_logging  # noqa: E402
+from passerelle.runtime.ports import free_port  # noqa: E402
+from passerelle.runtime.settings import PlatformSettings  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results"
+TARGET_RATIO = 0.6
+SERVICE = "bench"  # a consumer of SkillOffered of its own, with its own database
+
+
+def offer_event(n: int) -> CloudEvent[SkillOffered]:
+    return envelope(
+        SkillOffered(
+            member_id=f"member-{n % 5000}",
+            offer_id=f"offer-{n}",
+            skill="solar_pv_installation",
+            level=4,
+            modes=["remote", "short_mission"],
+            languages=["fr", "ar"],
+            sectors=["energy"],
+        )
+    )
+
+
+async def publish_events(js: Any, count: int) -> None:
+    for start in range(0, count, 500):
+        batch = [offer_event(n) for n in range(start, min(count, start + 500))]
+        await asyncio.gather(
+            *(
+                js.publish(SkillOffered.subject, e.to_json(), stream="MEMBERS", headers=e.nats_headers())
+                for e in batch
+            )
+        )
+
+
+async def raw_round(js: Any, count: int, batch: int, name: str) -> float:
+    """nats-py alone: fetch a batch, validate each envelope, ack each."""
+    model = envelope_type(SkillOffered)
+    await js.add_consumer(
+        "MEMBERS",
+        ConsumerConfig(
+            durable_name=name,
+            filter_subject=SkillOffered.subject,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            max_ack_pending=1000,
+        ),
+    )
+    subscription = await js.pull_subscribe(SkillOffered.subject, durable=name, stream="MEMBERS")
+    handled = 0
+    started = time.perf_counter()
+    while handled < count:
+        for message in await subscription.fetch(batch=batch, timeout=5):
+            model.model_validate_json(message.data)
+            await message.ack()
+            handled += 1
+    await _all_acked(js, name)
+    took = time.perf_counter() - started
+    await subscription.unsubscribe()
+    return count / took
+
+
+async def stack_round(settings: PlatformSettings, js: Any, database_url: str, count: int, name: str) -> float:
+    """Our stack: the service's broker, delivery policy and `EventConsumers` subscriber."""
+    sub = Subscription(SERVICE, SkillOffered)
+    await js.add_consumer("MEMBERS", consumer_config(sub, TopologySettings()))
+    database = Database(database_url)
+    broker, _ = make_broker(settings, SERVICE)
+    consumers = EventConsumers(broker, SERVICE, database, batch=settings.consumer_batch)
+    handled = 0
+    finished = asyncio.Event()
+
+    @consumers.on(SkillOffered)
+    async def nothing_more(event: CloudEvent[SkillOffered], uow: UnitOfWork) -> None:
+        nonlocal handled
+        handled += 1
+        if handled == count:
+            finished.set()
+
+    started = time.perf_counter()
+    await broker.start()
+    try:
+        await asyncio.wait_for(finished.wait(), timeout=600)
+        await _all_acked(js, sub.durable)
+        took = time.perf_counter() - started
+    finally:
+        await broker.stop()
+        await database.dispose()
+    await js.delete_consumer("MEMBERS", sub.durable)  # the next round starts from the first event
+    return count / took
+
+
+async def _all_acked(js: Any, durable: str) -> None:
+    while True:
+        info = await js.consumer_info("MEMBERS", durable)
+        if info.num_pending == 0 and info.num_ack_pending == 0:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def fresh_inbox(database_url: str) -> None:
+    """An empty inbox, so that every round claims every event."""
+    database = Database(database_url)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(messaging_metadata.drop_all)
+        await connection.run_sync(messaging_metadata.create_all)
+    await database.dispose()
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    topology.SUBSCRIPTIONS[SERVICE] = (SkillOffered,)
+    with tempfile.TemporaryDirectory(prefix="passerelle-bench-consumer-") as scratch:
+        server = EmbeddedNats(store_dir=Path(scratch) / "nats", port=free_port())
+        postgres = EmbeddedPostgres(data_dir=Path(scratch) / "pg", port=free_port(), durable=False)
+        await server.start()
+        await postgres.start()
+        try:
+            settings = PlatformSettings(nats_url=server.url, consumer_batch=args.batch)
+            database_url = postgres.url("passerelle_bench")
+            await ensure_database(database_url)
+            connection = await nats.connect(server.url)
+            js = connection.jetstream()
+            await provision(js, TopologySettings())
+            await publish_events(js, args.events)
+            print(f"  {args.events:,} SkillOffered events stored; batches of {args.batch}", flush=True)
+            raw, ours = [], []
+            for n in range(args.rounds):
+                raw.append(await raw_round(js, args.events, args.batch, f"bench_raw_{n}"))
+                await fresh_inbox(database_url)
+                ours.append(await stack_round(settings, js, database_url, args.events, f"bench_{n}"))
+                print(
+                    f"  round {n + 1}: raw nats-py {raw[-1]:,.0f}/s, our stack {ours[-1]:,.0f}/s", flush=True
+                )
+            await connection.close()
+        finally:
+            await postgres.stop()
+            await server.stop()
+    best_raw, best_ours = max(raw), max(ours)
+    return {
+        "events": args.events,
+        "batch": args.batch,
+        "rounds": args.rounds,
+        "raw_nats_py_per_s": best_raw,
+        "our_stack_per_s": best_ours,
+        "ratio": best_ours / best_raw,
+        "target_ratio": TARGET_RATIO,
+        "target_met": best_ours / best_raw >= TARGET_RATIO,
+        "all_rounds": {"raw_nats_py_per_s": raw, "our_stack_per_s": ours},
+    }
+
+
+def report(result: dict[str, Any]) -> None:
+    print(f"\nConsumer overhead, {result['events']:,} SkillOffered events, batches of {result['batch']}")
+    print(f"{'':40} {'events/s':>10}")
+    print(f"{'raw nats-py (validate, ack)':40} {result['raw_nats_py_per_s']:>10,.0f}")
+    print(f"{'our stack (validate, inbox, ack)':40} {result['our_stack_per_s']:>10,.0f}")
+    met = "yes" if result["target_met"] else "NO"
+    print(f"{'ratio':40} {result['ratio']:>10.2f}   target >= {TARGET_RATIO}: {met}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=PlatformSettings().consumer_batch)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS / "consumer.json")
+    args = parser.parse_args()
+    configure_logging("INFO", json=True)  # as a service runs in production
+    print(f"Consumer overhead: {args.events:,} events, {args.rounds} rounds ...", flush=True)
+    result = asyncio.run(run(args))
+    report(result)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
