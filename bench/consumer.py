@@ -5,7 +5,8 @@ against a raw nats-py pull consumer that only validates and acks, same server, s
     uv run python bench/consumer.py --events 20000
 
 Both consumers read the same SkillOffered events (contract payloads, stored once in the MEMBERS
-stream) through durable pull consumers of their own, in batches of the same size. Ours is a service's
+stream) through durable pull consumers of their own: raw nats-py in pulls of `--batch`, ours as the
+services run (one message per pull, up to `--batch` handled at once). Ours is a service's
 real subscriber (`EventConsumers.on`): the envelope is validated by FastStream, the event is claimed in
 the service's inbox in PostgreSQL (what makes a redelivery harmless) in a unit of work, and acked after
 the commit; its handler itself does nothing, so what is measured is the stack. Each consumer runs
@@ -159,7 +160,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             js = connection.jetstream()
             await provision(js, TopologySettings())
             await publish_events(js, args.events)
-            print(f"  {args.events:,} SkillOffered events stored; batches of {args.batch}", flush=True)
+            print(f"  {args.events:,} SkillOffered events stored; {args.batch} at a time", flush=True)
             raw, ours = [], []
             for n in range(args.rounds):
                 raw.append(await raw_round(js, args.events, args.batch, f"bench_raw_{n}"))
@@ -187,7 +188,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(result: dict[str, Any]) -> None:
-    print(f"\nConsumer overhead, {result['events']:,} SkillOffered events, batches of {result['batch']}")
+    print(f"\nConsumer overhead, {result['events']:,} SkillOffered events, {result['batch']} at a time")
     print(f"{'':40} {'events/s':>10}")
     print(f"{'raw nats-py (validate, ack)':40} {result['raw_nats_py_per_s']:>10,.0f}")
     print(f"{'our stack (validate, inbox, ack)':40} {result['our_stack_per_s']:>10,.0f}")

@@ -589,6 +589,8 @@ def _line(step: dict[str, Any]) -> str:
         f"  | 3 raw hops p50 {base['p50_ms']:.1f} p99 {base['p99_ms']:.1f} ms"
         f"  | p99 ratio {step['p99_ms'] / base['p99_ms']:,.0f}x"
         + ("  SATURATED" if step["saturated"] else "")
+        + "\n          CPU ms per flow: "
+        + ", ".join(f"{name} {ms:.1f}" for name, ms in step["cpu_ms_per_flow"].items())
     )
 
 
@@ -650,9 +652,15 @@ def main() -> None:
     parser.add_argument(
         "--stored", type=int, nargs="+", default=[10_000, 1_000_000], help="stored offers, one platform each"
     )
-    parser.add_argument("--rates", type=float, nargs="+", default=[10, 50, 100, 200, 300, 400, 600, 800])
     parser.add_argument(
-        "--growth-rates", type=float, nargs="+", default=[10, 50, 100], help="rates for the larger platforms"
+        "--rates", type=float, nargs="+", default=[10, 20, 30, 40, 50, 100, 200, 300, 400, 600, 800]
+    )
+    parser.add_argument(
+        "--growth-rates",
+        type=float,
+        nargs="+",
+        default=[10, 20, 30, 40],
+        help="rates for the larger platforms",
     )
     parser.add_argument("--duration", type=float, default=10.0, help="seconds at each rate")
     parser.add_argument("--territories", type=int, default=400)
