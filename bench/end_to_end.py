@@ -460,6 +460,7 @@ async def measure_rate(
     tokens: dict[str, str],
 ) -> dict[str, Any]:
     offers: list[str] = []
+    failed_before = flows.failed_requests
 
     async def send(n: int, scheduled: float) -> None:
         member_id, skill = community.needs[used[0] % len(community.needs)]
@@ -496,7 +497,7 @@ async def measure_rate(
         "rate": rate,
         "sent": round(rate * duration),
         "lost": len(offers) - int(result["count"]),
-        "failed_requests": flows.failed_requests,
+        "failed_requests": flows.failed_requests - failed_before,
         "sender_lag_ms": lag * 1000,
         "cpu_ms_per_flow": {
             name: (after[name] - before[name]) * 1000 / max(1, len(offers)) for name in after
