@@ -98,13 +98,13 @@ async def raw_round(js: Any, count: int, batch: int, name: str) -> float:
     return count / took
 
 
-async def stack_round(settings: PlatformSettings, js: Any, database_url: str, count: int, name: str) -> float:
+async def stack_round(settings: PlatformSettings, js: Any, database_url: str, count: int) -> float:
     """Our stack: the service's broker, delivery policy and `EventConsumers` subscriber."""
     sub = Subscription(SERVICE, SkillOffered)
     await js.add_consumer("MEMBERS", consumer_config(sub, TopologySettings()))
     database = Database(database_url)
     broker, _ = make_broker(settings, SERVICE)
-    consumers = EventConsumers(broker, SERVICE, database, batch=settings.consumer_batch)
+    consumers = EventConsumers(broker, SERVICE, database, workers=settings.consumer_batch)
     handled = 0
     finished = asyncio.Event()
 
@@ -165,7 +165,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for n in range(args.rounds):
                 raw.append(await raw_round(js, args.events, args.batch, f"bench_raw_{n}"))
                 await fresh_inbox(database_url)
-                ours.append(await stack_round(settings, js, database_url, args.events, f"bench_{n}"))
+                ours.append(await stack_round(settings, js, database_url, args.events))
                 print(
                     f"  round {n + 1}: raw nats-py {raw[-1]:,.0f}/s, our stack {ours[-1]:,.0f}/s", flush=True
                 )

@@ -332,6 +332,12 @@ class Community:
     """What the setup made: for each commune its member, and the needs flows go to."""
 
     needs: list[tuple[str, str]] = field(default_factory=list)  # (member_id, skill)
+    flows: int = 0  # flows sent so far: the next goes to needs[flows % len(needs)]
+
+    def next_need(self) -> tuple[str, str]:
+        need = self.needs[self.flows % len(self.needs)]
+        self.flows += 1
+        return need
 
 
 async def set_up(platform: Platform, client: httpx.AsyncClient, territories: int, seed: int) -> Community:
@@ -454,7 +460,6 @@ async def measure_rate(
     client: httpx.AsyncClient,
     flows: Flows,
     community: Community,
-    used: list[int],
     rate: float,
     duration: float,
     tokens: dict[str, str],
@@ -463,8 +468,7 @@ async def measure_rate(
     failed_before = flows.failed_requests
 
     async def send(n: int, scheduled: float) -> None:
-        member_id, skill = community.needs[used[0] % len(community.needs)]
-        used[0] += 1
+        member_id, skill = community.next_need()
         response = await client.post(
             platform.url(f"/members/{member_id}/offers"),
             headers={"Authorization": f"Bearer {tokens[member_id]}"},
@@ -555,18 +559,15 @@ async def run_platform(args: argparse.Namespace, stored: int, rates: list[float]
             tokens = {
                 member_id: authenticator.issue(member_id, ["member"]) for member_id, _ in community.needs
             }
-            used = [0]
             capacity = len(community.needs) * TOP_K
             steps = []
             for rate in rates:
-                if used[0] + rate * args.duration > capacity:
+                if community.flows + rate * args.duration > capacity:
                     print(
                         f"  stopping before {rate:g}/s: more flows than the needs' tops can take", flush=True
                     )
                     break
-                step = await measure_rate(
-                    platform, client, flows, community, used, rate, args.duration, tokens
-                )
+                step = await measure_rate(platform, client, flows, community, rate, args.duration, tokens)
                 step["baseline"] = await baseline(server.url, rate, args.duration)
                 steps.append(step)
                 print(_line(step), flush=True)

@@ -47,13 +47,13 @@ class EventConsumers:
         service: str,
         database: Database,
         *,
-        batch: int = 16,
+        workers: int = 16,
         topology: TopologySettings | None = None,
     ) -> None:
         self.broker = broker
         self.service = service
         self.database = database
-        self.batch = batch
+        self.workers = workers
         self.topology = topology or TopologySettings()
 
     def on(self, event_type: type[E]) -> Callable[[EventHandler[E]], EventHandler[E]]:
@@ -73,9 +73,9 @@ class EventConsumers:
                 config=consumer_config(sub, self.topology),
                 # One message per pull: nats-py holds the first message of a larger pull until the
                 # batch is full or the pull expires (up to a second per hop at low traffic). The
-                # fetch loop hands each message to up to `batch` concurrent workers and pulls the next.
+                # fetch loop hands each message to up to `workers` concurrent workers and pulls the next.
                 pull_sub=PullSub(batch_size=1, timeout=1.0),
-                max_workers=self.batch,
+                max_workers=self.workers,
                 # Pulled messages arrive under the service's own inbox, all its NATS user may read.
                 inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
                 decoder=decode_json_body,

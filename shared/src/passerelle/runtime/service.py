@@ -40,7 +40,7 @@ class ServiceApp:
             self.broker,
             name,
             self.database,
-            batch=settings.consumer_batch,
+            workers=settings.consumer_batch,
             topology=TopologySettings(
                 duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait
             ),
