@@ -13,6 +13,7 @@ import nats
 import nkeys
 import pytest
 from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeoutError
 from passerelle.contracts import ProjectClosed, envelope
 from passerelle.messaging.authorization import ADMIN, all_permissions, password_variable, render_server_config
 from passerelle.messaging.broker import make_broker
@@ -153,9 +154,18 @@ async def test_services_and_tools_take_their_nats_credentials_from_the_environme
         broker, _ = make_broker(settings, "members")  # a service
         await broker.connect()
         received = await tool.subscribe("_INBOX_members.ping")
-        await tool.flush()
-        await broker.publish(b"hello", "_INBOX_members.ping")
-        assert (await received.next_msg(timeout=5)).data == b"hello"
+        # nats-py's flush() puts its PING ahead of a SUB still waiting to be written, so the server
+        # may not know the subscription yet: publish again until one copy comes through.
+        for _ in range(20):
+            await broker.publish(b"hello", "_INBOX_members.ping")
+            try:
+                message = await received.next_msg(timeout=0.25)
+            except NatsTimeoutError:
+                continue
+            assert message.data == b"hello"
+            break
+        else:
+            pytest.fail("the service's publication never reached the tool")
         await broker.stop()
         await tool.close()
         with pytest.raises(NatsError):
