@@ -35,7 +35,7 @@ from typing import Any
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 
 from matching.config import MatchingSettings  # noqa: E402
-from matching.domain import MemberFacts, OfferFacts, evaluate  # noqa: E402
+from matching.domain import MemberFacts, OfferFacts, score  # noqa: E402
 from matching.handlers import MatchingHandlers  # noqa: E402
 from matching.index import MatchIndex, NeedSpec, ProjectFacts  # noqa: E402
 from matching.repository import frozen  # noqa: E402
@@ -225,9 +225,9 @@ def naive_project(index: MatchIndex, project: ProjectFacts) -> list[list[tuple[f
             relation = answers.get(offer.skill)
             if relation is None:
                 continue
-            fit = evaluate(need, offer, index.members.get(offer.member_id), relation, explain=False)
-            if fit is not None and fit.score >= index.min_score:
-                found.append((-fit.score, offer.offer_id))
+            value = score(need, offer, index.members.get(offer.member_id), relation)
+            if value is not None and value >= index.min_score:
+                found.append((-value, offer.offer_id))
         tops.append(sorted(found)[: index.top_k])
     return tops
 
@@ -240,12 +240,12 @@ def naive_offer(index: MatchIndex, offer: OfferFacts) -> int:
         relation = index.relations[need.skill].get(offer.skill)
         if relation is None:
             continue
-        fit = evaluate(need, offer, member, relation, explain=False)
+        value = score(need, offer, member, relation)
         top = index.top.get(need.need_id, [])
         if (
-            fit is not None
-            and fit.score >= index.min_score
-            and (len(top) < index.top_k or (-fit.score, offer.offer_id) < top[-1].key)
+            value is not None
+            and value >= index.min_score
+            and (len(top) < index.top_k or (-value, offer.offer_id) < top[-1].key)
         ):
             entered += 1
     return entered
@@ -469,8 +469,10 @@ async def build_only(url: str, seed: int) -> None:
     taxonomy = synthetic_taxonomy(random.Random(seed))
     handlers = MatchingHandlers(database, MatchingSettings(), taxonomy)
     started = time.perf_counter()
-    index = await handlers.build_index()
+    await handlers.warm_up()  # what the service does before it takes its first event
     seconds = time.perf_counter() - started
+    index = handlers.index
+    assert index is not None
     await database.dispose()
     rss = resident_kb()
     print(
@@ -596,8 +598,10 @@ def main() -> None:
     parser.add_argument("--offers", type=int, default=1_000_000)
     parser.add_argument("--needs", type=int, default=100_000)
     parser.add_argument("--top-k", type=int, default=10)
-    parser.add_argument("--samples", type=int, default=200, help="new projects timed (and 5x as many offers)")
-    parser.add_argument("--naive-samples", type=int, default=5, help="projects timed with the naive scan")
+    parser.add_argument(
+        "--samples", type=int, default=1000, help="new projects timed (and 5x as many offers)"
+    )
+    parser.add_argument("--naive-samples", type=int, default=20, help="projects timed with the naive scan")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--build-only", metavar="DATABASE_URL", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS / "matching.json")

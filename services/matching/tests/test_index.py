@@ -57,7 +57,9 @@ def offers() -> st.SearchStrategy[Event]:
         st.sampled_from(SKILLS),
         st.integers(2, 5),
         st.sets(st.sampled_from(MODES), min_size=1).map(lambda modes: modes | {"remote"}),
-        st.sets(st.sampled_from(LANGUAGES)).map(lambda langs: langs | {"fr"}),
+        st.one_of(  # mostly speaking French; sometimes naming no language (the member's then count)
+            st.just(set()), *[st.sets(st.sampled_from(LANGUAGES)).map(lambda langs: langs | {"fr"})] * 3
+        ),
         st.sampled_from([set(), set(), {"commune"}, {"region"}, {"kayes"}]),
         st.sets(st.sampled_from(["energy", "health"])),
         st.floats(1, 100),

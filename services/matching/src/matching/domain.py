@@ -83,10 +83,15 @@ class Fit:
     reasons: tuple[str, ...]
 
 
-def evaluate(
-    need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, relation: str, explain: bool = True
-) -> Fit | None:
-    """None when a hard rule excludes the pair; otherwise the score and, if asked, its reasons.
+def evaluate(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, relation: str) -> Fit | None:
+    """None when a hard rule excludes the pair; otherwise its score and the reasons for it."""
+    value = score(need, offer, member, relation)
+    return None if value is None else Fit(value, reasons(need, offer, member, relation))
+
+
+def score(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, relation: str) -> float | None:
+    """None when a hard rule excludes the pair; otherwise its score in 0..1. Ranking calls this for
+    every candidate, so it builds no reasons.
 
     Hard rules: the mode and level the need asks for, a window of availability that overlaps the
     need's when both give dates, a shared language when the project names languages, and for work on
@@ -97,45 +102,43 @@ def evaluate(
     overlap = _availability(need, offer)
     if _excluded(need, offer, member, overlap):
         return None
-    remote = need.mode in REMOTE_MODES
-
-    reasons: list[str] = [f"skill_{relation}", f"mode:{need.mode}"] if explain else []
-    total = WEIGHT_SKILL * SKILL_FIT[relation]
-    weights = WEIGHT_SKILL
-
-    bond, bond_name = _bond(need, member)
-    total += WEIGHT_BOND * bond
-    weights += WEIGHT_BOND
-    if explain and bond_name:
-        reasons.append(f"bond_{bond_name}")
-
-    if need.languages:
+    # Summed in the order score_bound() sums, so that a score equal to a bound is equal to the bit.
+    total = (
+        WEIGHT_SKILL * SKILL_FIT[relation]
+        + WEIGHT_BOND * _bond(need, member)[0]
+        + WEIGHT_SECTOR * _interested(need, offer, member)
+    )
+    weights = WEIGHT_SKILL + WEIGHT_BOND + WEIGHT_SECTOR
+    if need.languages:  # not excluded: the member speaks one of them
         total += WEIGHT_LANGUAGE
         weights += WEIGHT_LANGUAGE
-        if explain:
-            spoken = offer.languages | member.languages if member else offer.languages
-            reasons += [f"language:{language}" for language in sorted(spoken & need.languages)]
-
     if overlap is not None:
         total += WEIGHT_AVAILABILITY * overlap
         weights += WEIGHT_AVAILABILITY
-        if explain:
-            reasons.append("available" if overlap >= 1 else "available_partly")
-
-    interested = need.sector in offer.sectors or (member is not None and need.sector in member.sectors)
-    total += WEIGHT_SECTOR * interested
-    weights += WEIGHT_SECTOR
-    if explain and interested:
-        reasons.append(f"sector:{need.sector}")
-
-    if remote and member is not None and member.utc_offset is not None and need.utc_offset is not None:
-        distance = abs(member.utc_offset - need.utc_offset)
+    distance = _time_zone_distance(need, member)
+    if distance is not None:
         total += WEIGHT_TIME_ZONE * max(0.0, 1 - distance / 12)
         weights += WEIGHT_TIME_ZONE
-        if explain and distance <= CLOSE_TIME_ZONES:
-            reasons.append("timezone_close")
+    return round(total / weights, 4)
 
-    return Fit(round(total / weights, 4), tuple(reasons))
+
+def reasons(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, relation: str) -> tuple[str, ...]:
+    """The parts of a pair's score, as machine codes (shown to people as sentences)."""
+    said = [f"skill_{relation}", f"mode:{need.mode}"]
+    bond_name = _bond(need, member)[1]
+    if bond_name:
+        said.append(f"bond_{bond_name}")
+    spoken = offer.languages | member.languages if member else offer.languages
+    said += [f"language:{language}" for language in sorted(spoken & need.languages)]
+    overlap = _availability(need, offer)
+    if overlap is not None:
+        said.append("available" if overlap >= 1 else "available_partly")
+    if _interested(need, offer, member):
+        said.append(f"sector:{need.sector}")
+    distance = _time_zone_distance(need, member)
+    if distance is not None and distance <= CLOSE_TIME_ZONES:
+        said.append("timezone_close")
+    return tuple(said)
 
 
 def score_bound(need: NeedFacts, relation: str, interested: bool = True, bond: float = 0.0) -> float:
@@ -169,6 +172,17 @@ def _excluded(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, ov
     return False
 
 
+def _interested(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None) -> bool:
+    return need.sector in offer.sectors or (member is not None and need.sector in member.sectors)
+
+
+def _time_zone_distance(need: NeedFacts, member: MemberFacts | None) -> float | None:
+    """Hours between the member and the project, for remote work when both are known."""
+    if need.mode not in REMOTE_MODES or need.utc_offset is None or member is None:
+        return None
+    return None if member.utc_offset is None else abs(member.utc_offset - need.utc_offset)
+
+
 def _bond(need: NeedFacts, member: MemberFacts | None) -> tuple[float, str | None]:
     """The member's strongest bond to the project's territory or a territory above it."""
     best, name = 0.0, None
@@ -186,8 +200,8 @@ def _availability(need: NeedFacts, offer: OfferFacts) -> float | None:
     """How much of the need's dates the offer covers (0..1), when both give dates; else None."""
     if not (need.starts_on or need.ends_on) or not (offer.available_from or offer.available_until):
         return None
-    start = max(d for d in (need.starts_on, offer.available_from, date.min) if d)
-    end = min(d for d in (need.ends_on, offer.available_until, date.max) if d)
+    start = max(need.starts_on or date.min, offer.available_from or date.min)
+    end = min(need.ends_on or date.max, offer.available_until or date.max)
     if end < start:
         return 0.0
     if need.starts_on and need.ends_on:

@@ -30,11 +30,14 @@ from .domain import (
     NeedFacts,
     OfferFacts,
     evaluate,
+    reasons,
+    score,
     score_bound,
 )
 from .timezones import country_offset
 
 MAX_DEPTH = 8  # commune < province < region < country, with room to spare
+NO_LANGUAGE = frozenset({""})  # what an offer whose member names no language is filed under
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,14 +152,12 @@ class MatchIndex:
         # id order: ranking walks them in the order ties are broken, and stops once no later offer
         # can beat the k-th.
         self.offers_by_skill_mode: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        # Offer ids by skill, mode and sector of interest (the offer's or its member's), in id order:
-        # ranking walks these first, as only they can reach the best scores without a bond. Not by
-        # language too: that many small lists would cost more memory than the walk saves.
-        self.interested: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        # Offer ids by skill, mode, sector of interest (the offer's or its member's) and language
+        # spoken, in id order: ranking walks these first, as only they can reach the best scores
+        # without a bond. By language too, as most offers of a skill do not speak a project's.
+        self.interested: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
         self.languages_by_skill_mode: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.offers_by_member: dict[str, set[str]] = defaultdict(set)
-        # The offers of members attached to a territory, by territory and skill: the candidates
-        # that can reach the best scores, looked up first.
         # Offer ids by territory, skill and bond of their member to it, in id order: ranking walks
         # them strongest bond first, each until no later offer can beat the k-th.
         self.bonded: dict[tuple[str, str, str], list[str]] = defaultdict(list)
@@ -199,26 +200,36 @@ class MatchIndex:
         """Hold the offer; when loading many, `in_order=False` defers ordering to `order_buckets()`."""
         self.offers[offer.offer_id] = offer
         self.offers_by_member[offer.member_id].add(offer.offer_id)
-        for key in self._bucket_keys(offer):
-            self.languages_by_skill_mode[key[:2]].add(key[2])
-            _insert(self.offers_by_skill_mode[key], offer.offer_id, in_order)
-        for interest in self._interest_keys(offer):
-            _insert(self.interested[interest], offer.offer_id, in_order)
-        member = self.members.get(offer.member_id)
-        for place, bond in member.attachments if member else ():
-            _insert(self.bonded[(place, offer.skill, bond)], offer.offer_id, in_order)
+        add = bisect.insort if in_order else list.append
+        for bucket in self._buckets_of(offer):
+            add(bucket, offer.offer_id)
         for place in offer.territory_ids:
             self.placed[(place, offer.skill)].add(offer.offer_id)
 
-    def _bucket_keys(self, offer: OfferFacts) -> list[tuple[str, str, str]]:
-        member = self.members.get(offer.member_id)
-        spoken = offer.languages | member.languages if member else offer.languages
-        return [(offer.skill, mode, language) for mode in offer.modes for language in spoken or ("",)]
+    def _unindex_offer(self, offer: OfferFacts) -> None:
+        self.offers.pop(offer.offer_id, None)
+        self.offers_by_member[offer.member_id].discard(offer.offer_id)
+        for bucket in self._buckets_of(offer):
+            _remove(bucket, offer.offer_id)
+        for place in offer.territory_ids:
+            self.placed[(place, offer.skill)].discard(offer.offer_id)
 
-    def _interest_keys(self, offer: OfferFacts) -> list[tuple[str, str, str]]:
+    def _buckets_of(self, offer: OfferFacts) -> Iterator[list[str]]:
+        """The id-ordered lists that hold the offer: by skill, mode and language; by these and sector
+        of interest; by its member's bonds. The languages and sectors are the offer's and its
+        member's; "" stands for no language."""
         member = self.members.get(offer.member_id)
+        spoken = (offer.languages | member.languages if member else offer.languages) or NO_LANGUAGE
         sectors = offer.sectors | member.sectors if member else offer.sectors
-        return [(offer.skill, mode, sector) for mode in offer.modes for sector in sectors]
+        skill = offer.skill
+        for mode in offer.modes:
+            self.languages_by_skill_mode[(skill, mode)].update(spoken)
+            for language in spoken:
+                yield self.offers_by_skill_mode[(skill, mode, language)]
+                for sector in sectors:
+                    yield self.interested[(skill, mode, sector, language)]
+        for place, bond in member.attachments if member else ():
+            yield self.bonded[(place, skill, bond)]
 
     def order_buckets(self) -> None:
         for bucket in self.offers_by_skill_mode.values():
@@ -227,19 +238,6 @@ class MatchIndex:
             bucket.sort()
         for bucket in self.bonded.values():
             bucket.sort()
-
-    def _unindex_offer(self, offer: OfferFacts) -> None:
-        self.offers.pop(offer.offer_id, None)
-        self.offers_by_member[offer.member_id].discard(offer.offer_id)
-        for key in self._bucket_keys(offer):
-            _remove(self.offers_by_skill_mode[key], offer.offer_id)
-        for interest in self._interest_keys(offer):
-            _remove(self.interested[interest], offer.offer_id)
-        member = self.members.get(offer.member_id)
-        for place, bond in member.attachments if member else ():
-            _remove(self.bonded[(place, offer.skill, bond)], offer.offer_id)
-        for place in offer.territory_ids:
-            self.placed[(place, offer.skill)].discard(offer.offer_id)
 
     def _forget_offer(self, offer_id: str, reason: str) -> Delta:
         offer = self.offers.get(offer_id)
@@ -275,12 +273,12 @@ class MatchIndex:
                     full = len(top) >= self.top_k and top[-1].fit.score > bound
                     if full and (member is None or member.places.isdisjoint(need.lineage)):
                         continue  # cannot reach this need's top k without a bond to its place
-                    found = evaluate(need, offer, member, relation, explain=False)
-                    if found is None or found.score < self.min_score:
+                    value = score(need, offer, member, relation)
+                    if value is None or value < self.min_score:
                         continue
-                    if len(top) >= self.top_k and (-found.score, offer.offer_id) >= top[-1].key:
+                    if len(top) >= self.top_k and (-value, offer.offer_id) >= top[-1].key:
                         continue
-                    explained = Ranked(offer.offer_id, evaluate(need, offer, member, relation) or found)
+                    explained = self._explained(need, offer.offer_id, value)
                     top.append(explained)
                     top.sort(key=lambda ranked: ranked.key)
                     self._link(offer.offer_id, need_id)
@@ -447,7 +445,8 @@ class MatchIndex:
         for depth, place in enumerate(need.lineage):
             reach = 1.0 if depth == 0 else ANCESTOR_BOND
             for offered, relation in answers.items():
-                self._consider_all(need, self.placed.get((place, offered), ()), relation, best, seen)
+                if placed := self.placed.get((place, offered)):
+                    self._consider_all(need, placed, relation, best, seen)
                 for bond, fit in BOND_FIT.items():
                     if offer_ids := self.bonded.get((place, offered, bond)):
                         bonded.append((score_bound(need, relation, bond=fit * reach), relation, offer_ids))
@@ -473,30 +472,45 @@ class MatchIndex:
         seen: set[str],
         bound: float | None = None,
     ) -> None:
-        """Consider each offer once; with a `bound` (the offers come in id order and none scores more),
-        stop as soon as no later one can beat the k-th."""
+        """Score each offer once and keep the k best in `best`; with a `bound` (the offers come in id
+        order and none scores more), stop as soon as no later one can beat the k-th.
+
+        The hot loop of matching: hence the locals, and no allocation for an offer that loses."""
+        top_k, min_score, offers, members = self.top_k, self.min_score, self.offers, self.members
+        declined, min_level, mode = self.declined, need.min_level, need.mode
         for offer_id in offer_ids:
-            if bound is not None and len(best) >= self.top_k:
+            full = len(best) >= top_k
+            if full and bound is not None:
                 worst, backwards = best[0]
                 if worst > bound or (worst == bound and offer_id > backwards.offer_id):
                     return
-            if offer_id not in seen:
-                seen.add(offer_id)
-                self._consider(need, self.offers[offer_id], relation, best)
+            if offer_id in seen:
+                continue
+            seen.add(offer_id)
+            offer = offers[offer_id]
+            if offer.level < min_level or mode not in offer.modes:
+                continue  # score() would say so too; most candidates fail here, so it is asked first
+            value = score(need, offer, members.get(offer.member_id), relation)
+            if value is None or value < min_score or (declined and (need.need_id, offer_id) in declined):
+                continue
+            if not full:
+                heapq.heappush(best, (value, _Backwards(offer_id)))
+                continue
+            worst, backwards = best[0]
+            if value > worst or (value == worst and offer_id < backwards.offer_id):
+                heapq.heapreplace(best, (value, _Backwards(offer_id)))
 
     def _in_id_order(self, offered: str, need: NeedFacts, sector: str | None) -> Iterator[str]:
-        """The offers of a skill in the need's mode, in id order, once each: those interested in
-        `sector` if given (whatever they speak), else only those speaking one of the project's
-        languages when it names some."""
-        if sector is not None:
-            yield from self.interested.get((offered, need.mode, sector), [])
-            return
+        """The offers of a skill in the need's mode, in id order, once each: only those speaking one
+        of the project's languages when it names some, and only those interested in `sector` if
+        given."""
         languages: Iterable[str] = need.languages or self.languages_by_skill_mode.get(
             (offered, need.mode), set()
         )
-        buckets = [
-            self.offers_by_skill_mode.get((offered, need.mode, language), []) for language in languages
-        ]
+        if sector is None:
+            buckets = [self.offers_by_skill_mode.get((offered, need.mode, lang), []) for lang in languages]
+        else:
+            buckets = [self.interested.get((offered, need.mode, sector, lang), []) for lang in languages]
         previous = None
         for offer_id in buckets[0] if len(buckets) == 1 else heapq.merge(*buckets):
             if offer_id != previous:
@@ -504,22 +518,8 @@ class MatchIndex:
                 yield offer_id
 
     def _ranked(self, need: NeedFacts, best: list[tuple[float, _Backwards]]) -> list[Ranked]:
-        ranked = sorted((-score, backwards.offer_id) for score, backwards in best)
-        return [self._explained(need, offer_id) for _, offer_id in ranked]
-
-    def _consider(
-        self, need: NeedFacts, offer: OfferFacts, relation: str, best: list[tuple[float, _Backwards]]
-    ) -> None:
-        if need.mode not in offer.modes or (need.need_id, offer.offer_id) in self.declined:
-            return
-        found = evaluate(need, offer, self.members.get(offer.member_id), relation, explain=False)
-        if found is None or found.score < self.min_score:
-            return
-        entry = (found.score, _Backwards(offer.offer_id))
-        if len(best) < self.top_k:
-            heapq.heappush(best, entry)
-        elif entry > best[0]:
-            heapq.heapreplace(best, entry)
+        ranked = sorted((-value, backwards.offer_id) for value, backwards in best)
+        return [self._explained(need, offer_id, -negated) for negated, offer_id in ranked]
 
     def fit(self, need: NeedFacts, offer_id: str) -> Fit | None:
         offer = self.offers.get(offer_id)
@@ -529,10 +529,11 @@ class MatchIndex:
         found = evaluate(need, offer, self.members.get(offer.member_id), relation)
         return found if found is not None and found.score >= self.min_score else None
 
-    def _explained(self, need: NeedFacts, offer_id: str) -> Ranked:
-        found = self.fit(need, offer_id)
-        assert found is not None
-        return Ranked(offer_id, found)
+    def _explained(self, need: NeedFacts, offer_id: str, value: float) -> Ranked:
+        """An offer known to score `value` for the need, with its reasons."""
+        offer = self.offers[offer_id]
+        relation = self.relations[need.skill][offer.skill]
+        return Ranked(offer_id, Fit(value, reasons(need, offer, self.members.get(offer.member_id), relation)))
 
     def _rerank(self, need_id: str, reason: str) -> Delta:
         """Rank the need again; an offer that still fits but left the top k was outranked."""
@@ -605,13 +606,6 @@ class _Backwards:
 
     def __hash__(self) -> int:
         return hash(self.offer_id)
-
-
-def _insert(bucket: list[str], offer_id: str, in_order: bool) -> None:
-    if in_order:
-        bisect.insort(bucket, offer_id)
-    else:
-        bucket.append(offer_id)
 
 
 def _remove(bucket: list[str], offer_id: str) -> None:
