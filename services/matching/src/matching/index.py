@@ -203,6 +203,8 @@ class MatchIndex:
         add = bisect.insort if in_order else list.append
         for bucket in self._buckets_of(offer):
             add(bucket, offer.offer_id)
+        for mode in offer.modes:
+            self.languages_by_skill_mode[(offer.skill, mode)].update(self._spoken(offer))
         for place in offer.territory_ids:
             self.placed[(place, offer.skill)].add(offer.offer_id)
 
@@ -217,19 +219,22 @@ class MatchIndex:
     def _buckets_of(self, offer: OfferFacts) -> Iterator[list[str]]:
         """The id-ordered lists that hold the offer: by skill, mode and language; by these and sector
         of interest; by its member's bonds. The languages and sectors are the offer's and its
-        member's; "" stands for no language."""
+        member's."""
         member = self.members.get(offer.member_id)
-        spoken = (offer.languages | member.languages if member else offer.languages) or NO_LANGUAGE
+        spoken = self._spoken(offer)
         sectors = offer.sectors | member.sectors if member else offer.sectors
         skill = offer.skill
         for mode in offer.modes:
-            self.languages_by_skill_mode[(skill, mode)].update(spoken)
             for language in spoken:
                 yield self.offers_by_skill_mode[(skill, mode, language)]
                 for sector in sectors:
                     yield self.interested[(skill, mode, sector, language)]
         for place, bond in member.attachments if member else ():
             yield self.bonded[(place, skill, bond)]
+
+    def _spoken(self, offer: OfferFacts) -> frozenset[str]:
+        member = self.members.get(offer.member_id)
+        return (offer.languages | member.languages if member else offer.languages) or NO_LANGUAGE
 
     def order_buckets(self) -> None:
         for bucket in self.offers_by_skill_mode.values():
