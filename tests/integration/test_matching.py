@@ -34,7 +34,7 @@ async def test_a_member_accepts_the_owner_confirms_and_the_filled_need_withdraws
 
     first = by_member["fatima"]["match_id"]
     too_early = await platform.http.post(f"/matches/{first}/confirm", headers=platform.as_("amina"))
-    assert too_early.status_code == 409 and "only a accepted match" in too_early.json()["detail"]
+    assert too_early.status_code == 409 and "only when accepted" in too_early.json()["detail"]
     assert (
         await platform.http.post(f"/matches/{first}/accept", headers=platform.as_("youssef"))
     ).status_code == 403
@@ -184,26 +184,38 @@ async def test_editing_a_project_matches_its_new_needs_and_withdraws_those_remov
     }
 
 
-async def test_withdrawing_the_offer_or_closing_the_project_withdraws_their_matches(
+async def test_withdrawing_the_offer_closing_the_project_or_erasing_the_member_withdraws_their_matches(
     platform: Platform,
 ) -> None:
     tafraout = await territory(platform)
-    await platform.call("POST", "/members", "fatima", expect=201, json=profile("Fatima", tafraout))
+    for sub in ("fatima", "youssef"):
+        await platform.call("POST", "/members", sub, expect=201, json=profile(sub.capitalize(), tafraout))
     first = await published_project(platform, "amina", tafraout, "energy.solar_pv_design")
     second = await published_project(platform, "amina", tafraout, "health.nurse_training")
     solar = await offer(platform, "fatima", "energy.solar_pv_design")
     await offer(platform, "fatima", "health.nurse_training")
+    await offer(platform, "youssef", "energy.solar_pv_design")
     await matches_of(platform, 2, member_id="fatima")
+    await matches_of(platform, 1, member_id="youssef")
 
     await platform.call("DELETE", f"/members/fatima/offers/{solar['offer_id']}", "fatima", expect=204)
     await platform.call(
         "POST", f"/projects/{second['project_id']}/close", "amina", expect=200, json={"outcome": "cancelled"}
     )
+    await platform.call("DELETE", "/members/youssef", "youssef", expect=202)
     reasons = {
-        (e["data"]["project_id"], e["data"]["reason"])
-        for e in await platform.published("MATCHING", "MatchWithdrawn", 2)
+        (e["data"]["member_id"], e["data"]["project_id"], e["data"]["reason"])
+        for e in await platform.published("MATCHING", "MatchWithdrawn", 3)
     }
-    assert reasons == {(first["project_id"], "offer_withdrawn"), (second["project_id"], "project_closed")}
+    assert reasons == {
+        ("fatima", first["project_id"], "offer_withdrawn"),
+        ("fatima", second["project_id"], "project_closed"),
+        ("youssef", first["project_id"], "member_erased"),
+    }
+    [kept] = await platform.call("GET", "/matches", "op", "operator", params={"member_id": "youssef"})
+    assert (kept["status"], kept["reason"], kept["reasons"]) == ("withdrawn", "member_erased", []), (
+        "the record stays, without what the reasons said of the erased member (origin, languages ...)"
+    )
 
 
 async def test_after_a_restart_the_index_is_rebuilt_and_proposes_nothing_twice(

@@ -229,5 +229,5 @@ def transition(status: str, action: str) -> str:
     allowed, target = TRANSITIONS[action]
     if status not in allowed:
         needed = " or ".join(allowed)
-        raise IllegalTransition(f"only a {needed} match can be {target}; this match is {status}")
+        raise IllegalTransition(f"a match can be {target} only when {needed}; this one is {status}")
     return target

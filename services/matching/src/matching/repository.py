@@ -152,7 +152,9 @@ class MatchingRepository:
         await self._upsert(MemberRow, MemberRow.member_id, values)
 
     async def erase_member(self, member_id: str) -> None:
-        """Keep only the id, to refuse late events; the offers go, the territory roles too."""
+        """Keep only the id, to refuse late events; the offers go, the territory roles too, and the
+        reasons of the member's matches (they tell where the member is from and what they speak):
+        the matches stay, withdrawn, as the record of what was proposed."""
         await self._upsert(
             MemberRow,
             MemberRow.member_id,
@@ -168,6 +170,7 @@ class MatchingRepository:
             },
         )
         await self.session.execute(delete(OfferRow).where(OfferRow.member_id == member_id))
+        await self.session.execute(update(MatchRow).where(MatchRow.member_id == member_id).values(reasons=[]))
         await self.session.execute(delete(TerritoryManagerRow).where(TerritoryManagerRow.sub == member_id))
         await self.session.execute(
             update(MemberRow)
