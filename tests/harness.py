@@ -16,7 +16,7 @@ import asyncpg
 import httpx
 import nats
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServerError
 from passerelle.contracts import STREAMS
 from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.topology import TopologySettings, provision
@@ -99,6 +99,9 @@ class Databases:
         return self.url(name)
 
 
+STREAM_STORE_FAILED = 10049
+
+
 async def reset_streams(nats_url: str, settings: TopologySettings | None = None) -> None:
     """Every test starts with empty streams and freshly provisioned durables."""
     connection = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=3)
@@ -107,7 +110,16 @@ async def reset_streams(nats_url: str, settings: TopologySettings | None = None)
         for stream in STREAMS:
             with contextlib.suppress(NotFoundError):
                 await js.delete_stream(stream.name)
-        await provision(js, settings or TopologySettings())
+        for attempt in range(10):
+            try:
+                await provision(js, settings or TopologySettings())
+                return
+            except ServerError as error:
+                # nats-server removes a deleted stream's files in the background; recreating it at
+                # once sometimes fails on a loaded machine (10049 "error creating store for stream").
+                if error.err_code != STREAM_STORE_FAILED or attempt == 9:
+                    raise
+                await asyncio.sleep(0.2)
     finally:
         await connection.close()
 
