@@ -235,6 +235,11 @@ async def test_the_owner_hears_of_acceptances_and_pledges_and_the_member_of_conf
         member("omar", "Omar", "fr"),
     ):
         await publish(world.platform, registered)
+    # Members and matches come on different streams, in no set order: the owner is told the name of
+    # who accepted, and each member is told in their language, once notifications knows them (their
+    # welcomes show it does).
+    for sub in ("fatima", "amina", "omar"):
+        await world.told(sub, "welcome")
     await publish(world.platform, project())
     await publish(world.platform, proposal("fatima", "m-1"))
     await publish(world.platform, proposal("omar", "m-2"))
@@ -252,9 +257,6 @@ async def test_the_owner_hears_of_acceptances_and_pledges_and_the_member_of_conf
             match_id="m-2", project_id="p-health", need_id="n-solar", member_id="omar", reason="need_filled"
         ),
     )
-    # MemberRegistered and PledgeMade come on different streams, in no set order: the owner is told
-    # the pledger's name once notifications knows it (his welcome shows it does).
-    await world.told("omar", "welcome")
     await publish(world.platform, pledge("pl-1", "omar", "250.00"))
 
     [accepted] = await world.told("amina", "match_accepted")
