@@ -106,7 +106,7 @@ def score(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, relati
     total = (
         WEIGHT_SKILL * SKILL_FIT[relation]
         + WEIGHT_BOND * _bond(need, member)[0]
-        + WEIGHT_SECTOR * _interested(need, offer, member)
+        + WEIGHT_SECTOR * sector_interest(need, offer, member)
     )
     weights = WEIGHT_SKILL + WEIGHT_BOND + WEIGHT_SECTOR
     if need.languages:  # not excluded: the member speaks one of them
@@ -128,12 +128,11 @@ def reasons(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, rela
     bond_name = _bond(need, member)[1]
     if bond_name:
         said.append(f"bond_{bond_name}")
-    spoken = offer.languages | member.languages if member else offer.languages
-    said += [f"language:{language}" for language in sorted(spoken & need.languages)]
+    said += [f"language:{language}" for language in sorted(spoken(offer, member) & need.languages)]
     overlap = _availability(need, offer)
     if overlap is not None:
         said.append("available" if overlap >= 1 else "available_partly")
-    if _interested(need, offer, member):
+    if sector_interest(need, offer, member):
         said.append(f"sector:{need.sector}")
     distance = _time_zone_distance(need, member)
     if distance is not None and distance <= CLOSE_TIME_ZONES:
@@ -172,8 +171,14 @@ def _excluded(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, ov
     return False
 
 
-def _interested(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None) -> bool:
+def sector_interest(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None) -> bool:
+    """Whether the offer or its member names the project's sector among their interests."""
     return need.sector in offer.sectors or (member is not None and need.sector in member.sectors)
+
+
+def spoken(offer: OfferFacts, member: MemberFacts | None) -> frozenset[str]:
+    """The languages the offer names and its member speaks."""
+    return offer.languages | member.languages if member else offer.languages
 
 
 def _time_zone_distance(need: NeedFacts, member: MemberFacts | None) -> float | None:

@@ -33,6 +33,8 @@ from .domain import (
     reasons,
     score,
     score_bound,
+    sector_interest,
+    spoken,
 )
 from .timezones import country_offset
 
@@ -203,8 +205,9 @@ class MatchIndex:
         add = bisect.insort if in_order else list.append
         for bucket in self._buckets_of(offer):
             add(bucket, offer.offer_id)
+        languages = self._spoken(offer)
         for mode in offer.modes:
-            self.languages_by_skill_mode[(offer.skill, mode)].update(self._spoken(offer))
+            self.languages_by_skill_mode[(offer.skill, mode)].update(languages)
         for place in offer.territory_ids:
             self.placed[(place, offer.skill)].add(offer.offer_id)
 
@@ -233,8 +236,7 @@ class MatchIndex:
             yield self.bonded[(place, skill, bond)]
 
     def _spoken(self, offer: OfferFacts) -> frozenset[str]:
-        member = self.members.get(offer.member_id)
-        return (offer.languages | member.languages if member else offer.languages) or NO_LANGUAGE
+        return spoken(offer, self.members.get(offer.member_id)) or NO_LANGUAGE
 
     def order_buckets(self) -> None:
         for bucket in self.offers_by_skill_mode.values():
@@ -271,10 +273,7 @@ class MatchIndex:
                         continue
                     need = self.needs[need_id]
                     top = self.top.setdefault(need_id, [])
-                    interested = need.sector in offer.sectors or (
-                        member is not None and need.sector in member.sectors
-                    )
-                    bound = score_bound(need, relation, interested)
+                    bound = score_bound(need, relation, sector_interest(need, offer, member))
                     full = len(top) >= self.top_k and top[-1].fit.score > bound
                     if full and (member is None or member.places.isdisjoint(need.lineage)):
                         continue  # cannot reach this need's top k without a bond to its place

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from passerelle.persistence.database import FOREVER
 from sqlalchemy import String, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -166,7 +167,7 @@ class MatchingRepository:
                 "time_zone": None,
                 "managers": [],
                 "erased": True,
-                "as_of": datetime.max.replace(tzinfo=UTC),
+                "as_of": FOREVER,
             },
         )
         await self.session.execute(delete(OfferRow).where(OfferRow.member_id == member_id))
