@@ -51,6 +51,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 import nats  # noqa: E402
 from hdrh.histogram import HdrHistogram  # noqa: E402
+from matching.orm import OfferRow  # noqa: E402
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig  # noqa: E402
 from passerelle.messaging.topology import subscriptions  # noqa: E402
 from passerelle.persistence.embedded_postgres import EmbeddedPostgres  # noqa: E402
@@ -64,6 +65,8 @@ from passerelle.taxonomy import load_taxonomy  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
+# Matching's offers table, column by column: the order of the offer records written below.
+OFFER_COLUMNS = [column.name for column in OfferRow.__table__.columns]
 SERVICES = ("members", "projects", "matching", "notifications")
 NEEDS_PER_PROJECT = 5
 TOP_K = 10  # matching's default: no need takes more flows than this
@@ -293,20 +296,7 @@ async def store_offers(database_url: str, count: int, seed: int = 5) -> None:
             await connection.copy_records_to_table(
                 "offers",
                 records=records,
-                columns=[
-                    "offer_id",
-                    "member_id",
-                    "skill",
-                    "level",
-                    "modes",
-                    "languages",
-                    "territory_ids",
-                    "sectors",
-                    "available_from",
-                    "available_until",
-                    "withdrawn",
-                    "as_of",
-                ],
+                columns=OFFER_COLUMNS,
             )
         await connection.execute("VACUUM ANALYZE offers")
     finally:

@@ -38,10 +38,13 @@ from matching.config import MatchingSettings  # noqa: E402
 from matching.domain import MemberFacts, OfferFacts, score  # noqa: E402
 from matching.handlers import MatchingHandlers  # noqa: E402
 from matching.index import MatchIndex, NeedSpec, ProjectFacts  # noqa: E402
+from matching.orm import OfferRow  # noqa: E402
 from matching.repository import frozen  # noqa: E402
 from passerelle.taxonomy import Skill, Taxonomy  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
+# Matching's offers table, column by column: the order of the offer records written below.
+OFFER_COLUMNS = [column.name for column in OfferRow.__table__.columns]
 MODES = ("remote", "short_mission", "long_mission", "mentoring")
 COUNTRIES = {
     "MA": ["ar", "fr"],
@@ -361,20 +364,7 @@ async def fill_database(data: Dataset, index: MatchIndex, url: str) -> None:
                 )
                 for o in data.offers
             ],
-            columns=[
-                "offer_id",
-                "member_id",
-                "skill",
-                "level",
-                "modes",
-                "languages",
-                "territory_ids",
-                "sectors",
-                "available_from",
-                "available_until",
-                "withdrawn",
-                "as_of",
-            ],
+            columns=OFFER_COLUMNS,
         )
         await connection.copy_records_to_table(
             "projects",
