@@ -188,7 +188,7 @@ class MembersHandlers:
     async def export(self, identity: Identity, member_id: str) -> dict[str, Any]:
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
-            await self._load_for_action(members, identity, member_id)
+            await self._load_for_action(members, identity, member_id, for_update=False)
             held = await members.export(member_id)
         consents = [
             {"kind": "contact", "given": entry["action"] == "contact_consent_given", "at": entry["at"]}
@@ -201,7 +201,7 @@ class MembersHandlers:
         """Delete the member's personal data and tell every service; erasing twice is harmless."""
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
-            member = await members.get(member_id)
+            member = await members.get(member_id, for_update=True)
             if member is None:
                 if await members.was_erased(member_id) and (
                     identity.is_operator or identity.sub == member_id
@@ -227,9 +227,13 @@ class MembersHandlers:
         return member
 
     async def _load_for_action(
-        self, members: MembersRepository, identity: Identity, member_id: str
+        self, members: MembersRepository, identity: Identity, member_id: str, *, for_update: bool = True
     ) -> Member:
-        member = await self._load(members, member_id)
+        """The member, locked until the commit unless only read: concurrent changes of one member
+        and its offers then apply one after the other, each event carrying the state it committed."""
+        member = await members.get(member_id, for_update=for_update)
+        if member is None:
+            raise not_found("member", member_id)
         if not (identity.is_operator or member.may_be_managed_by(identity.sub)):
             raise forbidden(FORBIDDEN_ACTION)
         return member

@@ -46,8 +46,10 @@ class MembersRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, member_id: str) -> Member | None:
-        row = await self.session.get(MemberRow, member_id)
+    async def get(self, member_id: str, *, for_update: bool = False) -> Member | None:
+        """`for_update` locks the row until the unit of work ends: a use case that publishes the
+        member's snapshot (or an offer's) changes it only after the one before it committed."""
+        row = await self.session.get(MemberRow, member_id, with_for_update=for_update)
         return _member(row) if row else None
 
     async def was_erased(self, member_id: str) -> bool:
@@ -58,7 +60,8 @@ class MembersRepository:
         await self.session.flush()  # before history rows that refer to it
 
     async def get_offer(self, member_id: str, offer_id: str) -> SkillOffer | None:
-        row = await self.session.get(OfferRow, offer_id)
+        """Locked like a member (see `get`): an offer is read only to change it."""
+        row = await self.session.get(OfferRow, offer_id, with_for_update=True)
         return _offer(row) if row is not None and row.member_id == member_id else None
 
     async def save_offer(self, offer: SkillOffer, now: datetime) -> None:
@@ -129,7 +132,13 @@ class MembersRepository:
         }
 
     async def managed_by(self, sub: str) -> list[Member]:
-        rows = await self.session.scalars(select(MemberRow).where(MemberRow.managers.contains([sub])))
+        """The members `sub` manages, locked (see `get`): their snapshots are published again."""
+        rows = await self.session.scalars(
+            select(MemberRow)
+            .where(MemberRow.managers.contains([sub]))
+            .order_by(MemberRow.member_id)
+            .with_for_update()
+        )
         return [_member(row) for row in rows]
 
     async def erase(self, member_id: str, now: datetime) -> None:
