@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import structlog
 from passerelle.contracts import (
+    ERASED_OWNER,
     CloudEvent,
     MatchAccepted,
     MatchConfirmed,
@@ -65,6 +66,7 @@ ENDS_ACCEPTED = frozenset(
     {"offer_withdrawn", "member_erased", "project_closed", "need_removed", "need_filled"}
 )
 ENDS_CONFIRMED = frozenset({"offer_withdrawn", "member_erased", "need_removed"})
+ERASED_IDENTITY = "this identity was erased: it acts on nothing and sees nothing any more"
 
 
 class MatchingHandlers:
@@ -335,6 +337,8 @@ class MatchingHandlers:
     async def _authorize(
         self, repository: MatchingRepository, identity: Identity, match: MatchRow, action: str
     ) -> None:
+        if await repository.was_erased(identity.sub):
+            raise forbidden(ERASED_IDENTITY)  # its token may outlive it
         if identity.is_operator:
             return
         if action in ("accept", "decline"):
@@ -355,7 +359,9 @@ class MatchingHandlers:
         if project is None:
             return False
         owner = project.owner_member_id
-        if identity.sub == owner or identity.sub in await repository.managers_of(owner):
+        if owner != ERASED_OWNER and (
+            identity.sub == owner or identity.sub in await repository.managers_of(owner)
+        ):
             return True
         lineage = self.index.lineage(project.territory_id) if self.index else (project.territory_id,)
         return await repository.manages_territory(identity.sub, lineage)
@@ -367,6 +373,8 @@ class MatchingHandlers:
             raise Problem(422, "Unprocessable Content", "give exactly one of member_id or project_id")
         async with self.database.unit_of_work() as uow:
             repository = MatchingRepository(uow.session)
+            if await repository.was_erased(identity.sub):
+                raise forbidden(ERASED_IDENTITY)
             if not identity.is_operator:
                 if member_id:
                     allowed = identity.sub == member_id or identity.sub in await repository.managers_of(

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from passerelle.contracts import ERASED_OWNER
 from passerelle.persistence.database import FOREVER
 from sqlalchemy import String, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -153,7 +154,8 @@ class MatchingRepository:
         await self._upsert(MemberRow, MemberRow.member_id, values)
 
     async def erase_member(self, member_id: str) -> None:
-        """Keep only the id, to refuse late events; the offers go, the territory roles too, and the
+        """Keep only the id, to refuse late events and the member's token; the offers go, the
+        territory roles, the ownership of projects and the management of others too, and the
         reasons of the member's matches (they tell where the member is from and what they speak):
         the matches stay, withdrawn, as the record of what was proposed."""
         await self._upsert(
@@ -173,6 +175,11 @@ class MatchingRepository:
         await self.session.execute(delete(OfferRow).where(OfferRow.member_id == member_id))
         await self.session.execute(update(MatchRow).where(MatchRow.member_id == member_id).values(reasons=[]))
         await self.session.execute(delete(TerritoryManagerRow).where(TerritoryManagerRow.sub == member_id))
+        await self.session.execute(
+            update(ProjectRow)
+            .where(ProjectRow.owner_member_id == member_id)
+            .values(owner_member_id=ERASED_OWNER)
+        )
         await self.session.execute(
             update(MemberRow)
             .where(MemberRow.managers.contains([member_id]))
@@ -303,6 +310,10 @@ class MatchingRepository:
 
     async def project(self, project_id: str) -> ProjectRow | None:
         return await self.session.get(ProjectRow, project_id)
+
+    async def was_erased(self, member_id: str) -> bool:
+        erased = await self.session.scalar(select(MemberRow.erased).where(MemberRow.member_id == member_id))
+        return bool(erased)
 
     async def managers_of(self, member_id: str) -> list[str]:
         row = await self.session.get(MemberRow, member_id)

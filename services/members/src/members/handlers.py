@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from passerelle.contracts import (
     SkillOfferWithdrawn,
 )
 from passerelle.persistence.database import Database
-from passerelle.runtime.auth import Identity
+from passerelle.runtime.auth import Identity, identity_fault
 from passerelle.runtime.problems import conflict, forbidden, invalid, not_found
 from passerelle.taxonomy import Taxonomy
 
@@ -57,11 +58,12 @@ class MembersHandlers:
         member = domain.register(identity.sub, fields, self.taxonomy, now)
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
-            if await members.was_erased(member.member_id):
+            if await members.was_erased(identity.sub):
                 raise conflict(
-                    f"member {member.member_id} was erased at its own request; "
-                    "this identity cannot register again under the same id"
+                    f"member {identity.sub} was erased at its own request; "
+                    "this identity cannot register again, nor register others"
                 )
+            await self._check_managers(members, member.managers)
             if await members.get(member.member_id):
                 raise conflict(f"member {member.member_id} is already registered")
             await members.save(member, now)
@@ -93,6 +95,7 @@ class MembersHandlers:
             changed = before.changed_fields(member)
             if not changed:
                 return member
+            await self._check_managers(members, set(member.managers) - set(before.managers))
             await members.save(member, now)
             await members.log(member_id, now, "profile_updated", by=identity.sub, fields=changed)
             if member.contact_consent != before.contact_consent:
@@ -218,6 +221,17 @@ class MembersHandlers:
             await members.erase(member_id, now)
             uow.record(MemberErased(member_id=member_id))
             await uow.commit()
+
+    @staticmethod
+    async def _check_managers(members: MembersRepository, managers: Collection[str]) -> None:
+        """Managers are identities that may sign in: never an erased one, whose token would act
+        for the association again."""
+        for manager in sorted(managers):
+            fault = identity_fault(manager)
+            if fault is not None:
+                raise invalid("managers", f"{manager!r} cannot manage a member: {fault}")
+            if await members.was_erased(manager):
+                raise invalid("managers", f"{manager} was erased and manages nobody")
 
     @staticmethod
     async def _load(members: MembersRepository, member_id: str) -> Member:

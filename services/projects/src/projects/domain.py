@@ -36,6 +36,10 @@ def register_territory(fields: dict[str, Any], parent: Territory | None) -> Terr
     return territory
 
 
+# The kind projects keeps of an erased member: the id stays, to refuse its late events and its token.
+ERASED_KIND = "erased"
+
+
 @dataclass(frozen=True)
 class MemberFacts:
     """What projects knows of a member: its kind and who may act for it."""
@@ -44,7 +48,13 @@ class MemberFacts:
     kind: str
     managers: list[str]
 
+    @property
+    def erased(self) -> bool:
+        return self.kind == ERASED_KIND
+
     def may_act_for(self, sub: str) -> bool:
+        if self.erased:
+            return False
         return sub == self.member_id if self.kind == "person" else sub in self.managers
 
 

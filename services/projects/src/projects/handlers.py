@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from passerelle.contracts import (
+    ERASED_OWNER,
     CloudEvent,
     FundingGoalReached,
     MemberProfile,
@@ -37,6 +38,7 @@ from .orm import PledgeRow, TerritoryRoleRow
 from .repository import DraftReaders, ProjectSearch, ProjectsRepository
 
 TERRITORY_REGISTRARS = ("operator", "community_manager")
+ERASED_IDENTITY = "this identity was erased: it acts on nothing any more"
 MAY_NOT_ACT = (
     "only the project's owner, those who manage it, a manager of its territory or an operator act on it"
 )
@@ -73,6 +75,7 @@ class ProjectsHandlers:
             raise forbidden("only an operator or a community manager registers territories")
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
+            await self._refuse_erased(repository, identity)
             parent = None
             if fields.get("parent_id"):
                 parent = await repository.territory(fields["parent_id"])
@@ -110,6 +113,7 @@ class ProjectsHandlers:
             raise forbidden("only an operator or a community manager names a territory's managers")
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
+            await self._refuse_erased(repository, identity)
             if await repository.territory(territory_id) is None:
                 raise not_found("territory", territory_id)
             if await repository.grant(territory_id, sub, role, identity.sub):
@@ -121,7 +125,9 @@ class ProjectsHandlers:
         if not identity.has_any(*TERRITORY_REGISTRARS):
             raise forbidden("only an operator or a community manager names a territory's managers")
         async with self.database.unit_of_work() as uow:
-            if not await ProjectsRepository(uow.session).revoke(territory_id, sub, role):
+            repository = ProjectsRepository(uow.session)
+            await self._refuse_erased(repository, identity)
+            if not await repository.revoke(territory_id, sub, role):
                 raise not_found(f"{role} of territory {territory_id}", sub)
             uow.record(TerritoryManagerRemoved(territory_id=territory_id, sub=sub, role=role))
             await uow.commit()
@@ -163,7 +169,9 @@ class ProjectsHandlers:
             if wanted.territory_id and await repository.territory(wanted.territory_id) is None:
                 raise invalid("territory_id", f"territory {wanted.territory_id} does not exist")
             drafts = None
-            if not identity.is_operator:
+            if await repository.was_erased(identity.sub):
+                drafts = DraftReaders([], [])
+            elif not identity.is_operator:
                 owners = [identity.sub, *await repository.members_managed_by(identity.sub)]
                 drafts = DraftReaders(owners, await repository.territories_managed_by(identity.sub))
             return await repository.search(wanted, drafts, limit, offset)
@@ -218,6 +226,7 @@ class ProjectsHandlers:
         member_id = member_id or identity.sub
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
+            await self._refuse_erased(repository, identity)
             if member_id != identity.sub and not identity.is_operator:
                 facts = await repository.member(member_id)
                 if facts is None or not facts.may_act_for(identity.sub):
@@ -259,8 +268,16 @@ class ProjectsHandlers:
         await ProjectsRepository(uow.session).remember_member(facts, as_of=event.time)
 
     async def forget_member(self, member_id: str, uow: UnitOfWork) -> None:
-        for territory_id, role in await ProjectsRepository(uow.session).forget_member(member_id):
+        """The erased identity loses every right; its published projects are published again with
+        their new owner, so that the last snapshot of each is what is stored."""
+        repository = ProjectsRepository(uow.session)
+        roles, owned = await repository.forget_member(member_id)
+        for territory_id, role in roles:
             uow.record(TerritoryManagerRemoved(territory_id=territory_id, sub=member_id, role=role))
+        for project_id in owned:
+            project = await self._load(repository, project_id)
+            if project.status == PUBLISHED:
+                uow.record(ProjectUpdated(**project.snapshot()))
 
     # Who may do what
 
@@ -293,10 +310,19 @@ class ProjectsHandlers:
         return project
 
     @staticmethod
+    async def _refuse_erased(repository: ProjectsRepository, identity: Identity) -> None:
+        if await repository.was_erased(identity.sub):
+            raise forbidden(ERASED_IDENTITY)
+
+    @staticmethod
     async def _may_act(repository: ProjectsRepository, identity: Identity, project: Project) -> bool:
         """The owner, whoever manages the owning member, a manager of the project's territory or of a
-        territory above it, or an operator."""
-        if identity.is_operator or identity.sub == project.owner_member_id:
+        territory above it, or an operator; never an erased identity, whose token may outlive it, and
+        nobody as the owner of an erased owner's project."""
+        if await repository.was_erased(identity.sub):
+            return False
+        owner_is_caller = project.owner_member_id != ERASED_OWNER and identity.sub == project.owner_member_id
+        if identity.is_operator or owner_is_caller:
             return True
         owner = await repository.member(project.owner_member_id)
         if owner is not None and owner.may_act_for(identity.sub):
@@ -309,6 +335,7 @@ class ProjectsHandlers:
     ) -> None:
         """A local actor or an association (through its managers) runs projects, and so does a
         manager of the territory; an operator creates for anyone."""
+        await ProjectsHandlers._refuse_erased(repository, identity)
         if identity.is_operator:
             return
         manages_territory = await repository.manages_any(identity.sub, await repository.lineage(territory_id))

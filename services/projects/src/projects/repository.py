@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, delete, func, litera
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .domain import MemberFacts, Project, Territory
+from .domain import ERASED_KIND, MemberFacts, Project, Territory
 from .orm import MemberFactsRow, PledgeRow, ProjectRow, TerritoryRoleRow, TerritoryRow
 
 _PROJECT_FIELDS = [f.name for f in fields(Project)]
@@ -188,6 +188,10 @@ class ProjectsRepository:
         row = await self.session.get(MemberFactsRow, member_id)
         return MemberFacts(row.member_id, row.kind, row.managers) if row else None
 
+    async def was_erased(self, member_id: str) -> bool:
+        member = await self.member(member_id)
+        return member is not None and member.erased
+
     async def members_managed_by(self, sub: str) -> list[str]:
         query = select(MemberFactsRow.member_id).where(MemberFactsRow.managers.contains([sub]))
         return list(await self.session.scalars(query))
@@ -202,19 +206,23 @@ class ProjectsRepository:
         )
         await self.session.execute(statement)
 
-    async def forget_member(self, member_id: str) -> list[tuple[str, str]]:
+    async def forget_member(self, member_id: str) -> tuple[list[tuple[str, str]], list[str]]:
         """Remove every link to the member; the amounts they pledged stay in the ledger, anonymous.
 
-        Returns the (territory, role) the identity held and no longer holds."""
-        await self.remember_member(MemberFacts(member_id, "erased", []), as_of=FOREVER)
+        Returns the (territory, role) the identity held and no longer holds, and the projects it
+        owned (now owned by the erased marker, and locked until the commit)."""
+        await self.remember_member(MemberFacts(member_id, ERASED_KIND, []), as_of=FOREVER)
         await self.session.execute(
             update(PledgeRow).where(PledgeRow.member_id == member_id).values(member_id=None)
         )
-        await self.session.execute(
+        owned = await self.session.scalars(
             update(ProjectRow)
             .where(ProjectRow.owner_member_id == member_id)
             .values(owner_member_id=ERASED_OWNER)
+            .returning(ProjectRow.project_id)
+            .execution_options(synchronize_session=False)
         )
+        projects = sorted(owned)
         removed = await self.session.execute(
             delete(TerritoryRoleRow)
             .where(TerritoryRoleRow.sub == member_id)
@@ -226,4 +234,4 @@ class ProjectsRepository:
             .where(MemberFactsRow.managers.contains([member_id]))
             .values(managers=MemberFactsRow.managers.op("-")(literal(member_id, String())))
         )
-        return roles
+        return roles, projects
