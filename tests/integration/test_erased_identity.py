@@ -153,6 +153,21 @@ async def test_an_erased_owners_token_can_neither_confirm_a_match_nor_read_or_ed
     confirmed = await platform.call("POST", f"/matches/{match_id}/confirm", "op", "operator", expect=200)
     assert confirmed["status"] == "confirmed", "an operator still acts on the project"
 
+    operator = platform.as_("op", "operator")
+    for owner in ("erased", "amina"):
+        body = {**project, "owner_member_id": owner}
+        body = {
+            name: body[name] for name in ("territory_id", "owner_member_id", "title", "summary", "sector")
+        }
+        created = await platform.http.post("/projects", headers=operator, json=body)
+        assert created.status_code == 422, (owner, created.text)
+        named = await platform.http.post(
+            f"/territories/{tafraout}/managers",
+            headers=operator,
+            json={"sub": owner, "role": "territory_manager"},
+        )
+        assert named.status_code == 422, (owner, named.text)
+
 
 async def test_an_erased_manager_no_longer_acts_for_the_association_in_any_service(
     platform: Platform,

@@ -225,11 +225,13 @@ class MembersHandlers:
     @staticmethod
     async def _check_managers(members: MembersRepository, managers: Collection[str]) -> None:
         """Managers are identities that may sign in: never an erased one, whose token would act
-        for the association again."""
+        for the association again. A manager's own profile is locked, so that their erasure, which
+        locks it first, is either seen here or sees the association."""
         for manager in sorted(managers):
             fault = identity_fault(manager)
             if fault is not None:
                 raise invalid("managers", f"{manager!r} cannot manage a member: {fault}")
+            await members.get(manager, for_update=True)
             if await members.was_erased(manager):
                 raise invalid("managers", f"{manager} was erased and manages nobody")
 

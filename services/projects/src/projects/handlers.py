@@ -21,7 +21,7 @@ from passerelle.contracts import (
     TerritoryRegistered,
 )
 from passerelle.persistence.database import Database, UnitOfWork
-from passerelle.runtime.auth import Identity
+from passerelle.runtime.auth import Identity, identity_fault
 from passerelle.runtime.problems import forbidden, invalid, not_found
 from passerelle.taxonomy import Taxonomy
 
@@ -114,6 +114,7 @@ class ProjectsHandlers:
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             await self._refuse_erased(repository, identity)
+            await self._check_identity(repository, "sub", sub)
             if await repository.territory(territory_id) is None:
                 raise not_found("territory", territory_id)
             if await repository.grant(territory_id, sub, role, identity.sub):
@@ -141,6 +142,7 @@ class ProjectsHandlers:
             if await repository.territory(fields["territory_id"]) is None:
                 raise invalid("territory_id", f"territory {fields['territory_id']} does not exist")
             await self._authorize_creation(repository, identity, owner_id, fields["territory_id"])
+            await self._check_identity(repository, "owner_member_id", owner_id)
             project = domain.create_project(owner_id, fields, self.taxonomy)
             await repository.save_project(project)
             await uow.commit()
@@ -308,6 +310,16 @@ class ProjectsHandlers:
         if not await self._may_act(repository, identity, project):
             raise forbidden(MAY_NOT_ACT)
         return project
+
+    @staticmethod
+    async def _check_identity(repository: ProjectsRepository, field: str, member_id: str) -> None:
+        """Who is given a right is someone who may sign in: never the erased marker nor an erased
+        identity."""
+        fault = identity_fault(member_id)
+        if fault is not None:
+            raise invalid(field, f"{member_id!r} cannot be given rights: {fault}")
+        if await repository.was_erased(member_id):
+            raise invalid(field, f"{member_id} was erased")
 
     @staticmethod
     async def _refuse_erased(repository: ProjectsRepository, identity: Identity) -> None:
