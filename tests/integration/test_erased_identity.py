@@ -72,6 +72,7 @@ async def test_a_token_whose_subject_is_the_erased_marker_or_not_a_plain_id_is_r
         {"sub": "fatima\nbcc: everyone", "roles": ["member"]},
         {"sub": "fatima\u2028", "roles": ["member"]},
         {"sub": "fatima\x00", "roles": ["member"]},
+        {"sub": "fatima\ud800", "roles": ["member"]},
         {"sub": "fati ma", "roles": ["member"]},
         {"sub": "", "roles": ["member"]},
         {"sub": "fatima", "roles": 7},

@@ -8,6 +8,8 @@ import pytest
 from passerelle.rules import IllegalTransition, InvalidField, RuleBroken
 from passerelle.taxonomy import load_taxonomy
 from projects.domain import (
+    ERASED_KIND,
+    MemberFacts,
     Project,
     Territory,
     create_project,
@@ -137,3 +139,9 @@ def test_once_pledged_to_the_currency_stays_and_a_lower_goal_can_be_reached_by_t
         pledged.edited({"funding": {"goal_amount": "600.00", "currency": "MAD"}}, TAXONOMY, NOW)
     lowered = pledged.edited({"funding": {"goal_amount": "500.00", "currency": "EUR"}}, TAXONOMY, NOW)
     assert lowered.goal_reached_at == NOW
+
+
+def test_nobody_acts_for_an_erased_member_not_even_through_managers_left_in_a_late_snapshot() -> None:
+    assert MemberFacts("a", "association", ["amina"]).may_act_for("amina")
+    assert not MemberFacts("a", ERASED_KIND, ["amina"]).may_act_for("amina")
+    assert not MemberFacts("amina", ERASED_KIND, []).may_act_for("amina")
