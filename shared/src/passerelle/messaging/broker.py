@@ -25,7 +25,11 @@ def make_broker(settings: PlatformSettings, service: str) -> tuple[NatsBroker, D
 
     The delivery policy gets its DLQ once the broker is connected (`attach_dead_letters`).
     """
-    policy = DeliveryPolicy(settings.retry_delays)
+    policy = DeliveryPolicy(
+        settings.retry_delays,
+        wait_budget=settings.not_yet_known_wait or 5 * settings.consumer_ack_wait,
+        wait_max_delay=settings.not_yet_known_max_delay,
+    )
     broker = NatsBroker(
         servers=[url.strip() for url in settings.nats_url.split(",")],
         name=f"passerelle-{service}",

@@ -11,6 +11,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from passerelle.contracts import DLQ_STREAM, EVENTS_BY_SUBJECT, stream_of
+from passerelle.persistence.database import EventTooLarge, published_size
 
 ORIGINAL_SUBJECT = "Passerelle-Original-Subject"
 CONSUMER = "Passerelle-Consumer"
@@ -18,6 +19,14 @@ DELIVERIES = "Passerelle-Deliveries"
 ERROR = "Passerelle-Error"
 FAILED_AT = "Passerelle-Failed-At"
 STREAM_SEQUENCE = "Passerelle-Stream-Sequence"
+
+# A literal NATS subject: dot-separated tokens of printable characters, no wildcards.
+_SUBJECT = re.compile(r"[!-)+,\-/-=?-~]+(\.[!-)+,\-/-=?-~]+)*")
+
+
+def outbox_consumer(service: str) -> str:
+    """The name an outbox relay's letters carry in the DLQ, where a consumer's durable name would be."""
+    return f"{service}__outbox"
 
 
 def _header_value(text: str, limit: int = 2000) -> str:
@@ -63,6 +72,40 @@ class DeadLetters:
         await self.js.publish(
             f"dlq.{consumer}.{message.subject}", message.data, headers=headers, stream=DLQ_STREAM
         )
+
+    async def send_unpublished(
+        self,
+        service: str,
+        *,
+        subject: str,
+        payload: bytes,
+        headers: dict[str, str],
+        error: str,
+        max_bytes: int,
+    ) -> None:
+        """An outbox row JetStream refuses for good, kept here with the reason (`dlq replay` retries it).
+
+        Raises EventTooLarge when the letter itself would be more than the server takes.
+        """
+        consumer = outbox_consumer(service)
+        event_id = headers.get("Nats-Msg-Id", "")
+        letter_headers = {
+            "Nats-Msg-Id": f"dlq:{consumer}:{event_id}",
+            "content-type": headers.get("content-type", ""),
+            "Passerelle-Original-Msg-Id": event_id,
+            ORIGINAL_SUBJECT: subject,
+            CONSUMER: consumer,
+            DELIVERIES: "0",
+            ERROR: _header_value(error),
+            FAILED_AT: datetime.now(UTC).isoformat(),
+        }
+        size = published_size(letter_headers, payload)
+        if size > max_bytes:
+            raise EventTooLarge(f"a letter of {size} bytes, more than the {max_bytes} NATS accepts")
+        letter_subject = (
+            f"dlq.{consumer}.{subject}" if _SUBJECT.fullmatch(subject) else f"dlq.{consumer}.invalid"
+        )
+        await self.js.publish(letter_subject, payload, headers=letter_headers, stream=DLQ_STREAM)
 
     async def list(self, limit: int = 100) -> list[DeadLetter]:
         info = await self.js.stream_info(DLQ_STREAM)
