@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ DELIVERIES = "Passerelle-Deliveries"
 ERROR = "Passerelle-Error"
 FAILED_AT = "Passerelle-Failed-At"
 STREAM_SEQUENCE = "Passerelle-Stream-Sequence"
+ENCODING = "Passerelle-Payload-Encoding"  # "gzip": a payload that did not fit the letter as it was
 
 # A literal NATS subject: dot-separated tokens of printable characters, no wildcards.
 _SUBJECT = re.compile(r"[!-)+,\-/-=?-~]+(\.[!-)+,\-/-=?-~]+)*")
@@ -85,7 +87,8 @@ class DeadLetters:
     ) -> None:
         """An outbox row JetStream refuses for good, kept here with the reason (`dlq replay` retries it).
 
-        Raises EventTooLarge when the letter itself would be more than the server takes.
+        A payload too large for the letter is kept compressed (events are JSON: it shrinks several
+        times); EventTooLarge when even that is more than the server takes.
         """
         consumer = outbox_consumer(service)
         event_id = headers.get("Nats-Msg-Id", "")
@@ -99,9 +102,14 @@ class DeadLetters:
             ERROR: _header_value(error),
             FAILED_AT: datetime.now(UTC).isoformat(),
         }
+        if published_size(letter_headers, payload) > max_bytes:
+            payload = gzip.compress(payload)
+            letter_headers[ENCODING] = "gzip"
         size = published_size(letter_headers, payload)
         if size > max_bytes:
-            raise EventTooLarge(f"a letter of {size} bytes, more than the {max_bytes} NATS accepts")
+            raise EventTooLarge(
+                f"a letter of {size} bytes compressed, more than the {max_bytes} NATS accepts"
+            )
         letter_subject = (
             f"dlq.{consumer}.{subject}" if _SUBJECT.fullmatch(subject) else f"dlq.{consumer}.invalid"
         )
@@ -128,7 +136,7 @@ class DeadLetters:
                     deliveries=int(headers.get(DELIVERIES, "0")),
                     error=headers.get(ERROR, ""),
                     failed_at=headers.get(FAILED_AT, ""),
-                    payload=raw.data or b"",
+                    payload=_payload(raw.data, headers),
                     headers=headers,
                 )
             )
@@ -150,6 +158,11 @@ class DeadLetters:
             "Passerelle-Replayed-From": str(sequence),
         }
         stream = stream_of(EVENTS_BY_SUBJECT[subject]).name if subject in EVENTS_BY_SUBJECT else None
-        await self.js.publish(subject, raw.data or b"", headers=replay_headers, stream=stream)
+        await self.js.publish(subject, _payload(raw.data, headers), headers=replay_headers, stream=stream)
         await self.js.delete_msg(DLQ_STREAM, sequence)
         return subject
+
+
+def _payload(data: bytes | None, headers: dict[str, str]) -> bytes:
+    """A letter's original payload, as it was before any compression."""
+    return gzip.decompress(data or b"") if headers.get(ENCODING) == "gzip" else data or b""

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import structlog
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, HandlerException, NackMessage
@@ -47,8 +48,18 @@ WAITED = Counter(
 )
 DEAD_LETTERED = Counter("passerelle_messages_dead_lettered_total", "Messages moved to the DLQ", ["consumer"])
 
-# Redelivered, these fail again in the same way.
-_NEVER_HANDLED = (DataError, EventTooLarge)
+
+def _never_handled(error: BaseException) -> bool:
+    """Whether a failure would repeat on every delivery: an event too large to publish, or a value
+    the database refuses (SQLSTATE class 22: too long, a NUL byte, not a number ...), however
+    SQLAlchemy wraps asyncpg's error."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, EventTooLarge | DataError | asyncpg.DataError):
+            return True
+        cause = cause.__cause__ or getattr(cause, "orig", None)
+    return False
+
 
 _FIRST_WAIT = 0.5
 _TRACKED_MESSAGES = 100_000  # in-memory counts kept at most; a forgotten one starts again
@@ -148,11 +159,11 @@ class _DeliveryScope(BaseMiddleware):
             raise
         except (InvalidEvent, ValidationError) as error:
             await self._dead_letter(raw, key, deliveries, f"invalid event: {error}")
-        except _NEVER_HANDLED as error:
-            await self._dead_letter(raw, key, deliveries, f"{type(error).__name__}: {error}")
         except NotYetKnown as error:
             await self._wait(raw, key, deliveries, error)
         except Exception as error:  # noqa: BLE001 - every other failure is retried, then dead-lettered
+            if _never_handled(error):
+                await self._dead_letter(raw, key, deliveries, f"{type(error).__name__}: {error}")
             await self._retry(raw, key, deliveries, error)
         self.policy.forget(key)
         return result
