@@ -7,7 +7,9 @@ as a service would have committed them before the server's limit was lowered, or
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -157,6 +159,23 @@ async def test_a_row_that_can_never_be_published_goes_to_the_dlq_and_the_rows_af
     assert reason in letter.error, letter.error
     assert letter.payload == poisoned["payload"]
     assert letter.headers["Passerelle-Original-Msg-Id"] == bad["event_id"]
+
+
+async def test_a_row_too_large_even_for_the_dlq_stays_in_the_outbox_and_the_rows_after_it_are_published(
+    small_nats: str, members: ServiceApp
+) -> None:
+    bad, after = _erasure("member-1"), _erasure("member-2")
+    body = json.loads(bad["payload"])
+    body["extension"] = base64.b64encode(os.urandom(6000)).decode()  # does not compress below 4 KiB
+    await _committed(members.database, [_poisoned(bad, payload=json.dumps(body).encode()), after])
+
+    relay = OutboxRelay(members.database, members.broker, "members")
+    assert await relay.relay_pending() == 1
+    assert await relay.relay_pending() == 0  # held back: not tried again and again
+
+    assert [json.loads(m.data)["id"] for m in await _stream(small_nats, "MEMBERS")] == [after["event_id"]]
+    assert await _outbox_ids(members.database) == [bad["event_id"]]  # kept, not lost
+    assert await _letters(small_nats) == []
 
 
 async def test_a_relay_after_a_poisoned_row_keeps_publishing_new_events_at_once(

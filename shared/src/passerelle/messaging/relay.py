@@ -15,8 +15,8 @@ A row that can never be published (larger than the server's max_payload, a subje
 service's own stream, refused by JetStream, or failing again and again while the rows after it go
 out) must not hold back the rest: it moves to the DLQ stream with the reason, where `passerelle dlq`
 shows and replays it. The DLQ rather than a table of failed rows: operators already watch it and
-have its tools, and it needs no migration in every service. A row even the DLQ cannot take (too
-large for it too) stays in the outbox, held back and reported until a restart tries it again.
+have its tools, and it needs no migration in every service. A row the DLQ cannot take either (too
+large even compressed) stays in the outbox, held back and reported, until a restart tries it again.
 """
 
 from __future__ import annotations
