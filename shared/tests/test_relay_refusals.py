@@ -14,12 +14,12 @@ def _relay() -> OutboxRelay:
     return OutboxRelay(cast(Any, None), cast(Any, None), "members", suspect_after=5)
 
 
-def test_a_publish_that_fails_while_later_rows_go_out_is_refused_on_its_fifth_such_pass() -> None:
+def test_a_publish_that_fails_while_other_rows_go_out_is_refused_on_its_fifth_such_pass() -> None:
     relay = _relay()
     verdicts = [relay._refusal(7, NatsTimeout(), others_went_out=True) for _ in range(5)]
     assert verdicts[:4] == [None] * 4
     assert verdicts[4] is not None
-    assert "5 times while later events were published" in verdicts[4]
+    assert "5 times while other events were published" in verdicts[4]
 
 
 def test_a_publish_that_fails_with_every_other_row_is_retried_for_ever_as_an_outage() -> None:

@@ -97,32 +97,22 @@ class DeliveryPolicy:
         self.wait_budget = wait_budget
         self.wait_max_delay = wait_max_delay
         self._attempts: OrderedDict[tuple[str, int], _Attempts] = OrderedDict()
-
-    @property
-    def max_deliveries(self) -> int:
-        """Deliveries that end in a failure before the DLQ."""
-        return len(self.retry_delays) + 1
-
-    @property
-    def max_waits(self) -> int:
-        """How many NotYetKnown retries fit in the wait budget."""
-        waits, waited = 0, 0.0
-        while waited < self.wait_budget:
-            waited += self.wait_delay(waits + 1)
-            waits += 1
-        return waits
-
-    @property
-    def delivery_ceiling(self) -> int:
-        """Beyond this many deliveries a message is dead-lettered before its handler runs: both
-        budgets spent, and as many deliveries again without an outcome."""
-        return 2 * self.max_deliveries + self.max_waits
+        # Deliveries that end in a failure before the DLQ, and NotYetKnown retries in the wait budget.
+        self.max_deliveries = len(self.retry_delays) + 1
+        self.max_waits = 0
+        waited = 0.0
+        while waited < wait_budget:
+            self.max_waits += 1
+            waited += self.wait_delay(self.max_waits)
+        # Beyond this many deliveries a message is dead-lettered before its handler runs: both
+        # budgets spent, and as many deliveries again without an outcome.
+        self.delivery_ceiling = 2 * self.max_deliveries + self.max_waits
 
     def delay_after(self, failures: int) -> float:
         return self.retry_delays[min(failures, len(self.retry_delays)) - 1]
 
     def wait_delay(self, waits: int) -> float:
-        return min(_FIRST_WAIT * 2 ** (waits - 1), self.wait_max_delay)
+        return min(_FIRST_WAIT * 2 ** min(waits - 1, 30), self.wait_max_delay)
 
     def attempts(self, key: tuple[str, int]) -> _Attempts:
         attempts = self._attempts.pop(key, None) or _Attempts()
@@ -152,7 +142,8 @@ class _DeliveryScope(BaseMiddleware):
         consumer = metadata.consumer or "?"
         key = (consumer, metadata.sequence.stream)
         if deliveries > self.policy.delivery_ceiling:
-            await self._dead_letter(raw, key, deliveries, "no outcome after the last delivery")
+            reason = f"{deliveries - 1} deliveries without an outcome, or beyond its budgets"
+            await self._dead_letter(raw, key, deliveries, reason)
         try:
             result = await call_next(msg)
         except HandlerException:

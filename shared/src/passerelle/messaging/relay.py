@@ -12,8 +12,8 @@ timeout) is retried with back-off, forever: the JetStream duplicate window (hour
 publish that had in fact landed, and beyond it the consumers' inbox still gives one effect.
 
 A row that can never be published (larger than the server's max_payload, a subject outside the
-service's own stream, refused by JetStream, or failing again and again while the rows after it go
-out) must not hold back the rest: it moves to the DLQ stream with the reason, where `passerelle dlq`
+service's own stream, refused by JetStream, or failing again and again while other rows go out)
+must not hold back the rest: it moves to the DLQ stream with the reason, where `passerelle dlq`
 shows and replays it. The DLQ rather than a table of failed rows: operators already watch it and
 have its tools, and it needs no migration in every service. A row the DLQ cannot take either (too
 large even compressed) stays in the outbox, held back and reported, until a restart tries it again.
@@ -79,7 +79,7 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self.suspect_after = suspect_after
         self._streams = {stream.name: stream for stream in STREAMS if stream.owner == service}
-        self._suspect: dict[int, int] = {}  # row id -> passes it failed while later rows went out
+        self._suspect: dict[int, int] = {}  # row id -> passes it failed while other rows went out
         self._held_back: set[int] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -182,6 +182,8 @@ class OutboxRelay:
                 if done:
                     await connection.execute(delete(outbox).where(outbox.c.id.in_(done)))
                     await connection.commit()
+                    for row_id in done:
+                        self._suspect.pop(row_id, None)
                     PUBLISHED.labels(self.service).inc(len(done))
                     published += len(done)
                 for row in rows:
@@ -208,10 +210,10 @@ class OutboxRelay:
             return reason
         if isinstance(error, APIError) and error.code is not None and 400 <= error.code < 500:
             return f"refused by JetStream: {reason}"  # e.g. over the stream's max message size
-        if others_went_out:  # the server took later rows: this failure is the row's own
+        if others_went_out:  # the server took other rows meanwhile: this failure is the row's own
             self._suspect[row_id] = self._suspect.get(row_id, 0) + 1
             if self._suspect[row_id] >= self.suspect_after:
-                return f"{reason} ({self._suspect[row_id]} times while later events were published)"
+                return f"{reason} ({self._suspect[row_id]} times while other events were published)"
         return None
 
     async def _dead_letter(self, connection: AsyncConnection, row: Row[Any], reason: str, limit: int) -> None:
