@@ -54,31 +54,43 @@ async def test_an_event_that_can_never_be_read_goes_to_the_dlq_at_its_first_deli
     assert probe.attempts == []
 
 
+@pytest.mark.parametrize(
+    ("description", "statement", "reason"),
+    [
+        (
+            "refused by PostgreSQL",
+            "SELECT CAST(CAST(:value AS text) AS integer)",
+            "out of range for type integer",
+        ),
+        ("refused by the driver", "SELECT CAST(:value AS integer)", "invalid input for query argument"),
+    ],
+)
 async def test_a_value_the_database_refuses_goes_to_the_dlq_at_once_and_the_next_event_is_handled(
-    clean_nats: str, databases: Databases
+    clean_nats: str, databases: Databases, description: str, statement: str, reason: str
 ) -> None:
     handled: list[str] = []
 
-    async def store_score_as_an_integer(event: CloudEvent[MatchProposed], uow: UnitOfWork) -> None:
-        # A handler whose column does not take what the event holds: "m1" is not an integer.
+    async def store_score_in_ten_billionths(event: CloudEvent[MatchProposed], uow: UnitOfWork) -> None:
+        # A handler whose integer column takes a score of 0.1 (1e9) but not one of 0.8 (8e9).
+        value = round(event.data.score * 10**10)
         await uow.session.execute(
-            text("SELECT CAST(CAST(:value AS text) AS integer)"), {"value": event.data.member_id}
+            text(statement), {"value": value if "text" not in statement else str(value)}
         )
         handled.append(event.id)
 
     app = ServiceApp("notifications", settings_for(clean_nats), await databases.fresh("notifications"))
-    app.consumers.on(MatchProposed)(store_score_as_an_integer)
+    app.consumers.on(MatchProposed)(store_score_in_ten_billionths)
     await app.start()
     try:
         refused = match_proposed()
         await publish(app, refused.to_json(), refused.id)
         [letter] = await eventually(lambda: dead_letters(app))
-        assert letter.deliveries == 1
-        assert "invalid input syntax for type integer" in letter.error, letter.error
+        assert letter.deliveries == 1, description
+        assert reason in letter.error, letter.error
         assert json.loads(letter.payload)["id"] == refused.id
 
         fine = match_proposed()
-        await publish(app, _with(fine, data={**fine.data.model_dump(), "member_id": "42"}), fine.id)
+        await publish(app, _with(fine, data={**fine.data.model_dump(), "score": 0.1}), fine.id)
         assert await eventually(lambda: _handled(handled)) == [fine.id]
     finally:
         await app.stop()

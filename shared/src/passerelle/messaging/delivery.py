@@ -27,6 +27,7 @@ from typing import Any
 
 import asyncpg
 import structlog
+from asyncpg.exceptions import _base as asyncpg_client
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, HandlerException, NackMessage
 from faststream.message import StreamMessage
@@ -51,11 +52,11 @@ DEAD_LETTERED = Counter("passerelle_messages_dead_lettered_total", "Messages mov
 
 def _never_handled(error: BaseException) -> bool:
     """Whether a failure would repeat on every delivery: an event too large to publish, or a value
-    the database refuses (SQLSTATE class 22: too long, a NUL byte, not a number ...), however
-    SQLAlchemy wraps asyncpg's error."""
+    the database refuses (SQLSTATE class 22: too long, a NUL byte, not a number ...) or that asyncpg
+    cannot even send (out of the column type's range), however SQLAlchemy wraps the error."""
     cause: BaseException | None = error
     while cause is not None:
-        if isinstance(cause, EventTooLarge | DataError | asyncpg.DataError):
+        if isinstance(cause, EventTooLarge | DataError | asyncpg.DataError | asyncpg_client.DataError):
             return True
         cause = cause.__cause__ or getattr(cause, "orig", None)
     return False
