@@ -11,6 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 CONTENT_TYPE = "application/cloudevents+json"
 
+# What consumers can store: the inbox keeps `id` in passerelle_inbox.event_id (64 characters) and the
+# read models keep `subject`, an aggregate id, in 100-character columns. An envelope beyond these, or
+# with control characters in them, could never be handled: it fails validation and goes to the DLQ.
+EVENT_ID_MAX_LENGTH = 64
+AGGREGATE_ID_MAX_LENGTH = 100
+_PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]+$"
+
 # The correlation id of the request or message being handled; events recorded meanwhile carry it.
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -44,10 +51,20 @@ class CloudEvent(BaseModel, Generic[DataT]):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     specversion: Literal["1.0"] = "1.0"
-    id: str = Field(description="Unique per event; also sent as the Nats-Msg-Id header.", min_length=1)
-    source: str = Field(description="passerelle/<owning service>", min_length=1)
-    type: str = Field(description="passerelle.<service>.<EventName>.v<N>", min_length=1)
-    subject: str = Field(description="The id of the aggregate the event is about.", min_length=1)
+    id: str = Field(
+        description="Unique per event; also sent as the Nats-Msg-Id header.",
+        min_length=1,
+        max_length=EVENT_ID_MAX_LENGTH,
+        pattern=_PRINTABLE,
+    )
+    source: str = Field(description="passerelle/<owning service>", min_length=1, max_length=200)
+    type: str = Field(description="passerelle.<service>.<EventName>.v<N>", min_length=1, max_length=200)
+    subject: str = Field(
+        description="The id of the aggregate the event is about.",
+        min_length=1,
+        max_length=AGGREGATE_ID_MAX_LENGTH,
+        pattern=_PRINTABLE,
+    )
     time: datetime = Field(description="When it happened, RFC 3339 in UTC.")
     datacontenttype: Literal["application/json"] = "application/json"
     correlationid: str | None = Field(

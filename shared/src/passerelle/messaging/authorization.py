@@ -1,6 +1,7 @@
 """NATS permissions of each service, derived from the topology (one source of truth).
 
-A service may publish only into its own stream, to the DLQ under its own consumers' names, and to
+A service may publish only into its own stream, to the DLQ under its own consumers' and its outbox
+relay's names, and to
 the JetStream API calls its durable pull consumers need (info, next message, acknowledgements); it
 may subscribe only to its own reply inbox (`_INBOX_<service>.>`), where its requests' answers and its
 pull consumers' messages arrive. Streams and consumers are created by an admin user (the provisioning
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 from passerelle.contracts import STREAMS
 
+from .dead_letters import outbox_consumer
 from .topology import SUBSCRIPTIONS, subscriptions
 
 ADMIN = "passerelle-admin"
@@ -42,6 +44,7 @@ def service_permissions(service: str) -> Permissions:
     if service not in SUBSCRIPTIONS:
         raise LookupError(f"unknown service {service!r}")
     publish = [subject for stream in STREAMS if stream.owner == service for subject in stream.subjects]
+    publish.append(f"dlq.{outbox_consumer(service)}.>")  # outbox rows JetStream refuses for good
     for sub in subscriptions(service):
         stream, durable = sub.stream.name, sub.durable
         publish += [

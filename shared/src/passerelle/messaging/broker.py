@@ -16,6 +16,8 @@ from .authorization import inbox_prefix
 from .connection import nats_security
 from .delivery import DeliveryPolicy
 
+log = structlog.get_logger(__name__)
+
 # One metrics middleware per process: several services in one process (`passerelle up`) share it.
 _METRICS = NatsPrometheusMiddleware(registry=REGISTRY, app_name="passerelle")
 
@@ -25,7 +27,17 @@ def make_broker(settings: PlatformSettings, service: str) -> tuple[NatsBroker, D
 
     The delivery policy gets its DLQ once the broker is connected (`attach_dead_letters`).
     """
-    policy = DeliveryPolicy(settings.retry_delays)
+    wait_budget = settings.not_yet_known_wait or 5 * settings.consumer_ack_wait
+    if wait_budget <= 2 * settings.consumer_ack_wait:
+        # What an event waits for may come back only after an ack wait (a crash mid-handler).
+        log.warning(
+            "delivery.wait_shorter_than_a_crash_recovery",
+            wait=wait_budget,
+            ack_wait=settings.consumer_ack_wait,
+        )
+    policy = DeliveryPolicy(
+        settings.retry_delays, wait_budget=wait_budget, wait_max_delay=settings.not_yet_known_max_delay
+    )
     broker = NatsBroker(
         servers=[url.strip() for url in settings.nats_url.split(",")],
         name=f"passerelle-{service}",

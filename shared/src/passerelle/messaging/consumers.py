@@ -6,7 +6,6 @@ event has one effect; the message is acknowledged only after that commit.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -18,6 +17,7 @@ from passerelle.contracts import CloudEvent, EventData, correlation_id, envelope
 from passerelle.persistence.database import Database, UnitOfWork
 
 from .authorization import inbox_prefix
+from .delivery import InvalidEvent
 from .topology import TopologySettings, consumer_config, subscription
 
 log = structlog.get_logger(__name__)
@@ -30,12 +30,21 @@ class HandlerFailed(Exception):
     """A handler's own validation failed: a bug or a state problem to retry, not a malformed event."""
 
 
-async def decode_json_body(message: NatsMessage) -> Any:
-    """Events are JSON whatever their content type; a body that is not JSON fails validation (DLQ)."""
-    try:
-        return json.loads(message.body)
-    except (ValueError, UnicodeDecodeError):
-        return message.body
+def event_decoder(model: type[CloudEvent[Any]]) -> Callable[[NatsMessage], Awaitable[CloudEvent[Any]]]:
+    """Reads a body into the whole envelope before any handler or unit of work runs.
+
+    Events are JSON whatever their content type. Whatever fails here (bytes that are not UTF-8, JSON
+    nested deeper than the parser goes, fields the contract refuses or the inbox could not store)
+    fails the same way on every delivery, so it is raised as InvalidEvent: the DLQ at once.
+    """
+
+    async def decode(message: NatsMessage) -> CloudEvent[Any]:
+        try:
+            return model.model_validate_json(message.body)
+        except Exception as error:  # any reason a body cannot be read leads to the same verdict
+            raise InvalidEvent(f"{type(error).__name__}: {error}") from error
+
+    return decode
 
 
 class EventConsumers:
@@ -63,8 +72,10 @@ class EventConsumers:
             async def consume(event: Any) -> None:
                 await self._handle(sub.durable, event, handler)
 
-            # FastStream validates the body against this annotation: one parse, and the AsyncAPI schema.
-            consume.__annotations__ = {"event": envelope_type(event_type), "return": None}
+            model = envelope_type(event_type)
+            # The decoder parses and validates; the annotation gives the AsyncAPI schema (FastStream
+            # takes the decoded instance as it is).
+            consume.__annotations__ = {"event": model, "return": None}
             consume.__name__ = f"on_{event_type.event_name}"
             self.broker.subscriber(
                 event_type.subject,
@@ -78,7 +89,7 @@ class EventConsumers:
                 max_workers=self.workers,
                 # Pulled messages arrive under the service's own inbox, all its NATS user may read.
                 inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
-                decoder=decode_json_body,
+                decoder=event_decoder(model),
                 title=f"{self.service}:{event_type.event_name}",
                 description=(handler.__doc__ or "").strip() or None,
             )(consume)

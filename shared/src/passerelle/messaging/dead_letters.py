@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from passerelle.contracts import DLQ_STREAM, EVENTS_BY_SUBJECT, stream_of
+from passerelle.persistence.database import EventTooLarge, published_size
 
 ORIGINAL_SUBJECT = "Passerelle-Original-Subject"
 CONSUMER = "Passerelle-Consumer"
@@ -18,6 +20,15 @@ DELIVERIES = "Passerelle-Deliveries"
 ERROR = "Passerelle-Error"
 FAILED_AT = "Passerelle-Failed-At"
 STREAM_SEQUENCE = "Passerelle-Stream-Sequence"
+ENCODING = "Passerelle-Payload-Encoding"  # "gzip": a payload that did not fit the letter as it was
+
+# A literal NATS subject: dot-separated tokens of printable characters, no wildcards.
+_SUBJECT = re.compile(r"[!-)+,\-/-=?-~]+(\.[!-)+,\-/-=?-~]+)*")
+
+
+def outbox_consumer(service: str) -> str:
+    """The name an outbox relay's letters carry in the DLQ, where a consumer's durable name would be."""
+    return f"{service}__outbox"
 
 
 def _header_value(text: str, limit: int = 2000) -> str:
@@ -64,6 +75,46 @@ class DeadLetters:
             f"dlq.{consumer}.{message.subject}", message.data, headers=headers, stream=DLQ_STREAM
         )
 
+    async def send_unpublished(
+        self,
+        service: str,
+        *,
+        subject: str,
+        payload: bytes,
+        headers: dict[str, str],
+        error: str,
+        max_bytes: int,
+    ) -> None:
+        """An outbox row JetStream refuses for good, kept here with the reason (`dlq replay` retries it).
+
+        A payload too large for the letter is kept compressed (events are JSON: it shrinks several
+        times); EventTooLarge when even that is more than the server takes.
+        """
+        consumer = outbox_consumer(service)
+        event_id = headers.get("Nats-Msg-Id", "")
+        letter_headers = {
+            "Nats-Msg-Id": f"dlq:{consumer}:{event_id}",
+            "content-type": headers.get("content-type", ""),
+            "Passerelle-Original-Msg-Id": event_id,
+            ORIGINAL_SUBJECT: subject,
+            CONSUMER: consumer,
+            DELIVERIES: "0",
+            ERROR: _header_value(error),
+            FAILED_AT: datetime.now(UTC).isoformat(),
+        }
+        if published_size(letter_headers, payload) > max_bytes:
+            payload = gzip.compress(payload)
+            letter_headers[ENCODING] = "gzip"
+        size = published_size(letter_headers, payload)
+        if size > max_bytes:
+            raise EventTooLarge(
+                f"a letter of {size} bytes compressed, more than the {max_bytes} NATS accepts"
+            )
+        letter_subject = (
+            f"dlq.{consumer}.{subject}" if _SUBJECT.fullmatch(subject) else f"dlq.{consumer}.invalid"
+        )
+        await self.js.publish(letter_subject, payload, headers=letter_headers, stream=DLQ_STREAM)
+
     async def list(self, limit: int = 100) -> list[DeadLetter]:
         info = await self.js.stream_info(DLQ_STREAM)
         letters: list[DeadLetter] = []
@@ -85,7 +136,7 @@ class DeadLetters:
                     deliveries=int(headers.get(DELIVERIES, "0")),
                     error=headers.get(ERROR, ""),
                     failed_at=headers.get(FAILED_AT, ""),
-                    payload=raw.data or b"",
+                    payload=_payload(raw.data, headers),
                     headers=headers,
                 )
             )
@@ -107,6 +158,11 @@ class DeadLetters:
             "Passerelle-Replayed-From": str(sequence),
         }
         stream = stream_of(EVENTS_BY_SUBJECT[subject]).name if subject in EVENTS_BY_SUBJECT else None
-        await self.js.publish(subject, raw.data or b"", headers=replay_headers, stream=stream)
+        await self.js.publish(subject, _payload(raw.data, headers), headers=replay_headers, stream=stream)
         await self.js.delete_msg(DLQ_STREAM, sequence)
         return subject
+
+
+def _payload(data: bytes | None, headers: dict[str, str]) -> bytes:
+    """A letter's original payload, as it was before any compression."""
+    return gzip.decompress(data or b"") if headers.get(ENCODING) == "gzip" else data or b""

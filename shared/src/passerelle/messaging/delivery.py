@@ -2,49 +2,131 @@
 
 A FastStream middleware, so it wraps every subscriber of the broker. The JetStream consumers allow
 unlimited deliveries; this policy counts them itself, so nothing is dropped when the DLQ is down.
+Each delivery ends in one of these ways:
+
+- the event can never be handled (it does not parse, breaks the contract, holds a value its
+  database refuses, or would record an event too large to publish): the DLQ at once, since every
+  new delivery would fail the same way;
+- NotYetKnown (it refers to something that has not arrived yet, e.g. still in flight on another
+  stream after a crash): retried after short, growing delays for `wait_budget` seconds, which must
+  outlast a crash recovery (the consumer's ack wait); it spends none of the failure budget;
+- any other failure: retried after `retry_delays`, then the DLQ;
+- no outcome (the process died or hung past the ack wait): the server delivers it again; that
+  spends neither budget, up to a ceiling that stops a message that kills every process it reaches.
+
+The counts live in memory: a restart starts them again, which gives a message more tries, never fewer.
 """
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import structlog
+from asyncpg.exceptions import _base as asyncpg_client
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, HandlerException, NackMessage
 from faststream.message import StreamMessage
 from prometheus_client import Counter
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError
+
+from passerelle.persistence.database import EventTooLarge
 
 from .dead_letters import DeadLetters
 
 log = structlog.get_logger(__name__)
 
 RETRIED = Counter("passerelle_messages_retried_total", "Failed deliveries that will be retried", ["consumer"])
+WAITED = Counter(
+    "passerelle_messages_waited_total",
+    "Deliveries retried because what they refer to is not known yet",
+    ["consumer"],
+)
 DEAD_LETTERED = Counter("passerelle_messages_dead_lettered_total", "Messages moved to the DLQ", ["consumer"])
+
+
+def _never_handled(error: BaseException) -> bool:
+    """Whether a failure would repeat on every delivery: an event too large to publish, or a value
+    the database refuses (SQLSTATE class 22: too long, a NUL byte, not a number ...) or that asyncpg
+    cannot even send (out of the column type's range), however SQLAlchemy wraps the error."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, EventTooLarge | DataError | asyncpg.DataError | asyncpg_client.DataError):
+            return True
+        cause = cause.__cause__ or getattr(cause, "orig", None)
+    return False
+
+
+_FIRST_WAIT = 0.5
+_TRACKED_MESSAGES = 100_000  # in-memory counts kept at most; a forgotten one starts again
+
+
+class NotYetKnown(Exception):
+    """An event refers to something its consumer has not heard of yet (another stream or consumer
+    runs behind): retried on its own short schedule for the wait budget, then dead-lettered."""
+
+
+class InvalidEvent(Exception):
+    """A body that can never become a valid event (see consumers.event_decoder): the DLQ at once."""
+
+
+@dataclass
+class _Attempts:
+    failures: int = 0
+    waits: int = 0
+    waiting_since: float | None = None
 
 
 class DeliveryPolicy:
     """A broker middleware factory: FastStream makes one scope per message."""
 
-    def __init__(self, retry_delays: Sequence[float], dead_letters: DeadLetters | None = None) -> None:
+    def __init__(
+        self,
+        retry_delays: Sequence[float],
+        dead_letters: DeadLetters | None = None,
+        *,
+        wait_budget: float = 300.0,
+        wait_max_delay: float = 10.0,
+    ) -> None:
         self.retry_delays = list(retry_delays)
         self.dead_letters = dead_letters
+        self.wait_budget = wait_budget
+        self.wait_max_delay = wait_max_delay
+        self._attempts: OrderedDict[tuple[str, int], _Attempts] = OrderedDict()
+        # Deliveries that end in a failure before the DLQ, and NotYetKnown retries in the wait budget.
+        self.max_deliveries = len(self.retry_delays) + 1
+        self.max_waits = 0
+        waited = 0.0
+        while waited < wait_budget:
+            self.max_waits += 1
+            waited += self.wait_delay(self.max_waits)
+        # Beyond this many deliveries a message is dead-lettered before its handler runs: both
+        # budgets spent, and as many deliveries again without an outcome.
+        self.delivery_ceiling = 2 * self.max_deliveries + self.max_waits
 
-    @property
-    def max_deliveries(self) -> int:
-        return len(self.retry_delays) + 1
+    def delay_after(self, failures: int) -> float:
+        return self.retry_delays[min(failures, len(self.retry_delays)) - 1]
 
-    def delay_after(self, deliveries: int) -> float:
-        return self.retry_delays[min(deliveries, len(self.retry_delays)) - 1]
+    def wait_delay(self, waits: int) -> float:
+        return min(_FIRST_WAIT * 2 ** min(waits - 1, 30), self.wait_max_delay)
+
+    def attempts(self, key: tuple[str, int]) -> _Attempts:
+        attempts = self._attempts.pop(key, None) or _Attempts()
+        self._attempts[key] = attempts
+        while len(self._attempts) > _TRACKED_MESSAGES:
+            self._attempts.popitem(last=False)
+        return attempts
+
+    def forget(self, key: tuple[str, int]) -> None:
+        self._attempts.pop(key, None)
 
     def __call__(self, msg: Any, /, *, context: Any) -> _DeliveryScope:
         return _DeliveryScope(msg, context=context, policy=self)
-
-
-class NotYetKnown(Exception):
-    """An event refers to something its consumer has not heard of yet (another stream or consumer
-    runs behind): retried with the usual back-off, and dead-lettered if it never comes."""
 
 
 class _DeliveryScope(BaseMiddleware):
@@ -59,32 +141,60 @@ class _DeliveryScope(BaseMiddleware):
             return await call_next(msg)
         deliveries = metadata.num_delivered
         consumer = metadata.consumer or "?"
-        if deliveries > self.policy.max_deliveries:
-            # Earlier deliveries ended without an outcome (the process died mid-handler).
-            await self._dead_letter(raw, consumer, deliveries, "no outcome after the last delivery")
+        key = (consumer, metadata.sequence.stream)
+        if deliveries > self.policy.delivery_ceiling:
+            reason = f"{deliveries - 1} deliveries without an outcome, or beyond its budgets"
+            await self._dead_letter(raw, key, deliveries, reason)
         try:
-            return await call_next(msg)
+            result = await call_next(msg)
         except HandlerException:
             raise
-        except ValidationError as error:
-            await self._dead_letter(raw, consumer, deliveries, f"invalid event: {error}")
-        except Exception as error:
-            if deliveries >= self.policy.max_deliveries:
-                await self._dead_letter(raw, consumer, deliveries, f"{type(error).__name__}: {error}")
-            delay = self.policy.delay_after(deliveries)
-            RETRIED.labels(consumer).inc()
-            # An event ahead of what it depends on is ordinary between consumers: not worth a warning.
-            report = log.info if isinstance(error, NotYetKnown) else log.warning
-            report(
-                "message.retry",
-                consumer=consumer,
-                deliveries=deliveries,
-                delay=delay,
-                error=f"{type(error).__name__}: {error}",
-            )
-            raise NackMessage(delay=delay) from error
+        except (InvalidEvent, ValidationError) as error:
+            await self._dead_letter(raw, key, deliveries, f"invalid event: {error}")
+        except NotYetKnown as error:
+            await self._wait(raw, key, deliveries, error)
+        except Exception as error:  # noqa: BLE001 - every other failure is retried, then dead-lettered
+            if _never_handled(error):
+                await self._dead_letter(raw, key, deliveries, f"{type(error).__name__}: {error}")
+            await self._retry(raw, key, deliveries, error)
+        self.policy.forget(key)
+        return result
 
-    async def _dead_letter(self, raw: Any, consumer: str, deliveries: int, error: str) -> None:
+    async def _wait(self, raw: Any, key: tuple[str, int], deliveries: int, error: NotYetKnown) -> None:
+        attempts = self.policy.attempts(key)
+        now = time.monotonic()
+        if attempts.waiting_since is None:
+            attempts.waiting_since = now
+        waited = now - attempts.waiting_since
+        if waited >= self.policy.wait_budget:
+            await self._dead_letter(raw, key, deliveries, f"NotYetKnown: {error} (after {waited:.0f} s)")
+        attempts.waits += 1
+        delay = self.policy.wait_delay(attempts.waits)
+        WAITED.labels(key[0]).inc()
+        # An event ahead of what it depends on is ordinary between consumers: not worth a warning.
+        log.info("message.wait", consumer=key[0], deliveries=deliveries, delay=delay, error=str(error))
+        raise NackMessage(delay=delay) from error
+
+    async def _retry(self, raw: Any, key: tuple[str, int], deliveries: int, error: Exception) -> None:
+        attempts = self.policy.attempts(key)
+        attempts.failures += 1
+        reason = f"{type(error).__name__}: {error}"
+        if attempts.failures >= self.policy.max_deliveries:
+            await self._dead_letter(raw, key, deliveries, reason)
+        delay = self.policy.delay_after(attempts.failures)
+        RETRIED.labels(key[0]).inc()
+        log.warning(
+            "message.retry",
+            consumer=key[0],
+            deliveries=deliveries,
+            failures=attempts.failures,
+            delay=delay,
+            error=reason,
+        )
+        raise NackMessage(delay=delay) from error
+
+    async def _dead_letter(self, raw: Any, key: tuple[str, int], deliveries: int, error: str) -> None:
+        consumer = key[0]
         if self.policy.dead_letters is None:
             raise RuntimeError("no DLQ configured")
         try:
@@ -93,6 +203,7 @@ class _DeliveryScope(BaseMiddleware):
             # The DLQ is unreachable: keep the message and try again later rather than lose it.
             log.error("dlq.unavailable", consumer=consumer, error=str(publish_error))
             raise NackMessage(delay=self.policy.retry_delays[-1]) from publish_error
+        self.policy.forget(key)
         DEAD_LETTERED.labels(consumer).inc()
         log.error("message.dead_lettered", consumer=consumer, deliveries=deliveries, error=error[:500])
         raise AckMessage()

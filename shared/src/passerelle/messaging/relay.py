@@ -7,9 +7,16 @@ on the NOTIFY sent by the committing transaction (or every `poll_interval` as a 
 the rows in commit order, publishes them and deletes them once JetStream has acknowledged them.
 
 Only one relay per database publishes at a time (a PostgreSQL advisory lock), so replicas of a
-service do not reorder each other's events. A publish that fails is retried with back-off, forever:
-the JetStream duplicate window (hours) covers a retried publish that had in fact landed, and beyond
-it the consumers' inbox still gives one effect.
+service do not reorder each other's events. A publish that fails for a passing reason (NATS down, a
+timeout) is retried with back-off, forever: the JetStream duplicate window (hours) covers a retried
+publish that had in fact landed, and beyond it the consumers' inbox still gives one effect.
+
+A row that can never be published (larger than the server's max_payload, a subject outside the
+service's own stream, refused by JetStream, or failing again and again while other rows go out)
+must not hold back the rest: it moves to the DLQ stream with the reason, where `passerelle dlq`
+shows and replays it. The DLQ rather than a table of failed rows: operators already watch it and
+have its tools, and it needs no migration in every service. A row the DLQ cannot take either (too
+large even compressed) stays in the outbox, held back and reported, until a restart tries it again.
 """
 
 from __future__ import annotations
@@ -21,18 +28,32 @@ from typing import Any
 import asyncpg
 import structlog
 from faststream.nats import NatsBroker
+from nats.errors import BadSubjectError, MaxPayloadError
+from nats.js.errors import APIError
 from prometheus_client import Counter, Gauge
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from passerelle.persistence.database import Database
+from passerelle.contracts import STREAMS
+from passerelle.persistence.database import Database, EventTooLarge, published_size
 from passerelle.persistence.tables import OUTBOX_CHANNEL, outbox
+
+from .dead_letters import DeadLetters
 
 log = structlog.get_logger(__name__)
 
 PUBLISHED = Counter("passerelle_outbox_published_total", "Events relayed to JetStream", ["service"])
 PENDING = Gauge(
     "passerelle_outbox_pending", "Events seen waiting in the outbox at the last pass", ["service"]
+)
+UNPUBLISHABLE = Counter(
+    "passerelle_outbox_dead_lettered_total",
+    "Outbox rows that can never be published, moved to the DLQ",
+    ["service"],
+)
+HELD_BACK = Gauge(
+    "passerelle_outbox_held_back", "Outbox rows that can be neither published nor dead-lettered", ["service"]
 )
 
 _LOCK_NAMESPACE = 0x5041_5353  # "PASS": the advisory lock that elects the active relay
@@ -48,6 +69,7 @@ class OutboxRelay:
         batch: int = 200,
         poll_interval: float = 5.0,
         max_backoff: float = 30.0,
+        suspect_after: int = 5,
     ) -> None:
         self.database = database
         self.broker = broker
@@ -55,10 +77,15 @@ class OutboxRelay:
         self.batch = batch
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
+        self.suspect_after = suspect_after
+        self._streams = {stream.name: stream for stream in STREAMS if stream.owner == service}
+        self._suspect: dict[int, int] = {}  # row id -> passes it failed while other rows went out
+        self._held_back: set[int] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        self._adopt_server_limit()
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.service}")
 
     async def stop(self) -> None:
@@ -109,36 +136,121 @@ class OutboxRelay:
     def _on_notify(self, *_: Any) -> None:
         self._wake.set()
 
+    def _adopt_server_limit(self) -> int:
+        """The server's max_payload (announced on connect) also bounds what a commit may record."""
+        limit: int = self.broker.connection.max_payload
+        self.database.max_event_bytes = limit
+        return limit
+
     async def relay_pending(self) -> int:
         """Publish everything waiting in the outbox; returns how many events were published."""
         published = 0
+        limit = self._adopt_server_limit()
         while True:
             async with self.database.engine.connect() as connection:
-                rows = (
-                    await connection.execute(select(outbox).order_by(outbox.c.id).limit(self.batch))
-                ).all()
+                query = select(outbox).order_by(outbox.c.id).limit(self.batch)
+                if self._held_back:
+                    query = query.where(outbox.c.id.not_in(self._held_back))
+                rows = (await connection.execute(query)).all()
                 PENDING.labels(self.service).set(len(rows))
                 if not rows:
                     return published
+                refused = {row.id: reason for row in rows if (reason := self._unpublishable(row, limit))}
+                sendable = [row for row in rows if row.id not in refused]
                 # Publishes go out on one connection in row order, so the stream keeps commit order;
                 # their acknowledgements are awaited together.
                 results = await asyncio.gather(
                     *(
                         self.broker.publish(row.payload, row.subject, headers=row.headers, stream=row.stream)
-                        for row in rows
+                        for row in sendable
                     ),
                     return_exceptions=True,
                 )
                 done = [
                     row.id
-                    for row, result in zip(rows, results, strict=True)
+                    for row, result in zip(sendable, results, strict=True)
                     if not isinstance(result, BaseException)
                 ]
+                passing: list[BaseException] = []
+                for row, result in zip(sendable, results, strict=True):
+                    if isinstance(result, BaseException):
+                        reason = self._refusal(row.id, result, others_went_out=bool(done))
+                        if reason:
+                            refused[row.id] = reason
+                        else:
+                            passing.append(result)
                 if done:
                     await connection.execute(delete(outbox).where(outbox.c.id.in_(done)))
                     await connection.commit()
+                    for row_id in done:
+                        self._suspect.pop(row_id, None)
                     PUBLISHED.labels(self.service).inc(len(done))
                     published += len(done)
-                failures = [result for result in results if isinstance(result, BaseException)]
-                if failures:
-                    raise failures[0]
+                for row in rows:
+                    if row.id in refused:
+                        await self._dead_letter(connection, row, refused[row.id], limit)
+                if passing:
+                    raise passing[0]
+
+    def _unpublishable(self, row: Row[Any], limit: int) -> str | None:
+        """Why a row can never be published, known before trying (a try could cost the connection:
+        nats-server closes it on a message over max_payload)."""
+        stream = self._streams.get(row.stream)
+        if stream is None or not any(_matches(pattern, row.subject) for pattern in stream.subjects):
+            return f"{row.subject!r} in stream {row.stream!r} is not in a stream {self.service} publishes to"
+        size = published_size(row.headers, row.payload)
+        if size > limit:
+            return f"{size} bytes, more than the server's max_payload of {limit}"
+        return None
+
+    def _refusal(self, row_id: int, error: BaseException, *, others_went_out: bool) -> str | None:
+        """Why a failed publish will never succeed, or None for a passing failure worth retrying."""
+        reason = f"{type(error).__name__}: {error}"
+        if isinstance(error, MaxPayloadError | BadSubjectError):
+            return reason
+        if isinstance(error, APIError) and error.code is not None and 400 <= error.code < 500:
+            return f"refused by JetStream: {reason}"  # e.g. over the stream's max message size
+        if others_went_out:  # the server took other rows meanwhile: this failure is the row's own
+            self._suspect[row_id] = self._suspect.get(row_id, 0) + 1
+            if self._suspect[row_id] >= self.suspect_after:
+                return f"{reason} ({self._suspect[row_id]} times while other events were published)"
+        return None
+
+    async def _dead_letter(self, connection: AsyncConnection, row: Row[Any], reason: str, limit: int) -> None:
+        letters = DeadLetters(self.broker.connection.jetstream())
+        try:
+            await letters.send_unpublished(
+                self.service,
+                subject=row.subject,
+                payload=row.payload,
+                headers=row.headers,
+                error=f"not publishable: {reason}",
+                max_bytes=limit,
+            )
+        except EventTooLarge as error:
+            self._held_back.add(row.id)
+            HELD_BACK.labels(self.service).set(len(self._held_back))
+            log.error("outbox.row_held_back", service=self.service, row=row.id, reason=reason, dlq=str(error))
+            return
+        await connection.execute(delete(outbox).where(outbox.c.id == row.id))
+        await connection.commit()
+        self._suspect.pop(row.id, None)
+        UNPUBLISHABLE.labels(self.service).inc()
+        log.error(
+            "outbox.row_dead_lettered",
+            service=self.service,
+            event_id=row.event_id,
+            subject=row.subject,
+            reason=reason[:500],
+        )
+
+
+def _matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching: `*` is one token, a final `>` one or more."""
+    wanted, tokens = pattern.split("."), subject.split(".")
+    for index, token in enumerate(wanted):
+        if token == ">":
+            return len(tokens) > index
+        if index >= len(tokens) or token not in ("*", tokens[index]):
+            return False
+    return len(tokens) == len(wanted)

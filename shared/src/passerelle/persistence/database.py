@@ -14,12 +14,26 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from passerelle.contracts import CloudEvent, EventData, envelope, stream_of
+from passerelle.rules import RuleBroken
 
 from .tables import OUTBOX_CHANNEL, inbox, outbox
 
 # The time of an erasure tombstone in a read model: later than any fact, so that no late or
 # redelivered event about an erased member can bring its data back.
 FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+
+# nats-server's default max_payload; the relay replaces it with what its server announces.
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
+
+
+class EventTooLarge(RuleBroken):
+    """An event larger than NATS accepts could never be published: its transaction fails instead."""
+
+
+def published_size(headers: dict[str, str], payload: bytes) -> int:
+    """Bytes nats-server counts against max_payload: the headers block and the payload."""
+    header_block = b"NATS/1.0\r\n" + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items()) + b"\r\n"
+    return len(header_block) + len(payload)
 
 
 def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:
@@ -62,9 +76,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # The largest event a commit accepts (headers and payload), as the NATS server announces it.
+        self.max_event_bytes = DEFAULT_MAX_EVENT_BYTES
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, lambda: self.max_event_bytes)
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -82,8 +98,11 @@ class UnitOfWork:
 
     session: AsyncSession
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], max_event_bytes: Callable[[], int] | None = None
+    ) -> None:
         self._sessions = sessions
+        self._max_event_bytes = max_event_bytes or (lambda: DEFAULT_MAX_EVENT_BYTES)
         self.recorded: list[CloudEvent[EventData]] = []
         self._after_commit: list[Callable[[], None]] = []
 
@@ -128,22 +147,26 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self.recorded:
-            await self.session.execute(
-                insert(outbox),
-                [
-                    {
-                        "event_id": event.id,
-                        "subject": event.data.subject,
-                        "stream": stream_of(type(event.data)).name,
-                        "headers": event.nats_headers(),
-                        "payload": event.to_json(),
-                    }
-                    for event in self.recorded
-                ],
-            )
+            await self.session.execute(insert(outbox), [self._outbox_row(event) for event in self.recorded])
             await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
         await self.session.commit()
         self.recorded = []  # committed: a later commit in the same unit of work writes only new events
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()
+
+    def _outbox_row(self, event: CloudEvent[EventData]) -> dict[str, object]:
+        """Refused here, an event too large to publish fails its own command, not the relay's queue."""
+        headers, payload = event.nats_headers(), event.to_json()
+        size, limit = published_size(headers, payload), self._max_event_bytes()
+        if size > limit:
+            raise EventTooLarge(
+                f"the {event.data.event_name} event would be {size} bytes, more than the {limit} NATS accepts"
+            )
+        return {
+            "event_id": event.id,
+            "subject": event.data.subject,
+            "stream": stream_of(type(event.data)).name,
+            "headers": headers,
+            "payload": payload,
+        }

@@ -47,6 +47,15 @@ class PlatformSettings(BaseSettings):
         default=16, ge=1, le=256, description="Messages each durable consumer handles at once"
     )
     consumer_ack_wait: float = Field(default=60.0, description="Seconds before an unacked message returns")
+    not_yet_known_wait: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds an event may wait for what it refers to (NotYetKnown) before the DLQ; "
+        "default 5 x consumer_ack_wait, so that it outlasts a crash recovery",
+    )
+    not_yet_known_max_delay: float = Field(
+        default=10.0, gt=0, description="Longest delay between two tries of an event that waits (NotYetKnown)"
+    )
     duplicate_window: float = Field(default=2 * 3600.0, description="JetStream de-duplication window (s)")
     stream_max_age: float = Field(
         default=0.0,
