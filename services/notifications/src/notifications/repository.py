@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -184,14 +185,30 @@ class NotificationsRepository:
             .values(due_at=now)
         )
 
-    async def next_due_message(self, now: datetime) -> MessageRow | None:
-        """The oldest message due, locked; other dispatchers (replicas) skip it."""
+    async def next_due_message(self, now: datetime, channel: str, busy: Iterable[str]) -> MessageRow | None:
+        """The oldest message due on that channel, but for members in `busy`, locked; other
+        dispatchers (replicas) skip it."""
         return await self.session.scalar(
             select(MessageRow)
-            .where(MessageRow.status == "pending", MessageRow.due_at <= now)
+            .where(
+                MessageRow.status == "pending",
+                MessageRow.due_at <= now,
+                MessageRow.channel == channel,
+                MessageRow.member_id.not_in(list(busy)),
+            )
             .order_by(MessageRow.due_at)
             .limit(1)
             .with_for_update(skip_locked=True)
+        )
+
+    async def message(self, message_id: str) -> MessageRow | None:
+        return await self.session.get(MessageRow, message_id, with_for_update=True)
+
+    async def fail_notifications_of(self, message_id: str, error: str) -> None:
+        await self.session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.message_id == message_id)
+            .values(status="failed", error=error)
         )
 
     async def notifications_of(self, message_id: str) -> list[NotificationRow]:
