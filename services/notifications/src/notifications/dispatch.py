@@ -37,7 +37,7 @@ from .mail import SMTP_DEADLINE, DeliveryError, Mailer
 from .orm import ContactRow, MessageRow, NotificationRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
-from .texts import Text, compose_email, language_of
+from .texts import Text, compose_email, language_of, plain_error
 from .webhooks import WebhookSender
 
 log = structlog.get_logger(__name__)
@@ -284,7 +284,7 @@ class Dispatcher:
         outcome: Outcome,
         now: datetime,
     ) -> None:
-        message.last_error = error = _reason(outcome.error or "unknown")
+        message.last_error = error = plain_error(outcome.error or "unknown")
         if not outcome.permanent and message.attempts < self.tries:
             message.due_at = now + timedelta(seconds=self.retry_delays[message.attempts - 1])
             SENDS.labels(message.channel, "retry").inc()
@@ -300,12 +300,6 @@ class Dispatcher:
         for notification in notifications:
             notification.status, notification.error = "failed", error
             uow.record(NotificationFailed(**_about(notification), error=error))
-
-
-def _reason(error: str) -> str:
-    """An error as the delivery log and NotificationFailed can hold it, whatever a receiver sent."""
-    printable = error.encode("utf-8", errors="replace").decode("utf-8").replace("\x00", "")
-    return printable[:2000]
 
 
 def _about(notification: NotificationRow) -> dict[str, Any]:

@@ -7,11 +7,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
-from sqlalchemy.dialects.postgresql import array, insert
+from passerelle.contracts import ERASED_OWNER
+from sqlalchemy import ColumnElement, String, delete, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .orm import ContactRow, MessageRow, NotificationRow, PledgeRow, PreferencesRow, ProjectRow, TerritoryRow
+from .orm import (
+    ContactRow,
+    MessageRow,
+    NotificationRow,
+    PledgeRow,
+    PreferencesRow,
+    ProjectRow,
+    TerritoryRow,
+    WaitingRow,
+)
 
 
 class NotificationsRepository:
@@ -33,15 +43,56 @@ class NotificationsRepository:
     async def contact(self, member_id: str) -> ContactRow | None:
         return await self.session.get(ContactRow, member_id)
 
+    async def lock_member(self, member_id: str) -> None:
+        """Serialise, until commit, what concerns one member, known or not yet: their profile's arrival,
+        their erasure and what waits for them cannot cross."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"notifications.member:{member_id}"},
+        )
+
+    async def erased_among(self, member_ids: list[str]) -> set[str]:
+        """Which of these identities were erased (an erased person keeps no right here)."""
+        if not member_ids:
+            return set()
+        rows = await self.session.scalars(
+            select(ContactRow.member_id).where(ContactRow.member_id.in_(member_ids), ContactRow.erased)
+        )
+        return set(rows)
+
+    async def wait_for_profile(self, values: dict[str, Any]) -> bool:
+        """Keep something to tell a member not known yet; False when it already waits."""
+        statement = insert(WaitingRow).values(**values).on_conflict_do_nothing()
+        return bool((await self.session.execute(statement.returning(WaitingRow.member_id))).first())
+
+    async def take_waiting(self, member_id: str) -> list[WaitingRow]:
+        """What waited for the member, removed: the caller tells it now."""
+        rows = list(
+            await self.session.scalars(
+                delete(WaitingRow)
+                .where(WaitingRow.member_id == member_id)
+                .returning(WaitingRow)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        return sorted(rows, key=lambda row: row.created_at)
+
     async def lock_contact(self, member_id: str) -> None:
         await self.session.execute(
             select(ContactRow.member_id).where(ContactRow.member_id == member_id).with_for_update()
         )
 
     async def erase(self, member_id: str, tombstone_as_of: datetime) -> None:
-        """Delete the member's contact data, preferences, messages and anything not yet sent, keeping
-        a tombstone so that nothing more is sent; their pledges stay, anonymous, for the totals."""
+        """Delete the member's contact data, preferences, messages and anything not yet sent (what
+        waited for their profile is the caller's: `take_waiting`), keeping
+        a tombstone so that nothing more is sent; their pledges stay, anonymous, for the totals; as a
+        manager of associations, they manage them no more."""
         await self.session.execute(delete(MessageRow).where(MessageRow.member_id == member_id))
+        await self.session.execute(
+            update(ContactRow)
+            .where(ContactRow.managers.contains([member_id]))
+            .values(managers=ContactRow.managers.op("-", return_type=JSONB)(literal(member_id, String())))
+        )
         await self.session.execute(delete(NotificationRow).where(NotificationRow.member_id == member_id))
         await self.session.execute(delete(PreferencesRow).where(PreferencesRow.member_id == member_id))
         await self.session.execute(
@@ -114,7 +165,7 @@ class NotificationsRepository:
             )
         ).all()
         total = sum((row.amount for row in rows), Decimal(0))
-        return total, sorted({row.member_id for row in rows if row.member_id})
+        return total, sorted({row.member_id for row in rows if row.member_id not in (None, ERASED_OWNER)})
 
     async def news_readers(self, territories: list[str]) -> list[str]:
         """Members attached to one of these territories who asked for news of one of them."""
