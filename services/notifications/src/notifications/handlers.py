@@ -34,7 +34,7 @@ from passerelle.taxonomy import Taxonomy
 from prometheus_client import Counter
 
 from .digests import next_digest_at
-from .orm import ContactRow, MessageRow, NotificationRow, PreferencesRow, ProjectRow
+from .orm import ContactRow, MessageRow, NotificationRow, ProjectRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
 from .texts import FALLBACK, language_of, languages, plain_error, render, someone, withdrawn_because
@@ -482,11 +482,10 @@ class NotificationsHandlers:
             contact = await repository.contact(member_id)
             if contact is not None and contact.erased:
                 raise not_found("member", member_id)
-            row = await repository.preferences(member_id, for_update=True)
-            previous = Preferences.of(row)
+            row = await repository.locked_preferences(member_id)
             if row is None:
-                row = PreferencesRow(member_id=member_id)
-                uow.session.add(row)
+                raise not_found("member", member_id)
+            previous = Preferences.of(row)
             saved = wanted.with_secret(previous, rotate_secret)
             saved.write(row)
             row.updated_at = datetime.now(UTC)

@@ -183,8 +183,17 @@ class NotificationsRepository:
 
     # Preferences
 
-    async def preferences(self, member_id: str, *, for_update: bool = False) -> PreferencesRow | None:
-        return await self.session.get(PreferencesRow, member_id, with_for_update=for_update)
+    async def preferences(self, member_id: str) -> PreferencesRow | None:
+        return await self.session.get(PreferencesRow, member_id)
+
+    async def locked_preferences(self, member_id: str) -> PreferencesRow | None:
+        """The member's preferences, created with the defaults if they have none, locked until
+        commit: concurrent saves take turns, each reading what the one before it saved. None only
+        when an erasure deleted them in between."""
+        await self.session.execute(
+            insert(PreferencesRow).values(member_id=member_id).on_conflict_do_nothing()
+        )
+        return await self.session.get(PreferencesRow, member_id, with_for_update=True, populate_existing=True)
 
     # Notifications and messages
 
