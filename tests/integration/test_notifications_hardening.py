@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from passerelle.contracts import PledgeMade
 
 from ..harness import Databases, eventually, settings_for, start_platform
 from ..receivers import HostileReceiver, Mailbox, WebhookReceiver, smtp_server
 from .scenario import publish
-from .test_notifications import World, _emails_to, _places, member
+from .test_notifications import World, _emails_to, _places, member, project
 
 # Every kind of line or paragraph break that str.splitlines() knows, and so e-mail headers refuse.
 BREAKS = ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"]
@@ -111,6 +112,34 @@ async def test_messages_that_fail_in_unforeseen_ways_end_as_notification_failed_
     events = await world.platform.published("NOTIFICATIONS", "NotificationFailed", len(broken))
     assert sorted(e["data"]["member_id"] for e in events) == broken
     assert all("ValueError" in e["data"]["error"] for e in events)
+
+
+async def test_messages_that_cannot_be_built_end_at_once_as_notification_failed_and_others_go_out(
+    world: World,
+) -> None:
+    owners = [f"owner-{n}" for n in range(6)]  # more than the dispatcher has workers
+    for owner in [*owners, "amina"]:
+        await publish(world.platform, member(owner, owner, "en"))
+        await _emails_to(world, f"{owner}@example.org")  # their welcome
+    # An address stored by an older version, that no e-mail can be written to.
+    await world.sql("UPDATE contacts SET email = '<' WHERE member_id = ANY($1)", owners)
+    for owner in [*owners, "amina"]:
+        await publish(world.platform, project(f"p-{owner}", owner=owner))
+        await publish(
+            world.platform,
+            PledgeMade(
+                pledge_id=f"pl-{owner}",
+                project_id=f"p-{owner}",
+                member_id="amina",
+                amount="10.00",
+                currency="EUR",
+            ),
+        )
+
+    await _emails_to(world, "amina@example.org", 2)  # her welcome, then her pledge's news
+    for owner in owners:
+        failed = await _failed(world, owner, "email")
+        assert failed["attempts"] == 1 and "could not be built" in failed["error"]  # no use retrying
 
 
 async def test_webhook_receivers_that_trickle_or_flood_hold_neither_emails_nor_other_webhooks(
