@@ -59,6 +59,36 @@ async def test_the_goal_reaches_every_known_pledger_at_once_and_a_late_one_when_
     assert await world.sql("SELECT 1 FROM waiting_for_profiles") == []
 
 
+async def test_a_recipient_who_cannot_be_told_is_reported_failed_and_the_others_are_told(
+    world: World,
+) -> None:
+    for known in ("amina", "leila", "omar"):
+        await publish(world.platform, member(known, known.title(), "fr"))
+        await world.told(known, "welcome")
+    await world.platform.call(
+        "PUT", "/notification-preferences/leila", "leila", json={"digest": "daily"}, expect=200
+    )
+    # An hour no day has, stored by an older version: her digest's time cannot be worked out.
+    await world.sql("UPDATE preferences SET digest_hour = 99 WHERE member_id = 'leila'")
+    await publish(world.platform, project())
+    await publish(world.platform, pledge("pl-1", "leila", "400.00"))
+    await publish(world.platform, pledge("pl-2", "omar", "600.00"))
+    cause = await publish(
+        world.platform, FundingGoalReached(project_id="p-health", total="1000.00", currency="EUR")
+    )
+
+    for told in ("amina", "omar"):
+        await world.told(told, "funding_goal_reached")
+    [failed] = [
+        event
+        for event in await world.platform.published("NOTIFICATIONS", "NotificationFailed")
+        if event["data"]["cause_event_id"] == cause
+    ]
+    assert failed["data"]["member_id"] == "leila" and "ValueError" in failed["data"]["error"]
+    await eventually(lambda: world.platform.drained("PROJECTS", "notifications__FundingGoalReached_v1"))
+    assert [e for e in await world.platform.events("DLQ")] == []
+
+
 async def test_the_erased_owner_marker_is_nobody_even_for_an_identity_that_claims_it(world: World) -> None:
     # Someone registered under the marker (another service lets it through, or an old event does).
     await publish(world.platform, member(ERASED_OWNER, "Mallory", "en"))

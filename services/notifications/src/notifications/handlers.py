@@ -32,6 +32,7 @@ from passerelle.runtime.auth import Identity
 from passerelle.runtime.problems import forbidden, not_found
 from passerelle.taxonomy import Taxonomy
 from prometheus_client import Counter
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from .digests import next_digest_at
 from .orm import ContactRow, MessageRow, NotificationRow, ProjectRow
@@ -242,8 +243,8 @@ class NotificationsHandlers:
                     ):
                         continue
                     await self._tell(uow, cause_id, kind, member_id, values, facts)
-            except NotYetKnown:
-                raise
+            except (NotYetKnown, OperationalError, InterfaceError):
+                raise  # not this recipient's fault (a deadlock, the database away): the event is retried
             except Exception as error:  # one recipient's failure is theirs alone
                 del uow.recorded[recorded:]  # what was recorded for them was rolled back with them
                 UNTOLD.labels(kind).inc()
