@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -35,7 +35,7 @@ from prometheus_client import Counter
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from .digests import next_digest_at
-from .orm import ContactRow, MessageRow, NotificationRow, ProjectRow
+from .orm import ContactRow, MessageRow, NotificationRow, ProjectRow, WaitingRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
 from .texts import FALLBACK, language_of, languages, plain_error, render, someone, withdrawn_because
@@ -235,30 +235,40 @@ class NotificationsHandlers:
         profile comes, instead of holding the event for everyone."""
         repository = NotificationsRepository(uow.session)
         for member_id in member_ids:
-            recorded = len(uow.recorded)
-            try:
-                async with uow.session.begin_nested():
-                    if wait_for_unknown and not await self._known_or_waiting(
-                        repository, cause_id, kind, member_id, values, facts
-                    ):
-                        continue
+
+            async def tell(member_id: str = member_id) -> None:
+                if not wait_for_unknown or await self._known_or_waiting(
+                    repository, cause_id, kind, member_id, values, facts
+                ):
                     await self._tell(uow, cause_id, kind, member_id, values, facts)
-            except (NotYetKnown, OperationalError, InterfaceError):
-                raise  # not this recipient's fault (a deadlock, the database away): the event is retried
-            except Exception as error:  # one recipient's failure is theirs alone
-                del uow.recorded[recorded:]  # what was recorded for them was rolled back with them
-                UNTOLD.labels(kind).inc()
-                log.exception("notifications.untold", member_id=member_id, kind=kind, cause_event_id=cause_id)
-                uow.record(
-                    NotificationFailed(
-                        notification_id=str(uuid.uuid4()),
-                        member_id=member_id,
-                        channel="inbox",
-                        kind=kind,
-                        cause_event_id=cause_id,
-                        error=plain_error(f"{type(error).__name__}: {error}"),
-                    )
+
+            await self._alone(uow, cause_id, kind, member_id, tell)
+
+    async def _alone(
+        self, uow: UnitOfWork, cause_id: str, kind: str, member_id: str, tell: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run `tell` for one recipient in a savepoint: if it fails, only what it did is undone, and
+        the failure is logged, counted and reported as NotificationFailed."""
+        recorded = len(uow.recorded)
+        try:
+            async with uow.session.begin_nested():
+                await tell()
+        except (NotYetKnown, OperationalError, InterfaceError):
+            raise  # not this recipient's fault (a deadlock, the database away): the event is retried
+        except Exception as error:  # one recipient's failure is theirs alone
+            del uow.recorded[recorded:]  # what was recorded for them was rolled back with them
+            UNTOLD.labels(kind).inc()
+            log.exception("notifications.untold", member_id=member_id, kind=kind, cause_event_id=cause_id)
+            uow.record(
+                NotificationFailed(
+                    notification_id=str(uuid.uuid4()),
+                    member_id=member_id,
+                    channel="inbox",
+                    kind=kind,
+                    cause_event_id=cause_id,
+                    error=plain_error(f"{type(error).__name__}: {error}"),
                 )
+            )
 
     async def _known_or_waiting(
         self,
@@ -295,14 +305,16 @@ class NotificationsHandlers:
         if contact is None or contact.erased:
             return
         for waiting in await repository.take_waiting(member_id):
-            by_language = waiting.values
 
-            def values(language: str, by_language: dict[str, dict[str, str]] = by_language) -> dict[str, str]:
-                return by_language.get(language) or by_language[FALLBACK]
+            async def tell(waiting: WaitingRow = waiting) -> None:
+                def values(language: str) -> dict[str, str]:
+                    return waiting.values.get(language) or waiting.values[FALLBACK]
 
-            await self._tell(uow, waiting.cause_event_id, waiting.kind, member_id, values, waiting.facts)
-            WAITING.labels("told").inc()
-            log.info("notifications.told_what_waited", member_id=member_id, kind=waiting.kind)
+                await self._tell(uow, waiting.cause_event_id, waiting.kind, member_id, values, waiting.facts)
+                WAITING.labels("told").inc()
+                log.info("notifications.told_what_waited", member_id=member_id, kind=waiting.kind)
+
+            await self._alone(uow, waiting.cause_event_id, waiting.kind, member_id, tell)
 
     async def _tell(
         self,
