@@ -87,3 +87,61 @@ class WebhookReceiver:
         writer.write(f"HTTP/1.1 {status} Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
         await writer.drain()
         writer.close()
+
+
+@dataclass
+class HostileReceiver:
+    """A webhook endpoint that never lets go: `trickle` sends its answer's head one byte at a time
+    for ever (each byte well within any per-read timeout); `flood` answers 200 with a body of
+    `flood_bytes`, written as fast as the caller reads. `written` counts the bytes sent per call."""
+
+    mode: str  # "trickle" | "flood"
+    byte_every: float = 0.3
+    flood_bytes: int = 64 * 1024 * 1024
+    written: list[int] = field(default_factory=list)
+    url: str = ""
+    _server: asyncio.Server | None = None
+    _stopping: bool = False
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/hooks/{self.mode}"
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._server:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        call = len(self.written)
+        self.written.append(0)
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            if self.mode == "trickle":
+                await self._trickle(writer, call)
+            else:
+                await self._flood(writer, call)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the caller hung up: what it is meant to do
+        finally:
+            writer.close()
+
+    async def _trickle(self, writer: asyncio.StreamWriter, call: int) -> None:
+        head = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 100_000
+        for byte in head:
+            if self._stopping:
+                return
+            writer.write(bytes([byte]))
+            await writer.drain()
+            self.written[call] += 1
+            await asyncio.sleep(self.byte_every)
+
+    async def _flood(self, writer: asyncio.StreamWriter, call: int) -> None:
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {self.flood_bytes}\r\n\r\n".encode())
+        chunk = b"x" * 65536
+        while self.written[call] < self.flood_bytes and not self._stopping:
+            writer.write(chunk)
+            await writer.drain()
+            self.written[call] += len(chunk)

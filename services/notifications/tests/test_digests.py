@@ -1,5 +1,6 @@
 from datetime import UTC, datetime
 
+import pytest
 from notifications.digests import next_digest_at
 
 
@@ -24,3 +25,9 @@ def test_daylight_saving_changes_keep_the_local_hour() -> None:
     assert next_digest_at(before, "Europe/Brussels", 8, "daily") == datetime(2026, 3, 29, 6, 0, tzinfo=UTC)
     skipped = next_digest_at(before, "Europe/Brussels", 2, "daily")  # 02:00 does not exist that night
     assert skipped == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # read as 03:00 summer time
+
+
+@pytest.mark.parametrize("time_zone", ["Europe", "", "../../etc/passwd", "Nowhere/At_All", "a\x00b"])
+def test_a_time_zone_that_is_no_zone_gives_the_hour_in_utc_rather_than_an_error(time_zone: str) -> None:
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    assert next_digest_at(now, time_zone, 8, "daily") == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

@@ -1,17 +1,30 @@
 """Sends due e-mails and webhook calls, retries failures with back-off, and reports each outcome.
 
-Event handlers only write what is to be sent (in the event's transaction); this loop sends it. Each
-message is sent inside a transaction that holds its row lock, so replicas never send the same one
-(`SKIP LOCKED`), and its outcome (sent, or the next try, or failed for good) commits together with
-NotificationDelivered / NotificationFailed. A crash between the send and that commit means one more
-try later, with the same Message-ID or X-Passerelle-Delivery id so a receiver can tell.
+Event handlers only write what is to be sent (in the event's transaction); this loop sends it, in
+three steps that never hold a transaction across a send:
+1. claim: the oldest due message is locked (`SKIP LOCKED`, so replicas never take the same one), its
+   try counted and its `due_at` moved past the longest a send may take (a lease); committed at once.
+2. try: build the message and send it. Any failure, expected or not, is a failed try of this one
+   message: it never escapes to stop the queue.
+3. settle: the outcome (sent, the next try, or failed for good) commits together with
+   NotificationDelivered / NotificationFailed.
+A crash, or an outcome that cannot be recorded, leaves a counted try: the message comes back when
+its lease ends (with the same Message-ID or X-Passerelle-Delivery id, so a receiver can tell), and
+once its tries are spent it ends as NotificationFailed. Every message is thus settled in a bounded
+number of tries, whatever it holds, and others behind it go out meanwhile.
+
+E-mails and webhook calls have workers of their own, and a member's webhook has at most one call in
+flight per process: slow receivers hold webhook workers only, never e-mails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,11 +33,11 @@ from passerelle.contracts import NotificationDelivered, NotificationFailed
 from passerelle.persistence.database import Database, UnitOfWork
 from prometheus_client import Counter
 
-from .mail import DeliveryError, Mailer
+from .mail import SMTP_DEADLINE, DeliveryError, Mailer
 from .orm import ContactRow, MessageRow, NotificationRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
-from .texts import Text, compose_email, language_of
+from .texts import Text, compose_email, language_of, plain_error
 from .webhooks import WebhookSender
 
 log = structlog.get_logger(__name__)
@@ -32,6 +45,30 @@ log = structlog.get_logger(__name__)
 SENDS = Counter(
     "passerelle_notification_sends_total", "E-mails and webhook calls tried", ["channel", "outcome"]
 )
+POISONED = Counter(
+    "passerelle_notification_unexpected_errors_total",
+    "Unexpected errors while building, sending or recording one e-mail or webhook call",
+    ["channel", "stage"],
+)
+CHANNELS = ("email", "webhook")
+LEASE_MARGIN = 30.0  # seconds beyond a send's deadline before a claimed message is tried again
+
+
+@dataclass(frozen=True)
+class Claim:
+    message_id: str
+    member_id: str
+    channel: str
+    digest: bool
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    sent_to: str | None = None  # where it went, when sent
+    error: str | None = None
+    permanent: bool = False
+    gone: bool = False  # the member was erased, or nothing is left to send: the message goes
 
 
 class Dispatcher:
@@ -43,23 +80,31 @@ class Dispatcher:
         *,
         retry_delays: list[float],
         interval: float,
-        workers: int = 4,
+        workers: dict[str, int] | None = None,
     ) -> None:
         self.database = database
         self.mailer = mailer
         self.webhooks = webhooks
         self.retry_delays = retry_delays
         self.interval = interval
-        self.workers = workers
+        self.workers = workers or {"email": 4, "webhook": 4}
+        self.leases = {"email": SMTP_DEADLINE + LEASE_MARGIN, "webhook": webhooks.timeout + LEASE_MARGIN}
+        self._in_flight: dict[str, set[str]] = {channel: set() for channel in CHANNELS}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def tries(self) -> int:
+        return len(self.retry_delays) + 1
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(self._run(), name=f"notifications-dispatch-{n}") for n in range(self.workers)
+            asyncio.create_task(self._run(channel), name=f"notifications-{channel}-{n}")
+            for channel in CHANNELS
+            for n in range(self.workers[channel])
         ]
 
     async def stop(self) -> None:
@@ -69,11 +114,12 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        self.mailer.close()
 
-    async def _run(self) -> None:
+    async def _run(self, channel: str) -> None:
         while True:
             try:
-                while await self.send_next():
+                while await self.send_next(channel):
                     pass
             except asyncio.CancelledError:
                 raise
@@ -83,55 +129,97 @@ class Dispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.interval)
 
-    async def send_next(self) -> bool:
-        """Send the oldest due message; False when none is due."""
+    async def send_next(self, channel: str) -> bool:
+        """Try the oldest due message of that channel; False when none is due."""
+        claim = await self._claim(channel)
+        if claim is None:
+            return False
+        if claim.attempts > self.tries + 1:
+            return True  # abandoned while claimed
+        busy = self._in_flight[channel]
+        busy.add(claim.member_id)
+        try:
+            outcome = await self._try(claim)
+        finally:
+            busy.discard(claim.member_id)
+        await self._settle(claim, outcome)
+        return True
+
+    async def _claim(self, channel: str) -> Claim | None:
         async with self.database.unit_of_work() as uow:
             repository = NotificationsRepository(uow.session)
             now = datetime.now(UTC)
-            message = await repository.next_due_message(now)
+            message = await repository.next_due_message(now, channel, self._in_flight[channel])
             if message is None:
-                return False
-            notifications = await repository.notifications_of(message.message_id)
-            contact = await repository.contact(message.member_id)
-            if contact is None or contact.erased or not notifications:
-                await uow.session.delete(message)  # erased since: nothing is sent to them
-            else:
-                preferences = Preferences.of(await repository.preferences(message.member_id))
-                try:
-                    where = await self._send(message, contact, preferences, notifications)
-                except DeliveryError as error:
-                    self._failed(uow, message, notifications, error, now)
-                else:
-                    self._sent(uow, message, notifications, now)
-                    log.info(
-                        "notifications.sent", message_id=message.message_id, channel=message.channel, to=where
-                    )
+                return None
+            message.attempts += 1
+            message.due_at = now + timedelta(seconds=self.leases[channel])
+            if message.attempts > self.tries + 1:
+                # Even its failure could not be recorded: end it here, with nothing that could fail.
+                await self._abandon(repository, message)
+            claim = Claim(message.message_id, message.member_id, channel, message.digest, message.attempts)
             await uow.commit()
-            return True
+        return claim
 
-    async def _send(
+    async def _abandon(self, repository: NotificationsRepository, message: MessageRow) -> None:
+        message.status = "failed"
+        message.last_error = "its outcome could not be recorded after its last try (see the logs)"
+        await repository.fail_notifications_of(message.message_id, message.last_error)
+        SENDS.labels(message.channel, "failed").inc()
+        log.error("notifications.abandoned", message_id=message.message_id, attempts=message.attempts)
+
+    async def _try(self, claim: Claim) -> Outcome:
+        if claim.attempts > self.tries:
+            return Outcome(error="no outcome was recorded after the last try", permanent=True)
+        async with self.database.unit_of_work() as uow:
+            repository = NotificationsRepository(uow.session)
+            notifications = await repository.notifications_of(claim.message_id)
+            contact = await repository.contact(claim.member_id)
+            preferences = Preferences.of(await repository.preferences(claim.member_id))
+        if contact is None or contact.erased or not notifications:
+            return Outcome(gone=True)  # erased since: nothing is sent to them
+        try:
+            send = self._build(claim, contact, preferences, notifications)
+        except DeliveryError as error:
+            return Outcome(error=str(error), permanent=error.permanent)
+        except Exception as error:  # one message that cannot be built must not stop the rest
+            # The same data would fail the same way on every try: it ends now, saying why.
+            POISONED.labels(claim.channel, "build").inc()
+            log.exception("notifications.unbuildable", message_id=claim.message_id)
+            return Outcome(error=f"could not be built: {type(error).__name__}: {error}", permanent=True)
+        try:
+            return Outcome(sent_to=await send())
+        except DeliveryError as error:
+            return Outcome(error=str(error), permanent=error.permanent)
+        except Exception as error:  # an unforeseen send failure is a failed try, retried
+            POISONED.labels(claim.channel, "send").inc()
+            log.exception("notifications.send_error", message_id=claim.message_id)
+            return Outcome(error=f"{type(error).__name__}: {error}")
+
+    def _build(
         self,
-        message: MessageRow,
+        claim: Claim,
         contact: ContactRow,
         preferences: Preferences,
         notifications: list[NotificationRow],
-    ) -> str:
-        if message.channel == "email":
+    ) -> Callable[[], Awaitable[str]]:
+        """What sends this message, built beforehand so that a bad value fails here, not mid-send."""
+        if claim.channel == "email":
             if not contact.email:
                 raise DeliveryError("the member has no e-mail address", permanent=True)
             language = language_of(contact.locale)
             texts = [Text(n.kind, n.language, n.title, n.body) for n in notifications]
-            email = compose_email(language, contact.display_name or "", texts, digest=message.digest)
-            return await self.mailer.send(
-                message.message_id, self.mailer.compose(message.message_id, contact.email, email)
-            )
+            email = compose_email(language, contact.display_name or "", texts, digest=claim.digest)
+            message = self.mailer.compose(claim.message_id, contact.email, email)
+            message.as_bytes()  # what would fail in the writing, fails while building
+            return functools.partial(self.mailer.send, claim.message_id, message)
         if not preferences.webhook_url or not preferences.webhook_secret:
             raise DeliveryError("the member no longer has a webhook", permanent=True)
         body = json.dumps(
             {
-                "delivery_id": message.message_id,
-                "member_id": message.member_id,
-                "digest": message.digest,
+                "delivery_id": claim.message_id,
+                "member_id": claim.member_id,
+                "digest": claim.digest,
                 "notifications": [
                     {
                         "notification_id": n.notification_id,
@@ -148,14 +236,41 @@ class Dispatcher:
             },
             ensure_ascii=False,
         ).encode()
-        return await self.webhooks.post(
-            preferences.webhook_url, preferences.webhook_secret, message.message_id, body
+        return functools.partial(
+            self.webhooks.post, preferences.webhook_url, preferences.webhook_secret, claim.message_id, body
         )
+
+    async def _settle(self, claim: Claim, outcome: Outcome) -> None:
+        try:
+            async with self.database.unit_of_work() as uow:
+                repository = NotificationsRepository(uow.session)
+                message = await repository.message(claim.message_id)
+                if message is None or message.status != "pending" or message.attempts != claim.attempts:
+                    return  # erased meanwhile, or its lease ran out and another try owns it
+                if outcome.gone:
+                    await uow.session.delete(message)
+                else:
+                    notifications = await repository.notifications_of(claim.message_id)
+                    now = datetime.now(UTC)
+                    if outcome.sent_to is not None:
+                        self._sent(uow, message, notifications, now)
+                        log.info(
+                            "notifications.sent",
+                            message_id=message.message_id,
+                            channel=message.channel,
+                            to=outcome.sent_to,
+                        )
+                    else:
+                        self._failed(uow, message, notifications, outcome, now)
+                await uow.commit()
+        except Exception:  # its try is counted: it comes back when its lease ends
+            POISONED.labels(claim.channel, "record").inc()
+            log.exception("notifications.outcome_not_recorded", message_id=claim.message_id)
 
     def _sent(
         self, uow: UnitOfWork, message: MessageRow, notifications: list[NotificationRow], now: datetime
     ) -> None:
-        message.status, message.sent_at, message.attempts = "sent", now, message.attempts + 1
+        message.status, message.sent_at, message.last_error = "sent", now, None
         SENDS.labels(message.channel, "sent").inc()
         for notification in notifications:
             notification.status, notification.delivered_at = "delivered", now
@@ -166,29 +281,25 @@ class Dispatcher:
         uow: UnitOfWork,
         message: MessageRow,
         notifications: list[NotificationRow],
-        error: DeliveryError,
+        outcome: Outcome,
         now: datetime,
     ) -> None:
-        message.attempts += 1
-        message.last_error = str(error)[:2000]
-        if not error.permanent and message.attempts <= len(self.retry_delays):
+        message.last_error = error = plain_error(outcome.error or "unknown")
+        if not outcome.permanent and message.attempts < self.tries:
             message.due_at = now + timedelta(seconds=self.retry_delays[message.attempts - 1])
             SENDS.labels(message.channel, "retry").inc()
             log.warning(
-                "notifications.retry",
-                message_id=message.message_id,
-                attempts=message.attempts,
-                error=str(error),
+                "notifications.retry", message_id=message.message_id, attempts=message.attempts, error=error
             )
             return
         message.status = "failed"
         SENDS.labels(message.channel, "failed").inc()
         log.error(
-            "notifications.failed", message_id=message.message_id, attempts=message.attempts, error=str(error)
+            "notifications.failed", message_id=message.message_id, attempts=message.attempts, error=error
         )
         for notification in notifications:
-            notification.status, notification.error = "failed", message.last_error
-            uow.record(NotificationFailed(**_about(notification), error=message.last_error))
+            notification.status, notification.error = "failed", error
+            uow.record(NotificationFailed(**_about(notification), error=error))
 
 
 def _about(notification: NotificationRow) -> dict[str, Any]:

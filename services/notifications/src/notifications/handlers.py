@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import structlog
 from passerelle.contracts import (
     ERASED_OWNER,
     CloudEvent,
@@ -19,6 +20,7 @@ from passerelle.contracts import (
     MemberProfile,
     MemberRegistered,
     NotificationDelivered,
+    NotificationFailed,
     PledgeMade,
     ProjectSnapshot,
     TerritoryRegistered,
@@ -29,12 +31,28 @@ from passerelle.reasons import explain
 from passerelle.runtime.auth import Identity
 from passerelle.runtime.problems import forbidden, not_found
 from passerelle.taxonomy import Taxonomy
+from prometheus_client import Counter
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from .digests import next_digest_at
-from .orm import ContactRow, MessageRow, NotificationRow, PreferencesRow, ProjectRow
+from .orm import ContactRow, MessageRow, NotificationRow, ProjectRow, WaitingRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
-from .texts import language_of, render, someone, withdrawn_because
+from .texts import FALLBACK, language_of, languages, plain_error, render, someone, withdrawn_because
+
+log = structlog.get_logger(__name__)
+
+WAITING = Counter(
+    "passerelle_notifications_waiting_for_profile_total",
+    "Things to tell kept until the member's profile comes",
+    ["outcome"],  # waiting | told | erased
+)
+UNTOLD = Counter(
+    "passerelle_notifications_untold_total",
+    "Recipients of a multi-recipient event that could not be told (NotificationFailed)",
+    ["kind"],
+)
+TITLE_LENGTH = 300  # the notifications.title column
 
 MatchTransition = MatchAccepted | MatchConfirmed | MatchWithdrawn
 Values = Callable[[str], dict[str, str]]  # the message's values, in a language
@@ -49,23 +67,38 @@ class NotificationsHandlers:
     # Read models
 
     async def remember_contact(self, event: CloudEvent[MemberProfile], uow: UnitOfWork) -> None:
+        """Keep how to address the member, then tell them what waited for their profile."""
         data = event.data
+        if not _is_member(data.member_id):
+            log.warning("notifications.not_a_member", member_id=data.member_id, event_id=event.id)
+            return
+        repository = NotificationsRepository(uow.session)
+        await repository.lock_member(data.member_id)
+        named = [sub for sub in dict.fromkeys(data.managers) if _is_member(sub)]
+        erased = await repository.erased_among(named)  # an erased person manages nothing any more
         values = {
             "display_name": data.display_name,
             "email": str(data.email),
             "locale": data.locale,
             "time_zone": data.time_zone,
             "attachments": sorted({attachment.territory_id for attachment in data.attachments}),
-            "managers": list(data.managers),
+            "managers": [sub for sub in named if sub not in erased],
         }
-        await NotificationsRepository(uow.session).upsert_contact(data.member_id, values, event.time)
+        await repository.upsert_contact(data.member_id, values, event.time)
+        await self._tell_what_waited(uow, data.member_id)
 
     async def welcome(self, event: CloudEvent[MemberRegistered], uow: UnitOfWork) -> None:
         await self.remember_contact(event, uow)  # type: ignore[arg-type]
-        await self._tell(uow, event, "welcome", event.data.member_id, lambda _: {}, {})
+        await self._tell(uow, event.id, "welcome", event.data.member_id, lambda _: {}, {})
 
     async def erase(self, member_id: str, uow: UnitOfWork) -> None:
-        await NotificationsRepository(uow.session).erase(member_id, FOREVER)
+        repository = NotificationsRepository(uow.session)
+        await repository.lock_member(member_id)
+        dropped = await repository.take_waiting(member_id)
+        if dropped:  # never to be told: they left before their profile came
+            WAITING.labels("erased").inc(len(dropped))
+            log.info("notifications.waiting_dropped", member_id=member_id, count=len(dropped))
+        await repository.erase(member_id, FOREVER)
 
     async def remember_territory(self, data: TerritoryRegistered, uow: UnitOfWork) -> None:
         await NotificationsRepository(uow.session).upsert_territory(
@@ -95,9 +128,12 @@ class NotificationsHandlers:
         summary = data.summary if len(data.summary) <= 300 else data.summary[:297].rstrip() + "..."
         values = {"project": data.title, "territory": territory, "summary": summary}
         facts = {"project_id": data.project_id, "territory_id": data.territory_id}
-        for member_id in await repository.news_readers(chain):
-            if member_id != data.owner_member_id:
-                await self._tell(uow, event, "project_published", member_id, lambda _: values, facts)
+        readers = [
+            member_id
+            for member_id in await repository.news_readers(chain)
+            if member_id != data.owner_member_id
+        ]
+        await self._tell_each(uow, event.id, "project_published", readers, lambda _: values, facts)
 
     async def propose(self, event: CloudEvent[MatchProposed], uow: UnitOfWork) -> None:
         data = event.data
@@ -114,7 +150,7 @@ class NotificationsHandlers:
                 "reasons": explain(data.reasons, language),
             }
 
-        await self._tell(uow, event, "match_proposed", data.member_id, values, _match_facts(data))
+        await self._tell(uow, event.id, "match_proposed", data.member_id, values, _match_facts(data))
 
     async def tell_owner_of_acceptance(self, event: CloudEvent[MatchTransition], uow: UnitOfWork) -> None:
         data = event.data
@@ -128,7 +164,7 @@ class NotificationsHandlers:
                 "skill": self._skill(project.needs.get(data.need_id, ""), language),
             }
 
-        await self._tell(uow, event, "match_accepted", project.owner_member_id, values, _match_facts(data))
+        await self._tell(uow, event.id, "match_accepted", project.owner_member_id, values, _match_facts(data))
 
     async def tell_member_of_transition(
         self, event: CloudEvent[MatchTransition], uow: UnitOfWork, kind: str
@@ -147,7 +183,7 @@ class NotificationsHandlers:
                 "why": withdrawn_because(data.reason, language),
             }
 
-        await self._tell(uow, event, kind, data.member_id, values, _match_facts(data))
+        await self._tell(uow, event.id, kind, data.member_id, values, _match_facts(data))
 
     async def tell_owner_of_pledge(self, event: CloudEvent[PledgeMade], uow: UnitOfWork) -> None:
         data = event.data
@@ -165,10 +201,11 @@ class NotificationsHandlers:
             }
 
         facts = {"project_id": data.project_id, "pledge_id": data.pledge_id, "amount": data.amount}
-        await self._tell(uow, event, "pledge_made", project.owner_member_id, values, facts)
+        await self._tell(uow, event.id, "pledge_made", project.owner_member_id, values, facts)
 
     async def celebrate_goal(self, event: CloudEvent[FundingGoalReached], uow: UnitOfWork) -> None:
-        """The owner and every pledger hear that the goal is reached."""
+        """The owner and every pledger hear that the goal is reached: those known at once, the others
+        when their profile comes (one unknown pledger does not keep the rest waiting)."""
         data = event.data
         project, _ = await self._project(uow, data.project_id)
         known, pledgers = await NotificationsRepository(uow.session).pledged(data.project_id)
@@ -176,13 +213,113 @@ class NotificationsHandlers:
             raise NotYetKnown(f"heard of {known} of the {data.total} pledged to {data.project_id}")
         values = {"project": project.title, "total": data.total, "currency": data.currency}
         facts = {"project_id": data.project_id, "total": data.total, "currency": data.currency}
-        for member_id in dict.fromkeys([project.owner_member_id, *pledgers]):
-            await self._tell(uow, event, "funding_goal_reached", member_id, lambda _: values, facts)
+        recipients = list(dict.fromkeys([project.owner_member_id, *pledgers]))
+        await self._tell_each(
+            uow, event.id, "funding_goal_reached", recipients, lambda _: values, facts, wait_for_unknown=True
+        )
+
+    async def _tell_each(
+        self,
+        uow: UnitOfWork,
+        cause_id: str,
+        kind: str,
+        member_ids: list[str],
+        values: Values,
+        facts: dict[str, Any],
+        *,
+        wait_for_unknown: bool = False,
+    ) -> None:
+        """Tell several members, each on their own: one who cannot be told (a bad value, a row the
+        database refuses) is logged, counted and reported as NotificationFailed, and the others are
+        told all the same. With `wait_for_unknown`, a member not known yet is told when their
+        profile comes, instead of holding the event for everyone."""
+        repository = NotificationsRepository(uow.session)
+        for member_id in member_ids:
+
+            async def tell(member_id: str = member_id) -> None:
+                if not wait_for_unknown or await self._known_or_waiting(
+                    repository, cause_id, kind, member_id, values, facts
+                ):
+                    await self._tell(uow, cause_id, kind, member_id, values, facts)
+
+            await self._alone(uow, cause_id, kind, member_id, tell)
+
+    async def _alone(
+        self, uow: UnitOfWork, cause_id: str, kind: str, member_id: str, tell: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Run `tell` for one recipient in a savepoint: if it fails, only what it did is undone, and
+        the failure is logged, counted and reported as NotificationFailed."""
+        recorded = len(uow.recorded)
+        try:
+            async with uow.session.begin_nested():
+                await tell()
+        except (NotYetKnown, OperationalError, InterfaceError):
+            raise  # not this recipient's fault (a deadlock, the database away): the event is retried
+        except Exception as error:  # one recipient's failure is theirs alone
+            del uow.recorded[recorded:]  # what was recorded for them was rolled back with them
+            UNTOLD.labels(kind).inc()
+            log.exception("notifications.untold", member_id=member_id, kind=kind, cause_event_id=cause_id)
+            uow.record(
+                NotificationFailed(
+                    notification_id=str(uuid.uuid4()),
+                    member_id=member_id,
+                    channel="inbox",
+                    kind=kind,
+                    cause_event_id=cause_id,
+                    error=plain_error(f"{type(error).__name__}: {error}"),
+                )
+            )
+
+    async def _known_or_waiting(
+        self,
+        repository: NotificationsRepository,
+        cause_id: str,
+        kind: str,
+        member_id: str,
+        values: Values,
+        facts: dict[str, Any],
+    ) -> bool:
+        """True when the member is known (tell them now); otherwise what to tell them waits for their
+        profile (in every language, theirs being unknown) and False."""
+        await repository.lock_member(member_id)  # their profile, arriving meanwhile, sees what waits
+        if not _is_member(member_id) or await repository.contact(member_id) is not None:
+            return True
+        waiting = {
+            "cause_event_id": cause_id,
+            "member_id": member_id,
+            "kind": kind,
+            "values": {language: values(language) for language in sorted(languages())},
+            "facts": facts,
+        }
+        if await repository.wait_for_profile(waiting):
+            WAITING.labels("waiting").inc()
+            log.info(
+                "notifications.waiting_for_profile", member_id=member_id, kind=kind, cause_event_id=cause_id
+            )
+        return False
+
+    async def _tell_what_waited(self, uow: UnitOfWork, member_id: str) -> None:
+        """The member's profile came: tell them what waited for it (their lock is held)."""
+        repository = NotificationsRepository(uow.session)
+        contact = await repository.contact(member_id)
+        if contact is None or contact.erased:
+            return
+        for waiting in await repository.take_waiting(member_id):
+
+            async def tell(waiting: WaitingRow = waiting) -> None:
+                def values(language: str) -> dict[str, str]:
+                    return waiting.values.get(language) or waiting.values[FALLBACK]
+
+                await self._tell(uow, waiting.cause_event_id, waiting.kind, member_id, values, waiting.facts)
+                WAITING.labels("told").inc()
+                log.info("notifications.told_what_waited", member_id=member_id, kind=waiting.kind)
+
+            await self._alone(uow, waiting.cause_event_id, waiting.kind, member_id, tell)
 
     async def _tell(
         self,
         uow: UnitOfWork,
-        cause: CloudEvent[Any],
+        cause_id: str,
         kind: str,
         member_id: str,
         values: Values,
@@ -190,11 +327,11 @@ class NotificationsHandlers:
     ) -> None:
         """Tell one member, once per channel whatever the redeliveries: always in the inbox, and by
         e-mail and webhook as their preferences say, at once or in their next digest."""
+        if not _is_member(member_id):  # a project whose owner was erased: nobody to tell
+            return
         repository = NotificationsRepository(uow.session)
         contact = await repository.contact(member_id)
         if contact is None:
-            if member_id == ERASED_OWNER:  # a project whose owner was erased: nobody to tell
-                return
             raise NotYetKnown(f"waiting for the profile of member {member_id}")
         if contact.erased:
             return
@@ -216,10 +353,10 @@ class NotificationsHandlers:
                     "channel": channel,
                     "kind": kind,
                     "language": text.language,
-                    "title": text.title,
+                    "title": text.title[:TITLE_LENGTH],
                     "body": text.body,
                     "data": facts,
-                    "cause_event_id": cause.id,
+                    "cause_event_id": cause_id,
                     "status": "delivered" if channel == "inbox" else "pending",
                     "delivered_at": now if channel == "inbox" else None,
                 }
@@ -233,7 +370,7 @@ class NotificationsHandlers:
                         member_id=member_id,
                         channel="inbox",
                         kind=kind,
-                        cause_event_id=cause.id,
+                        cause_event_id=cause_id,
                     )
                 )
             else:
@@ -296,12 +433,22 @@ class NotificationsHandlers:
     async def authorize(
         self, repository: NotificationsRepository, identity: Identity, member_id: str
     ) -> None:
-        """A member reads and sets their own notifications; an association's managers its; operators all."""
-        if identity.is_operator or identity.sub == member_id:
+        """A member reads and sets their own notifications; an association's managers its; operators all.
+
+        The erased-owner marker is nobody, and an erased identity keeps no right here, whatever a
+        token or a late profile of an association still says."""
+        if identity.is_operator:
+            return
+        refused = forbidden("you may read and change only your own notifications")
+        if not _is_member(identity.sub) or not _is_member(member_id):
+            raise refused
+        if await repository.erased_among([identity.sub]):
+            raise refused
+        if identity.sub == member_id:
             return
         contact = await repository.contact(member_id)
-        if contact is None or identity.sub not in contact.managers:
-            raise forbidden("you may read and change only your own notifications")
+        if contact is None or contact.erased or identity.sub not in contact.managers:
+            raise refused
 
     async def inbox(
         self, identity: Identity, member_id: str, *, unread: bool, limit: int, offset: int
@@ -348,11 +495,10 @@ class NotificationsHandlers:
             contact = await repository.contact(member_id)
             if contact is not None and contact.erased:
                 raise not_found("member", member_id)
-            row = await repository.preferences(member_id, for_update=True)
-            previous = Preferences.of(row)
+            row = await repository.locked_preferences(member_id)
             if row is None:
-                row = PreferencesRow(member_id=member_id)
-                uow.session.add(row)
+                raise not_found("member", member_id)
+            previous = Preferences.of(row)
             saved = wanted.with_secret(previous, rotate_secret)
             saved.write(row)
             row.updated_at = datetime.now(UTC)
@@ -373,6 +519,11 @@ class NotificationsHandlers:
             raise forbidden("the delivery log is for operators")
         async with self.database.unit_of_work() as uow:
             return await NotificationsRepository(uow.session).deliveries(filters, limit, offset)
+
+
+def _is_member(member_id: str) -> bool:
+    """`erased` stands for an erased project owner: never a member, whoever claims the name."""
+    return member_id != ERASED_OWNER
 
 
 def _name(contact: ContactRow | None) -> str | None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -16,6 +19,18 @@ import aiosmtplib
 from passerelle.runtime.settings import PlatformSettings
 
 from .texts import Email
+
+# A whole SMTP conversation must end within this, so that one slow server cannot hold a worker.
+SMTP_DEADLINE = 60.0
+_BREAKS = frozenset({"Cc", "Zl", "Zp"})  # control characters, line and paragraph separators
+
+
+def header_value(text: str) -> str:
+    """Text made safe for a mail header: no line break of any kind (\\n, U+2028, U+0085 ...) nor other
+    control character survives, so a member's name or a project's title can neither break the
+    message nor add headers. Every header of our e-mails goes through here."""
+    flat = "".join(" " if unicodedata.category(char) in _BREAKS else char for char in text)
+    return re.sub(r"\s+", " ", flat).strip()
 
 
 class DeliveryError(Exception):
@@ -31,37 +46,52 @@ class Mailer:
         self.sender = settings.mail_from
         self.directory = settings.mail_dir or settings.data_dir / "mail"
         self.smtp = _smtp_options(settings.smtp_url.get_secret_value()) if settings.smtp_url else None
+        # .eml files are written by threads of their own: webhooks resolving names in the default
+        # executor cannot keep e-mails waiting.
+        self._writers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="notifications-eml")
 
     def compose(self, message_id: str, to: str, email: Email) -> EmailMessage:
         message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = to
-        message["Subject"] = email.subject
-        message["Date"] = format_datetime(datetime.now(UTC))
         # The same id on every try: a receiving server or client can tell a retried send from a new one.
         domain = Address(addr_spec=_address_of(self.sender)).domain or "passerelle.invalid"
-        message["Message-ID"] = make_msgid(idstring=message_id, domain=domain)
-        message["Auto-Submitted"] = "auto-generated"
+        headers = {
+            "From": self.sender,
+            "To": to,
+            "Subject": email.subject,
+            "Date": format_datetime(datetime.now(UTC)),
+            "Message-ID": make_msgid(idstring=message_id, domain=domain),
+            "Auto-Submitted": "auto-generated",
+        }
+        for name, value in headers.items():
+            message[name] = header_value(value)
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
-        message["Content-Language"] = email.language  # after the content, which resets Content-* headers
+        # After the content, which resets Content-* headers.
+        message["Content-Language"] = header_value(email.language)
         return message
+
+    def close(self) -> None:
+        self._writers.shutdown(wait=True)
 
     async def send(self, message_id: str, message: EmailMessage) -> str:
         """Send, and say where it went (for the delivery log)."""
         if self.smtp is None:
-            return await asyncio.to_thread(self._write, message_id, message)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._writers, self._write, message_id, message)
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.smtp.hostname,
-                port=self.smtp.port,
-                username=self.smtp.username,
-                password=self.smtp.password,
-                use_tls=self.smtp.use_tls,
-                start_tls=self.smtp.start_tls,
-                timeout=30,
-            )
+            async with asyncio.timeout(SMTP_DEADLINE):
+                await aiosmtplib.send(
+                    message,
+                    hostname=self.smtp.hostname,
+                    port=self.smtp.port,
+                    username=self.smtp.username,
+                    password=self.smtp.password,
+                    use_tls=self.smtp.use_tls,
+                    start_tls=self.smtp.start_tls,
+                    timeout=30,
+                )
+        except TimeoutError as error:
+            raise DeliveryError(f"SMTP: no answer within {SMTP_DEADLINE:g} s") from error
         except (aiosmtplib.SMTPException, OSError) as error:
             permanent = isinstance(error, aiosmtplib.SMTPResponseException) and 500 <= error.code < 600
             raise DeliveryError(f"SMTP: {error}", permanent=permanent) from error

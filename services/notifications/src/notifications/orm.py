@@ -89,6 +89,21 @@ class PledgeRow(Base):
     amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
 
 
+class WaitingRow(Base):
+    """Something to tell a member this service has not heard of yet (their profile is on its way):
+    told as soon as the profile comes, so that one unknown recipient never holds the others."""
+
+    __tablename__ = "waiting_for_profiles"
+
+    cause_event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    # language -> the message's values in it, since the member's language is not known yet.
+    values: Mapped[dict[str, dict[str, str]]] = mapped_column(JSONB)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class MessageRow(Base):
     """One e-mail or webhook call to send: a single notification, or a digest gathering several.
 

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
-from sqlalchemy.dialects.postgresql import array, insert
+from passerelle.contracts import ERASED_OWNER
+from sqlalchemy import ColumnElement, String, delete, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB, array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .orm import ContactRow, MessageRow, NotificationRow, PledgeRow, PreferencesRow, ProjectRow, TerritoryRow
+from .orm import (
+    ContactRow,
+    MessageRow,
+    NotificationRow,
+    PledgeRow,
+    PreferencesRow,
+    ProjectRow,
+    TerritoryRow,
+    WaitingRow,
+)
 
 
 class NotificationsRepository:
@@ -32,15 +43,56 @@ class NotificationsRepository:
     async def contact(self, member_id: str) -> ContactRow | None:
         return await self.session.get(ContactRow, member_id)
 
+    async def lock_member(self, member_id: str) -> None:
+        """Serialise, until commit, what concerns one member, known or not yet: their profile's arrival,
+        their erasure and what waits for them cannot cross."""
+        await self.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"notifications.member:{member_id}"},
+        )
+
+    async def erased_among(self, member_ids: list[str]) -> set[str]:
+        """Which of these identities were erased (an erased person keeps no right here)."""
+        if not member_ids:
+            return set()
+        rows = await self.session.scalars(
+            select(ContactRow.member_id).where(ContactRow.member_id.in_(member_ids), ContactRow.erased)
+        )
+        return set(rows)
+
+    async def wait_for_profile(self, values: dict[str, Any]) -> bool:
+        """Keep something to tell a member not known yet; False when it already waits."""
+        statement = insert(WaitingRow).values(**values).on_conflict_do_nothing()
+        return bool((await self.session.execute(statement.returning(WaitingRow.member_id))).first())
+
+    async def take_waiting(self, member_id: str) -> list[WaitingRow]:
+        """What waited for the member, removed: the caller tells it now."""
+        rows = list(
+            await self.session.scalars(
+                delete(WaitingRow)
+                .where(WaitingRow.member_id == member_id)
+                .returning(WaitingRow)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        return sorted(rows, key=lambda row: row.created_at)
+
     async def lock_contact(self, member_id: str) -> None:
         await self.session.execute(
             select(ContactRow.member_id).where(ContactRow.member_id == member_id).with_for_update()
         )
 
     async def erase(self, member_id: str, tombstone_as_of: datetime) -> None:
-        """Delete the member's contact data, preferences, messages and anything not yet sent, keeping
-        a tombstone so that nothing more is sent; their pledges stay, anonymous, for the totals."""
+        """Delete the member's contact data, preferences, messages and anything not yet sent (what
+        waited for their profile is the caller's: `take_waiting`), keeping
+        a tombstone so that nothing more is sent; their pledges stay, anonymous, for the totals; as a
+        manager of associations, they manage them no more."""
         await self.session.execute(delete(MessageRow).where(MessageRow.member_id == member_id))
+        await self.session.execute(
+            update(ContactRow)
+            .where(ContactRow.managers.contains([member_id]))
+            .values(managers=ContactRow.managers.op("-", return_type=JSONB)(literal(member_id, String())))
+        )
         await self.session.execute(delete(NotificationRow).where(NotificationRow.member_id == member_id))
         await self.session.execute(delete(PreferencesRow).where(PreferencesRow.member_id == member_id))
         await self.session.execute(
@@ -113,7 +165,7 @@ class NotificationsRepository:
             )
         ).all()
         total = sum((row.amount for row in rows), Decimal(0))
-        return total, sorted({row.member_id for row in rows if row.member_id})
+        return total, sorted({row.member_id for row in rows if row.member_id not in (None, ERASED_OWNER)})
 
     async def news_readers(self, territories: list[str]) -> list[str]:
         """Members attached to one of these territories who asked for news of one of them."""
@@ -131,8 +183,17 @@ class NotificationsRepository:
 
     # Preferences
 
-    async def preferences(self, member_id: str, *, for_update: bool = False) -> PreferencesRow | None:
-        return await self.session.get(PreferencesRow, member_id, with_for_update=for_update)
+    async def preferences(self, member_id: str) -> PreferencesRow | None:
+        return await self.session.get(PreferencesRow, member_id)
+
+    async def locked_preferences(self, member_id: str) -> PreferencesRow | None:
+        """The member's preferences, created with the defaults if they have none, locked until
+        commit: concurrent saves take turns, each reading what the one before it saved. None only
+        when an erasure deleted them in between."""
+        await self.session.execute(
+            insert(PreferencesRow).values(member_id=member_id).on_conflict_do_nothing()
+        )
+        return await self.session.get(PreferencesRow, member_id, with_for_update=True, populate_existing=True)
 
     # Notifications and messages
 
@@ -184,14 +245,30 @@ class NotificationsRepository:
             .values(due_at=now)
         )
 
-    async def next_due_message(self, now: datetime) -> MessageRow | None:
-        """The oldest message due, locked; other dispatchers (replicas) skip it."""
+    async def next_due_message(self, now: datetime, channel: str, busy: Iterable[str]) -> MessageRow | None:
+        """The oldest message due on that channel, but for members in `busy`, locked; other
+        dispatchers (replicas) skip it."""
         return await self.session.scalar(
             select(MessageRow)
-            .where(MessageRow.status == "pending", MessageRow.due_at <= now)
+            .where(
+                MessageRow.status == "pending",
+                MessageRow.due_at <= now,
+                MessageRow.channel == channel,
+                MessageRow.member_id.not_in(list(busy)),
+            )
             .order_by(MessageRow.due_at)
             .limit(1)
             .with_for_update(skip_locked=True)
+        )
+
+    async def message(self, message_id: str) -> MessageRow | None:
+        return await self.session.get(MessageRow, message_id, with_for_update=True)
+
+    async def fail_notifications_of(self, message_id: str, error: str) -> None:
+        await self.session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.message_id == message_id)
+            .values(status="failed", error=error)
         )
 
     async def notifications_of(self, message_id: str) -> list[NotificationRow]:

@@ -71,6 +71,12 @@ def render(kind: str, language: str, values: dict[str, str]) -> Text:
     return Text(kind, language, template["title"].format(**values), template["body"].format(**values))
 
 
+def plain_error(error: str) -> str:
+    """An error as the delivery log and NotificationFailed can hold it, whatever a receiver sent:
+    valid UTF-8, no NUL (PostgreSQL refuses it), bounded."""
+    return error.encode("utf-8", errors="replace").decode("utf-8").replace("\x00", "")[:2000]
+
+
 def withdrawn_because(reason: str | None, language: str) -> str:
     because = phrases(language)["withdrawn_because"]
     return str(because.get(reason or "other", because["other"]))

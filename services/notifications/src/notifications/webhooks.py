@@ -7,6 +7,11 @@ Targets in loopback, private, link-local or otherwise non-public networks are re
 must not make the platform call into the operator's own network) unless the operator allows those
 networks. The check is made on the URL when it is saved and again, on the resolved address, at each
 send; the request then goes to the address that was checked, so DNS cannot change it in between.
+An IPv6 address that carries an IPv4 one (mapped, compatible, SIIT, NAT64, 6to4) is judged by the
+IPv4 address it leads to; forms whose destination cannot be told (Teredo, local-use NAT64) are refused.
+
+A receiver cannot hold a sender: the whole call (resolution, connection, request, answer) has one
+deadline, and only the first few KB of the answer are read.
 """
 
 from __future__ import annotations
@@ -30,6 +35,21 @@ DELIVERY = "X-Passerelle-Delivery"
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+ANSWER_LIMIT = 4096  # bytes of a receiver's answer read at most: its status is what counts
+
+# IPv6 ranges whose last 32 bits are the IPv4 address the packets end up at.
+_EMBEDDING_LAST_32_BITS = (
+    ipaddress.ip_network("::ffff:0:0/96"),  # IPv4-mapped
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # SIIT, IPv4-translated
+    ipaddress.ip_network("64:ff9b::/96"),  # NAT64, well-known prefix
+    ipaddress.ip_network("::/96"),  # IPv4-compatible (deprecated)
+)
+# IPv6 ranges that lead to an IPv4 address we cannot tell from the address alone.
+_OPAQUE = (
+    ipaddress.ip_network("64:ff9b:1::/48"),  # local-use NAT64: the operator's own translators
+    ipaddress.ip_network("2001::/32"),  # Teredo: through a relay of unknown whereabouts
+)
 
 
 def new_secret() -> str:
@@ -81,13 +101,35 @@ def check_url(url: str, allowed: list[Network]) -> None:
 
 
 def _check_address(address: Address, allowed: list[Network]) -> None:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if (address.is_global and not address.is_multicast) or any(address in network for network in allowed):
+    if any(address in network for network in allowed):
+        return
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in _OPAQUE):
+            raise TargetRefused(
+                f"{address} goes through a translator or relay (Teredo, local NAT64) to an address "
+                "that cannot be checked; webhooks go to public hosts"
+            )
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            try:
+                _check_address(embedded, allowed)
+            except TargetRefused as error:
+                raise TargetRefused(f"{address} leads to {error}") from error
+            return
+    if address.is_global and not address.is_multicast:
         return
     raise TargetRefused(
         f"{address} is a loopback, private, link-local or reserved address; webhooks go to public hosts"
     )
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one is a disguise of, if any."""
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in network for network in _EMBEDDING_LAST_32_BITS):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 async def _resolve(host: str, port: int, allowed: list[Network]) -> Address:
@@ -107,6 +149,16 @@ class WebhookSender:
         self.timeout = timeout
 
     async def post(self, url: str, secret: str, delivery_id: str, body: bytes) -> str:
+        """POST within `timeout` seconds all told, whatever the receiver does (httpx's own timeouts
+        bound each read, so a receiver trickling bytes could hold us for ever)."""
+        host = urlsplit(url).hostname or ""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._post(url, secret, delivery_id, body)
+        except TimeoutError as error:
+            raise DeliveryError(f"webhook {host}: no full answer within {self.timeout:g} s") from error
+
+    async def _post(self, url: str, secret: str, delivery_id: str, body: bytes) -> str:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -127,12 +179,26 @@ class WebhookSender:
             DELIVERY: delivery_id,
         }
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
-                response = await client.post(
-                    pinned, content=body, headers=headers, extensions={"sni_hostname": host}
-                )
+            async with (
+                httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client,
+                client.stream(
+                    "POST", pinned, content=body, headers=headers, extensions={"sni_hostname": host}
+                ) as response,
+            ):
+                answer = await _read_at_most(response, ANSWER_LIMIT)
         except httpx.HTTPError as error:
             raise DeliveryError(f"webhook {host}: {error!r}") from error
         if not 200 <= response.status_code < 300:
-            raise DeliveryError(f"webhook {host} answered {response.status_code}")
+            excerpt = answer[:200].decode("utf-8", errors="replace")
+            raise DeliveryError(f"webhook {host} answered {response.status_code}: {excerpt}")
         return f"webhook {host} {response.status_code}"
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """The start of an answer; the rest is never read (closing the stream drops the connection)."""
+    read = b""
+    async for chunk in response.aiter_raw():
+        read += chunk
+        if len(read) >= limit:
+            break
+    return read[:limit]
