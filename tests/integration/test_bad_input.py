@@ -113,7 +113,8 @@ async def test_nul_bytes_and_lone_surrogates_in_any_field_are_a_422_that_stores_
             body = (
                 '{"kind": "person", "display_name": "Fatima", "email": "f@example.org", "locale": "fr",'
                 f' "country_of_residence": "BE", "time_zone": "Europe/Brussels", "languages": ["fr"],'
-                f' "attachments": [{{"territory_id": "{tafraout}", "bond": "origin"}}], "sectors": ["energy"]}}'
+                f' "attachments": [{{"territory_id": "{tafraout}", "bond": "origin"}}],'
+                ' "sectors": ["energy"]}'
             ).replace(f'"{field}": "', f'"{field}": "a{poison}')
             response = await raw_json(platform, "POST", "/members", "fatima", body)
             assert is_problem(response, 422), (poison, field, response.text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,20 +21,25 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from ..harness import Platform
-from .scenario import profile, territory
+from .scenario import name_manager, profile, territory
 
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 15
+SOLAR = "energy.solar_pv_design"
 # Operations whose answers are not JSON problems by design, or that stop the fuzzing itself.
 NOT_FUZZED = {("GET", "/metrics")}
 
 
 @dataclass
 class Findings:
-    requests: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
 
+    @property
+    def requests(self) -> int:
+        return sum(self.statuses.values())
+
     def check(self, label: str, status: int, content_type: str, text: str) -> None:
-        self.requests += 1
+        self.statuses[status] += 1
         if status >= 500:
             self.failures.append(f"{label} -> {status}: {text[:300]}")
         elif status >= 400 and content_type != "application/problem+json":
@@ -58,10 +64,11 @@ async def served(platform: Platform) -> AsyncIterator[str]:
         await serving
 
 
-def explore(operation: Any, mode: GenerationMode, label: str, send: Callable[[Any, str], None]) -> None:
-    """Hypothesis draws the cases of one operation in one mode; `send` calls and records each."""
+def explore(operation: Any, mode: GenerationMode, known: dict[str, str], send: Callable[[Any], None]) -> None:
+    """Hypothesis draws the cases of one operation in one mode (with the path's ids pinned to
+    `known` ones, if given); `send` calls and records each."""
 
-    @given(case=operation.as_strategy(generation_mode=mode))
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=known or None))
     @settings(
         max_examples=EXAMPLES_PER_OPERATION,
         deadline=None,
@@ -71,34 +78,43 @@ def explore(operation: Any, mode: GenerationMode, label: str, send: Callable[[An
         suppress_health_check=list(HealthCheck),
     )
     def run(case: Any) -> None:
-        send(case, label)
+        send(case)
 
     # An operation without parameters nor body has no invalid variant to generate.
     with contextlib.suppress(Unsatisfiable):
         run()
 
 
-def fuzz(document: dict[str, Any], base_url: str, identities: dict[str, dict[str, str]]) -> Findings:
+def fuzz(
+    document: dict[str, Any], base_url: str, identities: dict[str, dict[str, str]], ids: dict[str, str]
+) -> Findings:
     schema = schemathesis.openapi.from_dict(document)
     findings = Findings()
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    # Deleting (erasing a member, withdrawing an offer) last, so that the other operations reach
+    # the objects that exist.
+    operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
+    for operation in operations:
         if (operation.method.upper(), operation.path) in NOT_FUZZED:
             continue
+        names = [parameter.name for parameter in operation.path_parameters]
+        pinned = {name: ids[name] for name in names if name in ids}
         for who, headers in identities.items():
-
-            def send(case: Any, label: str, headers: dict[str, str] = headers) -> None:
-                response = case.call(base_url=base_url, headers=headers, timeout=30)
-                findings.check(
-                    f"{label} {case.path_parameters or ''} {case.query or ''} {str(case.body)[:200]}",
-                    response.status_code,
-                    (response.headers.get("content-type") or [""])[0],
-                    response.text,
-                )
-
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 label = f"{operation.method.upper()} {operation.path} ({mode.value}, {who})"
-                explore(operation, mode, label, send)
+
+                def send(case: Any, label: str = label, headers: dict[str, str] = headers) -> None:
+                    response = case.call(base_url=base_url, headers=headers, timeout=30)
+                    findings.check(
+                        f"{label} {case.path_parameters or ''} {case.query or ''} {str(case.body)[:200]}",
+                        response.status_code,
+                        (response.headers.get("content-type") or [""])[0],
+                        response.text,
+                    )
+
+                explore(operation, mode, {}, send)
+                if pinned and len(pinned) == len(names):
+                    explore(operation, mode, pinned, send)
     return findings
 
 
@@ -106,13 +122,45 @@ async def test_requests_generated_from_the_openapi_document_never_get_a_5xx_and_
     platform: Platform, served: str
 ) -> None:
     tafraout = await territory(platform)
+    await name_manager(platform, tafraout, "fuzz-member")
     await platform.call("POST", "/members", "fuzz-member", expect=201, json=profile("Fuzz", tafraout))
+    offer = await platform.call(
+        "POST",
+        "/members/fuzz-member/offers",
+        "fuzz-member",
+        expect=201,
+        json={"skill": SOLAR, "level": 3, "modes": ["remote"]},
+    )
+    project = await platform.call(
+        "POST",
+        "/projects",
+        "fuzz-member",
+        expect=201,
+        json={
+            "territory_id": tafraout,
+            "title": "Solar health post",
+            "summary": "Power the health post.",
+            "sector": "energy",
+            "needs": [{"skill": SOLAR, "min_level": 3, "mode": "remote"}],
+            "funding": {"goal_amount": "1000.00", "currency": "EUR"},
+        },
+    )
+    await platform.call("POST", f"/projects/{project['project_id']}/publish", "fuzz-member", expect=200)
+    ids = {
+        "member_id": "fuzz-member",
+        "offer_id": offer["offer_id"],
+        "project_id": project["project_id"],
+        "territory_id": tafraout,
+        "sub": "fuzz-member",
+        "code": SOLAR,
+        "service_name": "members",
+    }
     document = (await platform.http.get("/openapi.json")).json()
     identities = {
         "operator": platform.as_("fuzz-operator", "operator"),
         "member": platform.as_("fuzz-member", "member"),
     }
-    findings = await asyncio.to_thread(fuzz, document, served, identities)
-    print(f"fuzz: {findings.requests} requests, {len(findings.failures)} failures")
-    assert findings.requests > 500
+    findings = await asyncio.to_thread(fuzz, document, served, identities, ids)
+    print(f"fuzz: {findings.requests} requests, by status {sorted(findings.statuses.items())}")
+    assert findings.requests > 1000
     assert findings.failures == [], "\n".join(findings.failures)
