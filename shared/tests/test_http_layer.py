@@ -191,3 +191,10 @@ async def test_metrics_stay_open_when_no_token_is_set() -> None:
     app = build_http_app([], Authenticator(open_), open_)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://unit.test") as http:
         assert (await http.get("/metrics")).status_code == 200
+
+
+async def test_a_body_nested_too_deep_to_parse_is_a_4xx_problem(client: httpx.AsyncClient) -> None:
+    nested = b"[" * 30_000 + b"]" * 30_000
+    response = await client.post("/echo", content=nested, headers={"content-type": "application/json"})
+    assert response.status_code in (400, 422)
+    assert response.headers["content-type"] == "application/problem+json"
