@@ -1,10 +1,10 @@
 """The one validation layer of user input: text that can be stored, codes written one way, money
 in ASCII digits within the columns, and partial updates where null is not a value."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
-from passerelle.contracts.types import Identifier, Line, Paragraphs, Storable
+from passerelle.contracts.types import ONE_LINE, Identifier, Line, Paragraphs, Storable
 from passerelle.validation import (
     KnownCountry,
     KnownCurrency,
@@ -13,7 +13,7 @@ from passerelle.validation import (
     Money,
     omittable,
 )
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
 
 
 def accepts(kind: Any, value: Any) -> Any:
@@ -58,6 +58,12 @@ def test_paragraphs_keep_their_line_breaks_written_one_way() -> None:
 def test_text_in_any_script_with_direction_marks_is_a_valid_line() -> None:
     for text in ["Tafraout", "تافراوت", "ⵜⴰⴼⵔⴰⵡⵜ", "Ἀθῆναι", "مرحبا\u200f!", "👩🏽‍🌾 coop"]:
         assert accepts(Line, text) == text
+
+
+def test_a_line_is_trimmed_before_its_length_is_checked() -> None:
+    name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5), ONE_LINE]
+    assert accepts(name, "  Amina  ") == "Amina"
+    assert refuses(name, "   ") and refuses(name, "Fatima") and refuses(name, "A\u2028B")
 
 
 def test_codes_are_written_the_one_way_the_events_carry_them() -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from passerelle.contracts.types import Attachment, Bond, Generation, Level, Line, MemberKind, Mode
+from passerelle.contracts.types import ONE_LINE, Attachment, Bond, Generation, Level, MemberKind, Mode
 from passerelle.runtime.auth import CurrentIdentity, Identity
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from passerelle.runtime.problems import not_found
@@ -21,8 +21,8 @@ from .handlers import MembersHandlers, Seen
 from .repository import MemberSearch
 
 # The lengths are those of the columns (String(200), String(100)).
-Name = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Code = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
 Visibility = Literal["public", "managers", "private"]
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from passerelle.contracts.types import Level, Line, Mode, Paragraphs, ProjectOutcome, TerritoryLevel
+from passerelle.contracts.types import ONE_LINE, PARAGRAPHS, Level, Mode, ProjectOutcome, TerritoryLevel
 from passerelle.runtime.auth import CurrentIdentity
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from passerelle.validation import KnownCountry, KnownCurrency, KnownLanguage, Money, omittable
@@ -20,9 +20,9 @@ from .orm import PledgeRow
 from .repository import ProjectSearch
 
 # The lengths are those of the columns (String(200), String(100)); a summary is multi-line text.
-Text = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Summary = Annotated[Paragraphs, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-Code = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), PARAGRAPHS]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
 TerritoryRole = Literal["territory_manager", "community_manager"]
 Status = Literal["draft", "published", "closed"]
 

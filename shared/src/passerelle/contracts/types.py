@@ -41,12 +41,17 @@ def paragraphs(value: str) -> str:
     return value
 
 
-Storable = Annotated[str, AfterValidator(storable)]
-Line = Annotated[str, AfterValidator(one_line)]
-Paragraphs = Annotated[str, AfterValidator(paragraphs)]
+# Checks to place after a StringConstraints (so that stripping and lengths come first), e.g.
+# Annotated[str, StringConstraints(max_length=200), ONE_LINE]; or the plain types below.
+STORABLE = AfterValidator(storable)
+ONE_LINE = AfterValidator(one_line)
+PARAGRAPHS = AfterValidator(paragraphs)
+Storable = Annotated[str, STORABLE]
+Line = Annotated[str, ONE_LINE]
+Paragraphs = Annotated[str, PARAGRAPHS]
 
 Identifier = Annotated[
-    Storable, StringConstraints(min_length=1, max_length=100), Field(description="An opaque id.")
+    str, StringConstraints(min_length=1, max_length=100), STORABLE, Field(description="An opaque id.")
 ]
 CountryCode = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{2}$"), Field(description="ISO 3166-1 alpha-2")
@@ -64,7 +69,7 @@ DecimalString = Annotated[
     Field(description="A decimal amount written as a string, never a float, e.g. '12000.00'"),
 ]
 SkillCode = Annotated[
-    Storable, StringConstraints(min_length=1, max_length=100), Field(description="Taxonomy code")
+    str, StringConstraints(min_length=1, max_length=100), STORABLE, Field(description="Taxonomy code")
 ]
 Level = Annotated[int, Field(ge=1, le=5, description="1 (basic) to 5 (expert)")]
 
