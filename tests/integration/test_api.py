@@ -101,6 +101,7 @@ async def test_only_a_project_s_owner_or_its_managers_publish_it_and_only_once(p
         f"/projects/{draft['project_id']}/publish", headers=platform.as_("amina")
     )
     assert again.status_code == 409 and "only a draft" in again.json()["detail"]
+    await platform.published("PROJECTS", "ProjectPublished")  # the relay publishes after the commit
     assert len(await platform.events("PROJECTS")) == 2  # TerritoryRegistered, ProjectPublished
 
 

@@ -8,20 +8,21 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from passerelle.contracts.types import Attachment, Bond, Generation, Level, MemberKind, Mode
+from passerelle.contracts.types import ONE_LINE, Attachment, Bond, Generation, Level, MemberKind, Mode
 from passerelle.runtime.auth import CurrentIdentity, Identity
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from passerelle.runtime.problems import not_found
 from passerelle.taxonomy import Skill, Taxonomy
-from passerelle.validation import KnownCountry, KnownLanguage, KnownLocale, KnownTimeZone
+from passerelle.validation import KnownCountry, KnownLanguage, KnownLocale, KnownTimeZone, omittable
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from .domain import MANAGER_ROLES, SkillOffer, View
 from .handlers import MembersHandlers, Seen
 from .repository import MemberSearch
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# The lengths are those of the columns (String(200), String(100)).
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
 Visibility = Literal["public", "managers", "private"]
 
 
@@ -52,18 +53,20 @@ class RegisterMember(Strict):
 
 
 class UpdateMember(Strict):
-    display_name: Name | None = None
-    email: EmailStr | None = None
-    locale: KnownLocale | None = None
-    country_of_residence: KnownCountry | None = None
-    time_zone: KnownTimeZone | None = None
-    languages: list[KnownLanguage] | None = Field(default=None, max_length=20)
-    attachments: list[Attachment] | None = Field(default=None, max_length=20)
-    sectors: list[Code] | None = Field(default=None, max_length=20)
+    """Only the fields sent change; null clears `generation` and is refused elsewhere."""
+
+    display_name: Name = omittable()
+    email: EmailStr = omittable()
+    locale: KnownLocale = omittable()
+    country_of_residence: KnownCountry = omittable()
+    time_zone: KnownTimeZone = omittable()
+    languages: list[KnownLanguage] = omittable(max_length=20)
+    attachments: list[Attachment] = omittable(max_length=20)
+    sectors: list[Code] = omittable(max_length=20)
     generation: Generation | None = None
-    managers: list[Name] | None = Field(default=None, max_length=20)
-    visibility: Visibility | None = None
-    contact_consent: bool | None = None
+    managers: list[Name] = omittable(max_length=20)
+    visibility: Visibility = omittable()
+    contact_consent: bool = omittable()
 
 
 class OfferedSkill(BaseModel):
@@ -112,12 +115,14 @@ class OfferSkill(Strict):
 
 
 class UpdateOffer(Strict):
-    skill: Code | None = None
-    level: Level | None = None
-    modes: list[Mode] | None = Field(default=None, min_length=1, max_length=4)
-    languages: list[KnownLanguage] | None = Field(default=None, max_length=20)
-    territory_ids: list[Code] | None = Field(default=None, max_length=50)
-    sectors: list[Code] | None = Field(default=None, max_length=20)
+    """Only the fields sent change; null clears the dates and hours and is refused elsewhere."""
+
+    skill: Code = omittable()
+    level: Level = omittable()
+    modes: list[Mode] = omittable(min_length=1, max_length=4)
+    languages: list[KnownLanguage] = omittable(max_length=20)
+    territory_ids: list[Code] = omittable(max_length=50)
+    sectors: list[Code] = omittable(max_length=20)
     available_from: date | None = None
     available_until: date | None = None
     hours_per_month: int | None = Field(default=None, ge=1, le=744)

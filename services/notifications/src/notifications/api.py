@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from passerelle.contracts.types import ONE_LINE
 from passerelle.runtime.auth import CurrentIdentity
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from passerelle.runtime.problems import invalid
@@ -45,8 +46,8 @@ class PreferencesIn(BaseModel):
     )
     digest: Digest = Field(default="immediate", description="E-mails and webhooks at once, or gathered")
     digest_hour: int = Field(default=8, ge=0, le=23, description="Local hour of the daily or weekly digest")
-    webhook_url: str | None = Field(default=None, max_length=2000)
-    territory_news: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+    webhook_url: Annotated[str, Field(max_length=2000), ONE_LINE] | None = None
+    territory_news: list[Annotated[str, Field(min_length=1, max_length=100), ONE_LINE]] = Field(
         default_factory=list,
         max_length=50,
         description="Territories whose new projects you want to hear of (you must be attached to them)",

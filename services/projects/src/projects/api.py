@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from passerelle.contracts.types import Level, Mode, ProjectOutcome, TerritoryLevel
+from passerelle.contracts.types import ONE_LINE, PARAGRAPHS, Level, Mode, ProjectOutcome, TerritoryLevel
 from passerelle.runtime.auth import CurrentIdentity
 from passerelle.runtime.pagination import Limit, Offset, describe_page
-from passerelle.validation import KnownCountry, KnownCurrency, KnownLanguage
+from passerelle.validation import KnownCountry, KnownCurrency, KnownLanguage, Money, omittable
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .domain import Project, Territory
@@ -19,14 +19,10 @@ from .handlers import ProjectsHandlers, ProjectView, TerritoryView
 from .orm import PledgeRow
 from .repository import ProjectSearch
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Amount = Annotated[
-    str,
-    StringConstraints(pattern=r"^\d{1,13}(\.\d{1,2})?$"),
-    Field(description="A decimal string with at most two decimals, e.g. '250.00'; never a float"),
-]
+# The lengths are those of the columns (String(200), String(100)); a summary is multi-line text.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), PARAGRAPHS]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
 TerritoryRole = Literal["territory_manager", "community_manager"]
 Status = Literal["draft", "published", "closed"]
 
@@ -95,8 +91,13 @@ class NeedIn(Strict):
 
 
 class FundingIn(Strict):
-    goal_amount: Amount
+    goal_amount: Money
     currency: KnownCurrency
+
+
+class FundingOut(BaseModel):
+    goal_amount: str
+    currency: str
 
 
 class CreateProject(Strict):
@@ -111,12 +112,14 @@ class CreateProject(Strict):
 
 
 class EditProject(Strict):
-    territory_id: Code | None = None
-    title: Text | None = None
-    summary: Summary | None = None
-    sector: Code | None = None
-    languages: list[KnownLanguage] | None = Field(default=None, max_length=20)
-    needs: list[NeedIn] | None = Field(default=None, max_length=30, description="The whole list")
+    """Only the fields sent change; null removes the funding goal and is refused elsewhere."""
+
+    territory_id: Code = omittable()
+    title: Text = omittable()
+    summary: Summary = omittable()
+    sector: Code = omittable()
+    languages: list[KnownLanguage] = omittable(max_length=20)
+    needs: list[NeedIn] = omittable(max_length=30, description="The whole list")
     funding: FundingIn | None = None
 
 
@@ -125,7 +128,7 @@ class CloseProject(Strict):
 
 
 class PledgeIn(Strict):
-    amount: Amount
+    amount: Money
     currency: KnownCurrency | None = Field(default=None, description="Default: the project's currency")
     member_id: Code | None = Field(default=None, description="Default: the caller; or a member you manage")
 
@@ -165,7 +168,7 @@ class ProjectOut(BaseModel):
     sector: str
     languages: list[str]
     needs: list[NeedOut]
-    funding: FundingIn | None
+    funding: FundingOut | None
     status: Status
     outcome: ProjectOutcome | None
     pledged_total: str = Field(description="Sum of the pledges, a decimal string in the funding currency")

@@ -1,12 +1,57 @@
-"""Value types shared by several event contracts."""
+"""Value types shared by several event contracts, and the checks of text that every input passes."""
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+# Control characters (Unicode category Cc), line and paragraph separators, lone surrogates.
+_NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NOT_IN_PARAGRAPHS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_BREAK = re.compile("\r\n|[\r\x85\u2028]")
+
+
+def _refuse(found: re.Match[str] | None, what: str) -> None:
+    if found is not None:
+        raise ValueError(f"{what} (found U+{ord(found.group()):04X})")
+
+
+def storable(value: str) -> str:
+    """PostgreSQL refuses NUL, and no encoding holds a lone surrogate: such text can never be kept
+    nor sent in an event, whatever field it is in."""
+    _refuse(_NOT_STORABLE.search(value), "must not contain NUL nor a lone surrogate")
+    return value
+
+
+def one_line(value: str) -> str:
+    """Names, titles, codes: one line, no control character (they end up in mail headers, logs, CSV)."""
+    storable(value)
+    _refuse(_NOT_ONE_LINE.search(value), "must be one line without control characters")
+    return value
+
+
+def paragraphs(value: str) -> str:
+    """Multi-line text: every kind of line break is written \\n (a paragraph separator, a blank
+    line); tabs stay; other control characters are refused."""
+    storable(value)
+    value = _LINE_BREAK.sub("\n", value).replace("\u2029", "\n\n")
+    _refuse(_NOT_IN_PARAGRAPHS.search(value), "must not contain control characters")
+    return value
+
+
+# Checks to place after a StringConstraints (so that stripping and lengths come first), e.g.
+# Annotated[str, StringConstraints(max_length=200), ONE_LINE]; or the plain types below.
+STORABLE = AfterValidator(storable)
+ONE_LINE = AfterValidator(one_line)
+PARAGRAPHS = AfterValidator(paragraphs)
+Storable = Annotated[str, STORABLE]
+Line = Annotated[str, ONE_LINE]
+Paragraphs = Annotated[str, PARAGRAPHS]
 
 Identifier = Annotated[
-    str, StringConstraints(min_length=1, max_length=100), Field(description="An opaque id.")
+    str, StringConstraints(min_length=1, max_length=100), STORABLE, Field(description="An opaque id.")
 ]
 CountryCode = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{2}$"), Field(description="ISO 3166-1 alpha-2")
@@ -20,11 +65,11 @@ Locale = Annotated[
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(description="ISO 4217")]
 DecimalString = Annotated[
     str,
-    StringConstraints(pattern=r"^-?\d{1,15}(\.\d{1,4})?$"),
+    StringConstraints(pattern=r"^-?[0-9]{1,15}(\.[0-9]{1,4})?$"),
     Field(description="A decimal amount written as a string, never a float, e.g. '12000.00'"),
 ]
 SkillCode = Annotated[
-    str, StringConstraints(min_length=1, max_length=100), Field(description="Taxonomy code")
+    str, StringConstraints(min_length=1, max_length=100), STORABLE, Field(description="Taxonomy code")
 ]
 Level = Annotated[int, Field(ge=1, le=5, description="1 (basic) to 5 (expert)")]
 

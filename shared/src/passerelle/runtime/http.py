@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+import hmac
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-from passerelle.contracts import correlation_id
-
+from .asgi import BodyLimit, Correlation, TextGuard, UnexpectedErrors
 from .auth import Authenticator
-from .problems import install_problem_handlers, not_found
+from .problems import Problem, install_problem_handlers, not_found
 from .service import ServiceApp
+from .settings import PlatformSettings
+
+_metrics_bearer = HTTPBearer(auto_error=False, description="PASSERELLE_METRICS_TOKEN, when it is set")
 
 
-def build_http_app(services: Sequence[ServiceApp], authenticator: Authenticator) -> FastAPI:
+def build_http_app(
+    services: Sequence[ServiceApp], authenticator: Authenticator, settings: PlatformSettings | None = None
+) -> FastAPI:
+    """`settings` default to the first service's (under `up` they all share them)."""
+    settings = settings or services[0].settings
     names = ", ".join(service.name for service in services)
     app = FastAPI(
         title="Passerelle",
@@ -28,8 +34,8 @@ def build_http_app(services: Sequence[ServiceApp], authenticator: Authenticator)
     )
     app.state.authenticator = authenticator
     app.state.services = {service.name: service for service in services}
-    install_problem_handlers(app)
-    app.middleware("http")(_correlate)
+    harden(app, settings)
+    metrics_token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else None
     for service in services:
         app.include_router(service.router)
 
@@ -48,8 +54,14 @@ def build_http_app(services: Sequence[ServiceApp], authenticator: Authenticator)
         )
 
     @app.get("/metrics", tags=["operations"])
-    async def metrics() -> Response:
-        """Prometheus text exposition."""
+    async def metrics(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_metrics_bearer)],
+    ) -> Response:
+        """Prometheus text exposition; with PASSERELLE_METRICS_TOKEN set, only for that bearer token."""
+        if metrics_token is not None:
+            given = credentials.credentials.encode() if credentials else b""
+            if not hmac.compare_digest(given, metrics_token):
+                raise Problem(401, "Unauthorized", "send Authorization: Bearer <PASSERELLE_METRICS_TOKEN>")
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/asyncapi.json", tags=["operations"])
@@ -68,14 +80,11 @@ def build_http_app(services: Sequence[ServiceApp], authenticator: Authenticator)
     return app
 
 
-async def _correlate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Every request gets a correlation id (the caller's X-Correlation-Id, or a new one)."""
-    value = request.headers.get("x-correlation-id") or str(uuid.uuid4())
-    token = correlation_id.set(value)
-    try:
-        with structlog.contextvars.bound_contextvars(correlation_id=value):
-            response = await call_next(request)
-    finally:
-        correlation_id.reset(token)
-    response.headers["X-Correlation-Id"] = value
-    return response
+def harden(app: FastAPI, settings: PlatformSettings) -> None:
+    """Errors as problem+json, and the guards every request passes before any route."""
+    install_problem_handlers(app)
+    # Added innermost first: a request meets Correlation, UnexpectedErrors, TextGuard, BodyLimit.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(TextGuard)
+    app.add_middleware(UnexpectedErrors)
+    app.add_middleware(Correlation)

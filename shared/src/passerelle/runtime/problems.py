@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from passerelle.rules import IllegalTransition, InvalidField, RuleBroken
 
+log = structlog.get_logger(__name__)
+
 PROBLEM_JSON = "application/problem+json"
+# An error answer names what was wrong, never echoes the input back in full: a caller's 12 MB body
+# must not become a larger answer.
+EXCERPT_CHARACTERS = 120
+MAX_ERRORS_SHOWN = 20
+
+# PostgreSQL's SQLSTATE codes of what a caller's input can cause (class 22: data exception).
+_UNIQUE_VIOLATION = "23505"
+_FOREIGN_KEY_VIOLATION = "23503"
+_DATA_EXCEPTION_CLASS = "22"
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARACTERS) -> str:
+    """At most `limit` characters of a text that may hold the caller's input, always encodable."""
+    shortened = text if len(text) <= limit else f"{text[: limit - 1]}…"
+    return shortened.encode("utf-8", "replace").decode("utf-8")
 
 
 class Problem(Exception):
@@ -40,21 +59,41 @@ def invalid(field: str, message: str) -> Problem:
     )
 
 
-def problem_response(request: Request, problem: Problem) -> JSONResponse:
-    body = {
+def problem_body(status: int, title: str, detail: str, instance: str, **extra: Any) -> dict[str, Any]:
+    return {
         "type": "about:blank",
-        "title": problem.title,
-        "status": problem.status,
-        "detail": problem.detail,
-        "instance": request.url.path,
-        **problem.extra,
+        "title": title,
+        "status": status,
+        "detail": excerpt(detail, 10 * EXCERPT_CHARACTERS),
+        "instance": excerpt(instance),
+        **extra,
     }
+
+
+def problem_response(request: Request, problem: Problem) -> JSONResponse:
+    body = problem_body(problem.status, problem.title, problem.detail, request.url.path, **problem.extra)
     return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON)
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
     parts = [str(part) for part in location if part not in ("body", "query", "path")]
-    return ".".join(parts) or "body"
+    return excerpt(".".join(parts) or "body")
+
+
+def _database_problem(error: DBAPIError) -> Problem | None:
+    """What a caller's input made the database refuse; None for a failure of the server itself.
+
+    The unit of work rolls back as the error leaves it, so nothing of the request is committed."""
+    code = str(getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None) or "")
+    if code == _UNIQUE_VIOLATION:
+        return conflict("it already exists (another request created it at the same time)")
+    if code == _FOREIGN_KEY_VIOLATION:
+        return conflict("it refers to something that does not exist, or something still refers to it")
+    if code.startswith(_DATA_EXCEPTION_CLASS) or "invalid input for query argument" in str(error.orig):
+        return Problem(
+            422, "Unprocessable Content", "a value is too long, out of range or cannot be stored as text"
+        )
+    return None
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -64,11 +103,30 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        found = error.errors()
         errors = [
-            {"field": _field_name(tuple(item["loc"])), "message": item["msg"]} for item in error.errors()
+            {"field": _field_name(tuple(item["loc"])), "message": excerpt(item["msg"])}
+            for item in found[:MAX_ERRORS_SHOWN]
         ]
         detail = "; ".join(f"{item['field']}: {item['message']}" for item in errors)
+        if len(found) > MAX_ERRORS_SHOWN:
+            detail += f"; and {len(found) - MAX_ERRORS_SHOWN} more errors"
         return problem_response(request, Problem(422, "Unprocessable Content", detail, errors=errors))
+
+    @app.exception_handler(DBAPIError)
+    async def on_database_error(request: Request, error: DBAPIError) -> JSONResponse:
+        problem = _database_problem(error)
+        if problem is None:
+            log.error("http.database_error", path=request.url.path, error=excerpt(str(error.orig)))
+            problem = Problem(500, "Internal Server Error", "the request could not be completed")
+        return problem_response(request, problem)
+
+    @app.exception_handler(UnicodeError)
+    async def on_unencodable_text(request: Request, error: UnicodeError) -> JSONResponse:
+        # Text with a lone surrogate that no typed field caught: it cannot be stored nor sent.
+        return problem_response(
+            request, Problem(422, "Unprocessable Content", "the request holds text that is not valid Unicode")
+        )
 
     @app.exception_handler(RuleBroken)
     async def on_rule_broken(request: Request, error: RuleBroken) -> JSONResponse:
@@ -82,4 +140,6 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def on_http(request: Request, error: HTTPException) -> JSONResponse:
-        return problem_response(request, Problem(error.status_code, str(error.detail), str(error.detail)))
+        return problem_response(
+            request, Problem(error.status_code, excerpt(str(error.detail)), str(error.detail))
+        )

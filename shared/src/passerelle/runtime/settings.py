@@ -36,6 +36,12 @@ class PlatformSettings(BaseSettings):
     data_dir: Path = Field(default=Path(".passerelle"), description="Where `up` keeps its state")
     host: str = "0.0.0.0"  # noqa: S104 - a service in a container listens on every interface
     port: int = 8080
+    max_request_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Larger request bodies are refused with 413"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="When set, GET /metrics needs `Authorization: Bearer <token>`"
+    )
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="JSON logs; by default only off a terminal")
 
