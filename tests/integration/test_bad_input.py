@@ -164,11 +164,17 @@ async def test_a_sub_longer_than_its_column_and_roles_of_the_wrong_type_get_a_pr
     platform: Platform,
 ) -> None:
     tafraout = await territory(platform)
-    long_sub = {"Authorization": f"Bearer {platform.authenticator.issue('s' * 300, ['member'])}"}
-    response = await platform.http.post("/members", headers=long_sub, json=profile("Long", tafraout))
-    assert is_problem(response, 401, 403, 409, 422), response.text
     secret = platform.settings.jwt_secret
     assert secret is not None
+    # Signed by hand: the development issuer itself refuses such a subject.
+    long_token = jwt.encode(
+        {"sub": "s" * 300, "roles": ["member"], "exp": 4_000_000_000},
+        secret.get_secret_value(),
+        algorithm="HS256",
+    )
+    long_sub = {"Authorization": f"Bearer {long_token}"}
+    response = await platform.http.post("/members", headers=long_sub, json=profile("Long", tafraout))
+    assert is_problem(response, 401), response.text
     for roles in (123, {"operator": True}, [["operator"]]):
         token = jwt.encode(
             {"sub": "odd", "roles": roles, "exp": 4_000_000_000}, secret.get_secret_value(), algorithm="HS256"
