@@ -251,7 +251,7 @@ class EmbeddedPostgres:
                 rows = await connection.fetch(
                     "SELECT format('ALTER TABLE %I.%I OWNER TO %I', n.nspname, c.relname, $1::text)"
                     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                    ' WHERE c.relkind = ANY($2::"char"[]) AND pg_get_userbyid(c.relowner) <> $1'
+                    ' WHERE c.relkind::text = ANY($2::text[]) AND pg_get_userbyid(c.relowner) <> $1'
                     " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
                     " AND n.nspname NOT LIKE 'pg_toast%'",
                     role,

