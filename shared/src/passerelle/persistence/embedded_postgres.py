@@ -29,7 +29,7 @@ import structlog
 
 from passerelle.runtime.embedded_nats import EmbeddedServerError
 from passerelle.runtime.ports import preferred_or_free_port
-from passerelle.runtime.supervision import dies_with_parent, stop_stale_server
+from passerelle.runtime.supervision import dies_with_parent, stop_stale_servers
 
 log = structlog.get_logger(__name__)
 
@@ -136,8 +136,8 @@ class EmbeddedPostgres:
         user = _run_as()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cluster = str(self.data_dir.resolve())
-        await stop_stale_server(
-            self.data_dir / "postmaster.pid", "postgres", self.data_dir.resolve(), stop_signal=signal.SIGINT
+        await stop_stale_servers(
+            "postgres", self.data_dir.resolve(), self.data_dir / "postmaster.pid", stop_signal=signal.SIGINT
         )
         if user:
             _let_user_reach(self.data_dir, user)
@@ -251,7 +251,7 @@ class EmbeddedPostgres:
                 rows = await connection.fetch(
                     "SELECT format('ALTER TABLE %I.%I OWNER TO %I', n.nspname, c.relname, $1::text)"
                     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                    ' WHERE c.relkind::text = ANY($2::text[]) AND pg_get_userbyid(c.relowner) <> $1'
+                    " WHERE c.relkind::text = ANY($2::text[]) AND pg_get_userbyid(c.relowner) <> $1"
                     " AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
                     " AND n.nspname NOT LIKE 'pg_toast%'",
                     role,

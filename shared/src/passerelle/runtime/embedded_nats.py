@@ -14,7 +14,7 @@ from pathlib import Path
 import structlog
 
 from .ports import preferred_or_free_port
-from .supervision import dies_with_parent, stop_stale_server
+from .supervision import dies_with_parent, stop_stale_servers
 
 log = structlog.get_logger(__name__)
 
@@ -62,8 +62,8 @@ class EmbeddedNats:
 
     async def start(self, timeout: float = 15.0) -> str:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        await stop_stale_server(
-            self.pid_file, "nats-server", self.store_dir.resolve(), stop_signal=signal.SIGTERM
+        await stop_stale_servers(
+            "nats-server", self.store_dir.resolve(), self.pid_file, stop_signal=signal.SIGTERM
         )
         self.port = preferred_or_free_port(self.host, self.port)
         args = [

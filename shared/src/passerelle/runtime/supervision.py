@@ -3,8 +3,8 @@
 `up` starts a nats-server and a PostgreSQL. If `up` is killed (even `kill -9`), the kernel tells each
 child (Linux parent-death signal) so that it shuts down cleanly by itself; should one still be running
 when the next `up` starts on the same data dir (still shutting down, or started by an `up` without
-this protection), it is found through its pid file and stopped first, and only when its command line
-proves it is that server of that data dir: a recycled pid belonging to another process is never touched.
+this protection), it is found (its pid file, or its command line) and stopped first, and only when its
+command line proves it is that server of that data dir: a recycled pid of another process is never touched.
 """
 
 from __future__ import annotations
@@ -82,29 +82,40 @@ def pid_in(pid_file: Path) -> int | None:
     return int(first) if first.isdigit() else None
 
 
-async def stop_stale_server(
-    pid_file: Path,
+def servers_of(program: str, data_dir: Path, pid_file: Path) -> list[int]:
+    """The running `program`s of `data_dir`: the one its pid file names, and any other whose command line
+    names the data dir (a server started without a pid file, by an `up` from before they were written)."""
+    candidates = {pid_in(pid_file)} | {
+        int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()
+    }
+    mine = {os.getpid()}
+    return sorted(
+        pid for pid in candidates if pid and pid not in mine and is_server_of(pid, program, data_dir)
+    )
+
+
+async def stop_stale_servers(
     program: str,
     data_dir: Path,
+    pid_file: Path,
     *,
     stop_signal: signal.Signals,
     timeout: float = 30.0,
-) -> bool:
-    """Stop the `program` of `data_dir` named in `pid_file` if it still runs; True if there was one."""
-    pid = pid_in(pid_file)
-    if pid is None or pid == os.getpid() or not is_server_of(pid, program, data_dir):
-        return False
-    log.warning("server.stale.stopping", program=program, pid=pid, data_dir=str(data_dir))
+) -> list[int]:
+    """Stop the `program`s of `data_dir` still running (cleanly, else killed after `timeout`)."""
+    stale = servers_of(program, data_dir, pid_file)
+    for pid in stale:
+        log.warning("server.stale.stopping", program=program, pid=pid, data_dir=str(data_dir))
+        with contextlib.suppress(ProcessLookupError):  # it exited meanwhile: as wanted
+            os.kill(pid, stop_signal)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    with contextlib.suppress(ProcessLookupError):  # it exited meanwhile: as wanted
-        os.kill(pid, stop_signal)
-    while is_server_of(pid, program, data_dir):
+    while running := [pid for pid in stale if is_server_of(pid, program, data_dir)]:
         if loop.time() > deadline:
-            log.error("server.stale.killing", program=program, pid=pid, data_dir=str(data_dir))
-            with contextlib.suppress(ProcessLookupError):  # it exited meanwhile: as wanted
-                os.kill(pid, signal.SIGKILL)
+            for pid in running:
+                log.error("server.stale.killing", program=program, pid=pid, data_dir=str(data_dir))
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             deadline = loop.time() + timeout
         await asyncio.sleep(0.1)
-    log.info("server.stale.stopped", program=program, pid=pid)
-    return True
+    return stale
