@@ -99,3 +99,11 @@ def processes_naming(data_dir: Path) -> list[str]:
         if state != "Z" and str(data_dir) in line:
             found.append(f"{entry.name}: {line}")
     return found
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, exited but not yet reaped, does not)."""
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except (OSError, IndexError):
+        return False

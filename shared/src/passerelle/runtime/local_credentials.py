@@ -29,10 +29,13 @@ POSTGRES_SUPERUSER = "postgres"
 
 def private_directory(path: Path) -> Path:
     """Create `path` (and its parents) if needed, and make it reachable by this user only (0700; a data
-    dir made before, or under a loose umask, is closed too). Group traversal alone is kept: the embedded
-    PostgreSQL gets it when it runs as its own system user (see embedded_postgres)."""
+    dir made before, or under a loose umask, is closed too). One exception is kept: traversal by a group
+    the directory was handed to, which is how the embedded PostgreSQL's own system user reaches its
+    cluster inside when we are root (see embedded_postgres)."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700 | (path.stat().st_mode & stat.S_IXGRP))
+    info = path.stat()
+    handed_over = info.st_gid != os.getegid()
+    path.chmod(0o700 | (info.st_mode & stat.S_IXGRP if handed_over else 0))
     return path
 
 
