@@ -102,7 +102,7 @@ async def test_up_stops_the_stale_servers_of_its_data_dir_from_before_credential
     await other_nats.start()
     bystander = await asyncio.create_subprocess_exec("sleep", "600")
     # Its pid file names someone else now: only the command line tells which server is that dir's.
-    stale_nats.pid_file.write_text(f"{bystander.pid}\n")
+    (data_dir / "nats" / "nats-server.pid").write_text(f"{bystander.pid}\n")
 
     up = Up(data_dir)
     try:
@@ -123,8 +123,9 @@ async def test_up_stops_the_stale_servers_of_its_data_dir_from_before_credential
         else:
             raise AssertionError("the cluster made without a password still lets anyone in")
     finally:
-        assert await up.stop() == 0
+        stopped = await up.stop()
         bystander.kill()
         await bystander.wait()
         for server in (other_nats, stale_nats, stale_postgres):
             await server.stop()
+    assert stopped == 0, "passerelle up did not stop cleanly"
