@@ -7,10 +7,12 @@ import asyncio
 import os
 import re
 import stat
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import nats
 import pytest
 from nats.errors import Error as NatsError
@@ -19,7 +21,7 @@ from passerelle.messaging.authorization import ADMIN, inbox_prefix
 from passerelle.runtime import local_credentials
 from passerelle.runtime.platform import jwt_secret_for
 
-from .up_process import Up
+from .up_process import Up, environment_without_settings
 
 SERVICES = ("members", "projects", "matching", "notifications")
 SECRET_FILES = ("credentials.json", "nats-admin.url", "postgres-admin.url", "jwt-secret")
@@ -185,3 +187,28 @@ def test_the_signing_secret_and_its_data_dir_are_private_from_their_creation(
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     local_credentials.LocalCredentials.load_or_create(data_dir, ["members"], ["passerelle_members"])
     assert stat.S_IMODE((data_dir / "credentials.json").stat().st_mode) == 0o600
+
+
+async def test_the_tools_find_the_credentials_of_up_in_its_data_dir(up: Up) -> None:
+    async def tool(*arguments: str) -> str:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "passerelle.cli",
+            *arguments,
+            "--data-dir",
+            str(up.data_dir),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=environment_without_settings(),
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+        assert process.returncode == 0, err.decode()
+        return out.decode()
+
+    assert (await tool("dlq", "list")).strip().endswith("0 dead letter(s)")
+    assert "MEMBERS" in await tool("nats", "provision")
+    signed = (await tool("token", "--sub", "fatima", "--role", "member")).strip()
+    async with httpx.AsyncClient(base_url=up.api, timeout=30) as http:
+        answer = await http.get("/members/fatima", headers={"Authorization": f"Bearer {signed}"})
+    assert answer.status_code == 404, answer.text  # signed with up's secret: known, just not registered

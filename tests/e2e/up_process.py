@@ -14,7 +14,7 @@ import jwt
 from passerelle.runtime.ports import free_port
 
 
-def _environment() -> dict[str, str]:
+def environment_without_settings() -> dict[str, str]:
     """The caller's environment less any Passerelle setting: `up` must find everything in its data dir."""
     kept = {name: value for name, value in os.environ.items() if not name.startswith("PASSERELLE_")}
     return {**kept, "PASSERELLE_LOG_LEVEL": "WARNING"}
@@ -46,7 +46,7 @@ class Up:
             str(self.port),
             stdout=asyncio.subprocess.PIPE,
             stderr=log,
-            env=_environment(),
+            env=environment_without_settings(),
         )
         log.close()
         assert self.process.stdout is not None
