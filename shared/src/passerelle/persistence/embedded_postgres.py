@@ -77,11 +77,12 @@ def _run(
 
 
 def _as_user(user: str | None) -> dict[str, Any]:
-    """Drop to `user` with its own group only: root's groups would make group bits apply, not others'."""
+    """Drop to `user` with its own group only: root's groups would make group bits apply, not others'.
+    It starts in `/`: our working directory may be one it cannot enter (every path we give is absolute)."""
     if user is None:
         return {}
     entry = pwd.getpwnam(user)
-    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": [], "cwd": "/"}
 
 
 def _let_user_reach(path: Path, user: str) -> None:
