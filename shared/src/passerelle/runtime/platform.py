@@ -122,38 +122,25 @@ async def start_platform(
 ) -> RunningPlatform:
     """Start the embedded servers that are needed, provision, migrate, and start the services.
 
-    Embedded servers accept only the credentials generated in the data dir: NATS one user per
-    service (and an admin, who provisions), PostgreSQL one role per service database (and a superuser).
+    Embedded servers accept only the credentials generated in the data dir: on NATS one user per
+    service (and an admin, who provisions), on PostgreSQL one role per service database.
     """
     embedded: list[EmbeddedServer] = []
     data_dir = private_directory(settings.data_dir.resolve())
     definitions = load_services(list(service_names) if service_names else None)
+    settings = _with_data_dir_defaults(settings, data_dir)
     credentials = LocalCredentials.load_or_create(
         data_dir,
         nats_users=[permissions.user for permissions in all_permissions()] if embedded_nats else [],
         postgres_roles=[service_role(d.name) for d in definitions] if database_url is None else [],
     )
-    service_settings = {definition.name: settings for definition in definitions}
     try:
         if embedded_nats:
             server = await start_embedded_nats(data_dir, credentials)
             embedded.append(server)
             if server.port != 4222:
                 print(f"port 4222 is taken: nats listens on {server.port}", flush=True)
-            settings = settings.model_copy(
-                update={
-                    "nats_url": server.url,
-                    "nats_user": ADMIN,
-                    "nats_password": SecretStr(credentials.nats[ADMIN]),
-                }
-            )
-            service_settings = {
-                name: settings.model_copy(
-                    update={"nats_user": name, "nats_password": SecretStr(credentials.nats[name])}
-                )
-                for name in service_settings
-            }
-        database_urls: dict[str, str] = {}
+            settings = settings.model_copy(update={"nats_url": server.url, **_nats_login(ADMIN, credentials)})
         if database_url is None:
             from passerelle.persistence.embedded_postgres import SUPERUSER, EmbeddedPostgres
 
@@ -165,26 +152,22 @@ async def start_platform(
             if postgres.port != 5432:
                 print(f"port 5432 is taken: postgres listens on {postgres.port}", flush=True)
             write_private(data_dir / POSTGRES_ADMIN_URL_FILE, postgres.admin_url() + "\n")
+            database_urls = {}
             for definition in definitions:
-                role = service_role(definition.name)
+                role = service_role(definition.name)  # the role owns the database of the same name
                 database_urls[definition.name] = await postgres.ensure_owned_database(
                     role, role, credentials.postgres[role]
                 )
         else:
             database_urls = {d.name: service_database_url(database_url, d.name) for d in definitions}
-        if settings.jwt_secret is None and settings.jwks_url is None:
-            settings = settings.model_copy(update={"jwt_secret": jwt_secret_for(data_dir)})
-        imported_taxonomy = data_dir / TAXONOMY_FILE_NAME
-        if settings.taxonomy_file is None and imported_taxonomy.exists():
-            settings = settings.model_copy(update={"taxonomy_file": imported_taxonomy})
-        shared = {"jwt_secret": settings.jwt_secret, "taxonomy_file": settings.taxonomy_file}
         await provision_nats(settings)
         services = []
         for definition in definitions:
             url = database_urls[definition.name]
             await prepare_database(definition, url)
-            own = service_settings[definition.name].model_copy(update=shared)
-            services.append(definition.build(own, url))
+            # Under one process, each service still connects to NATS as itself.
+            own = _nats_login(definition.name, credentials) if embedded_nats else {}
+            services.append(definition.build(settings.model_copy(update=own), url))
         for service in services:
             await service.start()
     except BaseException:
@@ -196,6 +179,20 @@ async def start_platform(
     return RunningPlatform(
         settings, services, build_http_app(services, authenticator), authenticator, embedded
     )
+
+
+def _with_data_dir_defaults(settings: PlatformSettings, data_dir: Path) -> PlatformSettings:
+    """The signing secret and the imported taxonomy of the data dir, unless settings name others."""
+    if settings.jwt_secret is None and settings.jwks_url is None:
+        settings = settings.model_copy(update={"jwt_secret": jwt_secret_for(data_dir)})
+    imported_taxonomy = data_dir / TAXONOMY_FILE_NAME
+    if settings.taxonomy_file is None and imported_taxonomy.exists():
+        settings = settings.model_copy(update={"taxonomy_file": imported_taxonomy})
+    return settings
+
+
+def _nats_login(user: str, credentials: LocalCredentials) -> dict[str, object]:
+    return {"nats_user": user, "nats_password": SecretStr(credentials.nats[user])}
 
 
 class _HttpServer(uvicorn.Server):
