@@ -47,9 +47,12 @@ def dies_with_parent(sig: signal.Signals) -> Callable[[], None] | None:
     prctl = _prctl
     if prctl is None:
         return None
+    parent = os.getpid()
 
     def arm() -> None:
         prctl(_PR_SET_PDEATHSIG, int(sig))
+        if os.getppid() != parent:  # the parent died before the setting took: nobody would signal us
+            os._exit(1)
 
     return arm
 
