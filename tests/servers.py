@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -74,7 +75,10 @@ async def postgres_server() -> AsyncIterator[str]:
             yield container.get_connection_url()
     else:
         with tempfile.TemporaryDirectory(prefix="passerelle-test-pg-") as data:
-            server = EmbeddedPostgres(data_dir=Path(data) / "pg", port=free_port(), durable=False)
+            # A password, as under `up`: nobody else on the machine logs in to the tests' server.
+            server = EmbeddedPostgres(
+                data_dir=Path(data) / "pg", port=free_port(), durable=False, password=secrets.token_hex(16)
+            )
             await server.start()
             try:
                 yield server.url()

@@ -16,6 +16,7 @@ from passerelle.messaging.authorization import render_helm_values, render_server
 from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.runtime.auth import ROLES, Authenticator
+from passerelle.runtime.local_credentials import with_local_nats_admin
 from passerelle.runtime.logging import configure_logging
 from passerelle.runtime.platform import (
     TAXONOMY_FILE_NAME,
@@ -27,6 +28,10 @@ from passerelle.runtime.platform import (
 from passerelle.runtime.service import load_services
 from passerelle.runtime.settings import PlatformSettings
 from passerelle.taxonomy.esco import import_esco
+
+LOCAL_ADMIN_HELP = (
+    "without NATS credentials in the environment, use the admin of the `up` of this dir (DIR/nats-admin.url)"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     nats_cmd = commands.add_parser("nats", help="NATS topology").add_subparsers(dest="action", required=True)
     provision = nats_cmd.add_parser("provision", help="create or update streams and durable consumers")
     provision.add_argument("--replicas", type=int, default=1)
+    provision.add_argument("--data-dir", type=Path, default=Path(".passerelle"), help=LOCAL_ADMIN_HELP)
     auth_config = nats_cmd.add_parser(
         "auth-config", help="each service's NATS user and permissions, from the topology in code"
     )
@@ -76,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     dlq_list.add_argument("--limit", type=int, default=100)
     dlq_replay = dlq.add_parser("replay", help="publish one dead letter again on its original subject")
     dlq_replay.add_argument("sequence", type=int)
+    for dlq_command in (dlq_list, dlq_replay):
+        dlq_command.add_argument("--data-dir", type=Path, default=Path(".passerelle"), help=LOCAL_ADMIN_HELP)
 
     taxonomy = commands.add_parser("taxonomy", help="the skill taxonomy").add_subparsers(
         dest="action", required=True
@@ -123,11 +131,13 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
                 settings = settings.model_copy(update={"jwt_secret": jwt_secret_for(args.data_dir)})
             print(Authenticator(settings).issue(args.sub, args.role))
         case "nats":
+            if args.action == "provision":
+                settings = with_local_nats_admin(settings, args.data_dir)
             await _nats(settings, args)
         case "db":
             await _upgrade_databases(settings, args.services, args.database_url)
         case "dlq":
-            await _dlq(settings, args)
+            await _dlq(with_local_nats_admin(settings, args.data_dir), args)
         case "taxonomy":
             _import_esco(args)
         case "contracts":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from pathlib import Path
 import structlog
 
 from .ports import preferred_or_free_port
+from .supervision import dies_with_parent, stop_stale_servers
 
 log = structlog.get_logger(__name__)
 
@@ -36,26 +38,41 @@ def nats_server_binary() -> Path:
 
 @dataclass
 class EmbeddedNats:
-    """One nats-server process storing JetStream data under `store_dir`."""
+    """One nats-server process storing JetStream data under `store_dir`.
+
+    It stops by itself when the thread that started it dies (even by `kill -9`), and a start first
+    stops a nats-server of the same `store_dir` left running (two would share one JetStream store).
+    `environment` is added to the server's own: the passwords a `config_file` names as `$VARIABLE`.
+    """
 
     store_dir: Path
     host: str = "127.0.0.1"
     port: int = 4222
     config_file: Path | None = None
+    environment: dict[str, str] = field(default_factory=dict, repr=False)
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
     def url(self) -> str:
         return f"nats://{self.host}:{self.port}"
 
+    @property
+    def pid_file(self) -> Path:
+        return self.store_dir / "nats-server.pid"
+
     async def start(self, timeout: float = 15.0) -> str:
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        await stop_stale_servers(
+            "nats-server", self.store_dir.resolve(), self.pid_file, stop_signal=signal.SIGTERM
+        )
         self.port = preferred_or_free_port(self.host, self.port)
         args = [
             str(nats_server_binary()),
             "-js",
             "-sd",
-            str(self.store_dir),
+            str(self.store_dir.resolve()),
+            "-P",
+            str(self.pid_file),
             "-a",
             self.host,
             "-p",
@@ -65,7 +82,13 @@ class EmbeddedNats:
             args += ["-c", str(self.config_file)]
         log_path = self.store_dir / "nats-server.log"
         with log_path.open("ab") as log_file:
-            self.process = subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(
+                args,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **self.environment},
+                preexec_fn=dies_with_parent(signal.SIGTERM),  # noqa: PLW1509 - only prctl, preloaded
+            )
         await self._wait_until_listening(timeout, log_path)
         log.info("nats.embedded.started", url=self.url, store_dir=str(self.store_dir))
         return self.url

@@ -18,6 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from passerelle.messaging.authorization import ADMIN, all_permissions, password_variable, render_server_config
 from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.persistence.database import ensure_database, with_database
@@ -26,6 +27,16 @@ from passerelle.persistence.migrations import upgrade
 from .auth import Authenticator
 from .embedded_nats import EmbeddedNats
 from .http import build_http_app
+from .local_credentials import (
+    NATS_ADMIN_URL_FILE,
+    POSTGRES_ADMIN_URL_FILE,
+    LocalCredentials,
+    private_directory,
+    read_or_create_secret,
+    user_url,
+    without_secret,
+    write_private,
+)
 from .ports import preferred_or_free_port
 from .service import ServiceApp, ServiceDefinition, load_services
 from .settings import PlatformSettings
@@ -59,12 +70,24 @@ def service_database_url(server_url: str, service: str) -> str:
 
 def jwt_secret_for(data_dir: Path) -> SecretStr:
     """The development signing secret kept in the data dir, so `passerelle token` can sign for `up`."""
-    path = data_dir / "jwt-secret"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return SecretStr(path.read_text().strip())
+    return SecretStr(read_or_create_secret(data_dir / "jwt-secret", lambda: secrets.token_urlsafe(48)))
+
+
+def service_role(service: str) -> str:
+    """The PostgreSQL role, and database, of a service on the embedded server."""
+    return f"passerelle_{service}"
+
+
+async def start_embedded_nats(data_dir: Path, credentials: LocalCredentials) -> EmbeddedNats:
+    """A nats-server that knows only the users of `passerelle nats auth-config`, with their permissions;
+    the configuration names the passwords as variables, given to the server in its environment."""
+    config = data_dir / "nats.conf"
+    write_private(config, render_server_config())
+    environment = {password_variable(user): password for user, password in credentials.nats.items()}
+    server = EmbeddedNats(store_dir=data_dir / "nats", port=4222, config_file=config, environment=environment)
+    await server.start()
+    write_private(data_dir / NATS_ADMIN_URL_FILE, user_url(server.url, ADMIN, credentials.nats[ADMIN]) + "\n")
+    return server
 
 
 class EmbeddedServer(Protocol):
@@ -97,38 +120,54 @@ async def start_platform(
     embedded_nats: bool,
     service_names: Sequence[str] | None = None,
 ) -> RunningPlatform:
-    """Start the embedded servers that are needed, provision, migrate, and start the services."""
+    """Start the embedded servers that are needed, provision, migrate, and start the services.
+
+    Embedded servers accept only the credentials generated in the data dir: on NATS one user per
+    service (and an admin, who provisions), on PostgreSQL one role per service database.
+    """
     embedded: list[EmbeddedServer] = []
-    data_dir = settings.data_dir.resolve()
+    data_dir = private_directory(settings.data_dir.resolve())
+    definitions = load_services(list(service_names) if service_names else None)
+    settings = _with_data_dir_defaults(settings, data_dir)
+    credentials = LocalCredentials.load_or_create(
+        data_dir,
+        nats_users=[permissions.user for permissions in all_permissions()] if embedded_nats else [],
+        postgres_roles=[service_role(d.name) for d in definitions] if database_url is None else [],
+    )
     try:
         if embedded_nats:
-            server = EmbeddedNats(store_dir=data_dir / "nats", port=4222)
+            server = await start_embedded_nats(data_dir, credentials)
             embedded.append(server)
-            url = await server.start()
             if server.port != 4222:
                 print(f"port 4222 is taken: nats listens on {server.port}", flush=True)
-            settings = settings.model_copy(update={"nats_url": url})
+            settings = settings.model_copy(update={"nats_url": server.url, **_nats_login(ADMIN, credentials)})
         if database_url is None:
-            from passerelle.persistence.embedded_postgres import EmbeddedPostgres
+            from passerelle.persistence.embedded_postgres import SUPERUSER, EmbeddedPostgres
 
-            postgres = EmbeddedPostgres(data_dir=data_dir / "postgres", port=5432)
+            postgres = EmbeddedPostgres(
+                data_dir=data_dir / "postgres", port=5432, password=credentials.postgres[SUPERUSER]
+            )
             embedded.append(postgres)
             await postgres.start()
             if postgres.port != 5432:
                 print(f"port 5432 is taken: postgres listens on {postgres.port}", flush=True)
-            database_url = postgres.url()
-        if settings.jwt_secret is None and settings.jwks_url is None:
-            settings = settings.model_copy(update={"jwt_secret": jwt_secret_for(data_dir)})
-        imported_taxonomy = data_dir / TAXONOMY_FILE_NAME
-        if settings.taxonomy_file is None and imported_taxonomy.exists():
-            settings = settings.model_copy(update={"taxonomy_file": imported_taxonomy})
+            write_private(data_dir / POSTGRES_ADMIN_URL_FILE, postgres.admin_url() + "\n")
+            database_urls = {}
+            for definition in definitions:
+                role = service_role(definition.name)  # the role owns the database of the same name
+                database_urls[definition.name] = await postgres.ensure_owned_database(
+                    role, role, credentials.postgres[role]
+                )
+        else:
+            database_urls = {d.name: service_database_url(database_url, d.name) for d in definitions}
         await provision_nats(settings)
-        definitions = load_services(list(service_names) if service_names else None)
         services = []
         for definition in definitions:
-            url = service_database_url(database_url, definition.name)
+            url = database_urls[definition.name]
             await prepare_database(definition, url)
-            services.append(definition.build(settings, url))
+            # Under one process, each service still connects to NATS as itself.
+            own = _nats_login(definition.name, credentials) if embedded_nats else {}
+            services.append(definition.build(settings.model_copy(update=own), url))
         for service in services:
             await service.start()
     except BaseException:
@@ -140,6 +179,20 @@ async def start_platform(
     return RunningPlatform(
         settings, services, build_http_app(services, authenticator), authenticator, embedded
     )
+
+
+def _with_data_dir_defaults(settings: PlatformSettings, data_dir: Path) -> PlatformSettings:
+    """The signing secret and the imported taxonomy of the data dir, unless settings name others."""
+    if settings.jwt_secret is None and settings.jwks_url is None:
+        settings = settings.model_copy(update={"jwt_secret": jwt_secret_for(data_dir)})
+    imported_taxonomy = data_dir / TAXONOMY_FILE_NAME
+    if settings.taxonomy_file is None and imported_taxonomy.exists():
+        settings = settings.model_copy(update={"taxonomy_file": imported_taxonomy})
+    return settings
+
+
+def _nats_login(user: str, credentials: LocalCredentials) -> dict[str, object]:
+    return {"nats_user": user, "nats_password": SecretStr(credentials.nats[user])}
 
 
 class _HttpServer(uvicorn.Server):
@@ -184,7 +237,8 @@ async def up(settings: PlatformSettings, *, nats_url: str | None, database_url: 
         if port != settings.port:
             print(f"port {settings.port} is taken: the API listens on {port}", flush=True)
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
-        ready = f"ready api=http://{shown_host}:{port} nats={platform.settings.nats_url}"
+        nats_servers = ",".join(without_secret(url) for url in platform.settings.nats_url.split(","))
+        ready = f"ready api=http://{shown_host}:{port} nats={nats_servers}"
         await serve_http(platform.app, host, port, on_ready=ready)
     finally:
         await platform.stop()
