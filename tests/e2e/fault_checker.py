@@ -60,6 +60,7 @@ class Verdict:
     late: int
     half: int  # effects missing of a request that got no answer but did commit
     unexpected: int  # effects no request explains
+    checked: int  # effects looked for
     problems: list[str]
 
     def summary(self) -> str:
@@ -192,7 +193,9 @@ def check(ledger: Ledger, seen: Observed) -> Verdict:
     if seen.dead_letters:
         problems.append(f"dead-lettered: {seen.dead_letters}")
     problems += [f"refused: {refusal}" for refusal in ledger.refused]
-    return Verdict(len(ledger.acks), lost, len(duplicated), late, len(half), len(unexpected), problems)
+    return Verdict(
+        len(ledger.acks), lost, len(duplicated), late, len(half), len(unexpected), len(wanted), problems
+    )
 
 
 def _late(
@@ -313,17 +316,9 @@ async def _read_streams(seen: Observed, nats_url: str) -> None:
                 if seen.event_ids[body["id"]] > 1:
                     continue  # a stored duplicate is counted by id, not as a second effect
                 name = body["type"].split(".")[2]
-                seen.add(_event_key(name, body["data"], body["subject"]), _stored_at(message.time))
+                seen.add(_event_key(name, body["data"], body["subject"]), message.time)
     finally:
         await connection.close()
-
-
-def _stored_at(time: str | None) -> datetime | None:
-    """JetStream's RFC 3339 time, cut to microseconds for fromisoformat()."""
-    if not time:
-        return None
-    seconds, _, fraction = time.rstrip("Z").partition(".")
-    return datetime.fromisoformat(f"{seconds}.{(fraction or '0')[:6]}+00:00")
 
 
 async def pending_work(servers: Servers) -> dict[str, int]:

@@ -72,7 +72,12 @@ async def test_after_two_sigkills_under_load_every_acknowledged_request_has_all_
         stopped = await up.stop()
     verdict = check(ledger, seen)
     with capsys.disabled():
-        print(verdict.summary(), f"unanswered={ledger.unanswered} starts={up.starts}", flush=True)
+        print(verdict.summary(), flush=True)
+        print(
+            f"  {verdict.checked} effects checked; {ledger.unanswered} requests cut by the kills;"
+            f" `up` started {up.starts} times",
+            flush=True,
+        )
         for problem in verdict.problems:
             print(f"  {problem}", flush=True)
     assert len(ledger.kills) == KILLS and up.starts == KILLS + 1
