@@ -20,7 +20,8 @@ from .fault_platform import Servers, UpProcess
 # "external": `up` on servers the tests start, so that a kill of `up` kills only the services.
 # "embedded": `up` on its own nats-server and PostgreSQL, found through the admin URLs it writes in
 # its data dir; it needs `up` to take its servers down with it and clean up after a crash (point 5).
-SERVERS = ["external"]
+# PASSERELLE_FAULT_SERVERS=embedded (or "external,embedded") chooses for one run.
+SERVERS = os.environ.get("PASSERELLE_FAULT_SERVERS", "external").split(",")
 
 MEMBERS, PROJECTS, KILLS = 24, 4, 2
 QUIET_WITHIN = 90.0  # seconds for the platform to finish what is on its way after the last restart
