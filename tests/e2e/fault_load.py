@@ -85,6 +85,7 @@ class FaultLoad:
         self.answers = 0
         self.restarts: list[asyncio.Task[None]] = []
         self._one_restart_at_a_time = asyncio.Lock()
+        self.restart_failed: BaseException | None = None
 
     async def run(self, concurrency: int = 6) -> Ledger:
         territory = await self._send("POST", "/territories", OPERATOR, self._territory(), operator=True)
@@ -100,7 +101,12 @@ class FaultLoad:
             async with gate:
                 await journey
 
-        await asyncio.gather(*(gated(journey) for journey in journeys))
+        try:
+            await asyncio.gather(*(gated(journey) for journey in journeys))
+        finally:
+            for restart in self.restarts:  # a failed restart says why, not only that requests stopped
+                if restart.done() and not restart.cancelled() and restart.exception():
+                    raise restart.exception()  # type: ignore[misc]
         await asyncio.gather(*self.restarts)
         return self.ledger
 
@@ -182,7 +188,7 @@ class FaultLoad:
     async def _send(
         self, method: str, path: str, sub: str, body: Any, operator: bool = False
     ) -> httpx.Response | None:
-        await self.up.running.wait()
+        await self._platform_answers()
         headers = bearer(sub, "operator") if operator else bearer(sub)
         try:
             response: httpx.Response | None = await self.http.request(
@@ -200,12 +206,22 @@ class FaultLoad:
     async def _kill_and_restart(self) -> None:
         delay = self.random.uniform(0, 0.3)  # drawn now, so that the seed alone decides it
         async with self._one_restart_at_a_time:
-            await self.up.running.wait()
+            await self._platform_answers()
             # A random instant after the drawn answer: mid-request, mid-commit or mid-propagation.
             await asyncio.sleep(delay)
             self.ledger.kills.append(time.time())
             await self.up.kill()
-            await self.up.start()
+            try:
+                await self.up.start()
+            except BaseException as error:
+                self.restart_failed = error
+                self.up.running.set()  # wakes the waiting requests, which then stop the run
+                raise
+
+    async def _platform_answers(self) -> None:
+        await self.up.running.wait()
+        if self.restart_failed is not None:
+            raise RuntimeError("passerelle up did not start again after a kill") from self.restart_failed
 
     def _acknowledge(self, kind: str, key: str) -> None:
         self.ledger.acks.append(Ack(kind, key, time.time()))

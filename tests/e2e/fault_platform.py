@@ -57,7 +57,9 @@ class UpProcess:
 
     async def start(self) -> None:
         self.starts += 1
-        servers = ["--nats-url", self.external.nats_url, "--database-url", self.external.postgres_url]
+        servers = []
+        if self.external is not None:
+            servers = ["--nats-url", self.external.nats_url, "--database-url", self.external.postgres_url]
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -65,7 +67,7 @@ class UpProcess:
             "up",
             "--data-dir",
             str(self.data_dir),
-            *(servers if self.external else []),
+            *servers,
             "--port",
             str(self.port),
             stdout=asyncio.subprocess.PIPE,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
+import tempfile
 from pathlib import Path
 
 import asyncpg
@@ -54,15 +56,18 @@ async def _drop_platform_databases(servers: Servers) -> None:
 
 
 async def test_after_two_sigkills_under_load_every_acknowledged_request_has_all_its_effects_once(
-    external_servers: Servers | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    external_servers: Servers | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if external_servers is not None:
         await _drop_platform_databases(external_servers)
     seed = int(os.environ.get("PASSERELLE_FAULT_SEED") or random.randrange(2**32))
     mode = "external" if external_servers else "embedded"
+    # Not under tmp_path: pytest makes /tmp/pytest-of-<user> 0700 again whenever a session starts,
+    # which would shut out the embedded PostgreSQL's own user in the middle of the run. Kept if it fails.
+    run_dir = Path(tempfile.mkdtemp(prefix="passerelle-fault-run-"))
     with capsys.disabled():
-        print(f"\nfault run: seed={seed} servers={mode} data={tmp_path}", flush=True)
-    up = UpProcess(tmp_path / "data", free_port(), UP_ENV, external_servers)
+        print(f"\nfault run: seed={seed} servers={mode} data={run_dir}", flush=True)
+    up = UpProcess(run_dir / "data", free_port(), UP_ENV, external_servers)
     await up.start()
     try:
         async with httpx.AsyncClient(timeout=30) as http:
@@ -87,6 +92,7 @@ async def test_after_two_sigkills_under_load_every_acknowledged_request_has_all_
     assert verdict.half == 0 and verdict.unexpected == 0, verdict.problems
     assert verdict.problems == []  # and so no outbox row left, nothing dead-lettered or refused
     assert stopped == 0, "passerelle up did not stop cleanly after the run"
+    shutil.rmtree(run_dir, ignore_errors=True)
 
 
 # The checker itself, on states built by hand: it must be able to fail.
