@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -41,6 +42,7 @@ class Observed:
     needs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # project -> need_id, skill
     match_ids: dict[tuple[str, str], str] = field(default_factory=dict)  # need, offer -> match_id
     notification_ids: dict[Effect, str] = field(default_factory=dict)  # notice -> notification_id
+    message_ids: dict[Effect, str] = field(default_factory=dict)  # e-mail notice -> its message
     event_ids: Counter[str] = field(default_factory=Counter)  # CloudEvent id -> messages stored
     outbox: dict[str, int] = field(default_factory=dict)
     dead_letters: list[str] = field(default_factory=list)
@@ -62,6 +64,7 @@ class Verdict:
     unexpected: int  # effects no request explains
     checked: int  # effects looked for
     problems: list[str]
+    resent: list[str]  # e-mails written again: a kill between a send and its commit (at least once)
 
     def summary(self) -> str:
         return (
@@ -154,10 +157,13 @@ def expected(ledger: Ledger, seen: Observed) -> dict[Effect, set[Effect]]:
                 if offered == skill:
                     because = (("published", project_id), ("offer", offer_id), ("member", member_id))
                     want(_match(seen, need_id, offer_id, member_id), *because)
-    # Every notice delivered is announced by one NotificationDelivered, caused by what caused it.
+    # Every notice delivered is announced by one NotificationDelivered, and one sent by e-mail is in
+    # the mail directory; both caused by what caused the notice.
     for effect, causes in list(wanted.items()):
         if effect[0] == "notice" and effect in seen.notification_ids:
             want([("event", "NotificationDelivered", seen.notification_ids[effect])], *causes)
+        if effect[0] == "notice" and effect in seen.message_ids:
+            want([("mail", seen.message_ids[effect])], *causes)
     return wanted
 
 
@@ -181,7 +187,9 @@ def check(ledger: Ledger, seen: Observed) -> Verdict:
     half = sorted(missing - explained)
     if half:
         problems.append(f"half: a request cut by a kill committed, but missing {_show(half)}")
-    duplicated = [f"{_show([effect])} x{count}" for effect, count in seen.effects.items() if count > 1]
+    twice = {effect: count for effect, count in seen.effects.items() if count > 1}
+    resent = sorted(f"{_show([effect])} x{count}" for effect, count in twice.items() if effect[0] == "mail")
+    duplicated = [f"{_show([effect])} x{count}" for effect, count in twice.items() if effect[0] != "mail"]
     duplicated += [f"event id {event_id} x{count}" for event_id, count in seen.event_ids.items() if count > 1]
     if duplicated:
         problems.append(f"duplicated: {', '.join(sorted(duplicated))}")
@@ -194,7 +202,15 @@ def check(ledger: Ledger, seen: Observed) -> Verdict:
         problems.append(f"dead-lettered: {seen.dead_letters}")
     problems += [f"refused: {refusal}" for refusal in ledger.refused]
     return Verdict(
-        len(ledger.acks), lost, len(duplicated), late, len(half), len(unexpected), len(wanted), problems
+        len(ledger.acks),
+        lost,
+        len(duplicated),
+        late,
+        len(half),
+        len(unexpected),
+        len(wanted),
+        problems,
+        resent,
     )
 
 
@@ -235,7 +251,7 @@ async def _database(servers: Servers, service: str) -> Any:
         await connection.close()
 
 
-async def observe(servers: Servers) -> Observed:
+async def observe(servers: Servers, mail_dir: Path) -> Observed:
     seen = Observed()
     async with _database(servers, "members") as db:
         for row in await db.fetch("SELECT member_id FROM members"):
@@ -268,17 +284,27 @@ async def observe(servers: Servers) -> Observed:
         await _read_model(seen, db, "notifications", "projects", "project_id")
         await _read_model(seen, db, "notifications", "territories", "territory_id")
         for row in await db.fetch(
-            "SELECT notification_id, member_id, channel, kind, status, data, created_at FROM notifications"
+            "SELECT notification_id, member_id, channel, kind, status, data, message_id, created_at "
+            "FROM notifications"
         ):
             subject = json.loads(row["data"]).get("match_id", row["member_id"])
             key = ("notice", row["kind"], row["channel"], row["member_id"], subject, row["status"])
             seen.add(key, row["created_at"])
             seen.notification_ids[key] = row["notification_id"]
+            if row["channel"] == "email" and row["message_id"]:
+                seen.message_ids[key] = row["message_id"]
+    for message_id in _mailed(mail_dir):
+        seen.add(("mail", message_id))
     for service in SERVICES:
         async with _database(servers, service) as db:
             seen.outbox[service] = await db.fetchval("SELECT count(*) FROM passerelle_outbox")
     await _read_streams(seen, servers.nats_url)
     return seen
+
+
+def _mailed(mail_dir: Path) -> list[str]:
+    """The message id of every e-mail written, once per file: <UTC stamp>-<message_id>.eml."""
+    return [mail.name.split("-", 1)[1].removesuffix(".eml") for mail in mail_dir.glob("*.eml")]
 
 
 async def _read_model(seen: Observed, db: asyncpg.Connection, service: str, table: str, key: str) -> None:

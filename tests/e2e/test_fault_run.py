@@ -25,7 +25,7 @@ from .fault_platform import Servers, UpProcess
 # PASSERELLE_FAULT_SERVERS=embedded (or "external,embedded") chooses for one run.
 SERVERS = os.environ.get("PASSERELLE_FAULT_SERVERS", "external").split(",")
 
-MEMBERS, PROJECTS, KILLS = 24, 4, 2
+MEMBERS, PROJECTS, KILLS = 40, 4, 2  # five offers per need: all within matching's top 10
 QUIET_WITHIN = 90.0  # seconds for the platform to finish what is on its way after the last restart
 
 # The platform's delays, shortened to fit the run in about a minute: an event delivered to a killed
@@ -73,7 +73,7 @@ async def test_after_two_sigkills_under_load_every_acknowledged_request_has_all_
         async with httpx.AsyncClient(timeout=30) as http:
             ledger = await FaultLoad(up, http, seed, MEMBERS, PROJECTS, KILLS).run()
         still_on_its_way = await wait_until_quiet(up.servers(), QUIET_WITHIN)
-        seen = await observe(up.servers())
+        seen = await observe(up.servers(), up.data_dir / "mail")
     finally:
         stopped = await up.stop()
     verdict = check(ledger, seen)
@@ -81,7 +81,7 @@ async def test_after_two_sigkills_under_load_every_acknowledged_request_has_all_
         print(verdict.summary(), flush=True)
         print(
             f"  {verdict.checked} effects checked; {ledger.unanswered} requests cut by the kills;"
-            f" `up` started {up.starts} times",
+            f" `up` started {up.starts} times; e-mails written again after a kill: {len(verdict.resent)}",
             flush=True,
         )
         for problem in verdict.problems:
@@ -116,6 +116,8 @@ def _complete_state() -> tuple[Ledger, Observed]:
     for effect in expected(ledger, seen):
         if effect[0] == "notice":
             seen.notification_ids[effect] = f"notification-{len(seen.notification_ids)}"
+            if effect[2] == "email":
+                seen.message_ids[effect] = f"message-{len(seen.message_ids)}"
     for effect in expected(ledger, seen):
         seen.add(effect, at=100.2)
         if effect[0] == "event":
@@ -162,6 +164,15 @@ def test_the_checker_counts_effects_that_came_only_after_a_kill_as_late() -> Non
     ledger.kills.append(100.5)
     seen.times[("notice", "welcome", "email", "m", "m", "delivered")] = 130.0
     assert check(ledger, seen).late == 1
+
+
+def test_the_checker_counts_an_e_mail_notice_without_its_e_mail_as_lost_and_one_sent_twice_apart() -> None:
+    ledger, seen = _complete_state()
+    del seen.effects[("mail", "message-0")]
+    seen.add(("mail", "message-1"))
+    verdict = check(ledger, seen)
+    assert verdict.lost == 1 and verdict.duplicated == 0
+    assert verdict.resent == ["mail/message-1 x2"]
 
 
 def test_the_checker_reports_outbox_rows_left_and_dead_letters() -> None:
