@@ -36,6 +36,11 @@ class Servers:
         }
 
 
+def _without_passerelle_settings(environment: os._Environ[str]) -> dict[str, str]:
+    """The caller's environment less its PASSERELLE_* settings: only the run's own reach `up`."""
+    return {name: value for name, value in environment.items() if not name.startswith("PASSERELLE_")}
+
+
 class UpProcess:
     """One `passerelle up --data-dir DIR` after another, on external servers or on its own."""
 
@@ -72,7 +77,7 @@ class UpProcess:
             str(self.port),
             stdout=asyncio.subprocess.PIPE,
             stderr=self.log_path(self.starts).open("wb"),
-            env={**os.environ, **self.env},
+            env={**_without_passerelle_settings(os.environ), **self.env},
         )
         self._process = process
         assert process.stdout is not None
