@@ -103,10 +103,9 @@ class FaultLoad:
 
         try:
             await asyncio.gather(*(gated(journey) for journey in journeys))
-        finally:
-            for restart in self.restarts:  # a failed restart says why, not only that requests stopped
-                if restart.done() and not restart.cancelled() and restart.exception():
-                    raise restart.exception()  # type: ignore[misc]
+        except RuntimeError:
+            await asyncio.gather(*self.restarts)  # a failed restart says why the requests stopped
+            raise
         await asyncio.gather(*self.restarts)
         return self.ledger
 
