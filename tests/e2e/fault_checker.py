@@ -366,14 +366,15 @@ async def pending_work(servers: Servers) -> dict[str, int]:
     return work
 
 
-async def wait_until_quiet(servers: Servers, limit: float) -> dict[str, int]:
-    """Poll until nothing is on its way twice in a row (or `limit` seconds pass): returns what is left."""
+async def wait_until_quiet(servers: Servers, limit: float) -> tuple[dict[str, int], float]:
+    """Poll until nothing is on its way twice in a row (or `limit` seconds pass): what is left, and
+    how long it took."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
+    started = loop.time()
     quiet_polls = 0
     while True:
         work = {where: count for where, count in (await pending_work(servers)).items() if count}
         quiet_polls = 0 if work else quiet_polls + 1
-        if quiet_polls == 2 or loop.time() > deadline:
-            return work
+        if quiet_polls == 2 or loop.time() > started + limit:
+            return work, loop.time() - started
         await asyncio.sleep(0.5)
