@@ -303,8 +303,8 @@ async def observe(servers: Servers, mail_dir: Path) -> Observed:
 
 
 def _mailed(mail_dir: Path) -> list[str]:
-    """The message id of every e-mail written, once per file: <UTC stamp>-<message_id>.eml."""
-    return [mail.name.split("-", 1)[1].removesuffix(".eml") for mail in mail_dir.glob("*.eml")]
+    """The message id of every e-mail written, once per file: <message_id>.eml."""
+    return [mail.name.removesuffix(".eml") for mail in mail_dir.glob("*.eml")]
 
 
 async def _read_model(seen: Observed, db: asyncpg.Connection, service: str, table: str, key: str) -> None:

@@ -23,12 +23,13 @@ from .fault_platform import Servers, UpProcess
 # "embedded": `up` on its own nats-server and PostgreSQL, found through the admin URLs it writes in
 # its data dir; it needs `up` to take its servers down with it and clean up after a crash (point 5).
 # PASSERELLE_FAULT_SERVERS=embedded (or "external,embedded") chooses for one run.
-SERVERS = os.environ.get("PASSERELLE_FAULT_SERVERS", "external").split(",")
+SERVERS = os.environ.get("PASSERELLE_FAULT_SERVERS", "embedded").split(",")
 
 MEMBERS, PROJECTS, KILLS = 40, 4, 2  # five offers per need: all within matching's top 10
 # Seconds for the platform to finish what is on its way after the load: more than its longest
-# recovery, an e-mail claimed by a killed `up`, tried again once the claim lapses (after 90 s).
-QUIET_WITHIN = 150.0
+# recovery, an e-mail claimed by a killed `up`, tried again once the claim lapses (after 20 s), and
+# events delivered to a killed process, back after the ack wait.
+QUIET_WITHIN = 90.0
 
 # The platform's delays, shortened to fit the run in about a minute: an event delivered to a killed
 # process comes back after the ack wait (60 s by default), and retries follow their delays.

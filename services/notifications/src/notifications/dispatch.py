@@ -33,7 +33,7 @@ from passerelle.contracts import NotificationDelivered, NotificationFailed
 from passerelle.persistence.database import Database, UnitOfWork
 from prometheus_client import Counter
 
-from .mail import SMTP_DEADLINE, DeliveryError, Mailer
+from .mail import DeliveryError, Mailer
 from .orm import ContactRow, MessageRow, NotificationRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
@@ -51,7 +51,7 @@ POISONED = Counter(
     ["channel", "stage"],
 )
 CHANNELS = ("email", "webhook")
-LEASE_MARGIN = 30.0  # seconds beyond a send's deadline before a claimed message is tried again
+LEASE_MARGIN = 15.0  # seconds beyond a send's deadline before a claimed message is tried again
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class Dispatcher:
         self.retry_delays = retry_delays
         self.interval = interval
         self.workers = workers or {"email": 4, "webhook": 4}
-        self.leases = {"email": SMTP_DEADLINE + LEASE_MARGIN, "webhook": webhooks.timeout + LEASE_MARGIN}
+        self.leases = {"email": mailer.deadline + LEASE_MARGIN, "webhook": webhooks.timeout + LEASE_MARGIN}
         self._in_flight: dict[str, set[str]] = {channel: set() for channel in CHANNELS}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []

@@ -22,6 +22,9 @@ from .texts import Email
 
 # A whole SMTP conversation must end within this, so that one slow server cannot hold a worker.
 SMTP_DEADLINE = 60.0
+# Writing an .eml file takes milliseconds; a message claimed by a process that died is tried again
+# this long (plus the dispatcher's margin) after its claim, so keep it short.
+FILE_DEADLINE = 5.0
 _BREAKS = frozenset({"Cc", "Zl", "Zp"})  # control characters, line and paragraph separators
 
 
@@ -70,6 +73,11 @@ class Mailer:
         message["Content-Language"] = header_value(email.language)
         return message
 
+    @property
+    def deadline(self) -> float:
+        """The longest one send may take."""
+        return FILE_DEADLINE if self.smtp is None else SMTP_DEADLINE
+
     def close(self) -> None:
         self._writers.shutdown(wait=True)
 
@@ -99,8 +107,8 @@ class Mailer:
 
     def _write(self, message_id: str, message: EmailMessage) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        path = self.directory / f"{stamp}-{message_id}.eml"
+        # Named after the message alone: a try repeated after a crash replaces its own file.
+        path = self.directory / f"{message_id}.eml"
         partial = path.with_suffix(".eml.partial")
         partial.write_bytes(message.as_bytes())
         os.replace(partial, path)  # readers never see half a message
