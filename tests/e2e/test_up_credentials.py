@@ -28,8 +28,8 @@ SECRET_FILES = ("credentials.json", "nats-admin.url", "postgres-admin.url", "jwt
 
 
 @pytest.fixture(scope="module")
-async def up(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Up]:
-    running = Up(tmp_path_factory.mktemp("up") / "data")
+async def up(module_up_dir: Path) -> AsyncIterator[Up]:
+    running = Up(module_up_dir / "data")
     await running.start()
     try:
         yield running

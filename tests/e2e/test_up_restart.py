@@ -59,8 +59,8 @@ async def _still_there(up: Up, territory_id: str) -> None:
         assert territory.status_code == 200, territory.text
 
 
-async def test_up_killed_with_sigkill_starts_again_on_its_data_dir_with_the_same_data(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+async def test_up_killed_with_sigkill_starts_again_on_its_data_dir_with_the_same_data(up_dir: Path) -> None:
+    data_dir = up_dir / "data"
     first = Up(data_dir)
     await first.start()
     territory_id = await _register_fatima(first)
@@ -82,13 +82,13 @@ async def test_up_killed_with_sigkill_starts_again_on_its_data_dir_with_the_same
 
 
 async def test_up_stops_the_stale_servers_of_its_data_dir_from_before_credentials_and_nothing_else(
-    tmp_path: Path,
+    up_dir: Path,
 ) -> None:
     """A data dir left by a crashed `up` from before credentials: its nats-server (started without a pid
     file) and its password-less PostgreSQL still run. The next `up` stops them, locks the servers with
     new credentials and works on the same databases; another nats-server, and a process whose pid a
     pid file names, are left alone."""
-    data_dir = tmp_path / "data"
+    data_dir = up_dir / "data"
     stale_nats = EmbeddedNats(store_dir=data_dir / "nats", port=free_port())
     await stale_nats.start()
     connection = await nats.connect(stale_nats.url)  # the old `up` provisioned as an anonymous client
@@ -98,7 +98,7 @@ async def test_up_stops_the_stale_servers_of_its_data_dir_from_before_credential
     await stale_postgres.start()
     for definition in load_services():
         await prepare_database(definition, service_database_url(stale_postgres.url(), definition.name))
-    other_nats = EmbeddedNats(store_dir=tmp_path / "other-nats", port=free_port())
+    other_nats = EmbeddedNats(store_dir=up_dir / "other-nats", port=free_port())
     await other_nats.start()
     bystander = await asyncio.create_subprocess_exec("sleep", "600")
     # Its pid file names someone else now: only the command line tells which server is that dir's.
