@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import nats
 import pytest
 from passerelle.contracts import CloudEvent, MatchProposed
-from passerelle.messaging.delivery import NotYetKnown
+from passerelle.errors import NotYetKnown
 from passerelle.messaging.topology import Subscription, TopologySettings
 from passerelle.persistence.database import UnitOfWork
 from passerelle.runtime.service import ServiceApp

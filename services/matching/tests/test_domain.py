@@ -11,7 +11,7 @@ from matching.domain import (
     evaluate,
     transition,
 )
-from passerelle.rules import IllegalTransition
+from passerelle.errors import IllegalTransition
 
 NEED = NeedFacts(
     need_id="n",

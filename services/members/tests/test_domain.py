@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from members.domain import View, offer_skill, register
-from passerelle.rules import IllegalTransition, InvalidField
+from passerelle.errors import IllegalTransition, InvalidField
 from passerelle.taxonomy import load_taxonomy
 
 TAXONOMY = load_taxonomy()

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from passerelle.rules import IllegalTransition, InvalidField, RuleBroken
+from passerelle.errors import IllegalTransition, InvalidField, RuleBroken
 from passerelle.taxonomy import load_taxonomy
 from projects.domain import (
     ERASED_KIND,

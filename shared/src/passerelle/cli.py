@@ -12,10 +12,11 @@ from pathlib import Path
 import nats
 
 from passerelle.contracts.schema_export import write_schemas
+from passerelle.identity import ROLES
 from passerelle.messaging.authorization import render_helm_values, render_server_config
 from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.dead_letters import DeadLetters
-from passerelle.runtime.auth import ROLES, Authenticator
+from passerelle.runtime.auth import Authenticator
 from passerelle.runtime.local_credentials import with_local_nats_admin
 from passerelle.runtime.logging import configure_logging
 from passerelle.runtime.platform import (

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from passerelle.rules import IllegalTransition
+from passerelle.errors import IllegalTransition
 
 REMOTE_MODES = frozenset({"remote", "mentoring"})  # done from afar: no tie to the place needed
 

@@ -27,9 +27,9 @@ from passerelle.contracts import (
     ProjectSnapshot,
     SkillOffered,
 )
+from passerelle.errors import Forbidden, IllegalTransition, NotFound, RuleBroken
+from passerelle.identity import Identity
 from passerelle.persistence.database import Database, UnitOfWork
-from passerelle.runtime.auth import Identity
-from passerelle.runtime.problems import Problem, forbidden, not_found
 from passerelle.taxonomy import Taxonomy
 
 from .config import MatchingSettings
@@ -40,7 +40,6 @@ from .domain import (
     PROPOSED,
     WITHDRAWN,
     Fit,
-    IllegalTransition,
     transition,
 )
 from .index import Delta, Effect, MatchIndex, Ranked
@@ -153,7 +152,7 @@ class MatchingHandlers:
                 effect = (await change(index, repository)).net()
                 await self._record(uow, repository, index, effect)
                 await uow.commit()
-            except (Problem, IllegalTransition):
+            except (Forbidden, NotFound, RuleBroken, IllegalTransition):
                 raise  # refused before the index changed (403, 404, 409): nothing to undo
             except BaseException:
                 self.index = None  # rebuilt from what the database holds before the next change
@@ -289,7 +288,7 @@ class MatchingHandlers:
             async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
                 match = await repository.match(match_id, for_update=True)
                 if match is None:
-                    raise not_found("match", match_id)
+                    raise NotFound("match", match_id)
                 await self._authorize(repository, identity, match, action)
                 match.status = transition(match.status, action)
                 match.updated_at = datetime.now(UTC)
@@ -338,7 +337,7 @@ class MatchingHandlers:
         self, repository: MatchingRepository, identity: Identity, match: MatchRow, action: str
     ) -> None:
         if await repository.was_erased(identity.sub):
-            raise forbidden(ERASED_IDENTITY)  # its token may outlive it
+            raise Forbidden(ERASED_IDENTITY)  # its token may outlive it
         if identity.is_operator:
             return
         if action in ("accept", "decline"):
@@ -346,9 +345,9 @@ class MatchingHandlers:
                 match.member_id
             ):
                 return
-            raise forbidden("only the member (or those who manage it) accepts or declines a match")
+            raise Forbidden("only the member (or those who manage it) accepts or declines a match")
         if not await self._may_act_for_project(repository, identity, match.project_id):
-            raise forbidden(
+            raise Forbidden(
                 "only the project's owner, its managers or a manager of its territory confirm a match"
             )
 
@@ -370,11 +369,11 @@ class MatchingHandlers:
         self, identity: Identity, member_id: str | None, project_id: str | None
     ) -> list[MatchRow]:
         if bool(member_id) == bool(project_id):
-            raise Problem(422, "Unprocessable Content", "give exactly one of member_id or project_id")
+            raise RuleBroken("give exactly one of member_id or project_id")
         async with self.database.unit_of_work() as uow:
             repository = MatchingRepository(uow.session)
             if await repository.was_erased(identity.sub):
-                raise forbidden(ERASED_IDENTITY)
+                raise Forbidden(ERASED_IDENTITY)
             if not identity.is_operator:
                 if member_id:
                     allowed = identity.sub == member_id or identity.sub in await repository.managers_of(
@@ -383,7 +382,7 @@ class MatchingHandlers:
                 else:
                     allowed = await self._may_act_for_project(repository, identity, project_id or "")
                 if not allowed:
-                    raise forbidden("you may see only your own matches, or those of projects you act on")
+                    raise Forbidden("you may see only your own matches, or those of projects you act on")
             return await repository.matches(member_id=member_id, project_id=project_id)
 
     # From the index's effect to rows and events

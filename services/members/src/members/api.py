@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from passerelle.contracts.types import ONE_LINE, Attachment, Bond, Generation, Level, MemberKind, Mode
-from passerelle.runtime.auth import CurrentIdentity, Identity
+from passerelle.errors import NotFound
+from passerelle.identity import Identity
+from passerelle.runtime.auth import CurrentIdentity
 from passerelle.runtime.pagination import Limit, Offset, describe_page
-from passerelle.runtime.problems import not_found
 from passerelle.taxonomy import Skill, Taxonomy
 from passerelle.validation import KnownCountry, KnownLanguage, KnownLocale, KnownTimeZone, omittable
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
@@ -304,7 +305,7 @@ def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
     ) -> SkillOut:
         skill = taxonomy.get(code)
         if skill is None:
-            raise not_found("skill", code)
+            raise NotFound("skill", code)
         return _skill_out(skill, taxonomy, lang)
 
     return router

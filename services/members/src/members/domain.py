@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from passerelle.rules import IllegalTransition, InvalidField
+from passerelle.errors import IllegalTransition, InvalidField
 from passerelle.taxonomy import Taxonomy
 
 PERSON = "person"

@@ -15,9 +15,9 @@ from passerelle.contracts import (
     SkillOfferUpdated,
     SkillOfferWithdrawn,
 )
+from passerelle.errors import Conflict, Forbidden, InvalidField, NotFound
+from passerelle.identity import Identity, identity_fault
 from passerelle.persistence.database import Database
-from passerelle.runtime.auth import Identity, identity_fault
-from passerelle.runtime.problems import conflict, forbidden, invalid, not_found
 from passerelle.taxonomy import Taxonomy
 
 from . import domain
@@ -59,13 +59,13 @@ class MembersHandlers:
         async with self.database.unit_of_work() as uow:
             members = MembersRepository(uow.session)
             if await members.was_erased(identity.sub):
-                raise conflict(
+                raise Conflict(
                     f"member {identity.sub} was erased at its own request; "
                     "this identity cannot register again, nor register others"
                 )
             await self._check_managers(members, member.managers)
             if await members.get(member.member_id):
-                raise conflict(f"member {member.member_id} is already registered")
+                raise Conflict(f"member {member.member_id} is already registered")
             await members.save(member, now)
             await members.log(member.member_id, now, "registered", by=identity.sub)
             if member.contact_consent:
@@ -80,7 +80,7 @@ class MembersHandlers:
             member = await self._load(members, member_id)
             view = member.view_for(identity.sub, identity.roles)
             if view is None:
-                raise forbidden(
+                raise Forbidden(
                     "this profile is visible only to the member, those who manage it and operators"
                 )
             offers = (await members.live_offers_of([member_id])).get(member_id, [])
@@ -155,7 +155,7 @@ class MembersHandlers:
             member = await self._load(members, member_id)
             view = member.view_for(identity.sub, identity.roles)
             if view is None:
-                raise forbidden("you may list only your own offers, or those of members you may see")
+                raise Forbidden("you may list only your own offers, or those of members you may see")
             offers = await members.offers_of(member_id)
         return offers if view is View.FULL else [offer for offer in offers if not offer.withdrawn]
 
@@ -169,7 +169,7 @@ class MembersHandlers:
         """
         if skill is not None:
             if skill not in self.taxonomy:
-                raise invalid("skill", f"unknown skill code {skill!r}: find codes with GET /skills?q=")
+                raise InvalidField("skill", f"unknown skill code {skill!r}: find codes with GET /skills?q=")
             wanted = MemberSearch(**{**vars(wanted), "skills": self.taxonomy.descendants(skill)})
         visibilities: tuple[str, ...] | None
         if identity.is_operator:
@@ -210,9 +210,9 @@ class MembersHandlers:
                     identity.is_operator or identity.sub == member_id
                 ):
                     return
-                raise not_found("member", member_id)
+                raise NotFound("member", member_id)
             if not (identity.is_operator or member.may_be_managed_by(identity.sub)):
-                raise forbidden(FORBIDDEN_ACTION)
+                raise Forbidden(FORBIDDEN_ACTION)
             now = _now()
             for managed in await members.managed_by(member_id):
                 left = managed.without_manager(member_id)
@@ -230,16 +230,16 @@ class MembersHandlers:
         for manager in sorted(managers):
             fault = identity_fault(manager)
             if fault is not None:
-                raise invalid("managers", f"{manager!r} cannot manage a member: {fault}")
+                raise InvalidField("managers", f"{manager!r} cannot manage a member: {fault}")
             await members.get(manager, for_update=True)
             if await members.was_erased(manager):
-                raise invalid("managers", f"{manager} was erased and manages nobody")
+                raise InvalidField("managers", f"{manager} was erased and manages nobody")
 
     @staticmethod
     async def _load(members: MembersRepository, member_id: str) -> Member:
         member = await members.get(member_id)
         if member is None:
-            raise not_found("member", member_id)
+            raise NotFound("member", member_id)
         return member
 
     async def _load_for_action(
@@ -249,14 +249,14 @@ class MembersHandlers:
         and its offers then apply one after the other, each event carrying the state it committed."""
         member = await members.get(member_id, for_update=for_update)
         if member is None:
-            raise not_found("member", member_id)
+            raise NotFound("member", member_id)
         if not (identity.is_operator or member.may_be_managed_by(identity.sub)):
-            raise forbidden(FORBIDDEN_ACTION)
+            raise Forbidden(FORBIDDEN_ACTION)
         return member
 
     @staticmethod
     async def _load_offer(members: MembersRepository, member_id: str, offer_id: str) -> SkillOffer:
         offer = await members.get_offer(member_id, offer_id)
         if offer is None:
-            raise not_found("offer", offer_id)
+            raise NotFound("offer", offer_id)
         return offer

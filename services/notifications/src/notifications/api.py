@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from passerelle.contracts.types import ONE_LINE
+from passerelle.errors import InvalidField
 from passerelle.runtime.auth import CurrentIdentity
 from passerelle.runtime.pagination import Limit, Offset, describe_page
-from passerelle.runtime.problems import invalid
 from pydantic import BaseModel, ConfigDict, Field
 
 from .handlers import NotificationsHandlers
@@ -125,12 +125,12 @@ def build_router(handlers: NotificationsHandlers, allowed_networks: list[Network
     ) -> PreferencesOut:
         """Replace the member's preferences; a webhook gets a signing secret, kept until rotated."""
         if body.member_id not in (None, member_id):
-            raise invalid("member_id", "these are the preferences of the member in the path")
+            raise InvalidField("member_id", "these are the preferences of the member in the path")
         if body.webhook_url is not None:
             try:
                 check_url(body.webhook_url, allowed_networks)
             except TargetRefused as error:
-                raise invalid("webhook_url", str(error)) from error
+                raise InvalidField("webhook_url", str(error)) from error
         wanted = Preferences(
             channels={kind: tuple(channels) for kind, channels in body.channels.items()},
             digest=body.digest,

@@ -25,11 +25,10 @@ from passerelle.contracts import (
     ProjectSnapshot,
     TerritoryRegistered,
 )
-from passerelle.messaging.delivery import NotYetKnown
+from passerelle.errors import Forbidden, NotFound, NotYetKnown
+from passerelle.identity import Identity
 from passerelle.persistence.database import FOREVER, Database, UnitOfWork
 from passerelle.reasons import explain
-from passerelle.runtime.auth import Identity
-from passerelle.runtime.problems import forbidden, not_found
 from passerelle.taxonomy import Taxonomy
 from prometheus_client import Counter
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -439,7 +438,7 @@ class NotificationsHandlers:
         token or a late profile of an association still says."""
         if identity.is_operator:
             return
-        refused = forbidden("you may read and change only your own notifications")
+        refused = Forbidden("you may read and change only your own notifications")
         if not _is_member(identity.sub) or not _is_member(member_id):
             raise refused
         if await repository.erased_among([identity.sub]):
@@ -463,7 +462,7 @@ class NotificationsHandlers:
             repository = NotificationsRepository(uow.session)
             notification = await repository.notification(notification_id, for_update=True)
             if notification is None or notification.channel != "inbox":
-                raise not_found("notification", notification_id)
+                raise NotFound("notification", notification_id)
             await self.authorize(repository, identity, notification.member_id)
             if notification.read_at is None:
                 notification.read_at = datetime.now(UTC)
@@ -494,10 +493,10 @@ class NotificationsHandlers:
             await self.authorize(repository, identity, member_id)
             contact = await repository.contact(member_id)
             if contact is not None and contact.erased:
-                raise not_found("member", member_id)
+                raise NotFound("member", member_id)
             row = await repository.locked_preferences(member_id)
             if row is None:
-                raise not_found("member", member_id)
+                raise NotFound("member", member_id)
             previous = Preferences.of(row)
             saved = wanted.with_secret(previous, rotate_secret)
             saved.write(row)
@@ -516,7 +515,7 @@ class NotificationsHandlers:
         self, identity: Identity, filters: dict[str, str | None], limit: int, offset: int
     ) -> tuple[list[tuple[NotificationRow, MessageRow | None]], int]:
         if not identity.is_operator:
-            raise forbidden("the delivery log is for operators")
+            raise Forbidden("the delivery log is for operators")
         async with self.database.unit_of_work() as uow:
             return await NotificationsRepository(uow.session).deliveries(filters, limit, offset)
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from passerelle.rules import IllegalTransition, InvalidField, RuleBroken
+from passerelle.errors import IllegalTransition, InvalidField, RuleBroken
 from passerelle.taxonomy import Taxonomy
 
 DRAFT, PUBLISHED, CLOSED = "draft", "published", "closed"

@@ -20,9 +20,9 @@ from passerelle.contracts import (
     TerritoryManagerRemoved,
     TerritoryRegistered,
 )
+from passerelle.errors import Forbidden, InvalidField, NotFound
+from passerelle.identity import Identity, identity_fault
 from passerelle.persistence.database import Database, UnitOfWork
-from passerelle.runtime.auth import Identity, identity_fault
-from passerelle.runtime.problems import forbidden, invalid, not_found
 from passerelle.taxonomy import Taxonomy
 
 from . import domain
@@ -72,7 +72,7 @@ class ProjectsHandlers:
 
     async def register_territory(self, identity: Identity, fields: dict[str, Any]) -> Territory:
         if not identity.has_any(*TERRITORY_REGISTRARS):
-            raise forbidden("only an operator or a community manager registers territories")
+            raise Forbidden("only an operator or a community manager registers territories")
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             await self._refuse_erased(repository, identity)
@@ -80,7 +80,7 @@ class ProjectsHandlers:
             if fields.get("parent_id"):
                 parent = await repository.territory(fields["parent_id"])
                 if parent is None:
-                    raise invalid("parent_id", f"territory {fields['parent_id']} does not exist")
+                    raise InvalidField("parent_id", f"territory {fields['parent_id']} does not exist")
             territory = domain.register_territory(fields, parent)
             await repository.add_territory(territory)
             uow.record(TerritoryRegistered(**territory.__dict__))
@@ -93,7 +93,7 @@ class ProjectsHandlers:
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             if within and await repository.territory(within) is None:
-                raise invalid("within", f"territory {within} does not exist")
+                raise InvalidField("within", f"territory {within} does not exist")
             return await repository.territories(within, country, level)
 
     async def territory(self, territory_id: str, with_descendants: bool) -> TerritoryView:
@@ -101,7 +101,7 @@ class ProjectsHandlers:
             repository = ProjectsRepository(uow.session)
             territory = await repository.territory(territory_id)
             if territory is None:
-                raise not_found("territory", territory_id)
+                raise NotFound("territory", territory_id)
             descendants = None
             if with_descendants:
                 below = await repository.territories(within=territory_id)
@@ -110,13 +110,13 @@ class ProjectsHandlers:
 
     async def grant(self, identity: Identity, territory_id: str, sub: str, role: str) -> TerritoryView:
         if not identity.has_any(*TERRITORY_REGISTRARS):
-            raise forbidden("only an operator or a community manager names a territory's managers")
+            raise Forbidden("only an operator or a community manager names a territory's managers")
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             await self._refuse_erased(repository, identity)
             await self._check_identity(repository, "sub", sub)
             if await repository.territory(territory_id) is None:
-                raise not_found("territory", territory_id)
+                raise NotFound("territory", territory_id)
             if await repository.grant(territory_id, sub, role, identity.sub):
                 uow.record(TerritoryManagerNamed(territory_id=territory_id, sub=sub, role=role))
                 await uow.commit()
@@ -124,12 +124,12 @@ class ProjectsHandlers:
 
     async def revoke(self, identity: Identity, territory_id: str, sub: str, role: str) -> None:
         if not identity.has_any(*TERRITORY_REGISTRARS):
-            raise forbidden("only an operator or a community manager names a territory's managers")
+            raise Forbidden("only an operator or a community manager names a territory's managers")
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             await self._refuse_erased(repository, identity)
             if not await repository.revoke(territory_id, sub, role):
-                raise not_found(f"{role} of territory {territory_id}", sub)
+                raise NotFound(f"{role} of territory {territory_id}", sub)
             uow.record(TerritoryManagerRemoved(territory_id=territory_id, sub=sub, role=role))
             await uow.commit()
 
@@ -140,7 +140,7 @@ class ProjectsHandlers:
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             if await repository.territory(fields["territory_id"]) is None:
-                raise invalid("territory_id", f"territory {fields['territory_id']} does not exist")
+                raise InvalidField("territory_id", f"territory {fields['territory_id']} does not exist")
             await self._authorize_creation(repository, identity, owner_id, fields["territory_id"])
             await self._check_identity(repository, "owner_member_id", owner_id)
             project = domain.create_project(owner_id, fields, self.taxonomy)
@@ -154,7 +154,7 @@ class ProjectsHandlers:
             project = await self._load(repository, project_id)
             may_act = await self._may_act(repository, identity, project)
             if project.status == DRAFT and not may_act:
-                raise forbidden("a draft is visible only to those who may act on it")
+                raise Forbidden("a draft is visible only to those who may act on it")
             return ProjectView(project, await repository.pledges(project_id) if may_act else None)
 
     async def projects(
@@ -164,12 +164,12 @@ class ProjectsHandlers:
         needs for its narrower skills; a territory, the projects of the territories under it."""
         if skill is not None:
             if skill not in self.taxonomy:
-                raise invalid("skill", f"unknown skill code {skill!r}")
+                raise InvalidField("skill", f"unknown skill code {skill!r}")
             wanted = ProjectSearch(**{**vars(wanted), "skills": self.taxonomy.descendants(skill)})
         async with self.database.unit_of_work() as uow:
             repository = ProjectsRepository(uow.session)
             if wanted.territory_id and await repository.territory(wanted.territory_id) is None:
-                raise invalid("territory_id", f"territory {wanted.territory_id} does not exist")
+                raise InvalidField("territory_id", f"territory {wanted.territory_id} does not exist")
             drafts = None
             if await repository.was_erased(identity.sub):
                 drafts = DraftReaders([], [])
@@ -183,7 +183,7 @@ class ProjectsHandlers:
             repository = ProjectsRepository(uow.session)
             before = await self._load_for_action(repository, identity, project_id)
             if "territory_id" in changes and await repository.territory(changes["territory_id"]) is None:
-                raise invalid("territory_id", f"territory {changes['territory_id']} does not exist")
+                raise InvalidField("territory_id", f"territory {changes['territory_id']} does not exist")
             now = _now()
             project = before.edited(changes, self.taxonomy, now)
             if project == before:
@@ -232,10 +232,10 @@ class ProjectsHandlers:
             if member_id != identity.sub and not identity.is_operator:
                 facts = await repository.member(member_id)
                 if facts is None or not facts.may_act_for(identity.sub):
-                    raise forbidden(f"you do not pledge for member {member_id}: you do not manage it")
+                    raise Forbidden(f"you do not pledge for member {member_id}: you do not manage it")
             before = await repository.project(project_id, for_update=True)
             if before is None:
-                raise not_found("project", project_id)
+                raise NotFound("project", project_id)
             now = _now()
             pledged = before.pledge(amount, currency, now)
             project = pledged.project
@@ -298,7 +298,7 @@ class ProjectsHandlers:
     async def _load(repository: ProjectsRepository, project_id: str) -> Project:
         project = await repository.project(project_id)
         if project is None:
-            raise not_found("project", project_id)
+            raise NotFound("project", project_id)
         return project
 
     async def _load_for_action(
@@ -306,9 +306,9 @@ class ProjectsHandlers:
     ) -> Project:
         project = await repository.project(project_id, for_update=True)
         if project is None:
-            raise not_found("project", project_id)
+            raise NotFound("project", project_id)
         if not await self._may_act(repository, identity, project):
-            raise forbidden(MAY_NOT_ACT)
+            raise Forbidden(MAY_NOT_ACT)
         return project
 
     @staticmethod
@@ -317,14 +317,14 @@ class ProjectsHandlers:
         identity."""
         fault = identity_fault(member_id)
         if fault is not None:
-            raise invalid(field, f"{member_id!r} cannot be given rights: {fault}")
+            raise InvalidField(field, f"{member_id!r} cannot be given rights: {fault}")
         if await repository.was_erased(member_id):
-            raise invalid(field, f"{member_id} was erased")
+            raise InvalidField(field, f"{member_id} was erased")
 
     @staticmethod
     async def _refuse_erased(repository: ProjectsRepository, identity: Identity) -> None:
         if await repository.was_erased(identity.sub):
-            raise forbidden(ERASED_IDENTITY)
+            raise Forbidden(ERASED_IDENTITY)
 
     @staticmethod
     async def _may_act(repository: ProjectsRepository, identity: Identity, project: Project) -> bool:
@@ -353,13 +353,13 @@ class ProjectsHandlers:
         manages_territory = await repository.manages_any(identity.sub, await repository.lineage(territory_id))
         if owner_id == identity.sub:
             if not manages_territory:
-                raise forbidden(
+                raise Forbidden(
                     "projects are run by local actors and associations, or by a manager of the territory: "
                     "give owner_member_id, the member you manage"
                 )
             return
         owner = await repository.member(owner_id)
         if owner is None or not owner.may_act_for(identity.sub):
-            raise forbidden(f"you do not manage member {owner_id}")
+            raise Forbidden(f"you do not manage member {owner_id}")
         if owner.kind not in PROJECT_OWNER_KINDS and not manages_territory:
-            raise forbidden("projects are run by local actors and associations, not by a person")
+            raise Forbidden("projects are run by local actors and associations, not by a person")

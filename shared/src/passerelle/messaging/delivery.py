@@ -35,6 +35,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 
+from passerelle.errors import NotYetKnown
 from passerelle.persistence.database import EventTooLarge
 
 from .dead_letters import DeadLetters
@@ -64,11 +65,6 @@ def _never_handled(error: BaseException) -> bool:
 
 _FIRST_WAIT = 0.5
 _TRACKED_MESSAGES = 100_000  # in-memory counts kept at most; a forgotten one starts again
-
-
-class NotYetKnown(Exception):
-    """An event refers to something its consumer has not heard of yet (another stream or consumer
-    runs behind): retried on its own short schedule for the wait budget, then dead-lettered."""
 
 
 class InvalidEvent(Exception):

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from passerelle.contracts import CloudEvent, EventData, envelope, stream_of
-from passerelle.rules import RuleBroken
+from passerelle.errors import RuleBroken
 
 from .tables import OUTBOX_CHANNEL, inbox, outbox
 

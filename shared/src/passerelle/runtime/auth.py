@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-import unicodedata
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import jwt
@@ -12,56 +10,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.types import Options
 
-from passerelle.contracts import ERASED_OWNER
+from passerelle.identity import Identity, identity_fault, roles_of
 
 from .problems import Problem
 from .settings import PlatformSettings
-
-ROLES = frozenset({"member", "territory_manager", "community_manager", "operator"})
-# The longest id a service stores (its member and owner columns).
-MAX_ID_LENGTH = 100
-# Unicode categories no identity contains: controls, formats (invisible), surrogates, private use,
-# unassigned, and separators (spaces, line and paragraph separators).
-_NOT_IN_IDS = ("C", "Z")
-
-
-def identity_fault(sub: object) -> str | None:
-    """Why `sub` cannot name an identity, or None when it can.
-
-    An identity is a plain id that fits the services' columns, and never the marker that stands
-    for an erased member: whoever held it would own everything erased members left behind.
-    """
-    if not isinstance(sub, str) or not sub:
-        return "it is not a non-empty string"
-    if len(sub) > MAX_ID_LENGTH:
-        return f"it is longer than {MAX_ID_LENGTH} characters"
-    if any(unicodedata.category(character).startswith(_NOT_IN_IDS) for character in sub):
-        return "it holds a space, a control or an invisible character"
-    if sub == ERASED_OWNER:
-        return f"{ERASED_OWNER!r} stands for erased members and is nobody's identity"
-    return None
-
-
-def _roles(claim: object) -> frozenset[str]:
-    """The known roles of a `roles` claim: a list of names, or one string of names with spaces."""
-    if isinstance(claim, str):
-        claim = claim.split()
-    if not isinstance(claim, list) or not all(isinstance(role, str) for role in claim):
-        raise Problem(401, "Unauthorized", "the token's roles claim is not a list of role names")
-    return frozenset(role for role in claim if role in ROLES)
-
-
-@dataclass(frozen=True)
-class Identity:
-    sub: str
-    roles: frozenset[str]
-
-    @property
-    def is_operator(self) -> bool:
-        return "operator" in self.roles
-
-    def has_any(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
 
 
 class Authenticator:
@@ -83,7 +35,10 @@ class Authenticator:
         if fault is not None:
             raise Problem(401, "Unauthorized", f"the token's subject (sub) is not a valid identity: {fault}")
         assert isinstance(sub, str)
-        return Identity(sub=sub, roles=_roles(claims.get("roles", [])))
+        roles = roles_of(claims.get("roles", []))
+        if roles is None:
+            raise Problem(401, "Unauthorized", "the token's roles claim is not a list of role names")
+        return Identity(sub=sub, roles=roles)
 
     def _decode(self, token: str) -> dict[str, Any]:
         options: Options = {"require": ["sub", "exp"], "verify_aud": self.audience is not None}

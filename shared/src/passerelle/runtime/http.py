@@ -12,9 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from passerelle.errors import NotFound
+
 from .asgi import BodyLimit, Correlation, TextGuard, UnexpectedErrors
 from .auth import Authenticator
-from .problems import Problem, install_problem_handlers, not_found
+from .problems import Problem, install_problem_handlers
 from .service import ServiceApp
 from .settings import PlatformSettings
 
@@ -74,7 +76,7 @@ def build_http_app(
     async def asyncapi_one(service_name: str) -> Any:
         """The AsyncAPI document of one service."""
         if service_name not in app.state.services:
-            raise not_found("service", service_name)
+            raise NotFound("service", service_name)
         return app.state.services[service_name].asyncapi()
 
     return app

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
-from passerelle.rules import IllegalTransition, InvalidField, RuleBroken
+from passerelle.errors import Conflict, Forbidden, IllegalTransition, InvalidField, NotFound, RuleBroken
 
 log = structlog.get_logger(__name__)
 
@@ -39,18 +39,6 @@ class Problem(Exception):
     def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
-
-
-def not_found(what: str, identifier: str) -> Problem:
-    return Problem(404, "Not Found", f"{what} {identifier} does not exist")
-
-
-def forbidden(detail: str) -> Problem:
-    return Problem(403, "Forbidden", detail)
-
-
-def conflict(detail: str) -> Problem:
-    return Problem(409, "Conflict", detail)
 
 
 def invalid(field: str, message: str) -> Problem:
@@ -86,9 +74,11 @@ def _database_problem(error: DBAPIError) -> Problem | None:
     The unit of work rolls back as the error leaves it, so nothing of the request is committed."""
     code = str(getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None) or "")
     if code == _UNIQUE_VIOLATION:
-        return conflict("it already exists (another request created it at the same time)")
+        return Problem(409, "Conflict", "it already exists (another request created it at the same time)")
     if code == _FOREIGN_KEY_VIOLATION:
-        return conflict("it refers to something that does not exist, or something still refers to it")
+        return Problem(
+            409, "Conflict", "it refers to something that does not exist, or something still refers to it"
+        )
     if code.startswith(_DATA_EXCEPTION_CLASS) or "invalid input for query argument" in str(error.orig):
         return Problem(
             422, "Unprocessable Content", "a value is too long, out of range or cannot be stored as text"
@@ -136,7 +126,19 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IllegalTransition)
     async def on_illegal_transition(request: Request, error: IllegalTransition) -> JSONResponse:
-        return problem_response(request, conflict(str(error)))
+        return problem_response(request, Problem(409, "Conflict", str(error)))
+
+    @app.exception_handler(Conflict)
+    async def on_conflict(request: Request, error: Conflict) -> JSONResponse:
+        return problem_response(request, Problem(409, "Conflict", str(error)))
+
+    @app.exception_handler(NotFound)
+    async def on_not_found(request: Request, error: NotFound) -> JSONResponse:
+        return problem_response(request, Problem(404, "Not Found", str(error)))
+
+    @app.exception_handler(Forbidden)
+    async def on_forbidden(request: Request, error: Forbidden) -> JSONResponse:
+        return problem_response(request, Problem(403, "Forbidden", str(error)))
 
     @app.exception_handler(HTTPException)
     async def on_http(request: Request, error: HTTPException) -> JSONResponse:

@@ -1,0 +1,56 @@
+"""Who acts: an identity (a token's `sub` and its roles), plain Python that use cases import without
+any web framework. runtime/auth.py makes one from a verified token."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from passerelle.contracts import ERASED_OWNER
+
+ROLES = frozenset({"member", "territory_manager", "community_manager", "operator"})
+# The longest id a service stores (its member and owner columns).
+MAX_ID_LENGTH = 100
+# Unicode categories no identity contains: controls, formats (invisible), surrogates, private use,
+# unassigned, and separators (spaces, line and paragraph separators).
+_NOT_IN_IDS = ("C", "Z")
+
+
+@dataclass(frozen=True)
+class Identity:
+    sub: str
+    roles: frozenset[str]
+
+    @property
+    def is_operator(self) -> bool:
+        return "operator" in self.roles
+
+    def has_any(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+def identity_fault(sub: object) -> str | None:
+    """Why `sub` cannot name an identity, or None when it can.
+
+    An identity is a plain id that fits the services' columns, and never the marker that stands
+    for an erased member: whoever held it would own everything erased members left behind.
+    """
+    if not isinstance(sub, str) or not sub:
+        return "it is not a non-empty string"
+    if len(sub) > MAX_ID_LENGTH:
+        return f"it is longer than {MAX_ID_LENGTH} characters"
+    if any(unicodedata.category(character).startswith(_NOT_IN_IDS) for character in sub):
+        return "it holds a space, a control or an invisible character"
+    if sub == ERASED_OWNER:
+        return f"{ERASED_OWNER!r} stands for erased members and is nobody's identity"
+    return None
+
+
+def roles_of(claim: object) -> frozenset[str] | None:
+    """The known roles of a `roles` claim (a list of names, or one string of names with spaces);
+    None when the claim is neither."""
+    if isinstance(claim, str):
+        claim = claim.split()
+    if not isinstance(claim, list) or not all(isinstance(role, str) for role in claim):
+        return None
+    return frozenset(role for role in claim if role in ROLES)
