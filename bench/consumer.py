@@ -29,17 +29,18 @@ sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Pa
 import nats  # noqa: E402
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy  # noqa: E402
 from passerelle.contracts import CloudEvent, SkillOffered, envelope, envelope_type  # noqa: E402
+from passerelle.embedded.nats import EmbeddedNats  # noqa: E402
+from passerelle.embedded.ports import free_port  # noqa: E402
+from passerelle.embedded.postgres import EmbeddedPostgres  # noqa: E402
 from passerelle.messaging import topology  # noqa: E402
 from passerelle.messaging.broker import make_broker  # noqa: E402
 from passerelle.messaging.consumers import EventConsumers  # noqa: E402
+from passerelle.messaging.tables import messaging_metadata  # noqa: E402
 from passerelle.messaging.topology import Subscription, TopologySettings, consumer_config, provision  # noqa: E402
-from passerelle.persistence.database import Database, UnitOfWork, ensure_database  # noqa: E402
-from passerelle.persistence.embedded_postgres import EmbeddedPostgres  # noqa: E402
-from passerelle.persistence.tables import messaging_metadata  # noqa: E402
-from passerelle.runtime.embedded_nats import EmbeddedNats  # noqa: E402
+from passerelle.messaging.unit_of_work import SessionUnitOfWork, no_repository, units  # noqa: E402
+from passerelle.persistence.database import Database, ensure_database  # noqa: E402
 from passerelle.runtime.logging import configure_logging  # noqa: E402
-from passerelle.runtime.ports import free_port  # noqa: E402
-from passerelle.runtime.settings import PlatformSettings  # noqa: E402
+from passerelle.settings import PlatformSettings  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 TARGET_RATIO = 0.6
@@ -104,12 +105,14 @@ async def stack_round(settings: PlatformSettings, js: Any, database_url: str, co
     await js.add_consumer("MEMBERS", consumer_config(sub, TopologySettings()))
     database = Database(database_url)
     broker, _ = make_broker(settings, SERVICE)
-    consumers = EventConsumers(broker, SERVICE, database, workers=settings.consumer_batch)
+    consumers = EventConsumers(
+        broker, SERVICE, units(database, no_repository), workers=settings.consumer_batch
+    )
     handled = 0
     finished = asyncio.Event()
 
     @consumers.on(SkillOffered)
-    async def nothing_more(event: CloudEvent[SkillOffered], uow: UnitOfWork) -> None:
+    async def nothing_more(event: CloudEvent[SkillOffered], uow: SessionUnitOfWork) -> None:
         nonlocal handled
         handled += 1
         if handled == count:

@@ -53,14 +53,14 @@ import nats  # noqa: E402
 from hdrh.histogram import HdrHistogram  # noqa: E402
 from matching.orm import OfferRow  # noqa: E402
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig  # noqa: E402
+from passerelle.embedded.nats import EmbeddedNats  # noqa: E402
+from passerelle.embedded.ports import free_port  # noqa: E402
+from passerelle.embedded.postgres import EmbeddedPostgres  # noqa: E402
 from passerelle.messaging.topology import subscriptions  # noqa: E402
-from passerelle.persistence.embedded_postgres import EmbeddedPostgres  # noqa: E402
 from passerelle.runtime.auth import Authenticator  # noqa: E402
-from passerelle.runtime.embedded_nats import EmbeddedNats  # noqa: E402
 from passerelle.runtime.platform import prepare_database, provision_nats, service_database_url  # noqa: E402
-from passerelle.runtime.ports import free_port  # noqa: E402
 from passerelle.runtime.service import load_services  # noqa: E402
-from passerelle.runtime.settings import PlatformSettings  # noqa: E402
+from passerelle.settings import PlatformSettings  # noqa: E402
 from passerelle.taxonomy import load_taxonomy  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 

@@ -453,11 +453,12 @@ def resident_kb() -> int:
 
 async def build_only(url: str, seed: int) -> None:
     """In a process of its own: build the index from the database and report time and memory."""
+    from passerelle.messaging.unit_of_work import no_repository, units
     from passerelle.persistence.database import Database
 
     database = Database(url)
     taxonomy = synthetic_taxonomy(random.Random(seed))
-    handlers = MatchingHandlers(database, MatchingSettings(), taxonomy)
+    handlers = MatchingHandlers(units(database, no_repository), MatchingSettings(), taxonomy)
     started = time.perf_counter()
     await handlers.warm_up()  # what the service does before it takes its first event
     seconds = time.perf_counter() - started
@@ -473,7 +474,7 @@ async def build_only(url: str, seed: int) -> None:
 
 
 async def measure_build(data: Dataset, index: MatchIndex, seed: int) -> dict[str, Any]:
-    from passerelle.persistence.embedded_postgres import EmbeddedPostgres
+    from passerelle.embedded.postgres import EmbeddedPostgres
 
     with tempfile.TemporaryDirectory(prefix="passerelle-bench-") as scratch:
         postgres = EmbeddedPostgres(data_dir=Path(scratch) / "pg", port=55433, durable=False)

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from alembic import command
+from passerelle.embedded.postgres import EmbeddedPostgres
 from passerelle.persistence.database import ensure_database
-from passerelle.persistence.embedded_postgres import EmbeddedPostgres
 from passerelle.persistence.migrations import alembic_config, upgrade
 from passerelle.runtime.service import load_services
 

@@ -23,7 +23,7 @@ from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.runtime.auth import Authenticator
 from passerelle.runtime.http import build_http_app
 from passerelle.runtime.service import ServiceApp, load_services
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 from sqlalchemy.engine import make_url
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from email.policy import default
 from typing import Any, cast
 
 from aiosmtpd.controller import Controller
-from passerelle.runtime.ports import free_port
+from passerelle.embedded.ports import free_port
 
 
 class Mailbox:

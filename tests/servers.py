@@ -13,9 +13,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import nats
-from passerelle.persistence.embedded_postgres import EmbeddedPostgres
-from passerelle.runtime.embedded_nats import EmbeddedNats
-from passerelle.runtime.ports import free_port
+from passerelle.embedded.nats import EmbeddedNats
+from passerelle.embedded.ports import free_port
+from passerelle.embedded.postgres import EmbeddedPostgres
 
 NATS_IMAGE = "nats:2.11-alpine"
 POSTGRES_IMAGE = "postgres:17-alpine"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from passerelle.messaging.broker import make_broker
 from passerelle.messaging.delivery import DeliveryPolicy
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 
 def test_by_default_an_event_may_wait_five_ack_waits_for_what_it_refers_to() -> None:

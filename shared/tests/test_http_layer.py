@@ -15,7 +15,7 @@ from passerelle.contracts import correlation_id
 from passerelle.contracts.types import Line
 from passerelle.runtime.auth import Authenticator
 from passerelle.runtime.http import build_http_app, harden
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 from pydantic import BaseModel, Field
 
 LIMIT = 64 * 1024

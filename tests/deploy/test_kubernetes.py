@@ -18,7 +18,7 @@ import yaml
 from fastapi import FastAPI
 from passerelle.messaging.authorization import render_helm_values, render_server_config
 from passerelle.runtime.service import load_services
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

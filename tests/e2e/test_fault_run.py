@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from passerelle.runtime.ports import free_port
+from passerelle.embedded.ports import free_port
 
 from .fault_checker import Observed, check, expected, observe, wait_until_quiet
 from .fault_load import SECRET, Ack, FaultLoad, Ledger

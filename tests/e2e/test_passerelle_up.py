@@ -18,7 +18,7 @@ import jwt
 import nats
 import pytest
 from passerelle.contracts import EVENTS_BY_TYPE, envelope_type
-from passerelle.runtime.ports import free_port
+from passerelle.embedded.ports import free_port
 from sqlalchemy.engine import make_url
 
 from ..harness import eventually

@@ -17,8 +17,8 @@ import nats
 import pytest
 from nats.errors import Error as NatsError
 from passerelle.contracts import ProjectClosed, envelope
+from passerelle.embedded import credentials as local_credentials
 from passerelle.messaging.authorization import ADMIN, inbox_prefix
-from passerelle.runtime import local_credentials
 from passerelle.runtime.platform import jwt_secret_for
 
 from .up_process import Up, environment_without_settings

@@ -11,11 +11,11 @@ from typing import Any
 import asyncpg
 import httpx
 import nats
+from passerelle.embedded.nats import EmbeddedNats
+from passerelle.embedded.ports import free_port
+from passerelle.embedded.postgres import EmbeddedPostgres
 from passerelle.messaging.topology import TopologySettings, provision
-from passerelle.persistence.embedded_postgres import EmbeddedPostgres
-from passerelle.runtime.embedded_nats import EmbeddedNats
 from passerelle.runtime.platform import prepare_database, service_database_url
-from passerelle.runtime.ports import free_port
 from passerelle.runtime.service import load_services
 
 from ..harness import eventually

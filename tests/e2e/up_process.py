@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from passerelle.runtime.ports import free_port
+from passerelle.embedded.ports import free_port
 
 
 def environment_without_settings() -> dict[str, str]:

@@ -17,7 +17,7 @@ import pytest
 from passerelle.contracts import CloudEvent, MatchProposed, envelope
 from passerelle.messaging import dead_letters as dlq
 from passerelle.messaging.dead_letters import DeadLetters
-from passerelle.persistence.database import UnitOfWork
+from passerelle.messaging.unit_of_work import SessionUnitOfWork
 from passerelle.runtime.service import ServiceApp
 
 from ..harness import Databases, Platform, eventually, settings_for, stream_messages
@@ -32,7 +32,7 @@ class Probe:
     attempts: list[float] = field(default_factory=list)
     handled: list[str] = field(default_factory=list)
 
-    async def __call__(self, event: CloudEvent[MatchProposed], uow: UnitOfWork) -> None:
+    async def __call__(self, event: CloudEvent[MatchProposed], uow: SessionUnitOfWork) -> None:
         self.attempts.append(time.monotonic())
         if self.failures_left != 0:
             self.failures_left -= 1

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import nats
 from passerelle.contracts import MemberErased
+from passerelle.embedded.nats import EmbeddedNats
+from passerelle.embedded.ports import free_port
 from passerelle.messaging.relay import OutboxRelay
 from passerelle.messaging.topology import TopologySettings, provision
+from passerelle.messaging.unit_of_work import SqlUnitOfWork, no_repository
 from passerelle.persistence.database import Database
-from passerelle.runtime.embedded_nats import EmbeddedNats
-from passerelle.runtime.ports import free_port
 from passerelle.runtime.service import ServiceApp
 
 from ..harness import Databases, eventually, settings_for, start_platform, stream_messages
@@ -32,7 +33,7 @@ async def _members_stream(nats_url: str) -> list[dict]:
 
 
 async def _commit_erasure(database: Database, member_id: str) -> str:
-    async with database.unit_of_work() as uow:
+    async with SqlUnitOfWork(database, no_repository) as uow:
         event = uow.record(MemberErased(member_id=member_id))
         await uow.commit()
     return event.id

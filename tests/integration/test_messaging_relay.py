@@ -17,12 +17,13 @@ from typing import Any
 import nats
 import pytest
 from passerelle.contracts import MemberErased, envelope
+from passerelle.embedded.nats import EmbeddedNats
+from passerelle.embedded.ports import free_port
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.messaging.relay import OutboxRelay
+from passerelle.messaging.tables import outbox
+from passerelle.messaging.unit_of_work import no_repository
 from passerelle.persistence.database import Database
-from passerelle.persistence.tables import outbox
-from passerelle.runtime.embedded_nats import EmbeddedNats
-from passerelle.runtime.ports import free_port
 from passerelle.runtime.service import ServiceApp
 from sqlalchemy import func, insert, select
 
@@ -185,7 +186,7 @@ async def test_a_relay_after_a_poisoned_row_keeps_publishing_new_events_at_once(
     await _committed(members.database, [_poisoned(bad, payload=_big_payload(bad))])
     members.relay.start()
     try:
-        async with members.database.unit_of_work() as uow:
+        async with members.units(no_repository)() as uow:
             fresh = uow.record(MemberErased(member_id="member-2"))
             await uow.commit()
         published = await eventually(lambda: _stream(small_nats, "MEMBERS"))

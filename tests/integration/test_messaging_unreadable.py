@@ -10,7 +10,7 @@ import json
 
 import pytest
 from passerelle.contracts import CloudEvent, MatchProposed
-from passerelle.persistence.database import UnitOfWork
+from passerelle.messaging.unit_of_work import SessionUnitOfWork
 from passerelle.runtime.service import ServiceApp
 from sqlalchemy import text
 
@@ -70,7 +70,7 @@ async def test_a_value_the_database_refuses_goes_to_the_dlq_at_once_and_the_next
 ) -> None:
     handled: list[str] = []
 
-    async def store_score_in_ten_billionths(event: CloudEvent[MatchProposed], uow: UnitOfWork) -> None:
+    async def store_score_in_ten_billionths(event: CloudEvent[MatchProposed], uow: SessionUnitOfWork) -> None:
         # A handler whose integer column takes a score of 0.1 (1e9) but not one of 0.8 (8e9).
         value = round(event.data.score * 10**10)
         await uow.session.execute(

@@ -17,7 +17,7 @@ import pytest
 from passerelle.contracts import CloudEvent, MatchProposed
 from passerelle.errors import NotYetKnown
 from passerelle.messaging.topology import Subscription, TopologySettings
-from passerelle.persistence.database import UnitOfWork
+from passerelle.messaging.unit_of_work import SessionUnitOfWork
 from passerelle.runtime.service import ServiceApp
 
 from ..harness import Databases, eventually, reset_streams, settings_for
@@ -35,7 +35,7 @@ class Dependent:
     waits: int = 0
     handled: list[str] = field(default_factory=list)
 
-    async def __call__(self, event: CloudEvent[MatchProposed], uow: UnitOfWork) -> None:
+    async def __call__(self, event: CloudEvent[MatchProposed], uow: SessionUnitOfWork) -> None:
         if not self.known:
             self.waits += 1
             raise NotYetKnown(f"waiting for the profile of member {event.data.member_id}")

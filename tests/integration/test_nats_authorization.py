@@ -15,13 +15,13 @@ import pytest
 from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 from passerelle.contracts import ProjectClosed, envelope
+from passerelle.embedded.nats import EmbeddedNats
+from passerelle.embedded.ports import free_port
 from passerelle.messaging.authorization import ADMIN, all_permissions, password_variable, render_server_config
 from passerelle.messaging.broker import make_broker
 from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.topology import TopologySettings, provision
-from passerelle.runtime.embedded_nats import EmbeddedNats
-from passerelle.runtime.ports import free_port
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 from ..harness import Databases, eventually, settings_for, start_platform
 from .scenario import offer, profile, published_project, territory

@@ -4,7 +4,7 @@ from email.policy import default
 import pytest
 from notifications.mail import Mailer, header_value
 from notifications.texts import Email
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 # Every character str.splitlines() breaks on, and other controls: none may reach a header.
 BREAKS = [

@@ -12,12 +12,12 @@ from pathlib import Path
 import nats
 
 from passerelle.contracts.schema_export import write_schemas
+from passerelle.embedded.credentials import with_local_nats_admin
 from passerelle.identity import ROLES
 from passerelle.messaging.authorization import render_helm_values, render_server_config
 from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.runtime.auth import Authenticator
-from passerelle.runtime.local_credentials import with_local_nats_admin
 from passerelle.runtime.logging import configure_logging
 from passerelle.runtime.platform import (
     TAXONOMY_FILE_NAME,
@@ -27,7 +27,7 @@ from passerelle.runtime.platform import (
     service_database_url,
 )
 from passerelle.runtime.service import load_services
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 from passerelle.taxonomy.esco import import_esco
 
 LOCAL_ADMIN_HELP = (

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 
 import httpx
 
+from passerelle.embedded.ports import free_port
 from passerelle.runtime.platform import serve_http, start_platform
-from passerelle.runtime.ports import free_port
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 T = TypeVar("T")
 

@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
+from passerelle.messaging.unit_of_work import no_repository
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 from .api import build_router
 from .config import MatchingSettings
@@ -13,7 +14,7 @@ from .subscribers import register_subscribers
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("matching", settings, database_url)
-    handlers = MatchingHandlers(app.database, MatchingSettings(), app.taxonomy)
+    handlers = MatchingHandlers(app.units(no_repository), MatchingSettings(), app.taxonomy)
     app.on_start.append(handlers.warm_up)
     app.router.include_router(build_router(handlers))
     register_subscribers(app.consumers, handlers)

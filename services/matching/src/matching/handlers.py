@@ -29,7 +29,7 @@ from passerelle.contracts import (
 )
 from passerelle.errors import Forbidden, IllegalTransition, NotFound, RuleBroken
 from passerelle.identity import Identity
-from passerelle.persistence.database import Database, UnitOfWork
+from passerelle.messaging.unit_of_work import SessionUnitOfWork, Units
 from passerelle.taxonomy import Taxonomy
 
 from .config import MatchingSettings
@@ -69,8 +69,8 @@ ERASED_IDENTITY = "this identity was erased: it acts on nothing and sees nothing
 
 
 class MatchingHandlers:
-    def __init__(self, database: Database, settings: MatchingSettings, taxonomy: Taxonomy) -> None:
-        self.database = database
+    def __init__(self, units: Units, settings: MatchingSettings, taxonomy: Taxonomy) -> None:
+        self.units = units
         self.settings = settings
         self.taxonomy = taxonomy
         self.lock = asyncio.Lock()
@@ -104,7 +104,7 @@ class MatchingHandlers:
 
     async def build_index(self) -> MatchIndex:
         index = MatchIndex(self.taxonomy, self.settings.top_k, self.settings.min_score)
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = MatchingRepository(uow.session)
             await self._load_read_models(index, repository)
             tops: dict[str, list[Ranked]] = {}
@@ -142,7 +142,7 @@ class MatchingHandlers:
                 index.load_project(project_facts(project))
 
     async def _change(
-        self, uow: UnitOfWork, change: Callable[[MatchIndex, MatchingRepository], Awaitable[Delta]]
+        self, uow: SessionUnitOfWork, change: Callable[[MatchIndex, MatchingRepository], Awaitable[Delta]]
     ) -> None:
         """Apply one change to the database and the index, and commit, under the lock."""
         async with self.lock:
@@ -160,7 +160,7 @@ class MatchingHandlers:
 
     # Read models, from events
 
-    async def remember_member(self, event: CloudEvent[MemberProfile], uow: UnitOfWork) -> None:
+    async def remember_member(self, event: CloudEvent[MemberProfile], uow: SessionUnitOfWork) -> None:
         data = event.data
 
         async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
@@ -183,7 +183,7 @@ class MatchingHandlers:
 
         await self._change(uow, change)
 
-    async def erase_member(self, member_id: str, uow: UnitOfWork) -> None:
+    async def erase_member(self, member_id: str, uow: SessionUnitOfWork) -> None:
         async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
             await repository.erase_member(member_id)
             delta = index.member_erased(member_id)
@@ -192,7 +192,7 @@ class MatchingHandlers:
 
         await self._change(uow, change)
 
-    async def offer_skill(self, event: CloudEvent[SkillOffered], uow: UnitOfWork) -> None:
+    async def offer_skill(self, event: CloudEvent[SkillOffered], uow: SessionUnitOfWork) -> None:
         data = event.data
 
         async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
@@ -218,7 +218,7 @@ class MatchingHandlers:
 
         await self._change(uow, change)
 
-    async def withdraw_offer(self, offer_id: str, member_id: str, uow: UnitOfWork) -> None:
+    async def withdraw_offer(self, offer_id: str, member_id: str, uow: SessionUnitOfWork) -> None:
         async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
             await repository.withdraw_offer(offer_id, member_id)
             delta = index.offer_withdrawn(offer_id)
@@ -228,7 +228,7 @@ class MatchingHandlers:
         await self._change(uow, change)
 
     async def remember_territory(
-        self, territory_id: str, parent_id: str | None, country: str, uow: UnitOfWork
+        self, territory_id: str, parent_id: str | None, country: str, uow: SessionUnitOfWork
     ) -> None:
         async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
             await repository.save_territory(territory_id, parent_id, country)
@@ -236,13 +236,17 @@ class MatchingHandlers:
 
         await self._change(uow, change)
 
-    async def name_territory_manager(self, territory_id: str, sub: str, role: str, uow: UnitOfWork) -> None:
+    async def name_territory_manager(
+        self, territory_id: str, sub: str, role: str, uow: SessionUnitOfWork
+    ) -> None:
         await MatchingRepository(uow.session).name_territory_manager(territory_id, sub, role)
 
-    async def remove_territory_manager(self, territory_id: str, sub: str, role: str, uow: UnitOfWork) -> None:
+    async def remove_territory_manager(
+        self, territory_id: str, sub: str, role: str, uow: SessionUnitOfWork
+    ) -> None:
         await MatchingRepository(uow.session).remove_territory_manager(territory_id, sub, role)
 
-    async def remember_project(self, event: CloudEvent[ProjectSnapshot], uow: UnitOfWork) -> None:
+    async def remember_project(self, event: CloudEvent[ProjectSnapshot], uow: SessionUnitOfWork) -> None:
         data = event.data
 
         async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
@@ -269,7 +273,7 @@ class MatchingHandlers:
 
         await self._change(uow, change)
 
-    async def close_project(self, project_id: str, uow: UnitOfWork) -> None:
+    async def close_project(self, project_id: str, uow: SessionUnitOfWork) -> None:
         async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
             await repository.close_project(project_id)
             delta = index.project_closed(project_id)
@@ -282,7 +286,7 @@ class MatchingHandlers:
 
     async def act(self, identity: Identity, match_id: str, action: str) -> MatchRow:
         """accept or decline (the member), confirm (the project's owner or a territory manager)."""
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             holder: list[MatchRow] = []
 
             async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
@@ -314,7 +318,7 @@ class MatchingHandlers:
             return holder[0]
 
     async def _fill_if_complete(
-        self, uow: UnitOfWork, index: MatchIndex, repository: MatchingRepository, match: MatchRow
+        self, uow: SessionUnitOfWork, index: MatchIndex, repository: MatchingRepository, match: MatchRow
     ) -> Delta:
         await uow.session.flush()
         project = await repository.project(match.project_id)
@@ -370,7 +374,7 @@ class MatchingHandlers:
     ) -> list[MatchRow]:
         if bool(member_id) == bool(project_id):
             raise RuleBroken("give exactly one of member_id or project_id")
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = MatchingRepository(uow.session)
             if await repository.was_erased(identity.sub):
                 raise Forbidden(ERASED_IDENTITY)
@@ -388,7 +392,7 @@ class MatchingHandlers:
     # From the index's effect to rows and events
 
     async def _record(
-        self, uow: UnitOfWork, repository: MatchingRepository, index: MatchIndex, effect: Effect
+        self, uow: SessionUnitOfWork, repository: MatchingRepository, index: MatchIndex, effect: Effect
     ) -> None:
         for need_id, offer_id, reason in effect.withdrawn:
             match = await repository.pair(need_id, offer_id)
@@ -416,7 +420,7 @@ class MatchingHandlers:
 
     async def _sweep(
         self,
-        uow: UnitOfWork,
+        uow: SessionUnitOfWork,
         repository: MatchingRepository,
         reason: str,
         statuses: tuple[str, ...],
@@ -429,7 +433,7 @@ class MatchingHandlers:
             self._withdraw(uow, match, reason)
 
     @staticmethod
-    def _propose(uow: UnitOfWork, match: MatchRow) -> None:
+    def _propose(uow: SessionUnitOfWork, match: MatchRow) -> None:
         uow.record(
             MatchProposed(
                 match_id=match.match_id,
@@ -444,7 +448,7 @@ class MatchingHandlers:
         log.info("match.proposed", match_id=match.match_id, need_id=match.need_id, score=match.score)
 
     @staticmethod
-    def _withdraw(uow: UnitOfWork, match: MatchRow, reason: str) -> None:
+    def _withdraw(uow: SessionUnitOfWork, match: MatchRow, reason: str) -> None:
         match.status, match.reason, match.updated_at = WITHDRAWN, reason, datetime.now(UTC)
         uow.record(
             MatchWithdrawn(

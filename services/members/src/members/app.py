@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
+from passerelle.messaging.unit_of_work import no_repository
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 from .api import build_router
 from .handlers import MembersHandlers
@@ -11,7 +12,9 @@ from .handlers import MembersHandlers
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("members", settings, database_url)
-    app.router.include_router(build_router(MembersHandlers(app.database, app.taxonomy), app.taxonomy))
+    app.router.include_router(
+        build_router(MembersHandlers(app.units(no_repository), app.taxonomy), app.taxonomy)
+    )
     return app
 
 

@@ -17,7 +17,7 @@ from passerelle.contracts import (
 )
 from passerelle.errors import Conflict, Forbidden, InvalidField, NotFound
 from passerelle.identity import Identity, identity_fault
-from passerelle.persistence.database import Database
+from passerelle.messaging.unit_of_work import Units
 from passerelle.taxonomy import Taxonomy
 
 from . import domain
@@ -49,14 +49,14 @@ class Page:
 
 
 class MembersHandlers:
-    def __init__(self, database: Database, taxonomy: Taxonomy) -> None:
-        self.database = database
+    def __init__(self, units: Units, taxonomy: Taxonomy) -> None:
+        self.units = units
         self.taxonomy = taxonomy
 
     async def register(self, identity: Identity, fields: dict[str, Any]) -> Member:
         now = _now()
         member = domain.register(identity.sub, fields, self.taxonomy, now)
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             members = MembersRepository(uow.session)
             if await members.was_erased(identity.sub):
                 raise Conflict(
@@ -75,7 +75,7 @@ class MembersHandlers:
         return member
 
     async def profile(self, identity: Identity, member_id: str) -> Seen:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             members = MembersRepository(uow.session)
             member = await self._load(members, member_id)
             view = member.view_for(identity.sub, identity.roles)
@@ -88,7 +88,7 @@ class MembersHandlers:
 
     async def update(self, identity: Identity, member_id: str, changes: dict[str, Any]) -> Member:
         now = _now()
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             members = MembersRepository(uow.session)
             before = await self._load_for_action(members, identity, member_id)
             member = before.updated(changes, self.taxonomy, now)
@@ -107,7 +107,7 @@ class MembersHandlers:
 
     async def offer_skill(self, identity: Identity, member_id: str, fields: dict[str, Any]) -> SkillOffer:
         now = _now()
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             members = MembersRepository(uow.session)
             member = await self._load_for_action(members, identity, member_id)
             offer = domain.offer_skill(member, fields, self.taxonomy)
@@ -121,7 +121,7 @@ class MembersHandlers:
         self, identity: Identity, member_id: str, offer_id: str, changes: dict[str, Any]
     ) -> SkillOffer:
         now = _now()
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             members = MembersRepository(uow.session)
             await self._load_for_action(members, identity, member_id)
             before = await self._load_offer(members, member_id, offer_id)
@@ -137,7 +137,7 @@ class MembersHandlers:
 
     async def withdraw_offer(self, identity: Identity, member_id: str, offer_id: str) -> SkillOffer:
         now = _now()
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             members = MembersRepository(uow.session)
             await self._load_for_action(members, identity, member_id)
             offer = await self._load_offer(members, member_id, offer_id)
@@ -150,7 +150,7 @@ class MembersHandlers:
         return offer
 
     async def offers(self, identity: Identity, member_id: str) -> list[SkillOffer]:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             members = MembersRepository(uow.session)
             member = await self._load(members, member_id)
             view = member.view_for(identity.sub, identity.roles)
@@ -178,7 +178,7 @@ class MembersHandlers:
             visibilities = VISIBILITIES[:2]
         else:
             visibilities = VISIBILITIES[:1]
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             members = MembersRepository(uow.session)
             found, total = await members.search(wanted, visibilities, limit, offset)
             offers = await members.live_offers_of([member.member_id for member in found])
@@ -189,7 +189,7 @@ class MembersHandlers:
         return Page(items, total, limit, offset)
 
     async def export(self, identity: Identity, member_id: str) -> dict[str, Any]:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             members = MembersRepository(uow.session)
             await self._load_for_action(members, identity, member_id, for_update=False)
             held = await members.export(member_id)
@@ -202,7 +202,7 @@ class MembersHandlers:
 
     async def erase(self, identity: Identity, member_id: str) -> None:
         """Delete the member's personal data and tell every service; erasing twice is harmless."""
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             members = MembersRepository(uow.session)
             member = await members.get(member_id, for_update=True)
             if member is None:

@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
+from passerelle.messaging.unit_of_work import no_repository
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 from .api import build_router
 from .dispatch import Dispatcher
@@ -17,13 +18,13 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("notifications", settings, database_url)
     allowed = allowed_networks(settings.webhook_allowed_networks)
     dispatcher = Dispatcher(
-        app.database,
+        app.units(no_repository),
         Mailer(settings),
         WebhookSender(allowed, settings.webhook_timeout),
         retry_delays=settings.delivery_retry_delays,
         interval=settings.dispatch_interval,
     )
-    handlers = NotificationsHandlers(app.database, app.taxonomy, on_queued=dispatcher.wake)
+    handlers = NotificationsHandlers(app.units(no_repository), app.taxonomy, on_queued=dispatcher.wake)
     app.router.include_router(build_router(handlers, allowed))
     register_subscribers(app.consumers, handlers)
     app.on_start.append(dispatcher.start)

@@ -30,7 +30,7 @@ from typing import Any
 
 import structlog
 from passerelle.contracts import NotificationDelivered, NotificationFailed
-from passerelle.persistence.database import Database, UnitOfWork
+from passerelle.messaging.unit_of_work import SessionUnitOfWork, Units
 from prometheus_client import Counter
 
 from .mail import DeliveryError, Mailer
@@ -74,7 +74,7 @@ class Outcome:
 class Dispatcher:
     def __init__(
         self,
-        database: Database,
+        units: Units,
         mailer: Mailer,
         webhooks: WebhookSender,
         *,
@@ -82,7 +82,7 @@ class Dispatcher:
         interval: float,
         workers: dict[str, int] | None = None,
     ) -> None:
-        self.database = database
+        self.units = units
         self.mailer = mailer
         self.webhooks = webhooks
         self.retry_delays = retry_delays
@@ -146,7 +146,7 @@ class Dispatcher:
         return True
 
     async def _claim(self, channel: str) -> Claim | None:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = NotificationsRepository(uow.session)
             now = datetime.now(UTC)
             message = await repository.next_due_message(now, channel, self._in_flight[channel])
@@ -171,7 +171,7 @@ class Dispatcher:
     async def _try(self, claim: Claim) -> Outcome:
         if claim.attempts > self.tries:
             return Outcome(error="no outcome was recorded after the last try", permanent=True)
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = NotificationsRepository(uow.session)
             notifications = await repository.notifications_of(claim.message_id)
             contact = await repository.contact(claim.member_id)
@@ -242,7 +242,7 @@ class Dispatcher:
 
     async def _settle(self, claim: Claim, outcome: Outcome) -> None:
         try:
-            async with self.database.unit_of_work() as uow:
+            async with self.units() as uow:
                 repository = NotificationsRepository(uow.session)
                 message = await repository.message(claim.message_id)
                 if message is None or message.status != "pending" or message.attempts != claim.attempts:
@@ -268,7 +268,7 @@ class Dispatcher:
             log.exception("notifications.outcome_not_recorded", message_id=claim.message_id)
 
     def _sent(
-        self, uow: UnitOfWork, message: MessageRow, notifications: list[NotificationRow], now: datetime
+        self, uow: SessionUnitOfWork, message: MessageRow, notifications: list[NotificationRow], now: datetime
     ) -> None:
         message.status, message.sent_at, message.last_error = "sent", now, None
         SENDS.labels(message.channel, "sent").inc()
@@ -278,7 +278,7 @@ class Dispatcher:
 
     def _failed(
         self,
-        uow: UnitOfWork,
+        uow: SessionUnitOfWork,
         message: MessageRow,
         notifications: list[NotificationRow],
         outcome: Outcome,

@@ -27,7 +27,8 @@ from passerelle.contracts import (
 )
 from passerelle.errors import Forbidden, NotFound, NotYetKnown
 from passerelle.identity import Identity
-from passerelle.persistence.database import FOREVER, Database, UnitOfWork
+from passerelle.messaging.unit_of_work import SessionUnitOfWork, Units
+from passerelle.persistence.database import FOREVER
 from passerelle.reasons import explain
 from passerelle.taxonomy import Taxonomy
 from prometheus_client import Counter
@@ -58,14 +59,14 @@ Values = Callable[[str], dict[str, str]]  # the message's values, in a language
 
 
 class NotificationsHandlers:
-    def __init__(self, database: Database, taxonomy: Taxonomy, on_queued: Callable[[], None]) -> None:
-        self.database = database
+    def __init__(self, units: Units, taxonomy: Taxonomy, on_queued: Callable[[], None]) -> None:
+        self.units = units
         self.taxonomy = taxonomy
         self.on_queued = on_queued  # wakes the dispatcher
 
     # Read models
 
-    async def remember_contact(self, event: CloudEvent[MemberProfile], uow: UnitOfWork) -> None:
+    async def remember_contact(self, event: CloudEvent[MemberProfile], uow: SessionUnitOfWork) -> None:
         """Keep how to address the member, then tell them what waited for their profile."""
         data = event.data
         if not _is_member(data.member_id):
@@ -86,11 +87,11 @@ class NotificationsHandlers:
         await repository.upsert_contact(data.member_id, values, event.time)
         await self._tell_what_waited(uow, data.member_id)
 
-    async def welcome(self, event: CloudEvent[MemberRegistered], uow: UnitOfWork) -> None:
+    async def welcome(self, event: CloudEvent[MemberRegistered], uow: SessionUnitOfWork) -> None:
         await self.remember_contact(event, uow)  # type: ignore[arg-type]
         await self._tell(uow, event.id, "welcome", event.data.member_id, lambda _: {}, {})
 
-    async def erase(self, member_id: str, uow: UnitOfWork) -> None:
+    async def erase(self, member_id: str, uow: SessionUnitOfWork) -> None:
         repository = NotificationsRepository(uow.session)
         await repository.lock_member(member_id)
         dropped = await repository.take_waiting(member_id)
@@ -99,12 +100,12 @@ class NotificationsHandlers:
             log.info("notifications.waiting_dropped", member_id=member_id, count=len(dropped))
         await repository.erase(member_id, FOREVER)
 
-    async def remember_territory(self, data: TerritoryRegistered, uow: UnitOfWork) -> None:
+    async def remember_territory(self, data: TerritoryRegistered, uow: SessionUnitOfWork) -> None:
         await NotificationsRepository(uow.session).upsert_territory(
             data.territory_id, data.name, data.parent_id
         )
 
-    async def remember_project(self, event: CloudEvent[ProjectSnapshot], uow: UnitOfWork) -> None:
+    async def remember_project(self, event: CloudEvent[ProjectSnapshot], uow: SessionUnitOfWork) -> None:
         data = event.data
         values = {
             "project_id": data.project_id,
@@ -117,7 +118,7 @@ class NotificationsHandlers:
 
     # What each event tells, and to whom
 
-    async def announce_project(self, event: CloudEvent[ProjectSnapshot], uow: UnitOfWork) -> None:
+    async def announce_project(self, event: CloudEvent[ProjectSnapshot], uow: SessionUnitOfWork) -> None:
         """News of a published project, to members attached to its territory who asked for it."""
         await self.remember_project(event, uow)
         repository = NotificationsRepository(uow.session)
@@ -134,7 +135,7 @@ class NotificationsHandlers:
         ]
         await self._tell_each(uow, event.id, "project_published", readers, lambda _: values, facts)
 
-    async def propose(self, event: CloudEvent[MatchProposed], uow: UnitOfWork) -> None:
+    async def propose(self, event: CloudEvent[MatchProposed], uow: SessionUnitOfWork) -> None:
         data = event.data
         if await self._gone(uow, data.member_id):
             return
@@ -151,7 +152,9 @@ class NotificationsHandlers:
 
         await self._tell(uow, event.id, "match_proposed", data.member_id, values, _match_facts(data))
 
-    async def tell_owner_of_acceptance(self, event: CloudEvent[MatchTransition], uow: UnitOfWork) -> None:
+    async def tell_owner_of_acceptance(
+        self, event: CloudEvent[MatchTransition], uow: SessionUnitOfWork
+    ) -> None:
         data = event.data
         project, _ = await self._project(uow, data.project_id)
         member = await NotificationsRepository(uow.session).contact(data.member_id)
@@ -166,7 +169,7 @@ class NotificationsHandlers:
         await self._tell(uow, event.id, "match_accepted", project.owner_member_id, values, _match_facts(data))
 
     async def tell_member_of_transition(
-        self, event: CloudEvent[MatchTransition], uow: UnitOfWork, kind: str
+        self, event: CloudEvent[MatchTransition], uow: SessionUnitOfWork, kind: str
     ) -> None:
         """A confirmed match, or one withdrawn (kindly, saying why)."""
         data = event.data
@@ -184,7 +187,7 @@ class NotificationsHandlers:
 
         await self._tell(uow, event.id, kind, data.member_id, values, _match_facts(data))
 
-    async def tell_owner_of_pledge(self, event: CloudEvent[PledgeMade], uow: UnitOfWork) -> None:
+    async def tell_owner_of_pledge(self, event: CloudEvent[PledgeMade], uow: SessionUnitOfWork) -> None:
         data = event.data
         repository = NotificationsRepository(uow.session)
         await repository.add_pledge(data.pledge_id, data.project_id, data.member_id, Decimal(data.amount))
@@ -202,7 +205,7 @@ class NotificationsHandlers:
         facts = {"project_id": data.project_id, "pledge_id": data.pledge_id, "amount": data.amount}
         await self._tell(uow, event.id, "pledge_made", project.owner_member_id, values, facts)
 
-    async def celebrate_goal(self, event: CloudEvent[FundingGoalReached], uow: UnitOfWork) -> None:
+    async def celebrate_goal(self, event: CloudEvent[FundingGoalReached], uow: SessionUnitOfWork) -> None:
         """The owner and every pledger hear that the goal is reached: those known at once, the others
         when their profile comes (one unknown pledger does not keep the rest waiting)."""
         data = event.data
@@ -219,7 +222,7 @@ class NotificationsHandlers:
 
     async def _tell_each(
         self,
-        uow: UnitOfWork,
+        uow: SessionUnitOfWork,
         cause_id: str,
         kind: str,
         member_ids: list[str],
@@ -244,7 +247,12 @@ class NotificationsHandlers:
             await self._alone(uow, cause_id, kind, member_id, tell)
 
     async def _alone(
-        self, uow: UnitOfWork, cause_id: str, kind: str, member_id: str, tell: Callable[[], Awaitable[None]]
+        self,
+        uow: SessionUnitOfWork,
+        cause_id: str,
+        kind: str,
+        member_id: str,
+        tell: Callable[[], Awaitable[None]],
     ) -> None:
         """Run `tell` for one recipient in a savepoint: if it fails, only what it did is undone, and
         the failure is logged, counted and reported as NotificationFailed."""
@@ -297,7 +305,7 @@ class NotificationsHandlers:
             )
         return False
 
-    async def _tell_what_waited(self, uow: UnitOfWork, member_id: str) -> None:
+    async def _tell_what_waited(self, uow: SessionUnitOfWork, member_id: str) -> None:
         """The member's profile came: tell them what waited for it (their lock is held)."""
         repository = NotificationsRepository(uow.session)
         contact = await repository.contact(member_id)
@@ -317,7 +325,7 @@ class NotificationsHandlers:
 
     async def _tell(
         self,
-        uow: UnitOfWork,
+        uow: SessionUnitOfWork,
         cause_id: str,
         kind: str,
         member_id: str,
@@ -412,11 +420,11 @@ class NotificationsHandlers:
         await repository.session.flush()
         return message
 
-    async def _gone(self, uow: UnitOfWork, member_id: str) -> bool:
+    async def _gone(self, uow: SessionUnitOfWork, member_id: str) -> bool:
         contact = await NotificationsRepository(uow.session).contact(member_id)
         return contact is not None and contact.erased
 
-    async def _project(self, uow: UnitOfWork, project_id: str) -> tuple[ProjectRow, str]:
+    async def _project(self, uow: SessionUnitOfWork, project_id: str) -> tuple[ProjectRow, str]:
         repository = NotificationsRepository(uow.session)
         project = await repository.project(project_id)
         if project is None:
@@ -452,13 +460,13 @@ class NotificationsHandlers:
     async def inbox(
         self, identity: Identity, member_id: str, *, unread: bool, limit: int, offset: int
     ) -> tuple[list[NotificationRow], int]:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = NotificationsRepository(uow.session)
             await self.authorize(repository, identity, member_id)
             return await repository.inbox(member_id, unread=unread, limit=limit, offset=offset)
 
     async def mark_read(self, identity: Identity, notification_id: str) -> NotificationRow:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = NotificationsRepository(uow.session)
             notification = await repository.notification(notification_id, for_update=True)
             if notification is None or notification.channel != "inbox":
@@ -470,7 +478,7 @@ class NotificationsHandlers:
             return notification
 
     async def mark_all_read(self, identity: Identity, member_id: str) -> int:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = NotificationsRepository(uow.session)
             await self.authorize(repository, identity, member_id)
             marked = await repository.mark_all_read(member_id, datetime.now(UTC))
@@ -478,7 +486,7 @@ class NotificationsHandlers:
             return marked
 
     async def preferences(self, identity: Identity, member_id: str) -> tuple[Preferences, str]:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = NotificationsRepository(uow.session)
             await self.authorize(repository, identity, member_id)
             return Preferences.of(await repository.preferences(member_id)), await self._time_zone(
@@ -488,7 +496,7 @@ class NotificationsHandlers:
     async def set_preferences(
         self, identity: Identity, member_id: str, wanted: Preferences, rotate_secret: bool
     ) -> tuple[Preferences, str]:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = NotificationsRepository(uow.session)
             await self.authorize(repository, identity, member_id)
             contact = await repository.contact(member_id)
@@ -516,7 +524,7 @@ class NotificationsHandlers:
     ) -> tuple[list[tuple[NotificationRow, MessageRow | None]], int]:
         if not identity.is_operator:
             raise Forbidden("the delivery log is for operators")
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             return await NotificationsRepository(uow.session).deliveries(filters, limit, offset)
 
 

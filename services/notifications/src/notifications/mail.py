@@ -16,7 +16,7 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 from .texts import Email
 

@@ -2,8 +2,9 @@
 
 from pathlib import Path
 
+from passerelle.messaging.unit_of_work import no_repository
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 from .api import build_router
 from .handlers import ProjectsHandlers
@@ -12,7 +13,7 @@ from .subscribers import register_subscribers
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("projects", settings, database_url)
-    handlers = ProjectsHandlers(app.database, app.taxonomy)
+    handlers = ProjectsHandlers(app.units(no_repository), app.taxonomy)
     app.router.include_router(build_router(handlers))
     register_subscribers(app.consumers, handlers)
     return app

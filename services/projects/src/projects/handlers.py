@@ -22,7 +22,7 @@ from passerelle.contracts import (
 )
 from passerelle.errors import Forbidden, InvalidField, NotFound
 from passerelle.identity import Identity, identity_fault
-from passerelle.persistence.database import Database, UnitOfWork
+from passerelle.messaging.unit_of_work import SessionUnitOfWork, Units
 from passerelle.taxonomy import Taxonomy
 
 from . import domain
@@ -64,8 +64,8 @@ class ProjectView:
 
 
 class ProjectsHandlers:
-    def __init__(self, database: Database, taxonomy: Taxonomy) -> None:
-        self.database = database
+    def __init__(self, units: Units, taxonomy: Taxonomy) -> None:
+        self.units = units
         self.taxonomy = taxonomy
 
     # Territories
@@ -73,7 +73,7 @@ class ProjectsHandlers:
     async def register_territory(self, identity: Identity, fields: dict[str, Any]) -> Territory:
         if not identity.has_any(*TERRITORY_REGISTRARS):
             raise Forbidden("only an operator or a community manager registers territories")
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             await self._refuse_erased(repository, identity)
             parent = None
@@ -90,14 +90,14 @@ class ProjectsHandlers:
     async def territories(
         self, within: str | None, country: str | None, level: str | None
     ) -> list[Territory]:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             if within and await repository.territory(within) is None:
                 raise InvalidField("within", f"territory {within} does not exist")
             return await repository.territories(within, country, level)
 
     async def territory(self, territory_id: str, with_descendants: bool) -> TerritoryView:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             territory = await repository.territory(territory_id)
             if territory is None:
@@ -111,7 +111,7 @@ class ProjectsHandlers:
     async def grant(self, identity: Identity, territory_id: str, sub: str, role: str) -> TerritoryView:
         if not identity.has_any(*TERRITORY_REGISTRARS):
             raise Forbidden("only an operator or a community manager names a territory's managers")
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             await self._refuse_erased(repository, identity)
             await self._check_identity(repository, "sub", sub)
@@ -125,7 +125,7 @@ class ProjectsHandlers:
     async def revoke(self, identity: Identity, territory_id: str, sub: str, role: str) -> None:
         if not identity.has_any(*TERRITORY_REGISTRARS):
             raise Forbidden("only an operator or a community manager names a territory's managers")
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             await self._refuse_erased(repository, identity)
             if not await repository.revoke(territory_id, sub, role):
@@ -137,7 +137,7 @@ class ProjectsHandlers:
 
     async def create_project(self, identity: Identity, fields: dict[str, Any]) -> Project:
         owner_id = fields.pop("owner_member_id", None) or identity.sub
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             if await repository.territory(fields["territory_id"]) is None:
                 raise InvalidField("territory_id", f"territory {fields['territory_id']} does not exist")
@@ -149,7 +149,7 @@ class ProjectsHandlers:
         return project
 
     async def project(self, identity: Identity, project_id: str) -> ProjectView:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             project = await self._load(repository, project_id)
             may_act = await self._may_act(repository, identity, project)
@@ -166,7 +166,7 @@ class ProjectsHandlers:
             if skill not in self.taxonomy:
                 raise InvalidField("skill", f"unknown skill code {skill!r}")
             wanted = ProjectSearch(**{**vars(wanted), "skills": self.taxonomy.descendants(skill)})
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             if wanted.territory_id and await repository.territory(wanted.territory_id) is None:
                 raise InvalidField("territory_id", f"territory {wanted.territory_id} does not exist")
@@ -179,7 +179,7 @@ class ProjectsHandlers:
             return await repository.search(wanted, drafts, limit, offset)
 
     async def edit(self, identity: Identity, project_id: str, changes: dict[str, Any]) -> Project:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             before = await self._load_for_action(repository, identity, project_id)
             if "territory_id" in changes and await repository.territory(changes["territory_id"]) is None:
@@ -196,7 +196,7 @@ class ProjectsHandlers:
         return project
 
     async def publish(self, identity: Identity, project_id: str) -> Project:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             project = await self._load_for_action(repository, identity, project_id)
             project = project.publish()
@@ -206,7 +206,7 @@ class ProjectsHandlers:
         return project
 
     async def close(self, identity: Identity, project_id: str, outcome: str) -> Project:
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             project = await self._load_for_action(repository, identity, project_id)
             project = project.close(outcome)
@@ -226,7 +226,7 @@ class ProjectsHandlers:
         """The project's row is locked while the pledge is added, so that concurrent pledges see each
         other's totals and only one of them reaches the goal."""
         member_id = member_id or identity.sub
-        async with self.database.unit_of_work() as uow:
+        async with self.units() as uow:
             repository = ProjectsRepository(uow.session)
             await self._refuse_erased(repository, identity)
             if member_id != identity.sub and not identity.is_operator:
@@ -265,11 +265,11 @@ class ProjectsHandlers:
 
     # What projects learns from the members service
 
-    async def remember_member(self, event: CloudEvent[MemberProfile], uow: UnitOfWork) -> None:
+    async def remember_member(self, event: CloudEvent[MemberProfile], uow: SessionUnitOfWork) -> None:
         facts = MemberFacts(event.data.member_id, event.data.kind, list(event.data.managers))
         await ProjectsRepository(uow.session).remember_member(facts, as_of=event.time)
 
-    async def forget_member(self, member_id: str, uow: UnitOfWork) -> None:
+    async def forget_member(self, member_id: str, uow: SessionUnitOfWork) -> None:
         """The erased identity loses every right; its published projects are published again with
         their new owner, so that the last snapshot of each is what is stored."""
         repository = ProjectsRepository(uow.session)
@@ -284,7 +284,7 @@ class ProjectsHandlers:
     # Who may do what
 
     @staticmethod
-    def _record_goal_reached(uow: UnitOfWork, before: Project, after: Project) -> None:
+    def _record_goal_reached(uow: SessionUnitOfWork, before: Project, after: Project) -> None:
         if before.goal_reached_at is None and after.goal_reached_at is not None and after.funding:
             uow.record(
                 FundingGoalReached(

@@ -10,7 +10,7 @@ from faststream.nats import NatsBroker
 from faststream.nats.prometheus import NatsPrometheusMiddleware
 from prometheus_client import REGISTRY
 
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 from .authorization import inbox_prefix
 from .connection import nats_security

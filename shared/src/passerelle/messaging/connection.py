@@ -2,7 +2,7 @@
 
 from faststream.nats.security import NatsCredentials, NatsNKey, NatsSecurity, NatsToken, NatsUserPassword
 
-from passerelle.runtime.settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 
 def nats_security(settings: PlatformSettings) -> NatsSecurity | None:

@@ -12,18 +12,19 @@ from typing import Any, TypeVar
 import structlog
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.contracts import CloudEvent, EventData, correlation_id, envelope_type
-from passerelle.persistence.database import Database, UnitOfWork
 
 from .authorization import inbox_prefix
 from .delivery import InvalidEvent
 from .topology import TopologySettings, consumer_config, subscription
+from .unit_of_work import SqlUnitOfWork
 
 log = structlog.get_logger(__name__)
 
 E = TypeVar("E", bound=EventData)
-EventHandler = Callable[[CloudEvent[E], UnitOfWork], Awaitable[None]]
+EventHandler = Callable[[CloudEvent[E], SqlUnitOfWork[AsyncSession]], Awaitable[None]]
 
 
 class HandlerFailed(Exception):
@@ -54,14 +55,14 @@ class EventConsumers:
         self,
         broker: NatsBroker,
         service: str,
-        database: Database,
+        units: Callable[[], SqlUnitOfWork[AsyncSession]],
         *,
         workers: int = 16,
         topology: TopologySettings | None = None,
     ) -> None:
         self.broker = broker
         self.service = service
-        self.database = database
+        self.units = units  # a service may give its own, whose repository its handlers use
         self.workers = workers
         self.topology = topology or TopologySettings()
 
@@ -106,7 +107,7 @@ class EventConsumers:
                 correlation_id=correlation_id.get(),
                 consumer=consumer,
             ):
-                async with self.database.unit_of_work() as uow:
+                async with self.units() as uow:
                     if not await uow.claim(consumer, event.id):
                         log.info("event.duplicate_skipped")
                         return

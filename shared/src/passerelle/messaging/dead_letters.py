@@ -12,7 +12,8 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from passerelle.contracts import DLQ_STREAM, EVENTS_BY_SUBJECT, stream_of
-from passerelle.persistence.database import EventTooLarge, published_size
+
+from .unit_of_work import EventTooLarge, published_size
 
 ORIGINAL_SUBJECT = "Passerelle-Original-Subject"
 CONSUMER = "Passerelle-Consumer"

@@ -36,9 +36,9 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 
 from passerelle.errors import NotYetKnown
-from passerelle.persistence.database import EventTooLarge
 
 from .dead_letters import DeadLetters
+from .unit_of_work import EventTooLarge
 
 log = structlog.get_logger(__name__)
 

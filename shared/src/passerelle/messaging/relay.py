@@ -36,10 +36,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passerelle.contracts import STREAMS
-from passerelle.persistence.database import Database, EventTooLarge, published_size
-from passerelle.persistence.tables import OUTBOX_CHANNEL, outbox
+from passerelle.persistence.database import Database
 
 from .dead_letters import DeadLetters
+from .tables import OUTBOX_CHANNEL, outbox
+from .unit_of_work import EventLimit, EventTooLarge, published_size
 
 log = structlog.get_logger(__name__)
 
@@ -70,8 +71,10 @@ class OutboxRelay:
         poll_interval: float = 5.0,
         max_backoff: float = 30.0,
         suspect_after: int = 5,
+        limit: EventLimit | None = None,
     ) -> None:
         self.database = database
+        self.limit = limit or EventLimit()
         self.broker = broker
         self.service = service
         self.batch = batch
@@ -139,7 +142,7 @@ class OutboxRelay:
     def _adopt_server_limit(self) -> int:
         """The server's max_payload (announced on connect) also bounds what a commit may record."""
         limit: int = self.broker.connection.max_payload
-        self.database.max_event_bytes = limit
+        self.limit.max_bytes = limit
         return limit
 
     async def relay_pending(self) -> int:

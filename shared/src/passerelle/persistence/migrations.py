@@ -11,8 +11,6 @@ from sqlalchemy import MetaData, pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from .tables import messaging_metadata
-
 
 def alembic_config(migrations: Path, database_url: str) -> Config:
     config = Config()
@@ -26,15 +24,15 @@ def upgrade(migrations: Path, database_url: str, revision: str = "head") -> None
     command.upgrade(alembic_config(migrations, database_url), revision)
 
 
-def run_migrations_online(config: Config, service_metadata: MetaData) -> None:
-    """The body of every service's `env.py`: its own tables plus the outbox and inbox."""
+def run_migrations_online(config: Config, *metadata: MetaData) -> None:
+    """The body of every service's `env.py`: its own tables, and the outbox and inbox (messaging's)."""
     url = config.get_main_option("sqlalchemy.url")
     assert url is not None
 
     def migrate(connection: Connection) -> None:
         from alembic import context
 
-        context.configure(connection=connection, target_metadata=[service_metadata, messaging_metadata])
+        context.configure(connection=connection, target_metadata=list(metadata))
         with context.begin_transaction():
             context.run_migrations()
 

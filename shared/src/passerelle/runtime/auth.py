@@ -11,9 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.types import Options
 
 from passerelle.identity import Identity, identity_fault, roles_of
+from passerelle.settings import PlatformSettings
 
 from .problems import Problem
-from .settings import PlatformSettings
 
 
 class Authenticator:

@@ -13,12 +13,12 @@ from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from passerelle.errors import NotFound
+from passerelle.settings import PlatformSettings
 
 from .asgi import BodyLimit, Correlation, TextGuard, UnexpectedErrors
 from .auth import Authenticator
 from .problems import Problem, install_problem_handlers
 from .service import ServiceApp
-from .settings import PlatformSettings
 
 _metrics_bearer = HTTPBearer(auto_error=False, description="PASSERELLE_METRICS_TOKEN, when it is set")
 

@@ -18,16 +18,7 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from passerelle.messaging.authorization import ADMIN, all_permissions, password_variable, render_server_config
-from passerelle.messaging.connection import nats_connect_options
-from passerelle.messaging.topology import TopologySettings, provision
-from passerelle.persistence.database import ensure_database, with_database
-from passerelle.persistence.migrations import upgrade
-
-from .auth import Authenticator
-from .embedded_nats import EmbeddedNats
-from .http import build_http_app
-from .local_credentials import (
+from passerelle.embedded.credentials import (
     NATS_ADMIN_URL_FILE,
     POSTGRES_ADMIN_URL_FILE,
     LocalCredentials,
@@ -37,9 +28,18 @@ from .local_credentials import (
     without_secret,
     write_private,
 )
-from .ports import preferred_or_free_port
+from passerelle.embedded.nats import EmbeddedNats
+from passerelle.embedded.ports import preferred_or_free_port
+from passerelle.messaging.authorization import ADMIN, all_permissions, password_variable, render_server_config
+from passerelle.messaging.connection import nats_connect_options
+from passerelle.messaging.topology import TopologySettings, provision
+from passerelle.persistence.database import ensure_database, with_database
+from passerelle.persistence.migrations import upgrade
+from passerelle.settings import PlatformSettings
+
+from .auth import Authenticator
+from .http import build_http_app
 from .service import ServiceApp, ServiceDefinition, load_services
-from .settings import PlatformSettings
 
 log = structlog.get_logger(__name__)
 
@@ -142,7 +142,7 @@ async def start_platform(
                 print(f"port 4222 is taken: nats listens on {server.port}", flush=True)
             settings = settings.model_copy(update={"nats_url": server.url, **_nats_login(ADMIN, credentials)})
         if database_url is None:
-            from passerelle.persistence.embedded_postgres import SUPERUSER, EmbeddedPostgres
+            from passerelle.embedded.postgres import SUPERUSER, EmbeddedPostgres
 
             postgres = EmbeddedPostgres(
                 data_dir=data_dir / "postgres", port=5432, password=credentials.postgres[SUPERUSER]

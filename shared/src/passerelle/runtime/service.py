@@ -7,12 +7,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import APIRouter
 from faststream.nats import JStream
 from faststream.specification import AsyncAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.contracts import EVENTS, envelope_type, stream_of
 from passerelle.messaging.broker import make_broker
@@ -20,12 +21,13 @@ from passerelle.messaging.consumers import EventConsumers
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.messaging.relay import OutboxRelay
 from passerelle.messaging.topology import TopologySettings
+from passerelle.messaging.unit_of_work import EventLimit, SqlUnitOfWork, no_repository, units
 from passerelle.persistence.database import Database
+from passerelle.settings import PlatformSettings
 from passerelle.taxonomy import Taxonomy, load_taxonomy
 
-from .settings import PlatformSettings
-
 log = structlog.get_logger(__name__)
+R = TypeVar("R")
 
 
 class ServiceApp:
@@ -35,17 +37,19 @@ class ServiceApp:
         self.name = name
         self.settings = settings
         self.database = Database(database_url)
+        # The largest event a commit accepts; the relay sets it to what the NATS server announces.
+        self.event_limit = EventLimit()
         self.broker, self._delivery = make_broker(settings, name)
         self.consumers = EventConsumers(
             self.broker,
             name,
-            self.database,
+            self.units(no_repository),
             workers=settings.consumer_batch,
             topology=TopologySettings(
                 duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait
             ),
         )
-        self.relay = OutboxRelay(self.database, self.broker, name)
+        self.relay = OutboxRelay(self.database, self.broker, name, limit=self.event_limit)
         self.router = APIRouter()
         # Run before the service consumes its first event (e.g. building an in-memory index).
         self.on_start: list[Callable[[], Awaitable[None]]] = []
@@ -53,6 +57,10 @@ class ServiceApp:
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self.taxonomy: Taxonomy = load_taxonomy(settings.taxonomy_file)
         self._document_published_events()
+
+    def units(self, repository: Callable[[AsyncSession], R]) -> Callable[[], SqlUnitOfWork[R]]:
+        """Units of work on this service's database whose repository is made by `repository`."""
+        return units(self.database, repository, self.event_limit)
 
     def _document_published_events(self) -> None:
         """Publishers exist only for the AsyncAPI document; events leave through the outbox relay."""

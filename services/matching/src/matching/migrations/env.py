@@ -2,6 +2,7 @@
 
 from alembic import context
 from matching.orm import Base
+from passerelle.messaging.tables import messaging_metadata
 from passerelle.persistence.migrations import run_migrations_online
 
-run_migrations_online(context.config, Base.metadata)
+run_migrations_online(context.config, Base.metadata, messaging_metadata)

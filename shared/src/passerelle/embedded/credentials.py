@@ -19,7 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import SecretStr
 
-from .settings import PlatformSettings
+from passerelle.settings import PlatformSettings
 
 CREDENTIALS_FILE = "credentials.json"
 NATS_ADMIN_URL_FILE = "nats-admin.url"

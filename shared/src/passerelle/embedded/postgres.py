@@ -27,9 +27,9 @@ from urllib.parse import quote
 import asyncpg
 import structlog
 
-from passerelle.runtime.embedded_nats import EmbeddedServerError
-from passerelle.runtime.ports import preferred_or_free_port
-from passerelle.runtime.supervision import dies_with_parent, stop_stale_servers
+from passerelle.embedded.nats import EmbeddedServerError
+from passerelle.embedded.ports import preferred_or_free_port
+from passerelle.embedded.supervision import dies_with_parent, stop_stale_servers
 
 log = structlog.get_logger(__name__)
 

@@ -1,0 +1,154 @@
+"""The unit of work of one command or message: the service's state, the events it records (the
+outbox) and, for a consumed event, the inbox record commit in one PostgreSQL transaction.
+
+Use cases see it through `passerelle.unit_of_work.UnitOfWork` (a protocol, so that they import no
+messaging and can be tested with an in-memory one); each service's wiring makes them with
+`units(database, ItsRepository)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Generic, Self, TypeVar
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from passerelle.contracts import CloudEvent, EventData, envelope, stream_of
+from passerelle.errors import RuleBroken
+from passerelle.persistence.database import Database
+
+from .tables import OUTBOX_CHANNEL, inbox, outbox
+
+# nats-server's default max_payload; the relay replaces it (`EventLimit`) with what its
+# server announces.
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
+
+
+class EventTooLarge(RuleBroken):
+    """An event larger than NATS accepts could never be published: its transaction fails instead."""
+
+
+def published_size(headers: dict[str, str], payload: bytes) -> int:
+    """Bytes nats-server counts against max_payload: the headers block and the payload."""
+    header_block = b"NATS/1.0\r\n" + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items()) + b"\r\n"
+    return len(header_block) + len(payload)
+
+
+R = TypeVar("R")
+
+
+class EventLimit:
+    """The largest event (headers and payload) a commit accepts: what the NATS server announces, which
+    the relay learns when it connects; one per service, shared by its units of work."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        self.max_bytes = max_bytes
+
+
+class SqlUnitOfWork(Generic[R]):
+    """One transaction for one command or message: state, outbox rows and the inbox record commit together.
+
+    Leaving the block without `commit()` rolls everything back.
+    """
+
+    session: AsyncSession
+    repository: R
+
+    def __init__(
+        self,
+        database: Database,
+        repository: Callable[[AsyncSession], R],
+        limit: EventLimit | None = None,
+    ) -> None:
+        self._sessions = database.sessions
+        self._repository = repository
+        self._limit = limit or EventLimit()
+        self.recorded: list[CloudEvent[EventData]] = []
+        self._after_commit: list[Callable[[], None]] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        await self.session.begin()
+        self.repository = self._repository(self.session)
+        self.recorded = []
+        self._after_commit = []
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # Closing ends the transaction, rolling back whatever was not committed; unlike rollback() it
+        # leaves what was read usable (detached, not expired), so read-only use cases can return rows.
+        await self.session.close()
+
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        """Record that `consumer` handles `event_id`; False when it already did (a redelivery).
+
+        A concurrent delivery of the same event waits on the row lock and then sees the conflict.
+        """
+        statement = (
+            pg_insert(inbox)
+            .values(consumer=consumer, event_id=event_id)
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        result = await self.session.execute(statement)
+        return result.first() is not None
+
+    def record(self, data: EventData) -> CloudEvent[EventData]:
+        """Add an event to the outbox; it is written with this unit of work's commit."""
+        event = envelope(data)
+        self.recorded.append(event)
+        return event
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this unit of work has committed (e.g. to wake a worker); not on rollback."""
+        if callback not in self._after_commit:
+            self._after_commit.append(callback)
+
+    async def commit(self) -> None:
+        if self.recorded:
+            await self.session.execute(insert(outbox), [self._outbox_row(event) for event in self.recorded])
+            await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+        await self.session.commit()
+        self.recorded = []  # committed: a later commit in the same unit of work writes only new events
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def _outbox_row(self, event: CloudEvent[EventData]) -> dict[str, object]:
+        """Refused here, an event too large to publish fails its own command, not the relay's queue."""
+        headers, payload = event.nats_headers(), event.to_json()
+        size, limit = published_size(headers, payload), self._limit.max_bytes
+        if size > limit:
+            raise EventTooLarge(
+                f"the {event.data.event_name} event would be {size} bytes, more than the {limit} NATS accepts"
+            )
+        return {
+            "event_id": event.id,
+            "subject": event.data.subject,
+            "stream": stream_of(type(event.data)).name,
+            "headers": headers,
+            "payload": payload,
+        }
+
+
+def no_repository(session: AsyncSession) -> AsyncSession:
+    """For units of work whose user works on the session itself (the messaging kit's own tests)."""
+    return session
+
+
+# A unit of work whose repository is its session, and what makes them: what use cases that build their
+# repositories themselves are given.
+SessionUnitOfWork = SqlUnitOfWork[AsyncSession]
+Units = Callable[[], SessionUnitOfWork]
+
+
+def units(
+    database: Database, repository: Callable[[AsyncSession], R], limit: EventLimit | None = None
+) -> Callable[[], SqlUnitOfWork[R]]:
+    """A maker of units of work on `database` whose `repository` is made on each one's session."""
+    return lambda: SqlUnitOfWork(database, repository, limit)
