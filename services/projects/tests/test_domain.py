@@ -1,5 +1,6 @@
 """Territories nest properly; projects move draft -> published -> closed; pledges add up exactly."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,7 @@ from passerelle.errors import IllegalTransition, InvalidField, RuleBroken
 from passerelle.taxonomy import load_taxonomy
 from projects.domain import (
     ERASED_KIND,
+    MAX_TOTAL,
     MemberFacts,
     Project,
     Territory,
@@ -145,3 +147,11 @@ def test_nobody_acts_for_an_erased_member_not_even_through_managers_left_in_a_la
     assert MemberFacts("a", "association", ["amina"]).may_act_for("amina")
     assert not MemberFacts("a", ERASED_KIND, ["amina"]).may_act_for("amina")
     assert not MemberFacts("amina", ERASED_KIND, []).may_act_for("amina")
+
+
+def test_a_pledge_that_would_take_the_total_beyond_what_the_ledger_holds_is_refused() -> None:
+    nearly_full = replace(project(funding=GOAL).publish(), pledged_total=Decimal("9999999999000.00"))
+    assert nearly_full.pledge(Decimal("999.99"), None, NOW).project.pledged_total == MAX_TOTAL
+    with pytest.raises(InvalidField, match="beyond"):
+        nearly_full.pledge(Decimal("1000.00"), None, NOW)
+    assert nearly_full.pledged_total == Decimal("9999999999000.00")

@@ -16,12 +16,12 @@ from passerelle.contracts import (
     SkillOfferWithdrawn,
 )
 from passerelle.errors import Conflict, Forbidden, InvalidField, NotFound
-from passerelle.identity import Identity, identity_fault
+from passerelle.identity import Identity, grantee_fault
 from passerelle.messaging.unit_of_work import Units
 from passerelle.taxonomy import Taxonomy
 
 from . import domain
-from .domain import MANAGER_ROLES, VISIBILITIES, Member, SkillOffer, View
+from .domain import MANAGER_ROLES, PERSON, VISIBILITIES, Member, SkillOffer, View
 from .repository import MemberSearch, MembersRepository
 
 FORBIDDEN_ACTION = "you may act only on your own profile and offers, or for members you manage"
@@ -224,16 +224,19 @@ class MembersHandlers:
 
     @staticmethod
     async def _check_managers(members: MembersRepository, managers: Collection[str]) -> None:
-        """Managers are identities that may sign in: never an erased one, whose token would act
-        for the association again. A manager's own profile is locked, so that their erasure, which
-        locks it first, is either seen here or sees the association."""
+        """Managers are people who may sign in: never an erased identity, whose token would act for
+        the association again, nor an association or local actor, whose profile would lock after the
+        one it manages while that one's update locks it first (two associations naming each other
+        would deadlock). A manager's own profile is locked, so that their erasure, which locks it
+        first, is either seen here or sees the association."""
         for manager in sorted(managers):
-            fault = identity_fault(manager)
+            known = await members.get(manager)  # unlocked: a member's kind never changes
+            if known is not None and known.kind != PERSON:
+                raise InvalidField("managers", f"{manager} is not a person: managers are people who sign in")
+            await members.get(manager, for_update=True)
+            fault = await grantee_fault(manager, members.was_erased)
             if fault is not None:
                 raise InvalidField("managers", f"{manager!r} cannot manage a member: {fault}")
-            await members.get(manager, for_update=True)
-            if await members.was_erased(manager):
-                raise InvalidField("managers", f"{manager} was erased and manages nobody")
 
     @staticmethod
     async def _load(members: MembersRepository, member_id: str) -> Member:

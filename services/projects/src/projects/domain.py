@@ -16,6 +16,8 @@ LEVELS = ("commune", "province", "region", "country")  # from the smallest up
 # Who may run a project of their own: the territory's local actors and the diaspora's associations.
 PROJECT_OWNER_KINDS = ("local_actor", "association")
 CENT = Decimal("0.01")
+# The largest total the ledger's columns hold (Numeric(15, 2)).
+MAX_TOTAL = Decimal("9999999999999.99")
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,10 @@ class Project:
             )
         if amount <= 0 or amount != amount.quantize(CENT):
             raise InvalidField("amount", "a pledge is more than zero, in cents at most")
+        if self.pledged_total + amount > MAX_TOTAL:
+            raise InvalidField(
+                "amount", f"this pledge would take the project's total beyond {MAX_TOTAL}, the most it holds"
+            )
         pledged = replace(self, pledged_total=self.pledged_total + amount)
         reached = pledged.with_goal_checked(now)
         in_cents = amount.quantize(CENT)  # "250" and "250.00" are the same pledge, written one way
