@@ -11,6 +11,8 @@ from typing import Any
 from passerelle.errors import IllegalTransition, InvalidField, RuleBroken
 from passerelle.taxonomy import Taxonomy
 
+from .commands import CreateProject, EditProject, RegisterTerritory
+
 DRAFT, PUBLISHED, CLOSED = "draft", "published", "closed"
 LEVELS = ("commune", "province", "region", "country")  # from the smallest up
 # Who may run a project of their own: the territory's local actors and the diaspora's associations.
@@ -29,8 +31,8 @@ class Territory:
     parent_id: str | None = None
 
 
-def register_territory(fields: dict[str, Any], parent: Territory | None) -> Territory:
-    territory = Territory(territory_id=str(uuid.uuid4()), **fields)
+def register_territory(registration: RegisterTerritory, parent: Territory | None) -> Territory:
+    territory = Territory(territory_id=str(uuid.uuid4()), **registration.model_dump())
     if parent is not None and LEVELS.index(parent.level) <= LEVELS.index(territory.level):
         raise InvalidField("parent_id", f"a {territory.level} cannot sit under a {parent.level}")
     if parent is not None and parent.country != territory.country:
@@ -104,9 +106,10 @@ class Project:
     def goal(self) -> Decimal | None:
         return Decimal(self.funding["goal_amount"]) if self.funding else None
 
-    def edited(self, changes: dict[str, Any], taxonomy: Taxonomy, now: datetime) -> Project:
+    def edited(self, edit: EditProject, taxonomy: Taxonomy, now: datetime) -> Project:
         """A draft changes freely; a published project keeps its territory and, once pledged to, its
         currency; a closed project does not change."""
+        changes = edit.model_dump(mode="json", exclude_unset=True)
         if self.status == CLOSED:
             raise IllegalTransition("a closed project cannot be edited")
         if self.status == PUBLISHED and changes.get("territory_id", self.territory_id) != self.territory_id:
@@ -176,8 +179,9 @@ class Project:
         return self
 
 
-def create_project(owner_member_id: str, fields: dict[str, Any], taxonomy: Taxonomy) -> Project:
-    needs = _needs_keeping_ids([], fields.pop("needs", []))
+def create_project(owner_member_id: str, creation: CreateProject, taxonomy: Taxonomy) -> Project:
+    fields = creation.model_dump(mode="json", exclude={"owner_member_id"})
+    needs = _needs_keeping_ids([], fields.pop("needs"))
     project = Project(project_id=str(uuid.uuid4()), owner_member_id=owner_member_id, needs=needs, **fields)
     return project.checked(taxonomy)
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from passerelle.contracts import (
-    CloudEvent,
     FundingGoalReached,
     MemberProfile,
     PledgeMade,
@@ -21,10 +20,11 @@ from passerelle.contracts import (
 )
 from passerelle.errors import Forbidden, InvalidField, NotFound
 from passerelle.identity import ERASED_IDENTITY, Identity, grantee_fault
-from passerelle.messaging.unit_of_work import SessionUnitOfWork, Units
 from passerelle.taxonomy import Taxonomy
+from passerelle.unit_of_work import UnitOfWork
 
 from . import domain
+from .commands import CreateProject, EditProject, RegisterTerritory
 from .domain import (
     DRAFT,
     PROJECT_OWNER_KINDS,
@@ -36,6 +36,9 @@ from .domain import (
 from .orm import PledgeRow, TerritoryRoleRow
 from .repository import DraftReaders, ProjectSearch, ProjectsRepository
 
+# The unit of work of one use case or consumed event, whose `repository` holds the service's state.
+ProjectsUnitOfWork = UnitOfWork[ProjectsRepository]
+Units = Callable[[], ProjectsUnitOfWork]
 TERRITORY_REGISTRARS = ("operator", "community_manager")
 MAY_NOT_ACT = (
     "only the project's owner, those who manage it, a manager of its territory or an operator act on it"
@@ -68,18 +71,18 @@ class ProjectsHandlers:
 
     # Territories
 
-    async def register_territory(self, identity: Identity, fields: dict[str, Any]) -> Territory:
+    async def register_territory(self, identity: Identity, registration: RegisterTerritory) -> Territory:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             actor = await self._actor(repository, identity)
             if not actor.has_any(*TERRITORY_REGISTRARS):
                 raise Forbidden("only an operator or a community manager registers territories")
             parent = None
-            if fields.get("parent_id"):
-                parent = await repository.territory(fields["parent_id"])
+            if registration.parent_id:
+                parent = await repository.territory(registration.parent_id)
                 if parent is None:
-                    raise InvalidField("parent_id", f"territory {fields['parent_id']} does not exist")
-            territory = domain.register_territory(fields, parent)
+                    raise InvalidField("parent_id", f"territory {registration.parent_id} does not exist")
+            territory = domain.register_territory(registration, parent)
             await repository.add_territory(territory)
             uow.record(TerritoryRegistered(**territory.__dict__))
             await uow.commit()
@@ -89,14 +92,14 @@ class ProjectsHandlers:
         self, within: str | None, country: str | None, level: str | None
     ) -> list[Territory]:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             if within and await repository.territory(within) is None:
                 raise InvalidField("within", f"territory {within} does not exist")
             return await repository.territories(within, country, level)
 
     async def territory(self, territory_id: str, with_descendants: bool) -> TerritoryView:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             territory = await repository.territory(territory_id)
             if territory is None:
                 raise NotFound("territory", territory_id)
@@ -108,7 +111,7 @@ class ProjectsHandlers:
 
     async def grant(self, identity: Identity, territory_id: str, sub: str, role: str) -> TerritoryView:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             actor = await self._actor(repository, identity)
             if not actor.has_any(*TERRITORY_REGISTRARS):
                 raise Forbidden("only an operator or a community manager names a territory's managers")
@@ -122,7 +125,7 @@ class ProjectsHandlers:
 
     async def revoke(self, identity: Identity, territory_id: str, sub: str, role: str) -> None:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             actor = await self._actor(repository, identity)
             if not actor.has_any(*TERRITORY_REGISTRARS):
                 raise Forbidden("only an operator or a community manager names a territory's managers")
@@ -133,23 +136,24 @@ class ProjectsHandlers:
 
     # Projects
 
-    async def create_project(self, identity: Identity, fields: dict[str, Any]) -> Project:
-        owner_id = fields.pop("owner_member_id", None) or identity.sub
+    async def create_project(self, identity: Identity, creation: CreateProject) -> Project:
+        owner_id = creation.owner_member_id or identity.sub
+        territory_id = creation.territory_id
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
-            if await repository.territory(fields["territory_id"]) is None:
-                raise InvalidField("territory_id", f"territory {fields['territory_id']} does not exist")
+            repository = uow.repository
+            if await repository.territory(territory_id) is None:
+                raise InvalidField("territory_id", f"territory {territory_id} does not exist")
             actor = await self._actor(repository, identity)
-            await self._authorize_creation(repository, actor, owner_id, fields["territory_id"])
+            await self._authorize_creation(repository, actor, owner_id, territory_id)
             await self._check_grantee(repository, "owner_member_id", owner_id)
-            project = domain.create_project(owner_id, fields, self.taxonomy)
+            project = domain.create_project(owner_id, creation, self.taxonomy)
             await repository.save_project(project)
             await uow.commit()
         return project
 
     async def project(self, identity: Identity, project_id: str) -> ProjectView:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             project = await self._load(repository, project_id)
             reader = await self._reader(repository, identity)
             may_act = reader is not None and await self._may_act(repository, reader, project)
@@ -167,7 +171,7 @@ class ProjectsHandlers:
                 raise InvalidField("skill", f"unknown skill code {skill!r}")
             wanted = ProjectSearch(**{**vars(wanted), "skills": self.taxonomy.descendants(skill)})
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             if wanted.territory_id and await repository.territory(wanted.territory_id) is None:
                 raise InvalidField("territory_id", f"territory {wanted.territory_id} does not exist")
             reader = await self._reader(repository, identity)
@@ -179,14 +183,15 @@ class ProjectsHandlers:
                 drafts = DraftReaders(owners, await repository.territories_managed_by(reader.sub))
             return await repository.search(wanted, drafts, limit, offset)
 
-    async def edit(self, identity: Identity, project_id: str, changes: dict[str, Any]) -> Project:
+    async def edit(self, identity: Identity, project_id: str, edit: EditProject) -> Project:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             before = await self._load_for_action(repository, identity, project_id)
-            if "territory_id" in changes and await repository.territory(changes["territory_id"]) is None:
-                raise InvalidField("territory_id", f"territory {changes['territory_id']} does not exist")
+            moved_to = edit.territory_id if "territory_id" in edit.model_fields_set else None
+            if moved_to is not None and await repository.territory(moved_to) is None:
+                raise InvalidField("territory_id", f"territory {moved_to} does not exist")
             now = _now()
-            project = before.edited(changes, self.taxonomy, now)
+            project = before.edited(edit, self.taxonomy, now)
             if project == before:
                 return project
             await repository.save_project(project)
@@ -198,7 +203,7 @@ class ProjectsHandlers:
 
     async def publish(self, identity: Identity, project_id: str) -> Project:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             project = await self._load_for_action(repository, identity, project_id)
             project = project.publish()
             await repository.save_project(project)
@@ -208,7 +213,7 @@ class ProjectsHandlers:
 
     async def close(self, identity: Identity, project_id: str, outcome: str) -> Project:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             project = await self._load_for_action(repository, identity, project_id)
             project = project.close(outcome)
             await repository.save_project(project)
@@ -227,7 +232,7 @@ class ProjectsHandlers:
         """The project's row is locked while the pledge is added, so that concurrent pledges see each
         other's totals and only one of them reaches the goal."""
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             actor = await self._actor(repository, identity)
             member_id = member_id or actor.sub
             if member_id != actor.sub:
@@ -269,14 +274,14 @@ class ProjectsHandlers:
 
     # What projects learns from the members service
 
-    async def remember_member(self, event: CloudEvent[MemberProfile], uow: SessionUnitOfWork) -> None:
-        facts = MemberFacts(event.data.member_id, event.data.kind, list(event.data.managers))
-        await ProjectsRepository(uow.session).remember_member(facts, as_of=event.time)
+    async def remember_member(self, profile: MemberProfile, as_of: datetime, uow: ProjectsUnitOfWork) -> None:
+        facts = MemberFacts(profile.member_id, profile.kind, list(profile.managers))
+        await uow.repository.remember_member(facts, as_of=as_of)
 
-    async def forget_member(self, member_id: str, uow: SessionUnitOfWork) -> None:
+    async def forget_member(self, member_id: str, uow: ProjectsUnitOfWork) -> None:
         """The erased identity loses every right; its published projects are published again with
         their new owner, so that the last snapshot of each is what is stored."""
-        repository = ProjectsRepository(uow.session)
+        repository = uow.repository
         roles, owned = await repository.forget_member(member_id)
         for territory_id, role in roles:
             uow.record(TerritoryManagerRemoved(territory_id=territory_id, sub=member_id, role=role))
@@ -288,7 +293,7 @@ class ProjectsHandlers:
     # Who may do what
 
     @staticmethod
-    def _record_goal_reached(uow: SessionUnitOfWork, before: Project, after: Project) -> None:
+    def _record_goal_reached(uow: ProjectsUnitOfWork, before: Project, after: Project) -> None:
         if before.goal_reached_at is None and after.goal_reached_at is not None and after.funding:
             uow.record(
                 FundingGoalReached(
