@@ -235,16 +235,8 @@ class ProjectsHandlers:
             repository = uow.repository
             actor = await self._actor(repository, identity)
             member_id = member_id or actor.sub
-            if member_id != actor.sub:
-                # The ledger names only members who may sign in: never an erased one, nor the marker.
-                await self._check_grantee(repository, "member_id", member_id)
-            if member_id != actor.sub and not actor.is_operator:
-                facts = await repository.member(member_id)
-                if facts is None or not facts.may_act_for(actor.sub):
-                    raise Forbidden(f"you do not pledge for member {member_id}: you do not manage it")
-            before = await repository.project(project_id, for_update=True)
-            if before is None:
-                raise NotFound("project", project_id)
+            await self._authorize_pledge(repository, actor, member_id)
+            before = await self._load(repository, project_id, for_update=True)
             now = _now()
             pledged = before.pledge(amount, currency, now)
             project = pledged.project
@@ -304,8 +296,8 @@ class ProjectsHandlers:
             )
 
     @staticmethod
-    async def _load(repository: ProjectsRepository, project_id: str) -> Project:
-        project = await repository.project(project_id)
+    async def _load(repository: ProjectsRepository, project_id: str, *, for_update: bool = False) -> Project:
+        project = await repository.project(project_id, for_update=for_update)
         if project is None:
             raise NotFound("project", project_id)
         return project
@@ -314,9 +306,7 @@ class ProjectsHandlers:
         self, repository: ProjectsRepository, identity: Identity, project_id: str
     ) -> Project:
         actor = await self._actor(repository, identity)
-        project = await repository.project(project_id, for_update=True)
-        if project is None:
-            raise NotFound("project", project_id)
+        project = await self._load(repository, project_id, for_update=True)
         if not await self._may_act(repository, actor, project):
             raise Forbidden(MAY_NOT_ACT)
         return project
@@ -373,3 +363,16 @@ class ProjectsHandlers:
             raise Forbidden(f"you do not manage member {owner_id}")
         if owner.kind not in PROJECT_OWNER_KINDS and not manages_territory:
             raise Forbidden("projects are run by local actors and associations, not by a person")
+
+    @staticmethod
+    async def _authorize_pledge(repository: ProjectsRepository, actor: Identity, member_id: str) -> None:
+        """One pledges for oneself, for a member one manages, or, as an operator, for anyone; the
+        ledger names only members who may sign in: never an erased one, nor the marker."""
+        if member_id == actor.sub:
+            return
+        await ProjectsHandlers._check_grantee(repository, "member_id", member_id)
+        if actor.is_operator:
+            return
+        facts = await repository.member(member_id)
+        if facts is None or not facts.may_act_for(actor.sub):
+            raise Forbidden(f"you do not pledge for member {member_id}: you do not manage it")
