@@ -7,6 +7,7 @@ from passerelle.runtime.service import ServiceApp, ServiceDefinition
 from passerelle.settings import PlatformSettings
 
 from .api import build_router
+from .config import NotificationsSettings
 from .dispatch import Dispatcher
 from .handlers import NotificationsHandlers
 from .mail import Mailer
@@ -16,19 +17,29 @@ from .webhooks import WebhookSender, allowed_networks
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("notifications", settings, database_url)
+    config = NotificationsSettings()
     allowed = allowed_networks(settings.webhook_allowed_networks)
+    mailer = Mailer(settings)
     dispatcher = Dispatcher(
         app.units(no_repository),
-        Mailer(settings),
+        mailer,
         WebhookSender(allowed, settings.webhook_timeout),
         retry_delays=settings.delivery_retry_delays,
         interval=settings.dispatch_interval,
+        profile_wait=config.profile_wait,
     )
-    handlers = NotificationsHandlers(app.units(no_repository), app.taxonomy, on_queued=dispatcher.wake)
+    handlers = NotificationsHandlers(
+        app.units(no_repository), app.taxonomy, on_queued=dispatcher.wake, forget_emails=mailer.forget
+    )
     app.router.include_router(build_router(handlers, allowed))
     register_subscribers(app.consumers, handlers)
     app.on_start.append(dispatcher.start)
     app.on_stop.append(dispatcher.stop)
+
+    async def close_mailer() -> None:
+        mailer.close()
+
+    app.on_stop.append(close_mailer)
     return app
 
 

@@ -32,7 +32,8 @@ from passerelle.persistence.database import FOREVER
 from passerelle.reasons import explain
 from passerelle.taxonomy import Taxonomy
 from prometheus_client import Counter
-from sqlalchemy.exc import InterfaceError, OperationalError
+from pydantic import ValidationError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from .digests import next_digest_at
 from .orm import ContactRow, MessageRow, NotificationRow, ProjectRow, WaitingRow
@@ -45,7 +46,7 @@ log = structlog.get_logger(__name__)
 WAITING = Counter(
     "passerelle_notifications_waiting_for_profile_total",
     "Things to tell kept until the member's profile comes",
-    ["outcome"],  # waiting | told | erased
+    ["outcome"],  # waiting | told | erased | expired
 )
 UNTOLD = Counter(
     "passerelle_notifications_untold_total",
@@ -59,10 +60,17 @@ Values = Callable[[str], dict[str, str]]  # the message's values, in a language
 
 
 class NotificationsHandlers:
-    def __init__(self, units: Units, taxonomy: Taxonomy, on_queued: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        units: Units,
+        taxonomy: Taxonomy,
+        on_queued: Callable[[], None],
+        forget_emails: Callable[[list[str]], None],
+    ) -> None:
         self.units = units
         self.taxonomy = taxonomy
         self.on_queued = on_queued  # wakes the dispatcher
+        self.forget_emails = forget_emails  # deletes the copies of sent e-mails
 
     # Read models
 
@@ -74,7 +82,7 @@ class NotificationsHandlers:
             return
         repository = NotificationsRepository(uow.session)
         await repository.lock_member(data.member_id)
-        named = [sub for sub in dict.fromkeys(data.managers) if _is_member(sub)]
+        named = list(dict.fromkeys(data.managers))
         erased = await repository.erased_among(named)  # an erased person manages nothing any more
         values = {
             "display_name": data.display_name,
@@ -98,7 +106,8 @@ class NotificationsHandlers:
         if dropped:  # never to be told: they left before their profile came
             WAITING.labels("erased").inc(len(dropped))
             log.info("notifications.waiting_dropped", member_id=member_id, count=len(dropped))
-        await repository.erase(member_id, FOREVER)
+        emails = await repository.erase(member_id, FOREVER)
+        uow.on_commit(lambda: self.forget_emails(emails))
 
     async def remember_territory(self, data: TerritoryRegistered, uow: SessionUnitOfWork) -> None:
         await NotificationsRepository(uow.session).upsert_territory(
@@ -236,6 +245,8 @@ class NotificationsHandlers:
         told all the same. With `wait_for_unknown`, a member not known yet is told when their
         profile comes, instead of holding the event for everyone."""
         repository = NotificationsRepository(uow.session)
+        member_ids = [member_id for member_id in member_ids if _is_member(member_id)]
+        await repository.lock_members(member_ids)  # all at once, before anything can wait on another lock
         for member_id in member_ids:
 
             async def tell(member_id: str = member_id) -> None:
@@ -260,9 +271,9 @@ class NotificationsHandlers:
         try:
             async with uow.session.begin_nested():
                 await tell()
-        except (NotYetKnown, OperationalError, InterfaceError):
-            raise  # not this recipient's fault (a deadlock, the database away): the event is retried
-        except Exception as error:  # one recipient's failure is theirs alone
+        except (DataError, IntegrityError, ValueError, ValidationError) as error:
+            # What this recipient's own data can cause is theirs alone; anything else (a deadlock, a
+            # timeout, the database away, a profile not known yet) escapes, and the event is retried.
             del uow.recorded[recorded:]  # what was recorded for them was rolled back with them
             UNTOLD.labels(kind).inc()
             log.exception("notifications.untold", member_id=member_id, kind=kind, cause_event_id=cause_id)
@@ -288,8 +299,8 @@ class NotificationsHandlers:
     ) -> bool:
         """True when the member is known (tell them now); otherwise what to tell them waits for their
         profile (in every language, theirs being unknown) and False."""
-        await repository.lock_member(member_id)  # their profile, arriving meanwhile, sees what waits
-        if not _is_member(member_id) or await repository.contact(member_id) is not None:
+        # Their lock is held (`_tell_each`): their profile, arriving meanwhile, sees what waits.
+        if await repository.contact(member_id) is not None:
             return True
         waiting = {
             "cause_event_id": cause_id,
@@ -399,7 +410,7 @@ class NotificationsHandlers:
         digest = preferences.digest != "immediate"
         if digest:
             # One digest at a time per member: concurrent events wait here instead of each starting one.
-            await repository.lock_contact(contact.member_id)
+            await repository.lock_member(contact.member_id)
             gathering = await repository.collecting_digest(contact.member_id, channel, now)
             if gathering is not None:
                 return gathering
@@ -440,22 +451,23 @@ class NotificationsHandlers:
     async def authorize(
         self, repository: NotificationsRepository, identity: Identity, member_id: str
     ) -> None:
-        """A member reads and sets their own notifications; an association's managers its; operators all.
-
-        The erased-owner marker is nobody, and an erased identity keeps no right here, whatever a
-        token or a late profile of an association still says."""
+        """A member reads and sets their own notifications; an association's managers its; operators all."""
+        await self._actor(repository, identity)
         if identity.is_operator:
             return
         refused = Forbidden("you may read and change only your own notifications")
-        if not _is_member(identity.sub) or not _is_member(member_id):
-            raise refused
-        if await repository.erased_among([identity.sub]):
-            raise refused
         if identity.sub == member_id:
             return
         contact = await repository.contact(member_id)
         if contact is None or contact.erased or identity.sub not in contact.managers:
             raise refused
+
+    async def _actor(self, repository: NotificationsRepository, identity: Identity) -> None:
+        """Every member's call goes through here: an erased identity keeps no right, whatever a token
+        or a late profile of an association still says (the marker `erased` is refused as an identity
+        before any call)."""
+        if await repository.erased_among([identity.sub]):
+            raise Forbidden("an erased member's identity keeps no right")
 
     async def inbox(
         self, identity: Identity, member_id: str, *, unread: bool, limit: int, offset: int
@@ -499,6 +511,7 @@ class NotificationsHandlers:
         async with self.units() as uow:
             repository = NotificationsRepository(uow.session)
             await self.authorize(repository, identity, member_id)
+            await repository.lock_member(member_id)  # as erase does: it cannot commit in between
             contact = await repository.contact(member_id)
             if contact is not None and contact.erased:
                 raise NotFound("member", member_id)
@@ -522,10 +535,12 @@ class NotificationsHandlers:
     async def deliveries(
         self, identity: Identity, filters: dict[str, str | None], limit: int, offset: int
     ) -> tuple[list[tuple[NotificationRow, MessageRow | None]], int]:
-        if not identity.is_operator:
-            raise Forbidden("the delivery log is for operators")
         async with self.units() as uow:
-            return await NotificationsRepository(uow.session).deliveries(filters, limit, offset)
+            repository = NotificationsRepository(uow.session)
+            await self._actor(repository, identity)
+            if not identity.is_operator:
+                raise Forbidden("the delivery log is for operators")
+            return await repository.deliveries(filters, limit, offset)
 
 
 def _is_member(member_id: str) -> bool:
