@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from notifications import mail
+from notifications.config import NotificationsSettings
 from notifications.mail import DeliveryError, Mailer
 from notifications.texts import Email
 from passerelle.contracts.types import flattened
-from passerelle.settings import PlatformSettings
 
 # Every character str.splitlines() breaks on, and other controls: none may reach a header.
 BREAKS = [
@@ -31,7 +31,7 @@ BREAKS = [
 
 @pytest.mark.parametrize("brk", BREAKS)
 def test_a_title_with_any_line_break_makes_a_one_line_subject_and_no_extra_header(brk: str) -> None:
-    mailer = Mailer(PlatformSettings(jwt_secret="unit-test-secret-of-32-bytes-or-more"))
+    mailer = Mailer(NotificationsSettings(), Path("mail"))
     subject = f"Solar{brk}Bcc: victim@example.org"
     message = mailer.compose("m-1", "amina@example.org", Email(subject, "text", "<p>html</p>", "en"))
     sent = message_from_bytes(message.as_bytes(), policy=default)
@@ -51,7 +51,7 @@ def test_a_lone_surrogate_never_reaches_a_header() -> None:
 async def test_an_eml_file_not_written_within_its_deadline_is_a_failed_try(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    mailer = Mailer(PlatformSettings(jwt_secret="unit-test-secret-of-32-bytes-or-more", mail_dir=tmp_path))
+    mailer = Mailer(NotificationsSettings(), tmp_path)
     disk_answers = threading.Event()
 
     def stuck_disk(message_id: str, message: EmailMessage) -> str:

@@ -38,9 +38,10 @@ from typing import Any
 
 import structlog
 from passerelle.contracts import NotificationDelivered, NotificationFailed
-from passerelle.messaging.unit_of_work import SessionUnitOfWork, Units
+from passerelle.messaging.unit_of_work import SqlUnitOfWork
 from prometheus_client import Counter
 
+from .config import NotificationsSettings
 from .handlers import WAITING
 from .mail import DeliveryError, Mailer
 from .orm import ContactRow, MessageRow, NotificationRow
@@ -50,6 +51,8 @@ from .texts import Text, compose_email, language_of, plain_error
 from .webhooks import WebhookSender
 
 log = structlog.get_logger(__name__)
+
+Unit = SqlUnitOfWork[NotificationsRepository]
 
 SENDS = Counter(
     "passerelle_notification_sends_total", "E-mails and webhook calls tried", ["channel", "outcome"]
@@ -84,22 +87,18 @@ class Outcome:
 class Dispatcher:
     def __init__(
         self,
-        units: Units,
+        units: Callable[[], Unit],
         mailer: Mailer,
         webhooks: WebhookSender,
-        *,
-        retry_delays: list[float],
-        interval: float,
-        profile_wait: float,
-        workers: dict[str, int] | None = None,
+        settings: NotificationsSettings,
     ) -> None:
         self.units = units
         self.mailer = mailer
         self.webhooks = webhooks
-        self.retry_delays = retry_delays
-        self.interval = interval
-        self.profile_wait = profile_wait
-        self.workers = workers or {"email": 4, "webhook": 4}
+        self.retry_delays = settings.delivery_retry_delays
+        self.interval = settings.dispatch_interval
+        self.profile_wait = settings.profile_wait
+        self.workers = {"email": settings.email_workers, "webhook": settings.webhook_workers}
         self.leases = {"email": mailer.deadline + LEASE_MARGIN, "webhook": webhooks.timeout + LEASE_MARGIN}
         self._in_flight: dict[str, set[str]] = {channel: set() for channel in CHANNELS}
         self._wake = asyncio.Event()
@@ -158,7 +157,7 @@ class Dispatcher:
         worker of this process took its target meanwhile."""
         busy = self._in_flight[channel]
         async with self.units() as uow:
-            repository = NotificationsRepository(uow.session)
+            repository = uow.repository
             while True:
                 now = datetime.now(UTC)
                 due = await repository.next_due_message(now, channel, busy)
@@ -199,7 +198,7 @@ class Dispatcher:
 
     async def expire_waiting(self) -> None:
         async with self.units() as uow:
-            repository = NotificationsRepository(uow.session)
+            repository = uow.repository
             since = datetime.now(UTC) - timedelta(seconds=self.profile_wait)
             expired = await repository.expire_waiting(since)
             error = f"the member's profile did not come within {self.profile_wait:g} s"
@@ -220,7 +219,7 @@ class Dispatcher:
 
     async def _try(self, claim: Claim) -> Outcome:
         async with self.units() as uow:
-            repository = NotificationsRepository(uow.session)
+            repository = uow.repository
             notifications = await repository.notifications_of(claim.message_id)
             contact = await repository.contact(claim.member_id)
             preferences = Preferences.of(await repository.preferences(claim.member_id))
@@ -291,7 +290,7 @@ class Dispatcher:
     async def _settle(self, claim: Claim, outcome: Outcome) -> None:
         try:
             async with self.units() as uow:
-                repository = NotificationsRepository(uow.session)
+                repository = uow.repository
                 message = await repository.message(claim.message_id)
                 if message is None or message.status != "pending" or message.attempts != claim.attempts:
                     return  # erased meanwhile, or its lease ran out and another try owns it
@@ -316,7 +315,7 @@ class Dispatcher:
             log.exception("notifications.outcome_not_recorded", message_id=claim.message_id)
 
     def _sent(
-        self, uow: SessionUnitOfWork, message: MessageRow, notifications: list[NotificationRow], now: datetime
+        self, uow: Unit, message: MessageRow, notifications: list[NotificationRow], now: datetime
     ) -> None:
         message.status, message.sent_at, message.last_error = "sent", now, None
         SENDS.labels(message.channel, "sent").inc()
@@ -326,7 +325,7 @@ class Dispatcher:
 
     def _failed(
         self,
-        uow: SessionUnitOfWork,
+        uow: Unit,
         message: MessageRow,
         notifications: list[NotificationRow],
         outcome: Outcome,

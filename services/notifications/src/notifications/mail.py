@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 from passerelle.contracts.types import flattened
-from passerelle.settings import PlatformSettings
 
+from .config import NotificationsSettings
 from .texts import Email
 
 # A whole SMTP conversation must end within this, so that one slow server cannot hold a worker.
@@ -36,9 +37,10 @@ class DeliveryError(Exception):
 
 
 class Mailer:
-    def __init__(self, settings: PlatformSettings) -> None:
+    def __init__(self, settings: NotificationsSettings, directory: Path) -> None:
+        """`directory` is where e-mails are written without SMTP."""
         self.sender = settings.mail_from
-        self.directory = settings.mail_dir or settings.data_dir / "mail"
+        self.directory = directory
         self.smtp = _smtp_options(settings.smtp_url.get_secret_value()) if settings.smtp_url else None
         # .eml files are written by threads of their own: webhooks resolving names in the default
         # executor cannot keep e-mails waiting.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB, array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from .commands import DeliveryFilters
 from .orm import (
     ContactRow,
     MessageRow,
@@ -27,6 +30,12 @@ from .orm import (
 class NotificationsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """What is done inside is undone alone if it fails; the transaction goes on."""
+        async with self.session.begin_nested():
+            yield
 
     # Read models fed by events
 
@@ -227,6 +236,10 @@ class NotificationsRepository:
         )
         return (await self.session.execute(statement)).first() is not None
 
+    async def add_message(self, message: MessageRow) -> None:
+        self.session.add(message)
+        await self.session.flush()
+
     async def attach(self, notification_id: str, message_id: str) -> None:
         """The notification goes out with this message (its own, or a digest)."""
         await self.session.execute(
@@ -329,9 +342,11 @@ class NotificationsRepository:
         return len(result.all())
 
     async def deliveries(
-        self, filters: dict[str, str | None], limit: int, offset: int
+        self, filters: DeliveryFilters, limit: int, offset: int
     ) -> tuple[list[tuple[NotificationRow, MessageRow | None]], int]:
-        conditions = [getattr(NotificationRow, key) == value for key, value in filters.items() if value]
+        conditions = [
+            getattr(NotificationRow, key) == value for key, value in asdict(filters).items() if value
+        ]
         total = await self._count(conditions)
         rows = (
             await self.session.execute(
