@@ -117,7 +117,7 @@ class Dispatcher:
             for channel in CHANNELS
             for n in range(self.workers[channel])
         ]
-        self._tasks.append(asyncio.create_task(self._expire_waiting(), name="notifications-waiting"))
+        self._tasks.append(asyncio.create_task(self._sweep_waiting(), name="notifications-waiting"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -186,17 +186,17 @@ class Dispatcher:
                 raise
         return claim
 
-    async def _expire_waiting(self) -> None:
+    async def _sweep_waiting(self) -> None:
         """What waited for a profile that never came ends as NotificationFailed, saying why."""
         every = max(self.interval, min(self.profile_wait / 10, 3600.0))
         while True:
             try:
-                await self.expire_waiting()
+                await self._expire_waiting()
             except Exception as error:  # noqa: BLE001 - the loop must outlive a database outage
                 log.warning("notifications.waiting.retry", error=repr(error))
             await asyncio.sleep(every)
 
-    async def expire_waiting(self) -> None:
+    async def _expire_waiting(self) -> None:
         async with self.units() as uow:
             repository = uow.repository
             since = datetime.now(UTC) - timedelta(seconds=self.profile_wait)
