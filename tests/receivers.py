@@ -56,12 +56,16 @@ class Received:
 
 @dataclass
 class WebhookReceiver:
-    """A minimal HTTP/1.1 endpoint; answers each POST with the next status of `statuses` (then 200)."""
+    """A minimal HTTP/1.1 endpoint; answers each POST with the next status of `statuses` (then 200),
+    `answer_after` seconds after reading it. `most_at_once` is the most calls it had in hand at once."""
 
     statuses: list[int] = field(default_factory=list)
     requests: list[Received] = field(default_factory=list)
+    answer_after: float = 0.0
+    most_at_once: int = 0
     url: str = ""
     _server: asyncio.Server | None = None
+    _in_hand: int = 0
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
@@ -82,6 +86,12 @@ class WebhookReceiver:
                 name, value = line.split(":", 1)
                 headers[name.strip().lower()] = value.strip()
         body = await reader.readexactly(int(headers.get("content-length", "0")))
+        self._in_hand += 1
+        self.most_at_once = max(self.most_at_once, self._in_hand)
+        try:
+            await asyncio.sleep(self.answer_after)
+        finally:
+            self._in_hand -= 1
         self.requests.append(Received(path, headers, body))
         status = self.statuses.pop(0) if self.statuses else 200
         writer.write(f"HTTP/1.1 {status} Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())

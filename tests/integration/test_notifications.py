@@ -505,3 +505,21 @@ async def _sent(world: World, **params: str) -> list[dict[str, Any]]:
 
 async def _async(value: Any) -> Any:
     return value
+
+
+async def test_an_erased_members_emails_written_as_files_go_with_them(platform: Platform) -> None:
+    mail_dir = platform.settings.mail_dir
+    assert mail_dir is not None
+    for member_id in ("claire", "omar"):
+        await publish(platform, member(member_id, member_id.title(), "fr"))
+
+    async def files() -> list[Path]:
+        found = sorted(mail_dir.glob("*.eml"))
+        return found if len(found) == 2 else []
+
+    await eventually(files)
+    await publish(platform, MemberErased(member_id="claire"))
+    await eventually(lambda: platform.drained("MEMBERS", "notifications__MemberErased_v1"))
+
+    [kept] = sorted(mail_dir.glob("*.eml"))
+    assert "omar@example.org" in kept.read_text() and "claire" not in kept.read_text()

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from passerelle.contracts import PledgeMade
+from passerelle.contracts import FundingGoalReached, PledgeMade
 
 from ..harness import Databases, eventually, settings_for, start_platform
 from ..receivers import HostileReceiver, Mailbox, WebhookReceiver, smtp_server
 from .scenario import publish
-from .test_notifications import World, _emails_to, _places, member, project
+from .test_notifications import World, _emails_to, _places, member, pledge, project
 
 # Every kind of line or paragraph break that str.splitlines() knows, and so e-mail headers refuse.
 BREAKS = ["\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"]
@@ -179,3 +179,63 @@ async def test_webhook_receivers_that_trickle_or_flood_hold_neither_emails_nor_o
 
 async def _at_least(items: list[Any], count: int) -> list[Any]:
     return items if len(items) >= count else []
+
+
+async def test_one_webhook_target_gets_one_call_at_a_time_however_many_members_point_at_it(
+    world: World,
+) -> None:
+    shared = WebhookReceiver(answer_after=0.3)
+    await shared.start()
+    try:
+        members = [f"neighbour-{n}" for n in range(5)]  # more than the dispatcher has webhook workers
+        for member_id in members:
+            await _webhook(world, member_id, shared.url)
+            await publish(world.platform, member(member_id, member_id.title(), "en"))
+
+        await eventually(lambda: _at_least(shared.requests, len(members)))
+        assert shared.most_at_once == 1
+    finally:
+        await shared.stop()
+
+
+async def test_a_message_whose_last_outcome_was_never_recorded_ends_as_notification_failed(
+    world: World,
+) -> None:
+    await world.platform.call(
+        "PUT", "/notification-preferences/rania", "rania", json={"digest": "daily"}, expect=200
+    )
+    await publish(world.platform, member("rania", "Rania", "en"))
+    [welcome] = await world.told("rania", "welcome")
+    # Its tries were spent, and even the failure of the last one could not be recorded: its lease
+    # has run out.
+    await world.sql("UPDATE messages SET attempts = 4, due_at = now() WHERE member_id = 'rania'")
+
+    failed = await _failed(world, "rania", "email")
+    assert "no outcome was recorded" in failed["error"]
+    [event] = [
+        event
+        for event in await world.platform.published("NOTIFICATIONS", "NotificationFailed")
+        if event["data"]["member_id"] == "rania"
+    ]
+    assert (
+        event["data"]["channel"] == "email" and event["data"]["cause_event_id"] == welcome["cause_event_id"]
+    )
+
+
+async def test_what_waits_for_a_profile_that_never_comes_ends_as_notification_failed(
+    clean_nats: str, databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PASSERELLE_PROFILE_WAIT", "1")
+    async with running(clean_nats, databases, tmp_path) as world:
+        await publish(world.platform, member("amina", "Amina", "en"))
+        await publish(world.platform, project())
+        await publish(world.platform, pledge("pl-1", "ghost", "1000.00"))  # never heard of here
+        cause = await publish(
+            world.platform, FundingGoalReached(project_id="p-health", total="1000.00", currency="EUR")
+        )
+        await world.told("amina", "funding_goal_reached")
+
+        [failed] = await world.platform.published("NOTIFICATIONS", "NotificationFailed")
+        assert failed["data"]["member_id"] == "ghost" and failed["data"]["cause_event_id"] == cause
+        assert "profile did not come within 1 s" in failed["data"]["error"]
+        assert await world.sql("SELECT 1 FROM waiting_for_profiles") == []

@@ -12,10 +12,10 @@ from passerelle.runtime.auth import CurrentIdentity
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from pydantic import BaseModel, ConfigDict, Field
 
+from .commands import DeliveryFilters, SetPreferences
 from .handlers import NotificationsHandlers
 from .preferences import Preferences
 from .texts import Kind
-from .webhooks import Network, TargetRefused, check_url
 
 Channel = Literal["inbox", "email", "webhook"]
 Digest = Literal["immediate", "daily", "weekly"]
@@ -85,7 +85,7 @@ class DeliveryOut(BaseModel):
     next_try_at: datetime | None
 
 
-def build_router(handlers: NotificationsHandlers, allowed_networks: list[Network]) -> APIRouter:
+def build_router(handlers: NotificationsHandlers) -> APIRouter:
     router = APIRouter(tags=["notifications"])
 
     @router.get("/notifications")
@@ -126,11 +126,6 @@ def build_router(handlers: NotificationsHandlers, allowed_networks: list[Network
         """Replace the member's preferences; a webhook gets a signing secret, kept until rotated."""
         if body.member_id not in (None, member_id):
             raise InvalidField("member_id", "these are the preferences of the member in the path")
-        if body.webhook_url is not None:
-            try:
-                check_url(body.webhook_url, allowed_networks)
-            except TargetRefused as error:
-                raise InvalidField("webhook_url", str(error)) from error
         wanted = Preferences(
             channels={kind: tuple(channels) for kind, channels in body.channels.items()},
             digest=body.digest,
@@ -138,9 +133,8 @@ def build_router(handlers: NotificationsHandlers, allowed_networks: list[Network
             webhook_url=body.webhook_url,
             territory_news=tuple(dict.fromkeys(body.territory_news)),
         )
-        saved, time_zone = await handlers.set_preferences(
-            identity, member_id, wanted, body.rotate_webhook_secret
-        )
+        change = SetPreferences(member_id, wanted, rotate_secret=body.rotate_webhook_secret)
+        saved, time_zone = await handlers.set_preferences(identity, change)
         return _out(member_id, saved, time_zone)
 
     @router.get("/notification-deliveries")
@@ -158,13 +152,7 @@ def build_router(handlers: NotificationsHandlers, allowed_networks: list[Network
     ) -> list[DeliveryOut]:
         """The delivery log, newest first (operators): every notification on every channel, its
         status, tries and last error."""
-        filters = {
-            "member_id": member_id,
-            "channel": channel,
-            "status": status,
-            "kind": kind,
-            "cause_event_id": cause_event_id,
-        }
+        filters = DeliveryFilters(member_id, channel, status, kind, cause_event_id)
         rows, total = await handlers.deliveries(identity, filters, limit, offset)
         describe_page(request, response, total=total, limit=limit, offset=offset, shown=len(rows))
         return [

@@ -2,33 +2,39 @@
 
 from pathlib import Path
 
-from passerelle.messaging.unit_of_work import no_repository
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
 from passerelle.settings import PlatformSettings
 
 from .api import build_router
+from .config import NotificationsSettings
 from .dispatch import Dispatcher
 from .handlers import NotificationsHandlers
 from .mail import Mailer
+from .repository import NotificationsRepository
 from .subscribers import register_subscribers
 from .webhooks import WebhookSender, allowed_networks
 
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("notifications", settings, database_url)
-    allowed = allowed_networks(settings.webhook_allowed_networks)
-    dispatcher = Dispatcher(
-        app.units(no_repository),
-        Mailer(settings),
-        WebhookSender(allowed, settings.webhook_timeout),
-        retry_delays=settings.delivery_retry_delays,
-        interval=settings.dispatch_interval,
+    config = NotificationsSettings.of(settings)
+    units = app.units(NotificationsRepository)
+    networks = allowed_networks(config.webhook_allowed_networks)
+    mailer = Mailer(config, config.mail_dir or settings.data_dir / "mail")
+    dispatcher = Dispatcher(units, mailer, WebhookSender(networks, config.webhook_timeout), config)
+    handlers = NotificationsHandlers(
+        units, app.taxonomy, networks, on_queued=dispatcher.wake, forget_emails=mailer.forget
     )
-    handlers = NotificationsHandlers(app.units(no_repository), app.taxonomy, on_queued=dispatcher.wake)
-    app.router.include_router(build_router(handlers, allowed))
+    app.router.include_router(build_router(handlers))
+    app.consumers.units = units
     register_subscribers(app.consumers, handlers)
     app.on_start.append(dispatcher.start)
     app.on_stop.append(dispatcher.stop)
+
+    async def close_mailer() -> None:
+        mailer.close()
+
+    app.on_stop.append(close_mailer)
     return app
 
 

@@ -13,8 +13,15 @@ its lease ends (with the same Message-ID or X-Passerelle-Delivery id, so a recei
 once its tries are spent it ends as NotificationFailed. Every message is thus settled in a bounded
 number of tries, whatever it holds, and others behind it go out meanwhile.
 
-E-mails and webhook calls have workers of their own, and a member's webhook has at most one call in
-flight per process: slow receivers hold webhook workers only, never e-mails.
+A message whose lease ran out after its last try (its outcome could never be recorded) ends as
+NotificationFailed when it is claimed again, in that claim's transaction.
+
+E-mails and webhook calls have workers of their own, and each webhook target (host and port) has at
+most one call in flight per process: slow receivers, however many members point at them, hold one
+webhook worker each, never e-mails. A member has at most one e-mail in flight per process.
+
+The dispatcher also ends as NotificationFailed what waited for a member's profile longer than
+`profile_wait` (the profile never came).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,9 +38,11 @@ from typing import Any
 
 import structlog
 from passerelle.contracts import NotificationDelivered, NotificationFailed
-from passerelle.messaging.unit_of_work import SessionUnitOfWork, Units
+from passerelle.messaging.unit_of_work import SqlUnitOfWork
 from prometheus_client import Counter
 
+from .config import NotificationsSettings
+from .handlers import WAITING
 from .mail import DeliveryError, Mailer
 from .orm import ContactRow, MessageRow, NotificationRow
 from .preferences import Preferences
@@ -41,6 +51,8 @@ from .texts import Text, compose_email, language_of, plain_error
 from .webhooks import WebhookSender
 
 log = structlog.get_logger(__name__)
+
+Unit = SqlUnitOfWork[NotificationsRepository]
 
 SENDS = Counter(
     "passerelle_notification_sends_total", "E-mails and webhook calls tried", ["channel", "outcome"]
@@ -61,6 +73,7 @@ class Claim:
     channel: str
     digest: bool
     attempts: int
+    target: str  # what has one send in flight at a time: a webhook's host and port, an e-mail's member
 
 
 @dataclass(frozen=True)
@@ -74,20 +87,18 @@ class Outcome:
 class Dispatcher:
     def __init__(
         self,
-        units: Units,
+        units: Callable[[], Unit],
         mailer: Mailer,
         webhooks: WebhookSender,
-        *,
-        retry_delays: list[float],
-        interval: float,
-        workers: dict[str, int] | None = None,
+        settings: NotificationsSettings,
     ) -> None:
         self.units = units
         self.mailer = mailer
         self.webhooks = webhooks
-        self.retry_delays = retry_delays
-        self.interval = interval
-        self.workers = workers or {"email": 4, "webhook": 4}
+        self.retry_delays = settings.delivery_retry_delays
+        self.interval = settings.dispatch_interval
+        self.profile_wait = settings.profile_wait
+        self.workers = {"email": settings.email_workers, "webhook": settings.webhook_workers}
         self.leases = {"email": mailer.deadline + LEASE_MARGIN, "webhook": webhooks.timeout + LEASE_MARGIN}
         self._in_flight: dict[str, set[str]] = {channel: set() for channel in CHANNELS}
         self._wake = asyncio.Event()
@@ -106,6 +117,7 @@ class Dispatcher:
             for channel in CHANNELS
             for n in range(self.workers[channel])
         ]
+        self._tasks.append(asyncio.create_task(self._sweep_waiting(), name="notifications-waiting"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -114,7 +126,6 @@ class Dispatcher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        self.mailer.close()
 
     async def _run(self, channel: str) -> None:
         while True:
@@ -134,45 +145,81 @@ class Dispatcher:
         claim = await self._claim(channel)
         if claim is None:
             return False
-        if claim.attempts > self.tries + 1:
-            return True  # abandoned while claimed
-        busy = self._in_flight[channel]
-        busy.add(claim.member_id)
         try:
             outcome = await self._try(claim)
         finally:
-            busy.discard(claim.member_id)
+            self._in_flight[channel].discard(claim.target)
         await self._settle(claim, outcome)
         return True
 
     async def _claim(self, channel: str) -> Claim | None:
+        """The next message to try, its target marked busy; None when none is due, or when another
+        worker of this process took its target meanwhile."""
+        busy = self._in_flight[channel]
         async with self.units() as uow:
-            repository = NotificationsRepository(uow.session)
-            now = datetime.now(UTC)
-            message = await repository.next_due_message(now, channel, self._in_flight[channel])
-            if message is None:
+            repository = uow.repository
+            while True:
+                now = datetime.now(UTC)
+                due = await repository.next_due_message(now, channel, busy)
+                if due is None:
+                    return None
+                message, target = due
+                if message.attempts < self.tries:
+                    break
+                # Its lease ran out after its last try: its outcome could never be recorded.
+                spent = Outcome(error="no outcome was recorded after its last try (see logs)", permanent=True)
+                notifications = await repository.notifications_of(message.message_id)
+                self._failed(uow, message, notifications, spent, now)
+                await uow.commit()
+            if target in busy:  # checked and taken in one step: no other worker comes in between
                 return None
-            message.attempts += 1
-            message.due_at = now + timedelta(seconds=self.leases[channel])
-            if message.attempts > self.tries + 1:
-                # Even its failure could not be recorded: end it here, with nothing that could fail.
-                await self._abandon(repository, message)
-            claim = Claim(message.message_id, message.member_id, channel, message.digest, message.attempts)
-            await uow.commit()
+            busy.add(target)
+            try:
+                message.attempts += 1
+                message.due_at = now + timedelta(seconds=self.leases[channel])
+                claim = Claim(
+                    message.message_id, message.member_id, channel, message.digest, message.attempts, target
+                )
+                await uow.commit()
+            except BaseException:
+                busy.discard(target)
+                raise
         return claim
 
-    async def _abandon(self, repository: NotificationsRepository, message: MessageRow) -> None:
-        message.status = "failed"
-        message.last_error = "its outcome could not be recorded after its last try (see the logs)"
-        await repository.fail_notifications_of(message.message_id, message.last_error)
-        SENDS.labels(message.channel, "failed").inc()
-        log.error("notifications.abandoned", message_id=message.message_id, attempts=message.attempts)
+    async def _sweep_waiting(self) -> None:
+        """What waited for a profile that never came ends as NotificationFailed, saying why."""
+        every = max(self.interval, min(self.profile_wait / 10, 3600.0))
+        while True:
+            try:
+                await self._expire_waiting()
+            except Exception as error:  # noqa: BLE001 - the loop must outlive a database outage
+                log.warning("notifications.waiting.retry", error=repr(error))
+            await asyncio.sleep(every)
+
+    async def _expire_waiting(self) -> None:
+        async with self.units() as uow:
+            repository = uow.repository
+            since = datetime.now(UTC) - timedelta(seconds=self.profile_wait)
+            expired = await repository.expire_waiting(since)
+            error = f"the member's profile did not come within {self.profile_wait:g} s"
+            for waiting in expired:
+                uow.record(
+                    NotificationFailed(
+                        notification_id=str(uuid.uuid4()),
+                        member_id=waiting.member_id,
+                        channel="inbox",
+                        kind=waiting.kind,
+                        cause_event_id=waiting.cause_event_id,
+                        error=error,
+                    )
+                )
+                log.warning("notifications.waiting_expired", member_id=waiting.member_id, kind=waiting.kind)
+            await uow.commit()
+        WAITING.labels("expired").inc(len(expired))
 
     async def _try(self, claim: Claim) -> Outcome:
-        if claim.attempts > self.tries:
-            return Outcome(error="no outcome was recorded after the last try", permanent=True)
         async with self.units() as uow:
-            repository = NotificationsRepository(uow.session)
+            repository = uow.repository
             notifications = await repository.notifications_of(claim.message_id)
             contact = await repository.contact(claim.member_id)
             preferences = Preferences.of(await repository.preferences(claim.member_id))
@@ -243,7 +290,7 @@ class Dispatcher:
     async def _settle(self, claim: Claim, outcome: Outcome) -> None:
         try:
             async with self.units() as uow:
-                repository = NotificationsRepository(uow.session)
+                repository = uow.repository
                 message = await repository.message(claim.message_id)
                 if message is None or message.status != "pending" or message.attempts != claim.attempts:
                     return  # erased meanwhile, or its lease ran out and another try owns it
@@ -268,7 +315,7 @@ class Dispatcher:
             log.exception("notifications.outcome_not_recorded", message_id=claim.message_id)
 
     def _sent(
-        self, uow: SessionUnitOfWork, message: MessageRow, notifications: list[NotificationRow], now: datetime
+        self, uow: Unit, message: MessageRow, notifications: list[NotificationRow], now: datetime
     ) -> None:
         message.status, message.sent_at, message.last_error = "sent", now, None
         SENDS.labels(message.channel, "sent").inc()
@@ -278,7 +325,7 @@ class Dispatcher:
 
     def _failed(
         self,
-        uow: SessionUnitOfWork,
+        uow: Unit,
         message: MessageRow,
         notifications: list[NotificationRow],
         outcome: Outcome,

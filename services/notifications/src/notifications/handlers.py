@@ -1,4 +1,6 @@
-"""Use cases of the notifications service: what each event tells to whom, and the members' own calls."""
+"""Use cases of the notifications service: what each event tells, and to whom; and the members' own
+calls (inbox, preferences, the delivery log). How one notification reaches a member's channels and
+digests is notifier.py's."""
 
 from __future__ import annotations
 
@@ -19,62 +21,72 @@ from passerelle.contracts import (
     MatchWithdrawn,
     MemberProfile,
     MemberRegistered,
-    NotificationDelivered,
     NotificationFailed,
     PledgeMade,
     ProjectSnapshot,
     TerritoryRegistered,
 )
-from passerelle.errors import Forbidden, NotFound, NotYetKnown
+from passerelle.errors import Forbidden, InvalidField, NotFound, NotYetKnown
 from passerelle.identity import Identity
-from passerelle.messaging.unit_of_work import SessionUnitOfWork, Units
 from passerelle.persistence.database import FOREVER
 from passerelle.reasons import explain
 from passerelle.taxonomy import Taxonomy
+from passerelle.unit_of_work import UnitOfWork
 from prometheus_client import Counter
-from sqlalchemy.exc import InterfaceError, OperationalError
+from pydantic import ValidationError
+from sqlalchemy.exc import DataError, IntegrityError
 
-from .digests import next_digest_at
+from .commands import DeliveryFilters, SetPreferences
+from .notifier import Notice, Told, Values, notify
 from .orm import ContactRow, MessageRow, NotificationRow, ProjectRow, WaitingRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
-from .texts import FALLBACK, language_of, languages, plain_error, render, someone, withdrawn_because
+from .texts import FALLBACK, languages, plain_error, someone, withdrawn_because
+from .webhooks import Network, TargetRefused, check_url
 
 log = structlog.get_logger(__name__)
 
 WAITING = Counter(
     "passerelle_notifications_waiting_for_profile_total",
     "Things to tell kept until the member's profile comes",
-    ["outcome"],  # waiting | told | erased
+    ["outcome"],  # waiting | told | erased | expired
 )
 UNTOLD = Counter(
     "passerelle_notifications_untold_total",
     "Recipients of a multi-recipient event that could not be told (NotificationFailed)",
     ["kind"],
 )
-TITLE_LENGTH = 300  # the notifications.title column
 
 MatchTransition = MatchAccepted | MatchConfirmed | MatchWithdrawn
-Values = Callable[[str], dict[str, str]]  # the message's values, in a language
+Unit = UnitOfWork[NotificationsRepository]
 
 
 class NotificationsHandlers:
-    def __init__(self, units: Units, taxonomy: Taxonomy, on_queued: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        units: Callable[[], Unit],
+        taxonomy: Taxonomy,
+        webhook_networks: list[Network],
+        on_queued: Callable[[], None],
+        forget_emails: Callable[[list[str]], None],
+    ) -> None:
         self.units = units
         self.taxonomy = taxonomy
+        self.webhook_networks = webhook_networks  # non-public networks webhooks may reach anyway
         self.on_queued = on_queued  # wakes the dispatcher
+        self.forget_emails = forget_emails  # deletes the copies of sent e-mails
 
     # Read models
 
-    async def remember_contact(self, event: CloudEvent[MemberProfile], uow: SessionUnitOfWork) -> None:
-        """Keep how to address the member, then tell them what waited for their profile."""
-        data = event.data
+    async def remember_contact(self, event: CloudEvent[MemberProfile], uow: Unit) -> ContactRow | None:
+        """Keep how to address the member, then tell them what waited for their profile; returns
+        their contact as it now is."""
+        data, repository = event.data, uow.repository
         if not _is_member(data.member_id):
             log.warning("notifications.not_a_member", member_id=data.member_id, event_id=event.id)
-            return
-        repository = NotificationsRepository(uow.session)
+            return None
         await repository.lock_member(data.member_id)
-        named = [sub for sub in dict.fromkeys(data.managers) if _is_member(sub)]
+        named = list(dict.fromkeys(data.managers))
         erased = await repository.erased_among(named)  # an erased person manages nothing any more
         values = {
             "display_name": data.display_name,
@@ -85,27 +97,29 @@ class NotificationsHandlers:
             "managers": [sub for sub in named if sub not in erased],
         }
         await repository.upsert_contact(data.member_id, values, event.time)
-        await self._tell_what_waited(uow, data.member_id)
+        contact = await repository.contact(data.member_id)
+        if contact is not None and not contact.erased:
+            await self._tell_what_waited(uow, contact)
+        return contact
 
-    async def welcome(self, event: CloudEvent[MemberRegistered], uow: SessionUnitOfWork) -> None:
-        await self.remember_contact(event, uow)  # type: ignore[arg-type]
-        await self._tell(uow, event.id, "welcome", event.data.member_id, lambda _: {}, {})
+    async def welcome(self, event: CloudEvent[MemberRegistered], uow: Unit) -> None:
+        contact = await self.remember_contact(event, uow)  # type: ignore[arg-type]
+        await self._tell(uow, event.data.member_id, contact, Notice(event.id, "welcome", lambda _: {}, {}))
 
-    async def erase(self, member_id: str, uow: SessionUnitOfWork) -> None:
-        repository = NotificationsRepository(uow.session)
+    async def erase(self, member_id: str, uow: Unit) -> None:
+        repository = uow.repository
         await repository.lock_member(member_id)
         dropped = await repository.take_waiting(member_id)
         if dropped:  # never to be told: they left before their profile came
             WAITING.labels("erased").inc(len(dropped))
             log.info("notifications.waiting_dropped", member_id=member_id, count=len(dropped))
-        await repository.erase(member_id, FOREVER)
+        emails = await repository.erase(member_id, FOREVER)
+        uow.on_commit(lambda: self.forget_emails(emails))
 
-    async def remember_territory(self, data: TerritoryRegistered, uow: SessionUnitOfWork) -> None:
-        await NotificationsRepository(uow.session).upsert_territory(
-            data.territory_id, data.name, data.parent_id
-        )
+    async def remember_territory(self, data: TerritoryRegistered, uow: Unit) -> None:
+        await uow.repository.upsert_territory(data.territory_id, data.name, data.parent_id)
 
-    async def remember_project(self, event: CloudEvent[ProjectSnapshot], uow: SessionUnitOfWork) -> None:
+    async def remember_project(self, event: CloudEvent[ProjectSnapshot], uow: Unit) -> None:
         data = event.data
         values = {
             "project_id": data.project_id,
@@ -114,15 +128,14 @@ class NotificationsHandlers:
             "owner_member_id": data.owner_member_id,
             "needs": {need.need_id: need.skill for need in data.needs},
         }
-        await NotificationsRepository(uow.session).upsert_project(values, event.time)
+        await uow.repository.upsert_project(values, event.time)
 
     # What each event tells, and to whom
 
-    async def announce_project(self, event: CloudEvent[ProjectSnapshot], uow: SessionUnitOfWork) -> None:
+    async def announce_project(self, event: CloudEvent[ProjectSnapshot], uow: Unit) -> None:
         """News of a published project, to members attached to its territory who asked for it."""
         await self.remember_project(event, uow)
-        repository = NotificationsRepository(uow.session)
-        data = event.data
+        data, repository = event.data, uow.repository
         chain = await repository.territory_and_ancestors(data.territory_id)
         territory = await repository.territory_name(data.territory_id) or ""
         summary = data.summary if len(data.summary) <= 300 else data.summary[:297].rstrip() + "..."
@@ -133,13 +146,14 @@ class NotificationsHandlers:
             for member_id in await repository.news_readers(chain)
             if member_id != data.owner_member_id
         ]
-        await self._tell_each(uow, event.id, "project_published", readers, lambda _: values, facts)
+        await self._tell_each(uow, readers, Notice(event.id, "project_published", lambda _: values, facts))
 
-    async def propose(self, event: CloudEvent[MatchProposed], uow: SessionUnitOfWork) -> None:
+    async def propose(self, event: CloudEvent[MatchProposed], uow: Unit) -> None:
         data = event.data
-        if await self._gone(uow, data.member_id):
+        contact = await uow.repository.contact(data.member_id)
+        if contact is not None and contact.erased:
             return
-        project, territory = await self._project(uow, data.project_id)
+        project, territory = await self._project(uow.repository, data.project_id)
         skill = project.needs.get(data.need_id, "")
 
         def values(language: str) -> dict[str, str]:
@@ -150,14 +164,13 @@ class NotificationsHandlers:
                 "reasons": explain(data.reasons, language),
             }
 
-        await self._tell(uow, event.id, "match_proposed", data.member_id, values, _match_facts(data))
+        notice = Notice(event.id, "match_proposed", values, _match_facts(data))
+        await self._tell(uow, data.member_id, contact, notice)
 
-    async def tell_owner_of_acceptance(
-        self, event: CloudEvent[MatchTransition], uow: SessionUnitOfWork
-    ) -> None:
-        data = event.data
-        project, _ = await self._project(uow, data.project_id)
-        member = await NotificationsRepository(uow.session).contact(data.member_id)
+    async def tell_owner_of_acceptance(self, event: CloudEvent[MatchTransition], uow: Unit) -> None:
+        data, repository = event.data, uow.repository
+        project, _ = await self._project(repository, data.project_id)
+        member = await repository.contact(data.member_id)
 
         def values(language: str) -> dict[str, str]:
             return {
@@ -166,16 +179,20 @@ class NotificationsHandlers:
                 "skill": self._skill(project.needs.get(data.need_id, ""), language),
             }
 
-        await self._tell(uow, event.id, "match_accepted", project.owner_member_id, values, _match_facts(data))
+        notice = Notice(event.id, "match_accepted", values, _match_facts(data))
+        await self._tell_owner(uow, project, notice)
 
     async def tell_member_of_transition(
-        self, event: CloudEvent[MatchTransition], uow: SessionUnitOfWork, kind: str
+        self, event: CloudEvent[MatchTransition], uow: Unit, kind: str
     ) -> None:
         """A confirmed match, or one withdrawn (kindly, saying why)."""
         data = event.data
-        if data.reason == "member_erased" or await self._gone(uow, data.member_id):
+        if data.reason == "member_erased":
             return
-        project, territory = await self._project(uow, data.project_id)
+        contact = await uow.repository.contact(data.member_id)
+        if contact is not None and contact.erased:
+            return
+        project, territory = await self._project(uow.repository, data.project_id)
 
         def values(language: str) -> dict[str, str]:
             return {
@@ -185,13 +202,12 @@ class NotificationsHandlers:
                 "why": withdrawn_because(data.reason, language),
             }
 
-        await self._tell(uow, event.id, kind, data.member_id, values, _match_facts(data))
+        await self._tell(uow, data.member_id, contact, Notice(event.id, kind, values, _match_facts(data)))
 
-    async def tell_owner_of_pledge(self, event: CloudEvent[PledgeMade], uow: SessionUnitOfWork) -> None:
-        data = event.data
-        repository = NotificationsRepository(uow.session)
+    async def tell_owner_of_pledge(self, event: CloudEvent[PledgeMade], uow: Unit) -> None:
+        data, repository = event.data, uow.repository
         await repository.add_pledge(data.pledge_id, data.project_id, data.member_id, Decimal(data.amount))
-        project, _ = await self._project(uow, data.project_id)
+        project, _ = await self._project(repository, data.project_id)
         pledger = await repository.contact(data.member_id)
 
         def values(language: str) -> dict[str, str]:
@@ -203,229 +219,130 @@ class NotificationsHandlers:
             }
 
         facts = {"project_id": data.project_id, "pledge_id": data.pledge_id, "amount": data.amount}
-        await self._tell(uow, event.id, "pledge_made", project.owner_member_id, values, facts)
+        await self._tell_owner(uow, project, Notice(event.id, "pledge_made", values, facts))
 
-    async def celebrate_goal(self, event: CloudEvent[FundingGoalReached], uow: SessionUnitOfWork) -> None:
+    async def celebrate_goal(self, event: CloudEvent[FundingGoalReached], uow: Unit) -> None:
         """The owner and every pledger hear that the goal is reached: those known at once, the others
         when their profile comes (one unknown pledger does not keep the rest waiting)."""
-        data = event.data
-        project, _ = await self._project(uow, data.project_id)
-        known, pledgers = await NotificationsRepository(uow.session).pledged(data.project_id)
+        data, repository = event.data, uow.repository
+        project, _ = await self._project(repository, data.project_id)
+        known, pledgers = await repository.pledged(data.project_id)
         if known < Decimal(data.total):  # the pledges reaching the goal are still on their way
             raise NotYetKnown(f"heard of {known} of the {data.total} pledged to {data.project_id}")
         values = {"project": project.title, "total": data.total, "currency": data.currency}
         facts = {"project_id": data.project_id, "total": data.total, "currency": data.currency}
         recipients = list(dict.fromkeys([project.owner_member_id, *pledgers]))
-        await self._tell_each(
-            uow, event.id, "funding_goal_reached", recipients, lambda _: values, facts, wait_for_unknown=True
-        )
+        notice = Notice(event.id, "funding_goal_reached", lambda _: values, facts)
+        await self._tell_each(uow, recipients, notice, wait_for_unknown=True)
+
+    # Telling: one member, several, what waited
+
+    async def _tell_owner(self, uow: Unit, project: ProjectRow, notice: Notice) -> None:
+        owner = project.owner_member_id
+        await self._tell(uow, owner, await uow.repository.contact(owner), notice)
+
+    async def _tell(self, uow: Unit, member_id: str, contact: ContactRow | None, notice: Notice) -> None:
+        """Tell one member, whose contact was read (None: not known yet, the event waits for it)."""
+        if not _is_member(member_id):  # a project whose owner was erased: nobody to tell
+            return
+        if contact is None:
+            raise NotYetKnown(f"waiting for the profile of member {member_id}")
+        if not contact.erased:
+            self._record(uow, await notify(uow.repository, contact, notice))
 
     async def _tell_each(
-        self,
-        uow: SessionUnitOfWork,
-        cause_id: str,
-        kind: str,
-        member_ids: list[str],
-        values: Values,
-        facts: dict[str, Any],
-        *,
-        wait_for_unknown: bool = False,
+        self, uow: Unit, member_ids: list[str], notice: Notice, *, wait_for_unknown: bool = False
     ) -> None:
-        """Tell several members, each on their own: one who cannot be told (a bad value, a row the
-        database refuses) is logged, counted and reported as NotificationFailed, and the others are
-        told all the same. With `wait_for_unknown`, a member not known yet is told when their
-        profile comes, instead of holding the event for everyone."""
-        repository = NotificationsRepository(uow.session)
+        """Tell several members, each on their own: one whose own data cannot be stored or rendered is
+        logged, counted and reported as NotificationFailed, and the others are told all the same.
+        With `wait_for_unknown`, a member not known yet is told when their profile comes, instead of
+        holding the event for everyone."""
+        repository = uow.repository
+        member_ids = [member_id for member_id in member_ids if _is_member(member_id)]
+        await repository.lock_members(member_ids)  # all at once, before anything can wait on another lock
         for member_id in member_ids:
 
-            async def tell(member_id: str = member_id) -> None:
-                if not wait_for_unknown or await self._known_or_waiting(
-                    repository, cause_id, kind, member_id, values, facts
-                ):
-                    await self._tell(uow, cause_id, kind, member_id, values, facts)
+            async def tell(member_id: str = member_id) -> Told:
+                contact = await repository.contact(member_id)
+                if contact is None and wait_for_unknown:
+                    await self._wait_for_profile(repository, member_id, notice)
+                    return Told()
+                if contact is None:
+                    raise NotYetKnown(f"waiting for the profile of member {member_id}")
+                return Told() if contact.erased else await notify(repository, contact, notice)
 
-            await self._alone(uow, cause_id, kind, member_id, tell)
+            await self._alone(uow, member_id, notice, tell)
+
+    async def _tell_what_waited(self, uow: Unit, contact: ContactRow) -> None:
+        """The member's profile came: tell them what waited for it (their lock is held)."""
+        repository = uow.repository
+        for waiting in await repository.take_waiting(contact.member_id):
+            notice = Notice(waiting.cause_event_id, waiting.kind, _in_language(waiting), waiting.facts)
+
+            async def tell(notice: Notice = notice) -> Told:
+                told = await notify(repository, contact, notice)
+                WAITING.labels("told").inc()
+                log.info("notifications.told_what_waited", member_id=contact.member_id, kind=notice.kind)
+                return told
+
+            await self._alone(uow, contact.member_id, notice, tell)
 
     async def _alone(
-        self,
-        uow: SessionUnitOfWork,
-        cause_id: str,
-        kind: str,
-        member_id: str,
-        tell: Callable[[], Awaitable[None]],
+        self, uow: Unit, member_id: str, notice: Notice, tell: Callable[[], Awaitable[Told]]
     ) -> None:
-        """Run `tell` for one recipient in a savepoint: if it fails, only what it did is undone, and
-        the failure is logged, counted and reported as NotificationFailed."""
-        recorded = len(uow.recorded)
+        """Run `tell` for one recipient in a savepoint: if their own data fails it, only what it did
+        is undone, and the failure is logged, counted and reported as NotificationFailed."""
         try:
-            async with uow.session.begin_nested():
-                await tell()
-        except (NotYetKnown, OperationalError, InterfaceError):
-            raise  # not this recipient's fault (a deadlock, the database away): the event is retried
-        except Exception as error:  # one recipient's failure is theirs alone
-            del uow.recorded[recorded:]  # what was recorded for them was rolled back with them
-            UNTOLD.labels(kind).inc()
-            log.exception("notifications.untold", member_id=member_id, kind=kind, cause_event_id=cause_id)
+            async with uow.repository.savepoint():
+                told = await tell()
+        except (DataError, IntegrityError, ValueError, ValidationError) as error:
+            # What this recipient's own data can cause is theirs alone; anything else (a deadlock, a
+            # timeout, the database away, a profile not known yet) escapes, and the event is retried.
+            UNTOLD.labels(notice.kind).inc()
+            log.exception(
+                "notifications.untold", member_id=member_id, kind=notice.kind, cause_event_id=notice.cause_id
+            )
             uow.record(
                 NotificationFailed(
                     notification_id=str(uuid.uuid4()),
                     member_id=member_id,
                     channel="inbox",
-                    kind=kind,
-                    cause_event_id=cause_id,
+                    kind=notice.kind,
+                    cause_event_id=notice.cause_id,
                     error=plain_error(f"{type(error).__name__}: {error}"),
                 )
             )
+            return
+        self._record(uow, told)
 
-    async def _known_or_waiting(
-        self,
-        repository: NotificationsRepository,
-        cause_id: str,
-        kind: str,
-        member_id: str,
-        values: Values,
-        facts: dict[str, Any],
-    ) -> bool:
-        """True when the member is known (tell them now); otherwise what to tell them waits for their
-        profile (in every language, theirs being unknown) and False."""
-        await repository.lock_member(member_id)  # their profile, arriving meanwhile, sees what waits
-        if not _is_member(member_id) or await repository.contact(member_id) is not None:
-            return True
+    async def _wait_for_profile(
+        self, repository: NotificationsRepository, member_id: str, notice: Notice
+    ) -> None:
+        """What to tell a member not known yet waits for their profile, in every language (theirs is
+        not known either); their lock is held, so a profile arriving meanwhile sees it."""
         waiting = {
-            "cause_event_id": cause_id,
+            "cause_event_id": notice.cause_id,
             "member_id": member_id,
-            "kind": kind,
-            "values": {language: values(language) for language in sorted(languages())},
-            "facts": facts,
+            "kind": notice.kind,
+            "values": {language: notice.values(language) for language in sorted(languages())},
+            "facts": notice.facts,
         }
         if await repository.wait_for_profile(waiting):
             WAITING.labels("waiting").inc()
             log.info(
-                "notifications.waiting_for_profile", member_id=member_id, kind=kind, cause_event_id=cause_id
+                "notifications.waiting_for_profile",
+                member_id=member_id,
+                kind=notice.kind,
+                cause_event_id=notice.cause_id,
             )
-        return False
 
-    async def _tell_what_waited(self, uow: SessionUnitOfWork, member_id: str) -> None:
-        """The member's profile came: tell them what waited for it (their lock is held)."""
-        repository = NotificationsRepository(uow.session)
-        contact = await repository.contact(member_id)
-        if contact is None or contact.erased:
-            return
-        for waiting in await repository.take_waiting(member_id):
-
-            async def tell(waiting: WaitingRow = waiting) -> None:
-                def values(language: str) -> dict[str, str]:
-                    return waiting.values.get(language) or waiting.values[FALLBACK]
-
-                await self._tell(uow, waiting.cause_event_id, waiting.kind, member_id, values, waiting.facts)
-                WAITING.labels("told").inc()
-                log.info("notifications.told_what_waited", member_id=member_id, kind=waiting.kind)
-
-            await self._alone(uow, waiting.cause_event_id, waiting.kind, member_id, tell)
-
-    async def _tell(
-        self,
-        uow: SessionUnitOfWork,
-        cause_id: str,
-        kind: str,
-        member_id: str,
-        values: Values,
-        facts: dict[str, Any],
-    ) -> None:
-        """Tell one member, once per channel whatever the redeliveries: always in the inbox, and by
-        e-mail and webhook as their preferences say, at once or in their next digest."""
-        if not _is_member(member_id):  # a project whose owner was erased: nobody to tell
-            return
-        repository = NotificationsRepository(uow.session)
-        contact = await repository.contact(member_id)
-        if contact is None:
-            raise NotYetKnown(f"waiting for the profile of member {member_id}")
-        if contact.erased:
-            return
-        preferences = Preferences.of(await repository.preferences(member_id))
-        language = language_of(contact.locale)
-        text = render(kind, language, {"name": contact.display_name or "", **values(language)})
-        now = datetime.now(UTC)
-        queued = False
-        for channel in preferences.channels_for(kind):
-            if channel == "email" and not contact.email:
-                continue
-            if channel == "webhook" and not preferences.webhook_url:
-                continue
-            notification_id = str(uuid.uuid4())
-            added = await repository.add_notification(
-                {
-                    "notification_id": notification_id,
-                    "member_id": member_id,
-                    "channel": channel,
-                    "kind": kind,
-                    "language": text.language,
-                    "title": text.title[:TITLE_LENGTH],
-                    "body": text.body,
-                    "data": facts,
-                    "cause_event_id": cause_id,
-                    "status": "delivered" if channel == "inbox" else "pending",
-                    "delivered_at": now if channel == "inbox" else None,
-                }
-            )
-            if not added:
-                continue
-            if channel == "inbox":
-                uow.record(
-                    NotificationDelivered(
-                        notification_id=notification_id,
-                        member_id=member_id,
-                        channel="inbox",
-                        kind=kind,
-                        cause_event_id=cause_id,
-                    )
-                )
-            else:
-                message = await self._message_for(repository, contact, preferences, channel, now)
-                await repository.attach(notification_id, message.message_id)
-                queued = True
-        if queued:
+    def _record(self, uow: Unit, told: Told) -> None:
+        for event in told.events:
+            uow.record(event)
+        if told.queued:
             uow.on_commit(self.on_queued)
 
-    async def _message_for(
-        self,
-        repository: NotificationsRepository,
-        contact: ContactRow,
-        preferences: Preferences,
-        channel: str,
-        now: datetime,
-    ) -> MessageRow:
-        """The e-mail or webhook call that will carry a notification: its own, or the digest gathering."""
-        digest = preferences.digest != "immediate"
-        if digest:
-            # One digest at a time per member: concurrent events wait here instead of each starting one.
-            await repository.lock_contact(contact.member_id)
-            gathering = await repository.collecting_digest(contact.member_id, channel, now)
-            if gathering is not None:
-                return gathering
-        message = MessageRow(
-            message_id=str(uuid.uuid4()),
-            member_id=contact.member_id,
-            channel=channel,
-            digest=digest,
-            status="pending",
-            attempts=0,
-            due_at=(
-                next_digest_at(now, contact.time_zone, preferences.digest_hour, preferences.digest)
-                if digest
-                else now
-            ),
-        )
-        repository.session.add(message)
-        await repository.session.flush()
-        return message
-
-    async def _gone(self, uow: SessionUnitOfWork, member_id: str) -> bool:
-        contact = await NotificationsRepository(uow.session).contact(member_id)
-        return contact is not None and contact.erased
-
-    async def _project(self, uow: SessionUnitOfWork, project_id: str) -> tuple[ProjectRow, str]:
-        repository = NotificationsRepository(uow.session)
+    async def _project(self, repository: NotificationsRepository, project_id: str) -> tuple[ProjectRow, str]:
         project = await repository.project(project_id)
         if project is None:
             raise NotYetKnown(f"waiting for project {project_id}")
@@ -437,41 +354,19 @@ class NotificationsHandlers:
 
     # The members' own calls
 
-    async def authorize(
-        self, repository: NotificationsRepository, identity: Identity, member_id: str
-    ) -> None:
-        """A member reads and sets their own notifications; an association's managers its; operators all.
-
-        The erased-owner marker is nobody, and an erased identity keeps no right here, whatever a
-        token or a late profile of an association still says."""
-        if identity.is_operator:
-            return
-        refused = Forbidden("you may read and change only your own notifications")
-        if not _is_member(identity.sub) or not _is_member(member_id):
-            raise refused
-        if await repository.erased_among([identity.sub]):
-            raise refused
-        if identity.sub == member_id:
-            return
-        contact = await repository.contact(member_id)
-        if contact is None or contact.erased or identity.sub not in contact.managers:
-            raise refused
-
     async def inbox(
         self, identity: Identity, member_id: str, *, unread: bool, limit: int, offset: int
     ) -> tuple[list[NotificationRow], int]:
         async with self.units() as uow:
-            repository = NotificationsRepository(uow.session)
-            await self.authorize(repository, identity, member_id)
-            return await repository.inbox(member_id, unread=unread, limit=limit, offset=offset)
+            await self._authorize(uow.repository, identity, member_id)
+            return await uow.repository.inbox(member_id, unread=unread, limit=limit, offset=offset)
 
     async def mark_read(self, identity: Identity, notification_id: str) -> NotificationRow:
         async with self.units() as uow:
-            repository = NotificationsRepository(uow.session)
-            notification = await repository.notification(notification_id, for_update=True)
+            notification = await uow.repository.notification(notification_id, for_update=True)
             if notification is None or notification.channel != "inbox":
                 raise NotFound("notification", notification_id)
-            await self.authorize(repository, identity, notification.member_id)
+            await self._authorize(uow.repository, identity, notification.member_id)
             if notification.read_at is None:
                 notification.read_at = datetime.now(UTC)
             await uow.commit()
@@ -479,26 +374,29 @@ class NotificationsHandlers:
 
     async def mark_all_read(self, identity: Identity, member_id: str) -> int:
         async with self.units() as uow:
-            repository = NotificationsRepository(uow.session)
-            await self.authorize(repository, identity, member_id)
-            marked = await repository.mark_all_read(member_id, datetime.now(UTC))
+            await self._authorize(uow.repository, identity, member_id)
+            marked = await uow.repository.mark_all_read(member_id, datetime.now(UTC))
             await uow.commit()
             return marked
 
     async def preferences(self, identity: Identity, member_id: str) -> tuple[Preferences, str]:
         async with self.units() as uow:
-            repository = NotificationsRepository(uow.session)
-            await self.authorize(repository, identity, member_id)
-            return Preferences.of(await repository.preferences(member_id)), await self._time_zone(
-                repository, member_id
-            )
+            repository = uow.repository
+            await self._authorize(repository, identity, member_id)
+            saved = Preferences.of(await repository.preferences(member_id))
+            return saved, await self._time_zone(repository, member_id)
 
-    async def set_preferences(
-        self, identity: Identity, member_id: str, wanted: Preferences, rotate_secret: bool
-    ) -> tuple[Preferences, str]:
+    async def set_preferences(self, identity: Identity, change: SetPreferences) -> tuple[Preferences, str]:
+        member_id, wanted = change.member_id, change.wanted
+        if wanted.webhook_url is not None:
+            try:
+                check_url(wanted.webhook_url, self.webhook_networks)
+            except TargetRefused as error:
+                raise InvalidField("webhook_url", str(error)) from error
         async with self.units() as uow:
-            repository = NotificationsRepository(uow.session)
-            await self.authorize(repository, identity, member_id)
+            repository = uow.repository
+            await self._authorize(repository, identity, member_id)
+            await repository.lock_member(member_id)  # as erase does: it cannot commit in between
             contact = await repository.contact(member_id)
             if contact is not None and contact.erased:
                 raise NotFound("member", member_id)
@@ -506,26 +404,45 @@ class NotificationsHandlers:
             if row is None:
                 raise NotFound("member", member_id)
             previous = Preferences.of(row)
-            saved = wanted.with_secret(previous, rotate_secret)
+            saved = wanted.with_secret(previous, change.rotate_secret)
             saved.write(row)
             row.updated_at = datetime.now(UTC)
             if previous.digest != "immediate" and saved.digest == "immediate":
                 await repository.send_digests_now(member_id, datetime.now(UTC))
                 uow.on_commit(self.on_queued)
             await uow.commit()
-            return saved, await self._time_zone(repository, member_id)
+            return saved, contact.time_zone if contact else "UTC"
+
+    async def deliveries(
+        self, identity: Identity, filters: DeliveryFilters, limit: int, offset: int
+    ) -> tuple[list[tuple[NotificationRow, MessageRow | None]], int]:
+        async with self.units() as uow:
+            await self._actor(uow.repository, identity)
+            if not identity.is_operator:
+                raise Forbidden("the delivery log is for operators")
+            return await uow.repository.deliveries(filters, limit, offset)
+
+    async def _actor(self, repository: NotificationsRepository, identity: Identity) -> None:
+        """Every member's call goes through here: an erased identity keeps no right, whatever a token
+        or a late profile of an association still says (the marker `erased` is refused as an identity
+        before any call)."""
+        if await repository.erased_among([identity.sub]):
+            raise Forbidden("an erased member's identity keeps no right")
+
+    async def _authorize(
+        self, repository: NotificationsRepository, identity: Identity, member_id: str
+    ) -> None:
+        """A member reads and sets their own notifications; an association's managers its; operators all."""
+        await self._actor(repository, identity)
+        if identity.is_operator or identity.sub == member_id:
+            return
+        contact = await repository.contact(member_id)
+        if contact is None or contact.erased or identity.sub not in contact.managers:
+            raise Forbidden("you may read and change only your own notifications")
 
     async def _time_zone(self, repository: NotificationsRepository, member_id: str) -> str:
         contact = await repository.contact(member_id)
         return contact.time_zone if contact else "UTC"
-
-    async def deliveries(
-        self, identity: Identity, filters: dict[str, str | None], limit: int, offset: int
-    ) -> tuple[list[tuple[NotificationRow, MessageRow | None]], int]:
-        if not identity.is_operator:
-            raise Forbidden("the delivery log is for operators")
-        async with self.units() as uow:
-            return await NotificationsRepository(uow.session).deliveries(filters, limit, offset)
 
 
 def _is_member(member_id: str) -> bool:
@@ -533,9 +450,14 @@ def _is_member(member_id: str) -> bool:
     return member_id != ERASED_OWNER
 
 
+def _in_language(waiting: WaitingRow) -> Values:
+    """What waited was kept in every language: the member's, now known, or the fallback."""
+    return lambda language: waiting.values.get(language) or waiting.values[FALLBACK]
+
+
 def _name(contact: ContactRow | None) -> str | None:
     return contact.display_name if contact is not None and not contact.erased else None
 
 
-def _match_facts(data: Any) -> dict[str, Any]:
+def _match_facts(data: MatchProposed | MatchTransition) -> dict[str, Any]:
     return {"match_id": data.match_id, "project_id": data.project_id, "need_id": data.need_id}

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
-import unicodedata
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
-from passerelle.settings import PlatformSettings
+from passerelle.contracts.types import flattened
 
+from .config import NotificationsSettings
 from .texts import Email
 
 # A whole SMTP conversation must end within this, so that one slow server cannot hold a worker.
@@ -25,15 +26,6 @@ SMTP_DEADLINE = 60.0
 # Writing an .eml file takes milliseconds; a message claimed by a process that died is tried again
 # this long (plus the dispatcher's margin) after its claim, so keep it short.
 FILE_DEADLINE = 5.0
-_BREAKS = frozenset({"Cc", "Zl", "Zp"})  # control characters, line and paragraph separators
-
-
-def header_value(text: str) -> str:
-    """Text made safe for a mail header: no line break of any kind (\\n, U+2028, U+0085 ...) nor other
-    control character survives, so a member's name or a project's title can neither break the
-    message nor add headers. Every header of our e-mails goes through here."""
-    flat = "".join(" " if unicodedata.category(char) in _BREAKS else char for char in text)
-    return re.sub(r"\s+", " ", flat).strip()
 
 
 class DeliveryError(Exception):
@@ -45,13 +37,18 @@ class DeliveryError(Exception):
 
 
 class Mailer:
-    def __init__(self, settings: PlatformSettings) -> None:
+    def __init__(self, settings: NotificationsSettings, directory: Path) -> None:
+        """`directory` is where e-mails are written without SMTP."""
         self.sender = settings.mail_from
-        self.directory = settings.mail_dir or settings.data_dir / "mail"
+        self.directory = directory
         self.smtp = _smtp_options(settings.smtp_url.get_secret_value()) if settings.smtp_url else None
         # .eml files are written by threads of their own: webhooks resolving names in the default
         # executor cannot keep e-mails waiting.
-        self._writers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="notifications-eml")
+        self._writers = (
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="notifications-eml")
+            if self.smtp is None
+            else None
+        )
 
     def compose(self, message_id: str, to: str, email: Email) -> EmailMessage:
         message = EmailMessage()
@@ -65,12 +62,14 @@ class Mailer:
             "Message-ID": make_msgid(idstring=message_id, domain=domain),
             "Auto-Submitted": "auto-generated",
         }
+        # Every header is made one line: a member's name or a project's title can neither break the
+        # message nor add headers.
         for name, value in headers.items():
-            message[name] = header_value(value)
+            message[name] = flattened(value)
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
         # After the content, which resets Content-* headers.
-        message["Content-Language"] = header_value(email.language)
+        message["Content-Language"] = flattened(email.language)
         return message
 
     @property
@@ -79,23 +78,32 @@ class Mailer:
         return FILE_DEADLINE if self.smtp is None else SMTP_DEADLINE
 
     def close(self) -> None:
-        self._writers.shutdown(wait=True)
+        if self._writers is not None:
+            self._writers.shutdown(wait=True)
+
+    def forget(self, message_ids: Iterable[str]) -> None:
+        """Delete the .eml files of these messages (an erased member's): their name and address go too."""
+        if self.smtp is None:
+            for message_id in message_ids:
+                (self.directory / f"{message_id}.eml").unlink(missing_ok=True)
 
     async def send(self, message_id: str, message: EmailMessage) -> str:
         """Send, and say where it went (for the delivery log)."""
         if self.smtp is None:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._writers, self._write, message_id, message)
+            return await self._write_file(message_id, message)
+        return await self._send_smtp(self.smtp, message)
+
+    async def _send_smtp(self, smtp: SmtpServer, message: EmailMessage) -> str:
         try:
             async with asyncio.timeout(SMTP_DEADLINE):
                 await aiosmtplib.send(
                     message,
-                    hostname=self.smtp.hostname,
-                    port=self.smtp.port,
-                    username=self.smtp.username,
-                    password=self.smtp.password,
-                    use_tls=self.smtp.use_tls,
-                    start_tls=self.smtp.start_tls,
+                    hostname=smtp.hostname,
+                    port=smtp.port,
+                    username=smtp.username,
+                    password=smtp.password,
+                    use_tls=smtp.use_tls,
+                    start_tls=smtp.start_tls,
                     timeout=30,
                 )
         except TimeoutError as error:
@@ -103,7 +111,15 @@ class Mailer:
         except (aiosmtplib.SMTPException, OSError) as error:
             permanent = isinstance(error, aiosmtplib.SMTPResponseException) and 500 <= error.code < 600
             raise DeliveryError(f"SMTP: {error}", permanent=permanent) from error
-        return f"smtp {self.smtp.hostname}"
+        return f"smtp {smtp.hostname}"
+
+    async def _write_file(self, message_id: str, message: EmailMessage) -> str:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(FILE_DEADLINE):
+                return await loop.run_in_executor(self._writers, self._write, message_id, message)
+        except TimeoutError as error:
+            raise DeliveryError(f"the .eml file was not written within {FILE_DEADLINE:g} s") from error
 
     def _write(self, message_id: str, message: EmailMessage) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)

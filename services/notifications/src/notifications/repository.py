@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from passerelle.contracts import ERASED_OWNER
-from sqlalchemy import ColumnElement, String, delete, func, literal, select, text, update
+from sqlalchemy import ColumnElement, String, case, delete, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB, array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
+from .commands import DeliveryFilters
 from .orm import (
     ContactRow,
     MessageRow,
@@ -27,6 +30,12 @@ from .orm import (
 class NotificationsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """What is done inside is undone alone if it fails; the transaction goes on."""
+        async with self.session.begin_nested():
+            yield
 
     # Read models fed by events
 
@@ -45,11 +54,17 @@ class NotificationsRepository:
 
     async def lock_member(self, member_id: str) -> None:
         """Serialise, until commit, what concerns one member, known or not yet: their profile's arrival,
-        their erasure and what waits for them cannot cross."""
+        their erasure, their preferences, their digests and what waits for them cannot cross."""
         await self.session.execute(
             text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
             {"key": f"notifications.member:{member_id}"},
         )
+
+    async def lock_members(self, member_ids: Iterable[str]) -> None:
+        """Every member's lock, taken in one sorted pass: two events telling the same members in
+        opposite orders take their locks in the same order, and cannot deadlock."""
+        for member_id in sorted(set(member_ids)):
+            await self.lock_member(member_id)
 
     async def erased_among(self, member_ids: list[str]) -> set[str]:
         """Which of these identities were erased (an erased person keeps no right here)."""
@@ -77,17 +92,30 @@ class NotificationsRepository:
         )
         return sorted(rows, key=lambda row: row.created_at)
 
-    async def lock_contact(self, member_id: str) -> None:
-        await self.session.execute(
-            select(ContactRow.member_id).where(ContactRow.member_id == member_id).with_for_update()
+    async def expire_waiting(self, created_before: datetime) -> list[WaitingRow]:
+        """What has waited for a profile since before then, removed: the caller reports it failed."""
+        return list(
+            await self.session.scalars(
+                delete(WaitingRow)
+                .where(WaitingRow.created_at < created_before)
+                .returning(WaitingRow)
+                .execution_options(synchronize_session=False)
+            )
         )
 
-    async def erase(self, member_id: str, tombstone_as_of: datetime) -> None:
+    async def erase(self, member_id: str, tombstone_as_of: datetime) -> list[str]:
         """Delete the member's contact data, preferences, messages and anything not yet sent (what
         waited for their profile is the caller's: `take_waiting`), keeping
         a tombstone so that nothing more is sent; their pledges stay, anonymous, for the totals; as a
-        manager of associations, they manage them no more."""
-        await self.session.execute(delete(MessageRow).where(MessageRow.member_id == member_id))
+        manager of associations, they manage them no more. Returns the ids of their e-mails, whose
+        copies (.eml files) go too."""
+        deleted = await self.session.execute(
+            delete(MessageRow)
+            .where(MessageRow.member_id == member_id)
+            .returning(MessageRow.message_id, MessageRow.channel)
+            .execution_options(synchronize_session=False)
+        )
+        emails = [row.message_id for row in deleted if row.channel == "email"]
         await self.session.execute(
             update(ContactRow)
             .where(ContactRow.managers.contains([member_id]))
@@ -112,6 +140,7 @@ class NotificationsRepository:
                 as_of=tombstone_as_of,
             )
         )
+        return emails
 
     async def upsert_territory(self, territory_id: str, name: str, parent_id: str | None) -> None:
         statement = insert(TerritoryRow).values(territory_id=territory_id, name=name, parent_id=parent_id)
@@ -165,7 +194,7 @@ class NotificationsRepository:
             )
         ).all()
         total = sum((row.amount for row in rows), Decimal(0))
-        return total, sorted({row.member_id for row in rows if row.member_id not in (None, ERASED_OWNER)})
+        return total, sorted({row.member_id for row in rows if row.member_id is not None})
 
     async def news_readers(self, territories: list[str]) -> list[str]:
         """Members attached to one of these territories who asked for news of one of them."""
@@ -207,6 +236,10 @@ class NotificationsRepository:
         )
         return (await self.session.execute(statement)).first() is not None
 
+    async def add_message(self, message: MessageRow) -> None:
+        self.session.add(message)
+        await self.session.flush()
+
     async def attach(self, notification_id: str, message_id: str) -> None:
         """The notification goes out with this message (its own, or a digest)."""
         await self.session.execute(
@@ -245,31 +278,35 @@ class NotificationsRepository:
             .values(due_at=now)
         )
 
-    async def next_due_message(self, now: datetime, channel: str, busy: Iterable[str]) -> MessageRow | None:
-        """The oldest message due on that channel, but for members in `busy`, locked; other
-        dispatchers (replicas) skip it."""
-        return await self.session.scalar(
-            select(MessageRow)
-            .where(
-                MessageRow.status == "pending",
-                MessageRow.due_at <= now,
-                MessageRow.channel == channel,
-                MessageRow.member_id.not_in(list(busy)),
-            )
-            .order_by(MessageRow.due_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
+    async def next_due_message(
+        self, now: datetime, channel: str, busy: Iterable[str]
+    ) -> tuple[MessageRow, str] | None:
+        """The oldest message due on that channel whose target is not `busy`, locked (other
+        dispatchers, replicas, skip it), with its target: the webhook's host and port, the member for an
+        e-mail."""
+        target = case(
+            (MessageRow.channel == "webhook", func.coalesce(_authority(PreferencesRow.webhook_url), "")),
+            else_=MessageRow.member_id,
         )
+        row = (
+            await self.session.execute(
+                select(MessageRow, target)
+                .outerjoin(PreferencesRow, PreferencesRow.member_id == MessageRow.member_id)
+                .where(
+                    MessageRow.status == "pending",
+                    MessageRow.due_at <= now,
+                    MessageRow.channel == channel,
+                    target.not_in(list(busy)),
+                )
+                .order_by(MessageRow.due_at)
+                .limit(1)
+                .with_for_update(of=MessageRow, skip_locked=True)
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
 
     async def message(self, message_id: str) -> MessageRow | None:
         return await self.session.get(MessageRow, message_id, with_for_update=True)
-
-    async def fail_notifications_of(self, message_id: str, error: str) -> None:
-        await self.session.execute(
-            update(NotificationRow)
-            .where(NotificationRow.message_id == message_id)
-            .values(status="failed", error=error)
-        )
 
     async def notifications_of(self, message_id: str) -> list[NotificationRow]:
         return list(
@@ -305,9 +342,11 @@ class NotificationsRepository:
         return len(result.all())
 
     async def deliveries(
-        self, filters: dict[str, str | None], limit: int, offset: int
+        self, filters: DeliveryFilters, limit: int, offset: int
     ) -> tuple[list[tuple[NotificationRow, MessageRow | None]], int]:
-        conditions = [getattr(NotificationRow, key) == value for key, value in filters.items() if value]
+        conditions = [
+            getattr(NotificationRow, key) == value for key, value in asdict(filters).items() if value
+        ]
         total = await self._count(conditions)
         rows = (
             await self.session.execute(
@@ -337,3 +376,9 @@ class NotificationsRepository:
     async def _count(self, conditions: list[ColumnElement[bool]]) -> int:
         query = select(func.count()).select_from(NotificationRow).where(*conditions)
         return await self.session.scalar(query) or 0
+
+
+def _authority(url: ColumnElement[str | None] | InstrumentedAttribute[str | None]) -> ColumnElement[str]:
+    """Where a webhook call goes: its URL's host and port (what lies between the scheme's // and the
+    path, lower-cased; webhook URLs hold no credentials)."""
+    return func.lower(func.substring(url, "^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)"))

@@ -16,70 +16,67 @@ from passerelle.contracts import (
     TerritoryRegistered,
 )
 from passerelle.messaging.consumers import EventConsumers
-from passerelle.messaging.unit_of_work import SessionUnitOfWork
 
-from .handlers import NotificationsHandlers
+from .handlers import NotificationsHandlers, Unit
 
 
 def register_subscribers(consumers: EventConsumers, handlers: NotificationsHandlers) -> None:
     @consumers.on(MemberRegistered)
-    async def on_member_registered(event: CloudEvent[MemberRegistered], uow: SessionUnitOfWork) -> None:
+    async def on_member_registered(event: CloudEvent[MemberRegistered], uow: Unit) -> None:
         """Learn how to address a new member, and welcome them."""
         await handlers.welcome(event, uow)
 
     @consumers.on(MemberProfileUpdated)
-    async def on_member_profile_updated(
-        event: CloudEvent[MemberProfileUpdated], uow: SessionUnitOfWork
-    ) -> None:
+    async def on_member_profile_updated(event: CloudEvent[MemberProfileUpdated], uow: Unit) -> None:
         """Follow changes to a member's name, e-mail, locale, time zone and territories."""
         await handlers.remember_contact(event, uow)  # type: ignore[arg-type]
 
     @consumers.on(MemberErased)
-    async def on_member_erased(event: CloudEvent[MemberErased], uow: SessionUnitOfWork) -> None:
+    async def on_member_erased(event: CloudEvent[MemberErased], uow: Unit) -> None:
         """Delete the member's contact data, preferences and messages; send them nothing more."""
         await handlers.erase(event.data.member_id, uow)
 
     @consumers.on(TerritoryRegistered)
-    async def on_territory_registered(event: CloudEvent[TerritoryRegistered], uow: SessionUnitOfWork) -> None:
+    async def on_territory_registered(event: CloudEvent[TerritoryRegistered], uow: Unit) -> None:
         """Learn a territory's name and parent, for messages and territory news."""
         await handlers.remember_territory(event.data, uow)
 
     @consumers.on(ProjectPublished)
-    async def on_project_published(event: CloudEvent[ProjectPublished], uow: SessionUnitOfWork) -> None:
+    async def on_project_published(event: CloudEvent[ProjectPublished], uow: Unit) -> None:
         """Tell members attached to the territory who asked for its news."""
         await handlers.announce_project(event, uow)  # type: ignore[arg-type]
 
     @consumers.on(ProjectUpdated)
-    async def on_project_updated(event: CloudEvent[ProjectUpdated], uow: SessionUnitOfWork) -> None:
+    async def on_project_updated(event: CloudEvent[ProjectUpdated], uow: Unit) -> None:
         """Follow a project's title, owner and needs, for messages."""
         await handlers.remember_project(event, uow)  # type: ignore[arg-type]
 
     @consumers.on(PledgeMade)
-    async def on_pledge_made(event: CloudEvent[PledgeMade], uow: SessionUnitOfWork) -> None:
+    async def on_pledge_made(event: CloudEvent[PledgeMade], uow: Unit) -> None:
         """Tell the project owner, and remember the pledger for the goal's news."""
         await handlers.tell_owner_of_pledge(event, uow)
 
     @consumers.on(FundingGoalReached)
-    async def on_funding_goal_reached(event: CloudEvent[FundingGoalReached], uow: SessionUnitOfWork) -> None:
+    async def on_funding_goal_reached(event: CloudEvent[FundingGoalReached], uow: Unit) -> None:
         """Tell the owner and every pledger."""
         await handlers.celebrate_goal(event, uow)
 
     @consumers.on(MatchProposed)
-    async def on_match_proposed(event: CloudEvent[MatchProposed], uow: SessionUnitOfWork) -> None:
+    async def on_match_proposed(event: CloudEvent[MatchProposed], uow: Unit) -> None:
         """Tell the member which project, where, and why they fit."""
         await handlers.propose(event, uow)
 
     @consumers.on(MatchAccepted)
-    async def on_match_accepted(event: CloudEvent[MatchAccepted], uow: SessionUnitOfWork) -> None:
+    async def on_match_accepted(event: CloudEvent[MatchAccepted], uow: Unit) -> None:
         """Tell the project owner, who may now confirm."""
         await handlers.tell_owner_of_acceptance(event, uow)  # type: ignore[arg-type]
 
     @consumers.on(MatchConfirmed)
-    async def on_match_confirmed(event: CloudEvent[MatchConfirmed], uow: SessionUnitOfWork) -> None:
+    async def on_match_confirmed(event: CloudEvent[MatchConfirmed], uow: Unit) -> None:
         """Tell the member their help is confirmed."""
         await handlers.tell_member_of_transition(event, uow, "match_confirmed")  # type: ignore[arg-type]
 
     @consumers.on(MatchWithdrawn)
-    async def on_match_withdrawn(event: CloudEvent[MatchWithdrawn], uow: SessionUnitOfWork) -> None:
+    async def on_match_withdrawn(event: CloudEvent[MatchWithdrawn], uow: Unit) -> None:
         """Tell the member, kindly, that a proposal no longer stands, and why."""
         await handlers.tell_member_of_transition(event, uow, "match_withdrawn")  # type: ignore[arg-type]

@@ -32,6 +32,12 @@ def one_line(value: str) -> str:
     return value
 
 
+def flattened(value: str) -> str:
+    """Text from elsewhere made one line instead of refused (e.g. for a mail header): whatever
+    `one_line` refuses, NUL and lone surrogates become a space, and runs of spaces one."""
+    return " ".join(_NOT_ONE_LINE.sub(" ", _NOT_STORABLE.sub(" ", value)).split())
+
+
 def paragraphs(value: str) -> str:
     """Multi-line text: every kind of line break is written \\n (a paragraph separator, a blank
     line); tabs stay; other control characters are refused."""
