@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import structlog
 from passerelle.contracts import (
-    ERASED_OWNER,
     CloudEvent,
     MatchAccepted,
     MatchConfirmed,
@@ -284,9 +284,18 @@ class MatchingHandlers:
 
     # The lifecycle, from people
 
+    @asynccontextmanager
+    async def _acting(self, identity: Identity) -> AsyncIterator[SessionUnitOfWork]:
+        """The unit of work of one request: every use case a person calls opens it here, so that an
+        erased identity, whose token may outlive it, is refused once and by all of them."""
+        async with self.units() as uow:
+            if await MatchingRepository(uow.session).was_erased(identity.sub):
+                raise Forbidden(ERASED_IDENTITY)
+            yield uow
+
     async def act(self, identity: Identity, match_id: str, action: str) -> MatchRow:
         """accept or decline (the member), confirm (the project's owner or a territory manager)."""
-        async with self.units() as uow:
+        async with self._acting(identity) as uow:
             holder: list[MatchRow] = []
 
             async def change(index: MatchIndex, repository: MatchingRepository) -> Delta:
@@ -340,8 +349,6 @@ class MatchingHandlers:
     async def _authorize(
         self, repository: MatchingRepository, identity: Identity, match: MatchRow, action: str
     ) -> None:
-        if await repository.was_erased(identity.sub):
-            raise Forbidden(ERASED_IDENTITY)  # its token may outlive it
         if identity.is_operator:
             return
         if action in ("accept", "decline"):
@@ -362,9 +369,8 @@ class MatchingHandlers:
         if project is None:
             return False
         owner = project.owner_member_id
-        if owner != ERASED_OWNER and (
-            identity.sub == owner or identity.sub in await repository.managers_of(owner)
-        ):
+        # No identity is the erased marker (identity_fault), so an erased owner is nobody's.
+        if identity.sub == owner or identity.sub in await repository.managers_of(owner):
             return True
         lineage = self.index.lineage(project.territory_id) if self.index else (project.territory_id,)
         return await repository.manages_territory(identity.sub, lineage)
@@ -374,10 +380,8 @@ class MatchingHandlers:
     ) -> list[MatchRow]:
         if bool(member_id) == bool(project_id):
             raise RuleBroken("give exactly one of member_id or project_id")
-        async with self.units() as uow:
+        async with self._acting(identity) as uow:
             repository = MatchingRepository(uow.session)
-            if await repository.was_erased(identity.sub):
-                raise Forbidden(ERASED_IDENTITY)
             if not identity.is_operator:
                 if member_id:
                     allowed = identity.sub == member_id or identity.sub in await repository.managers_of(
