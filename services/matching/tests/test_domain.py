@@ -4,13 +4,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from matching.domain import (
-    MemberFacts,
-    NeedFacts,
-    OfferFacts,
-    evaluate,
-    transition,
-)
+from matching.domain import evaluate, transition
+from matching.facts import MemberFacts, NeedFacts, OfferFacts
 from passerelle.errors import IllegalTransition
 
 NEED = NeedFacts(

@@ -9,8 +9,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from matching.domain import MemberFacts, OfferFacts, evaluate
-from matching.index import MatchIndex, NeedSpec, ProjectFacts
+from matching.domain import evaluate
+from matching.facts import MemberFacts, NeedSpec, OfferFacts, ProjectFacts
+from matching.index import MatchIndex
 from passerelle.taxonomy import load_taxonomy
 
 TAXONOMY = load_taxonomy()

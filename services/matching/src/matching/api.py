@@ -10,6 +10,7 @@ from passerelle.reasons import explain
 from passerelle.runtime.auth import CurrentIdentity
 from pydantic import BaseModel, ConfigDict, Field
 
+from .domain import Action
 from .handlers import MatchingHandlers
 from .orm import MatchRow
 
@@ -54,18 +55,18 @@ def build_router(handlers: MatchingHandlers) -> APIRouter:
     @router.post("/{match_id}/accept")
     async def accept(match_id: str, identity: CurrentIdentity) -> MatchOut:
         """The member accepts a proposed match (emits MatchAccepted)."""
-        return MatchOut.of(await handlers.act(identity, match_id, "accept"), "en")
+        return MatchOut.of(await handlers.act(identity, match_id, Action.ACCEPT), "en")
 
     @router.post("/{match_id}/decline")
     async def decline(match_id: str, identity: CurrentIdentity) -> MatchOut:
         """The member declines a proposed or accepted match (emits MatchDeclined); the next best
         offer takes its place."""
-        return MatchOut.of(await handlers.act(identity, match_id, "decline"), "en")
+        return MatchOut.of(await handlers.act(identity, match_id, Action.DECLINE), "en")
 
     @router.post("/{match_id}/confirm")
     async def confirm(match_id: str, identity: CurrentIdentity) -> MatchOut:
         """The project's owner or a territory manager confirms an accepted match (emits
         MatchConfirmed); once a need has as many as it wants, its other matches are withdrawn."""
-        return MatchOut.of(await handlers.act(identity, match_id, "confirm"), "en")
+        return MatchOut.of(await handlers.act(identity, match_id, Action.CONFIRM), "en")
 
     return router

@@ -1,14 +1,18 @@
 """Whether an offer fits a need, how well, and why; and how a match moves through its life.
 
-Pure rules: no I/O. The index (index.py) decides which pairs to evaluate; this module evaluates one.
+Pure rules: no I/O. The index (index.py) decides which pairs to evaluate; this module evaluates one,
+and says what may happen to a match once proposed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from passerelle.errors import IllegalTransition
+
+from .facts import MemberFacts, NeedFacts, OfferFacts
 
 REMOTE_MODES = frozenset({"remote", "mentoring"})  # done from afar: no tie to the place needed
 
@@ -27,54 +31,6 @@ SKILL_FIT = {"exact": 1.0, "narrower": 0.85, "related": 0.6, "broader": 0.5}
 BOND_FIT = {"origin": 1.0, "family": 0.8, "heart": 0.6}
 ANCESTOR_BOND = 0.9  # a bond to the region counts a little less than one to the commune itself
 CLOSE_TIME_ZONES = 2.0  # hours
-
-
-@dataclass(frozen=True, slots=True)
-class OfferFacts:
-    offer_id: str
-    member_id: str
-    skill: str
-    level: int
-    modes: frozenset[str]
-    languages: frozenset[str] = frozenset()
-    territory_ids: frozenset[str] = frozenset()  # empty: the member's attachments
-    sectors: frozenset[str] = frozenset()
-    available_from: date | None = None
-    available_until: date | None = None
-    as_of: float = 0.0  # time of the event that said so (POSIX seconds)
-
-
-@dataclass(frozen=True, slots=True)
-class MemberFacts:
-    member_id: str
-    languages: frozenset[str] = frozenset()
-    attachments: tuple[tuple[str, str], ...] = ()  # (territory_id, bond)
-    sectors: frozenset[str] = frozenset()
-    utc_offset: float | None = None  # hours, from the member's time zone
-    managers: tuple[str, ...] = ()
-    as_of: float = 0.0
-    places: frozenset[str] = field(init=False)  # the territories of the attachments
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "places", frozenset(territory for territory, _ in self.attachments))
-
-
-@dataclass(frozen=True, slots=True)
-class NeedFacts:
-    """A need of an open project, with what matching needs to know of the project."""
-
-    need_id: str
-    project_id: str
-    skill: str
-    min_level: int
-    mode: str
-    count: int
-    lineage: tuple[str, ...]  # the project's territory, then each territory above it
-    languages: frozenset[str] = frozenset()
-    sector: str = ""
-    starts_on: date | None = None
-    ends_on: date | None = None
-    utc_offset: float | None = None  # hours, from the territory's country
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,25 +170,73 @@ def _availability(need: NeedFacts, offer: OfferFacts) -> float | None:
     return 1.0
 
 
-# The life of a match: who may move it, from where, to where.
-PROPOSED, ACCEPTED, DECLINED, CONFIRMED, WITHDRAWN = (
-    "proposed",
-    "accepted",
-    "declined",
-    "confirmed",
-    "withdrawn",
-)
-LIVE = (PROPOSED, ACCEPTED, CONFIRMED)
+# The life of a match: who may move it, from where, to where, and what ends it.
+
+
+class Status(StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CONFIRMED = "confirmed"
+    WITHDRAWN = "withdrawn"
+
+
+class Action(StrEnum):
+    ACCEPT = "accept"  # the member (or those who manage it)
+    DECLINE = "decline"  # the member (or those who manage it)
+    CONFIRM = "confirm"  # the project's owner, its managers or a manager of its territory
+
+
+class Ending(StrEnum):
+    """Why an offer left a need's top k, and so why its match may end."""
+
+    OUTRANKED = "outranked"  # better offers came
+    NO_LONGER_FITS = "no_longer_fits"  # the offer, the member or the need changed
+    DECLINED = "declined"
+    OFFER_WITHDRAWN = "offer_withdrawn"
+    MEMBER_ERASED = "member_erased"
+    PROJECT_CLOSED = "project_closed"
+    NEED_REMOVED = "need_removed"
+    NEED_FILLED = "need_filled"
+
+
+LIVE = (Status.PROPOSED, Status.ACCEPTED, Status.CONFIRMED)
 TRANSITIONS = {
-    "accept": ((PROPOSED,), ACCEPTED),
-    "decline": ((PROPOSED, ACCEPTED), DECLINED),
-    "confirm": ((ACCEPTED,), CONFIRMED),
+    Action.ACCEPT: ((Status.PROPOSED,), Status.ACCEPTED),
+    Action.DECLINE: ((Status.PROPOSED, Status.ACCEPTED), Status.DECLINED),
+    Action.CONFIRM: ((Status.ACCEPTED,), Status.CONFIRMED),
 }
+# Anything ends a proposal; once the member accepted it, only what takes the offer or the need away;
+# once the project confirmed it, only what takes the offer, the member or the need itself away.
+ENDS_ACCEPTED = frozenset(
+    {
+        Ending.OFFER_WITHDRAWN,
+        Ending.MEMBER_ERASED,
+        Ending.PROJECT_CLOSED,
+        Ending.NEED_REMOVED,
+        Ending.NEED_FILLED,
+    }
+)
+ENDS_CONFIRMED = frozenset({Ending.OFFER_WITHDRAWN, Ending.MEMBER_ERASED, Ending.NEED_REMOVED})
 
 
-def transition(status: str, action: str) -> str:
-    allowed, target = TRANSITIONS[action]
+def transition(status: str, action: str) -> Status:
+    allowed, target = TRANSITIONS[Action(action)]
     if status not in allowed:
         needed = " or ".join(allowed)
         raise IllegalTransition(f"a match can be {target} only when {needed}; this one is {status}")
     return target
+
+
+def ends(status: str, reason: str) -> bool:
+    """Whether a match in `status` ends (is withdrawn) when its offer leaves the top k for `reason`."""
+    if status == Status.PROPOSED:
+        return True
+    if status == Status.ACCEPTED:
+        return reason in ENDS_ACCEPTED
+    return status == Status.CONFIRMED and reason in ENDS_CONFIRMED
+
+
+def ended_by(reason: str) -> tuple[Status, ...]:
+    """The live statuses a match leaves for `reason`."""
+    return tuple(status for status in LIVE if ends(status, reason))

@@ -15,7 +15,6 @@ import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date
 from typing import Any
 
 from passerelle.taxonomy import Taxonomy
@@ -25,10 +24,8 @@ from .domain import (
     BOND_FIT,
     REMOTE_MODES,
     SKILL_FIT,
+    Ending,
     Fit,
-    MemberFacts,
-    NeedFacts,
-    OfferFacts,
     evaluate,
     reasons,
     score,
@@ -36,6 +33,7 @@ from .domain import (
     sector_interest,
     spoken,
 )
+from .facts import MemberFacts, NeedFacts, OfferFacts, ProjectFacts
 from .timezones import country_offset
 
 MAX_DEPTH = 8  # commune < province < region < country, with room to spare
@@ -96,28 +94,6 @@ class Effect:
     proposed: list[tuple[str, str, Fit]] = field(default_factory=list)
     withdrawn: list[tuple[str, str, str]] = field(default_factory=list)
     rescored: list[tuple[str, str, Fit]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectFacts:
-    project_id: str
-    territory_id: str
-    owner_member_id: str
-    sector: str
-    languages: frozenset[str]
-    needs: tuple[NeedSpec, ...]
-    as_of: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class NeedSpec:
-    need_id: str
-    skill: str
-    min_level: int
-    mode: str
-    count: int
-    starts_on: date | None = None
-    ends_on: date | None = None
 
 
 def skill_relations(taxonomy: Taxonomy) -> dict[str, dict[str, str]]:
@@ -196,7 +172,7 @@ class MatchIndex:
 
     def offer_withdrawn(self, offer_id: str) -> Delta:
         self.withdrawn_offers.add(offer_id)
-        return self._forget_offer(offer_id, "offer_withdrawn")
+        return self._forget_offer(offer_id, Ending.OFFER_WITHDRAWN)
 
     def index_offer(self, offer: OfferFacts, in_order: bool = True) -> None:
         """Hold the offer; when loading many, `in_order=False` defers ordering to `order_buckets()`."""
@@ -260,7 +236,7 @@ class MatchIndex:
         """Rank again the needs whose top k hold the offer, then offer it to the others."""
         delta = Delta()
         for need_id in sorted(self.tops_with_offer.get(offer.offer_id, ())):
-            delta += self._rerank(need_id, "no_longer_fits")
+            delta += self._rerank(need_id, Ending.NO_LONGER_FITS)
         return self._offer_entered(offer, delta)
 
     def _offer_entered(self, offer: OfferFacts, delta: Delta) -> Delta:
@@ -290,7 +266,7 @@ class MatchIndex:
                     if len(top) > self.top_k:
                         dropped = top.pop()
                         self._unlink(dropped.offer_id, need_id)
-                        delta.left(need_id, dropped.offer_id, "outranked")
+                        delta.left(need_id, dropped.offer_id, Ending.OUTRANKED)
         return delta
 
     # Members
@@ -316,7 +292,7 @@ class MatchIndex:
         self.erased.add(member_id)
         delta = Delta()
         for offer_id in sorted(self.offers_by_member.get(member_id, set())):
-            delta += self._forget_offer(offer_id, "member_erased")
+            delta += self._forget_offer(offer_id, Ending.MEMBER_ERASED)
         self.offers_by_member.pop(member_id, None)
         self.members.pop(member_id, None)
         return delta
@@ -333,7 +309,7 @@ class MatchIndex:
             lineage = self.lineage(self.projects[need.project_id].territory_id)
             if lineage != need.lineage or need.utc_offset != self._offset(lineage):
                 self.needs[need_id] = replace(need, lineage=lineage, utc_offset=self._offset(lineage))
-                delta += self._rerank(need_id, "no_longer_fits")
+                delta += self._rerank(need_id, Ending.NO_LONGER_FITS)
         return delta
 
     def lineage(self, territory_id: str) -> tuple[str, ...]:
@@ -388,7 +364,7 @@ class MatchIndex:
         delta = Delta()
         for need_id in sorted(self.needs_by_project.get(project.project_id, set())):
             if need_id not in wanted:
-                delta += self._drop_need(need_id, "need_removed")
+                delta += self._drop_need(need_id, Ending.NEED_REMOVED)
         for need_id, need in wanted.items():
             if need_id in self.filled or self.needs.get(need_id) == need:
                 continue
@@ -396,7 +372,7 @@ class MatchIndex:
             self.needs[need_id] = need
             self.needs_by_project[need.project_id].add(need_id)
             self.needs_by_skill_mode[(need.skill, need.mode)].add(need_id)
-            delta += self._rerank(need_id, "no_longer_fits")
+            delta += self._rerank(need_id, Ending.NO_LONGER_FITS)
         return delta
 
     def project_closed(self, project_id: str) -> Delta:
@@ -404,16 +380,16 @@ class MatchIndex:
         self.projects.pop(project_id, None)
         delta = Delta()
         for need_id in sorted(self.needs_by_project.get(project_id, set())):
-            delta += self._drop_need(need_id, "project_closed")
+            delta += self._drop_need(need_id, Ending.PROJECT_CLOSED)
         return delta
 
     def need_filled(self, need_id: str) -> Delta:
         self.filled.add(need_id)
-        return self._drop_need(need_id, "need_filled")
+        return self._drop_need(need_id, Ending.NEED_FILLED)
 
     def declined_by_member(self, need_id: str, offer_id: str) -> Delta:
         self.declined.add((need_id, offer_id))
-        return self._rerank(need_id, "declined") if need_id in self.needs else Delta()
+        return self._rerank(need_id, Ending.DECLINED) if need_id in self.needs else Delta()
 
     def _drop_need(self, need_id: str, reason: str) -> Delta:
         self._unindex_need(need_id)
@@ -550,7 +526,7 @@ class MatchIndex:
         for offer_id in sorted(old.keys() - kept):
             self._unlink(offer_id, need_id)
             still_fits = need is not None and self.fit(need, offer_id) is not None
-            delta.left(need_id, offer_id, "outranked" if still_fits else reason)
+            delta.left(need_id, offer_id, Ending.OUTRANKED if still_fits else reason)
         for ranked in new:
             self._link(ranked.offer_id, need_id)
             before = old.get(ranked.offer_id)

@@ -1,22 +1,32 @@
-"""The matching service's rows: read models kept as the index holds them, and the matches."""
+"""The matching service's rows: read models kept as the index holds them, and the matches.
+
+`Repository` is what the use cases and the engine need of them; `MatchingRepository` keeps them in
+PostgreSQL (tests use an in-memory fake).
+"""
 
 from __future__ import annotations
 
-import json
-import sys
 import uuid
-from collections.abc import AsyncIterator, Collection, Mapping
-from datetime import UTC, date, datetime
-from typing import Any
+from collections.abc import AsyncIterator, Collection
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
-from passerelle.contracts import ERASED_OWNER
+from passerelle.contracts import ERASED_OWNER, MemberProfile, ProjectSnapshot, SkillOffered
 from passerelle.persistence.database import FOREVER
 from sqlalchemy import String, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .domain import LIVE, Fit, MemberFacts, OfferFacts
-from .index import NeedSpec, ProjectFacts
+from .domain import LIVE, Fit, Status
+from .facts import (
+    MemberFacts,
+    OfferFacts,
+    ProjectFacts,
+    member_from_record,
+    offer_from_record,
+    project_from_row,
+    reasons_json,
+)
 from .orm import (
     FilledNeedRow,
     MatchRow,
@@ -26,111 +36,60 @@ from .orm import (
     TerritoryManagerRow,
     TerritoryRow,
 )
-from .timezones import zone_offset
 
-_interned: dict[tuple[str, ...], frozenset[str]] = {}
-
-
-def frozen(values: Collection[str]) -> frozenset[str]:
-    """One shared frozenset per distinct set of codes: a million offers hold a few dozen sets."""
-    key = tuple(sorted(values))
-    return _interned.setdefault(key, frozenset(key))
-
-
-_parsed: dict[str, frozenset[str]] = {}
-
-
-def codes(value: str | Collection[str]) -> frozenset[str]:
-    """Codes from an event (a list) or a row (JSON text, parsed once per distinct text), shared."""
-    if not isinstance(value, str):
-        return frozen(value)
-    found = _parsed.get(value)
-    if found is None:
-        found = _parsed[value] = frozen(json.loads(value))
-    return found
+# What the index is built from: plain rows, JSON as text (parsed once per distinct value).
+MEMBERS_QUERY = (
+    "SELECT member_id, erased, languages::text, attachments::text, sectors::text, time_zone, "
+    "managers::text, as_of FROM members"
+)
+OFFERS_QUERY = (
+    "SELECT offer_id, member_id, skill, level, modes::text, languages::text, territory_ids::text, "
+    "sectors::text, available_from, available_until, withdrawn, as_of FROM offers"
+)
+TOPS_QUERY = "SELECT need_id, offer_id, score, reasons::text FROM matches WHERE in_top"
 
 
-def _listed(value: Any) -> list[Any]:
-    return json.loads(value) if isinstance(value, str) else list(value)
+class Repository(Protocol):
+    """What matching's use cases and its engine read and write."""
 
+    # Read models, as the index decides what is newest
+    async def save_offer(self, offer: SkillOffered, as_of: datetime) -> None: ...
+    async def withdraw_offer(self, offer_id: str, member_id: str) -> None: ...
+    async def save_member(self, member: MemberProfile, as_of: datetime) -> None: ...
+    async def erase_member(self, member_id: str) -> None: ...
+    async def save_project(self, project: ProjectSnapshot, as_of: datetime) -> None: ...
+    async def close_project(self, project_id: str) -> None: ...
+    async def save_territory(self, territory_id: str, parent_id: str | None, country: str) -> None: ...
+    async def name_territory_manager(self, territory_id: str, sub: str, role: str) -> None: ...
+    async def remove_territory_manager(self, territory_id: str, sub: str, role: str) -> None: ...
+    async def mark_filled(self, need_id: str) -> None: ...
 
-_reasons: dict[str, tuple[str, ...]] = {}
-_days: dict[date, date] = {}
+    # What the index is built from: each id with its facts, None when withdrawn, erased or closed
+    def territories(self) -> AsyncIterator[tuple[str, str | None, str]]: ...
+    def members(self) -> AsyncIterator[tuple[str, MemberFacts | None]]: ...
+    def offers(self) -> AsyncIterator[tuple[str, OfferFacts | None]]: ...
+    def projects(self) -> AsyncIterator[tuple[str, ProjectFacts | None]]: ...
+    def tops(self) -> AsyncIterator[tuple[str, str, Fit]]: ...
+    async def filled_needs(self) -> list[str]: ...
+    async def declined_pairs(self) -> list[tuple[str, str]]: ...
 
+    # Matches
+    async def match(self, match_id: str, *, for_update: bool = False) -> MatchRow | None: ...
+    async def pair(self, need_id: str, offer_id: str) -> MatchRow | None: ...
+    async def add_match(
+        self, project_id: str, need_id: str, offer_id: str, member_id: str, fit: Fit
+    ) -> MatchRow: ...
+    async def live(self, statuses: Collection[str] = LIVE, **where: str) -> list[MatchRow]: ...
+    async def confirmed_count(self, need_id: str) -> int: ...
+    async def matches(
+        self, *, member_id: str | None = None, project_id: str | None = None
+    ) -> list[MatchRow]: ...
 
-def reasons_json(text: str) -> tuple[str, ...]:
-    """Reasons as one shared tuple per distinct list: a million matches hold a few hundred lists."""
-    found = _reasons.get(text)
-    if found is None:
-        found = _reasons[text] = tuple(sys.intern(reason) for reason in json.loads(text))
-    return found
-
-
-def day(value: date | None) -> date | None:
-    return None if value is None else _days.setdefault(value, value)
-
-
-def seconds(moment: datetime | None) -> float:
-    return moment.timestamp() if moment else 0.0
-
-
-def offer_facts(row: Mapping[str, Any]) -> OfferFacts:
-    """An offer from an event's values or a row of `offers`; strings and sets shared across offers."""
-    return OfferFacts(
-        offer_id=row["offer_id"],
-        member_id=sys.intern(row["member_id"]),
-        skill=sys.intern(row["skill"]),
-        level=row["level"],
-        modes=codes(row["modes"]),
-        languages=codes(row["languages"]),
-        territory_ids=codes(row["territory_ids"]),
-        sectors=codes(row["sectors"]),
-        available_from=day(row["available_from"]),
-        available_until=day(row["available_until"]),
-        as_of=seconds(row["as_of"]),
-    )
-
-
-def member_facts(row: Mapping[str, Any]) -> MemberFacts:
-    """A member from an event's values or a row of `members`."""
-    return MemberFacts(
-        member_id=sys.intern(row["member_id"]),
-        languages=codes(row["languages"]),
-        attachments=tuple(
-            (sys.intern(a["territory_id"]), sys.intern(a["bond"])) for a in _listed(row["attachments"])
-        ),
-        sectors=codes(row["sectors"]),
-        utc_offset=zone_offset(row["time_zone"]),
-        managers=tuple(_listed(row["managers"])),
-        as_of=seconds(row["as_of"]),
-    )
-
-
-def project_facts(row: ProjectRow) -> ProjectFacts:
-    return ProjectFacts(
-        project_id=row.project_id,
-        territory_id=row.territory_id,
-        owner_member_id=row.owner_member_id,
-        sector=row.sector,
-        languages=frozen(row.languages),
-        needs=tuple(need_spec(need) for need in row.needs),
-        as_of=seconds(row.as_of),
-    )
-
-
-def need_spec(need: dict[str, Any]) -> NeedSpec:
-    def day(value: Any) -> date | None:
-        return date.fromisoformat(value) if isinstance(value, str) else value
-
-    return NeedSpec(
-        need_id=need["need_id"],
-        skill=need["skill"],
-        min_level=need["min_level"],
-        mode=need["mode"],
-        count=need["count"],
-        starts_on=day(need.get("starts_on")),
-        ends_on=day(need.get("ends_on")),
-    )
+    # Who may act
+    async def project(self, project_id: str) -> ProjectFacts | None: ...
+    async def was_erased(self, member_id: str) -> bool: ...
+    async def managers_of(self, member_id: str) -> list[str]: ...
+    async def manages_territory(self, sub: str, territory_ids: Collection[str]) -> bool: ...
 
 
 class MatchingRepository:
@@ -139,7 +98,21 @@ class MatchingRepository:
 
     # Read models: the index decides what is newest; these rows follow it.
 
-    async def save_offer(self, values: dict[str, Any]) -> None:
+    async def save_offer(self, offer: SkillOffered, as_of: datetime) -> None:
+        values = {
+            "offer_id": offer.offer_id,
+            "member_id": offer.member_id,
+            "skill": offer.skill,
+            "level": offer.level,
+            "modes": list(offer.modes),
+            "languages": list(offer.languages),
+            "territory_ids": list(offer.territory_ids),
+            "sectors": list(offer.sectors),
+            "available_from": offer.available_from,
+            "available_until": offer.available_until,
+            "withdrawn": False,
+            "as_of": as_of,
+        }
         await self._upsert(OfferRow, OfferRow.offer_id, values)
 
     async def withdraw_offer(self, offer_id: str, member_id: str) -> None:
@@ -150,7 +123,16 @@ class MatchingRepository:
             statement.on_conflict_do_update(index_elements=[OfferRow.offer_id], set_={"withdrawn": True})
         )
 
-    async def save_member(self, values: dict[str, Any]) -> None:
+    async def save_member(self, member: MemberProfile, as_of: datetime) -> None:
+        values = {
+            "member_id": member.member_id,
+            "languages": list(member.languages),
+            "attachments": [a.model_dump() for a in member.attachments],
+            "sectors": list(member.sectors),
+            "time_zone": member.time_zone,
+            "managers": list(member.managers),
+            "as_of": as_of,
+        }
         await self._upsert(MemberRow, MemberRow.member_id, values)
 
     async def erase_member(self, member_id: str) -> None:
@@ -186,7 +168,18 @@ class MatchingRepository:
             .values(managers=MemberRow.managers.op("-")(literal(member_id, String())))
         )
 
-    async def save_project(self, values: dict[str, Any]) -> None:
+    async def save_project(self, project: ProjectSnapshot, as_of: datetime) -> None:
+        values = {
+            "project_id": project.project_id,
+            "territory_id": project.territory_id,
+            "owner_member_id": project.owner_member_id,
+            "title": project.title,
+            "sector": project.sector,
+            "languages": list(project.languages),
+            "needs": [need.model_dump(mode="json") for need in project.needs],
+            "closed": False,
+            "as_of": as_of,
+        }
         await self._upsert(ProjectRow, ProjectRow.project_id, values)
 
     async def close_project(self, project_id: str) -> None:
@@ -234,7 +227,27 @@ class MatchingRepository:
 
     # What the index is built from at start
 
-    async def records(self, query: str) -> AsyncIterator[Any]:
+    async def territories(self) -> AsyncIterator[tuple[str, str | None, str]]:
+        async for row in self._stream(TerritoryRow):
+            yield row.territory_id, row.parent_id, row.country
+
+    async def members(self) -> AsyncIterator[tuple[str, MemberFacts | None]]:
+        async for record in self._records(MEMBERS_QUERY):
+            yield record["member_id"], None if record["erased"] else member_from_record(record)
+
+    async def offers(self) -> AsyncIterator[tuple[str, OfferFacts | None]]:
+        async for record in self._records(OFFERS_QUERY):
+            yield record["offer_id"], None if record["withdrawn"] else offer_from_record(record)
+
+    async def projects(self) -> AsyncIterator[tuple[str, ProjectFacts | None]]:
+        async for row in self._stream(ProjectRow):
+            yield row.project_id, None if row.closed else project_from_row(row)
+
+    async def tops(self) -> AsyncIterator[tuple[str, str, Fit]]:
+        async for record in self._records(TOPS_QUERY):
+            yield record["need_id"], record["offer_id"], Fit(record["score"], reasons_json(record["reasons"]))
+
+    async def _records(self, query: str) -> AsyncIterator[Any]:
         """Rows straight from the driver, in batches: a million offers load in seconds, not minutes."""
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
@@ -242,7 +255,7 @@ class MatchingRepository:
         async for record in driver.cursor(query, prefetch=20_000):
             yield record
 
-    async def stream(self, table: Any) -> AsyncIterator[Any]:
+    async def _stream(self, table: Any) -> AsyncIterator[Any]:
         result = await self.session.stream_scalars(select(table).execution_options(yield_per=10_000))
         async for row in result:
             yield row
@@ -252,7 +265,7 @@ class MatchingRepository:
 
     async def declined_pairs(self) -> list[tuple[str, str]]:
         rows = await self.session.execute(
-            select(MatchRow.need_id, MatchRow.offer_id).where(MatchRow.status == "declined")
+            select(MatchRow.need_id, MatchRow.offer_id).where(MatchRow.status == Status.DECLINED)
         )
         return [(need_id, offer_id) for need_id, offer_id in rows]
 
@@ -279,7 +292,7 @@ class MatchingRepository:
             member_id=member_id,
             score=fit.score,
             reasons=list(fit.reasons),
-            status="proposed",
+            status=Status.PROPOSED,
             in_top=True,
         )
         self.session.add(row)
@@ -291,10 +304,11 @@ class MatchingRepository:
         return list(await self.session.scalars(query.order_by(MatchRow.match_id)))
 
     async def confirmed_count(self, need_id: str) -> int:
+        await self.session.flush()  # counting the match just confirmed
         query = (
             select(func.count())
             .select_from(MatchRow)
-            .where(MatchRow.need_id == need_id, MatchRow.status == "confirmed")
+            .where(MatchRow.need_id == need_id, MatchRow.status == Status.CONFIRMED)
         )
         return await self.session.scalar(query) or 0
 
@@ -308,8 +322,9 @@ class MatchingRepository:
 
     # Who may act
 
-    async def project(self, project_id: str) -> ProjectRow | None:
-        return await self.session.get(ProjectRow, project_id)
+    async def project(self, project_id: str) -> ProjectFacts | None:
+        row = await self.session.get(ProjectRow, project_id)
+        return None if row is None else project_from_row(row)
 
     async def was_erased(self, member_id: str) -> bool:
         erased = await self.session.scalar(select(MemberRow.erased).where(MemberRow.member_id == member_id))
