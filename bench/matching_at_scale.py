@@ -35,10 +35,10 @@ from harness import OFFER_COLUMNS, RESULTS, Database, Skill, Taxonomy, percentil
 
 # The engine under measurement.
 from matching.config import MatchingSettings
-from matching.domain import MemberFacts, OfferFacts, score
-from matching.handlers import MatchingHandlers
-from matching.index import MatchIndex, NeedSpec, ProjectFacts
-from matching.repository import frozen
+from matching.domain import score
+from matching.engine import MatchingEngine
+from matching.facts import MemberFacts, NeedSpec, OfferFacts, ProjectFacts, frozen
+from matching.index import MatchIndex
 
 MODES = ("remote", "short_mission", "long_mission", "mentoring")
 COUNTRIES = {
@@ -422,17 +422,27 @@ async def fill_database(data: Dataset, index: MatchIndex, url: str) -> None:
         await connection.close()
 
 
+def _freeze_heap() -> None:
+    gc.collect()
+    gc.freeze()
+
+
 async def build_only(url: str, seed: int) -> None:
     """In a process of its own: build the index from the database and report time and memory."""
-    from passerelle.messaging.unit_of_work import no_repository, units
+    from matching.repository import MatchingRepository
+    from passerelle.messaging.unit_of_work import units
 
     database = Database(url)
     taxonomy = synthetic_taxonomy(random.Random(seed))
-    handlers = MatchingHandlers(units(database, no_repository), MatchingSettings(), taxonomy)
+    # What the service's wiring does after a build (matching.app.freeze_heap, not imported: it would
+    # bring FastAPI and FastStream into the memory measured here).
+    engine = MatchingEngine(
+        units(database, MatchingRepository), taxonomy, MatchingSettings(), after_build=_freeze_heap
+    )
     started = time.perf_counter()
-    await handlers.warm_up()  # what the service does before it takes its first event
+    await engine.warm_up()  # what the service does before it takes its first event
     seconds = time.perf_counter() - started
-    index = handlers.index
+    index = engine.index
     assert index is not None
     await database.dispose()
     rss = harness.resident_kb()
