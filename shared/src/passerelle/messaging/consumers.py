@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 import structlog
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.contracts import CloudEvent, EventData, correlation_id, envelope_type
 
@@ -24,7 +23,8 @@ from .unit_of_work import SqlUnitOfWork
 log = structlog.get_logger(__name__)
 
 E = TypeVar("E", bound=EventData)
-EventHandler = Callable[[CloudEvent[E], SqlUnitOfWork[AsyncSession]], Awaitable[None]]
+# Any repository: a service gives its consumers units of work that carry its own (`units`).
+EventHandler = Callable[[CloudEvent[E], SqlUnitOfWork[Any]], Awaitable[None]]
 
 
 class HandlerFailed(Exception):
@@ -55,7 +55,7 @@ class EventConsumers:
         self,
         broker: NatsBroker,
         service: str,
-        units: Callable[[], SqlUnitOfWork[AsyncSession]],
+        units: Callable[[], SqlUnitOfWork[Any]],
         *,
         workers: int = 16,
         topology: TopologySettings | None = None,
