@@ -189,7 +189,9 @@ Left to do by hand (each file belongs to the shared platform, so read it before 
   1. `uv lock` and `uv sync` (make service does both), then `make test`.
   2. It consumes MemberErased: add it where the platform declares what each service consumes
      ("{name}": (MemberErased,) in passerelle/messaging/topology.py SUBSCRIPTIONS, or on its
-     ServiceDefinition if the service definitions declare it), then `passerelle nats provision`.
+     ServiceDefinition if the service definitions declare it); regenerate its NATS user with
+     `passerelle nats auth-config > deploy/nats/authorization.conf` and
+     `passerelle nats auth-config --format helm > deploy/nats/values-authorization.yaml`.
   3. Let `passerelle up` and the integration tests run it: add "{name}" to SERVICE_ORDER in
      passerelle/runtime/service.py, and to SERVICES in tests/deploy/test_kubernetes.py.
   4. Before it publishes: its events in passerelle/contracts/{name}.py (owner "{name}", subjects
