@@ -36,7 +36,7 @@ test: install lint typecheck
 bench: install
 	$(RUN) python bench/consumer.py
 	$(RUN) python bench/end_to_end.py
-	$(RUN) python bench/matching.py
+	$(RUN) python bench/matching_at_scale.py
 
 schemas: install
 	$(RUN) passerelle contracts schemas

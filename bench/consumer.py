@@ -17,32 +17,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+import harness
+import nats
+from harness import RESULTS, PlatformSettings
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-import nats  # noqa: E402
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy  # noqa: E402
-from passerelle.contracts import CloudEvent, SkillOffered, envelope, envelope_type  # noqa: E402
-from passerelle.embedded.nats import EmbeddedNats  # noqa: E402
-from passerelle.embedded.ports import free_port  # noqa: E402
-from passerelle.embedded.postgres import EmbeddedPostgres  # noqa: E402
-from passerelle.messaging import topology  # noqa: E402
-from passerelle.messaging.broker import make_broker  # noqa: E402
-from passerelle.messaging.consumers import EventConsumers  # noqa: E402
-from passerelle.messaging.tables import messaging_metadata  # noqa: E402
-from passerelle.messaging.topology import Subscription, TopologySettings, consumer_config, provision  # noqa: E402
-from passerelle.messaging.unit_of_work import SessionUnitOfWork, no_repository, units  # noqa: E402
-from passerelle.persistence.database import Database, ensure_database  # noqa: E402
-from passerelle.runtime.logging import configure_logging  # noqa: E402
-from passerelle.settings import PlatformSettings  # noqa: E402
+# The stack under measurement.
+from passerelle.contracts import CloudEvent, SkillOffered, envelope, envelope_type
+from passerelle.messaging import topology
+from passerelle.messaging.broker import make_broker
+from passerelle.messaging.consumers import EventConsumers
+from passerelle.messaging.tables import messaging_metadata
+from passerelle.messaging.topology import Subscription, TopologySettings, consumer_config, provision
+from passerelle.messaging.unit_of_work import SessionUnitOfWork, no_repository, units
+from passerelle.persistence.database import Database, ensure_database
+from passerelle.runtime.logging import configure_logging
 
-RESULTS = Path(__file__).parent / "results"
 TARGET_RATIO = 0.6
 SERVICE = "bench"  # a consumer of SkillOffered of its own, with its own database
 
@@ -93,7 +87,7 @@ async def raw_round(js: Any, count: int, batch: int, name: str) -> float:
             model.model_validate_json(message.data)
             await message.ack()
             handled += 1
-    await _all_acked(js, name)
+    await harness.drained(js, "MEMBERS", name, poll=0.01)
     took = time.perf_counter() - started
     await subscription.unsubscribe()
     return count / took
@@ -122,21 +116,13 @@ async def stack_round(settings: PlatformSettings, js: Any, database_url: str, co
     await broker.start()
     try:
         await asyncio.wait_for(finished.wait(), timeout=600)
-        await _all_acked(js, sub.durable)
+        await harness.drained(js, "MEMBERS", sub.durable, poll=0.01)
         took = time.perf_counter() - started
     finally:
         await broker.stop()
         await database.dispose()
     await js.delete_consumer("MEMBERS", sub.durable)  # the next round starts from the first event
     return count / took
-
-
-async def _all_acked(js: Any, durable: str) -> None:
-    while True:
-        info = await js.consumer_info("MEMBERS", durable)
-        if info.num_pending == 0 and info.num_ack_pending == 0:
-            return
-        await asyncio.sleep(0.01)
 
 
 async def fresh_inbox(database_url: str) -> None:
@@ -150,12 +136,11 @@ async def fresh_inbox(database_url: str) -> None:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     topology.SUBSCRIPTIONS[SERVICE] = (SkillOffered,)
-    with tempfile.TemporaryDirectory(prefix="passerelle-bench-consumer-") as scratch:
-        server = EmbeddedNats(store_dir=Path(scratch) / "nats", port=free_port())
-        postgres = EmbeddedPostgres(data_dir=Path(scratch) / "pg", port=free_port(), durable=False)
-        await server.start()
-        await postgres.start()
-        try:
+    with harness.scratch("passerelle-bench-consumer-") as scratch:
+        async with (
+            harness.nats_server(scratch) as server,
+            harness.postgres_server(scratch, durable=False) as postgres,
+        ):
             settings = PlatformSettings(nats_url=server.url, consumer_batch=args.batch)
             database_url = postgres.url("passerelle_bench")
             await ensure_database(database_url)
@@ -173,9 +158,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     f"  round {n + 1}: raw nats-py {raw[-1]:,.0f}/s, our stack {ours[-1]:,.0f}/s", flush=True
                 )
             await connection.close()
-        finally:
-            await postgres.stop()
-            await server.stop()
     best_raw, best_ours = max(raw), max(ours)
     return {
         "events": args.events,
@@ -212,9 +194,7 @@ def main() -> None:
     print(f"Consumer overhead: {args.events:,} events, {args.rounds} rounds ...", flush=True)
     result = asyncio.run(run(args))
     report(result)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
-    print(f"written to {args.out}")
+    harness.write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -33,11 +33,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -45,47 +41,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+import asyncpg
+import harness
+import httpx
+import nats
+from harness import OFFER_COLUMNS, RESULTS, Platform, PlatformSettings, load_taxonomy
+from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+from pydantic import SecretStr
 
-import asyncpg  # noqa: E402
-import httpx  # noqa: E402
-import nats  # noqa: E402
-from hdrh.histogram import HdrHistogram  # noqa: E402
-from matching.orm import OfferRow  # noqa: E402
-from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig  # noqa: E402
-from passerelle.embedded.nats import EmbeddedNats  # noqa: E402
-from passerelle.embedded.ports import free_port  # noqa: E402
-from passerelle.embedded.postgres import EmbeddedPostgres  # noqa: E402
-from passerelle.messaging.topology import subscriptions  # noqa: E402
-from passerelle.runtime.auth import Authenticator  # noqa: E402
-from passerelle.runtime.platform import prepare_database, provision_nats, service_database_url  # noqa: E402
-from passerelle.runtime.service import load_services  # noqa: E402
-from passerelle.settings import PlatformSettings  # noqa: E402
-from passerelle.taxonomy import load_taxonomy  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-
-RESULTS = Path(__file__).parent / "results"
-# Matching's offers table, column by column: the order of the offer records written below.
-OFFER_COLUMNS = [column.name for column in OfferRow.__table__.columns]
 SERVICES = ("members", "projects", "matching", "notifications")
 NEEDS_PER_PROJECT = 5
 TOP_K = 10  # matching's default: no need takes more flows than this
 SATURATED_P99_MS = 1000.0
 TARGETS = {"p99_ms_at_100": 50.0, "sustained_per_s": 300.0}
-
-
-def histogram() -> HdrHistogram:
-    return HdrHistogram(1, 600_000_000, 3)  # microseconds, up to 10 minutes, 3 significant digits
-
-
-def summary(recorded: HdrHistogram) -> dict[str, float]:
-    return {
-        "p50_ms": recorded.get_value_at_percentile(50) / 1000,
-        "p95_ms": recorded.get_value_at_percentile(95) / 1000,
-        "p99_ms": recorded.get_value_at_percentile(99) / 1000,
-        "max_ms": recorded.get_max_value() / 1000,
-        "count": recorded.get_total_count(),
-    }
 
 
 async def open_loop(rate: float, duration: float, send: Callable[[int, float], Awaitable[None]]) -> float:
@@ -115,7 +83,7 @@ async def baseline(nats_url: str, rate: float, duration: float) -> dict[str, flo
     name = f"BENCH_HOPS_{round(rate)}"
     await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.>"]))
     loop = asyncio.get_running_loop()
-    recorded = histogram()
+    recorded = harness.histogram()
     count = max(1, round(rate * duration))
     finished = asyncio.Event()
 
@@ -145,7 +113,7 @@ async def baseline(nats_url: str, rate: float, duration: float) -> dict[str, flo
 
     async def arrived(data: bytes) -> None:
         scheduled = float(data)
-        recorded.record_value(max(1, round((loop.time() - scheduled) * 1_000_000)))
+        harness.record(recorded, loop.time() - scheduled)
         if recorded.get_total_count() >= count:
             finished.set()
 
@@ -166,101 +134,7 @@ async def baseline(nats_url: str, rate: float, duration: float) -> dict[str, flo
     await asyncio.gather(*hops, return_exceptions=True)
     await js.delete_stream(name)
     await connection.close()
-    return summary(recorded)
-
-
-# Where the CPU goes: seconds of CPU of each process (Linux /proc), read before and after each rate.
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int, with_children: bool = False) -> float:
-    """User + system CPU of a process, and of its live child processes (PostgreSQL's backends)."""
-    pids = [pid]
-    if with_children:
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            with contextlib.suppress(OSError, IndexError):
-                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    pids.append(int(stat.parent.name))
-    total = 0.0
-    for each in pids:
-        with contextlib.suppress(OSError, IndexError):
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / TICKS
-    return total
-
-
-# The platform.
-
-
-@dataclass
-class Platform:
-    scratch: Path
-    nats_url: str
-    database_url: str
-    settings: PlatformSettings
-    urls: dict[str, str] = field(default_factory=dict)
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    server_pids: dict[str, int] = field(default_factory=dict)  # nats-server, postgres
-
-    def cpu(self) -> dict[str, float]:
-        used = {name: cpu_seconds(process.pid) for name, process in self.processes.items()}
-        used |= {name: cpu_seconds(pid, with_children=True) for name, pid in self.server_pids.items()}
-        used["load generator (this process)"] = sum(os.times()[:2])
-        return used
-
-    def url(self, path: str) -> str:
-        service = "projects" if path.startswith(("/territories", "/projects")) else "members"
-        return self.urls[service] + path
-
-    def start(self, service: str) -> None:
-        port = free_port()
-        environment = {
-            **os.environ,
-            "PASSERELLE_NATS_URL": self.nats_url,
-            "PASSERELLE_DATABASE_URL": service_database_url(self.database_url, service),
-            "PASSERELLE_JWT_SECRET": self.settings.jwt_secret.get_secret_value()
-            if self.settings.jwt_secret
-            else "",
-            "PASSERELLE_HOST": "127.0.0.1",
-            "PASSERELLE_PORT": str(port),
-            "PASSERELLE_DATA_DIR": str(self.scratch),
-            "PASSERELLE_MAIL_DIR": str(self.scratch / "mail"),
-            "PASSERELLE_LOG_LEVEL": "INFO",
-            "PASSERELLE_LOG_JSON": "true",
-        }
-        log = (self.scratch / f"{service}.log").open("ab")
-        self.processes[service] = subprocess.Popen(
-            [str(Path(sys.executable).parent / "passerelle"), "serve", service],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.urls[service] = f"http://127.0.0.1:{port}"
-
-    async def ready(self, client: httpx.AsyncClient, timeout: float = 600) -> None:
-        deadline = time.monotonic() + timeout
-        for service, url in self.urls.items():
-            while True:
-                if self.processes[service].poll() is not None:
-                    raise RuntimeError(f"{service} exited: see {self.scratch / f'{service}.log'}")
-                try:
-                    if (await client.get(f"{url}/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{service} not ready after {timeout} s")
-                await asyncio.sleep(0.2)
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            process.terminate()
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    return harness.summary(recorded)
 
 
 async def store_offers(database_url: str, count: int, seed: int = 5) -> None:
@@ -331,7 +205,7 @@ class Community:
 
 
 async def set_up(platform: Platform, client: httpx.AsyncClient, territories: int, seed: int) -> Community:
-    authenticator = Authenticator(platform.settings)
+    authenticator = platform.authenticator()
 
     async def call(method: str, path: str, sub: str, role: str, body: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {authenticator.issue(sub, [role])}"}
@@ -398,19 +272,6 @@ async def set_up(platform: Platform, client: httpx.AsyncClient, territories: int
     for start in range(0, territories, 20):
         await asyncio.gather(*(commune(n) for n in range(start, min(territories, start + 20))))
     return community
-
-
-async def idle(js: Any, timeout: float = 600) -> None:
-    """Every durable of every service has been delivered everything and has acknowledged it."""
-    deadline = time.monotonic() + timeout
-    for sub in subscriptions():
-        while True:
-            info = await js.consumer_info(sub.stream.name, sub.durable)
-            if info.num_pending == 0 and info.num_ack_pending == 0:
-                break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{sub.durable} still busy")
-            await asyncio.sleep(0.1)
 
 
 class Flows:
@@ -480,13 +341,11 @@ async def measure_rate(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(flows.arrived.wait(), timeout=1)
     after = platform.cpu()
-    recorded = histogram()
+    recorded = harness.histogram()
     for offer_id in offers:
         if offer_id in flows.in_inbox:
-            recorded.record_value(
-                max(1, round((flows.in_inbox[offer_id] - flows.scheduled[offer_id]) * 1_000_000))
-            )
-    result = summary(recorded)
+            harness.record(recorded, flows.in_inbox[offer_id] - flows.scheduled[offer_id])
+    result = harness.summary(recorded)
     result |= {
         "rate": rate,
         "sent": round(rate * duration),
@@ -504,73 +363,67 @@ async def measure_rate(
 
 
 async def run_platform(args: argparse.Namespace, stored: int, rates: list[float]) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="passerelle-bench-e2e-") as directory:
-        scratch = Path(directory)
-        server = EmbeddedNats(store_dir=scratch / "nats", port=free_port())
-        postgres = EmbeddedPostgres(data_dir=scratch / "pg", port=free_port())  # durable, as in production
-        await server.start()
-        await postgres.start()
-        settings = PlatformSettings(nats_url=server.url, jwt_secret=SecretStr("bench-" + "x" * 40))
-        platform = Platform(scratch, server.url, postgres.url(), settings)
-        assert server.process is not None and postgres.process is not None
-        platform.server_pids = {"nats-server": server.process.pid, "postgresql": postgres.process.pid}
-        connection = await nats.connect(server.url)
-        client = httpx.AsyncClient(
-            timeout=120, limits=httpx.Limits(max_connections=400, max_keepalive_connections=400)
-        )
-        try:
-            await provision_nats(settings)
-            for definition in load_services(list(SERVICES)):
-                await prepare_database(definition, service_database_url(postgres.url(), definition.name))
-            started = time.perf_counter()
-            await store_offers(service_database_url(postgres.url(), "matching"), stored)
-            print(f"  {stored:,} stored offers written in {time.perf_counter() - started:.0f} s", flush=True)
-            for service in SERVICES:
-                platform.start(service)
-            started = time.perf_counter()
-            await platform.ready(client)
-            print(f"  four services ready in {time.perf_counter() - started:.0f} s", flush=True)
-            community = await set_up(platform, client, args.territories, args.seed)
-            await idle(connection.jetstream())
-            print(f"  {args.territories} communes, projects and members set up", flush=True)
+    with harness.scratch("passerelle-bench-e2e-") as scratch:
+        async with harness.nats_server(scratch) as server, harness.postgres_server(scratch) as postgres:
+            settings = PlatformSettings(nats_url=server.url, jwt_secret=SecretStr("bench-" + "x" * 40))
+            platform = Platform.on(scratch, server, postgres, settings)
+            connection = await nats.connect(server.url)
+            client = httpx.AsyncClient(
+                timeout=120, limits=httpx.Limits(max_connections=400, max_keepalive_connections=400)
+            )
+            try:
+                await harness.provision_streams(settings)
+                await harness.prepare_databases(postgres.url(), SERVICES)
+                started = time.perf_counter()
+                await store_offers(harness.service_database_url(postgres.url(), "matching"), stored)
+                print(
+                    f"  {stored:,} stored offers written in {time.perf_counter() - started:.0f} s", flush=True
+                )
+                for service in SERVICES:
+                    platform.start(service)
+                started = time.perf_counter()
+                await platform.ready(client)
+                print(f"  four services ready in {time.perf_counter() - started:.0f} s", flush=True)
+                community = await set_up(platform, client, args.territories, args.seed)
+                await harness.idle(connection.jetstream())
+                print(f"  {args.territories} communes, projects and members set up", flush=True)
 
-            flows = Flows()
-            loop = asyncio.get_running_loop()
+                flows = Flows()
+                loop = asyncio.get_running_loop()
 
-            async def on_proposed(message: Any) -> None:
-                flows.proposed(json.loads(message.data))
+                async def on_proposed(message: Any) -> None:
+                    flows.proposed(json.loads(message.data))
 
-            async def on_delivered(message: Any) -> None:
-                flows.delivered(json.loads(message.data), loop.time())
+                async def on_delivered(message: Any) -> None:
+                    flows.delivered(json.loads(message.data), loop.time())
 
-            await connection.subscribe("matching.match_proposed.v1", cb=on_proposed)
-            await connection.subscribe("notifications.notification_delivered.v1", cb=on_delivered)
-            authenticator = Authenticator(settings)
-            tokens = {
-                member_id: authenticator.issue(member_id, ["member"]) for member_id, _ in community.needs
-            }
-            capacity = len(community.needs) * TOP_K
-            steps = []
-            for rate in rates:
-                if community.flows + rate * args.duration > capacity:
-                    print(
-                        f"  stopping before {rate:g}/s: more flows than the needs' tops can take", flush=True
-                    )
-                    break
-                step = await measure_rate(platform, client, flows, community, rate, args.duration, tokens)
-                step["baseline"] = await baseline(server.url, rate, args.duration)
-                steps.append(step)
-                print(_line(step), flush=True)
-                await idle(connection.jetstream())
-                if step["saturated"]:
-                    break
-            return {"stored_offers": stored, "steps": steps}
-        finally:
-            await client.aclose()
-            await connection.close()
-            platform.stop()
-            await postgres.stop()
-            await server.stop()
+                await connection.subscribe("matching.match_proposed.v1", cb=on_proposed)
+                await connection.subscribe("notifications.notification_delivered.v1", cb=on_delivered)
+                authenticator = platform.authenticator()
+                tokens = {
+                    member_id: authenticator.issue(member_id, ["member"]) for member_id, _ in community.needs
+                }
+                capacity = len(community.needs) * TOP_K
+                steps = []
+                for rate in rates:
+                    if community.flows + rate * args.duration > capacity:
+                        print(
+                            f"  stopping before {rate:g}/s: more flows than the needs' tops can take",
+                            flush=True,
+                        )
+                        break
+                    step = await measure_rate(platform, client, flows, community, rate, args.duration, tokens)
+                    step["baseline"] = await baseline(server.url, rate, args.duration)
+                    steps.append(step)
+                    print(_line(step), flush=True)
+                    await harness.idle(connection.jetstream())
+                    if step["saturated"]:
+                        break
+                return {"stored_offers": stored, "steps": steps}
+            finally:
+                await client.aclose()
+                await connection.close()
+                platform.stop()
 
 
 def _line(step: dict[str, Any]) -> str:
@@ -660,9 +513,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "end_to_end.json")
     args = parser.parse_args()
     result = asyncio.run(run(args))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
-    print(f"written to {args.out}")
+    harness.write_result(args.out, result)
 
 
 if __name__ == "__main__":

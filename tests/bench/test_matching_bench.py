@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCH = Path(__file__).parents[2] / "bench" / "matching.py"
+BENCH = Path(__file__).parents[2] / "bench" / "matching_at_scale.py"
 
 
 def test_the_matching_benchmark_prints_its_table_and_writes_every_figure(tmp_path: Path) -> None:

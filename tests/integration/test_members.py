@@ -360,3 +360,26 @@ async def test_an_erased_manager_no_longer_manages_and_leaves_no_trace_in_the_as
     await platform.call("DELETE", "/members/amina", "amina", expect=202)
     history = (await platform.call("GET", f"{path}/export", "op", "operator", expect=200))["history"]
     assert {entry["details"].get("by") for entry in history} == {"erased"}
+
+
+async def test_an_association_cannot_manage_another_so_two_associations_never_wait_on_each_other(
+    platform: Platform,
+) -> None:
+    first = await register(platform, "amina", "Tafraout Solidarité", kind="association")
+    second = await register(platform, "khadija", "Kayes Avenir", kind="association")
+    for member, manager in ((first, second), (second, first)):
+        refused = await platform.http.patch(
+            f"/members/{member['member_id']}",
+            headers=platform.as_("op", "operator"),
+            json={"managers": [member["managers"][0], manager["member_id"]]},
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "managers"
+    named = await platform.http.post(
+        "/members",
+        headers=platform.as_("omar"),
+        json=profile("Omar Conseil", "tafraout", kind="local_actor", managers=[first["member_id"]]),
+    )
+    assert named.status_code == 422, "an association manages no one from its registration either"
+    again = await platform.call("GET", f"/members/{first['member_id']}", "amina", expect=200)
+    assert again["managers"] == ["amina"]

@@ -379,3 +379,13 @@ async def test_an_erased_member_leaves_the_ledger_anonymous_and_the_totals_true(
     ] == "erased"
     tafraout = await platform.call("GET", f"/territories/{ids['Tafraout']}", "x", expect=200)
     assert [m["sub"] for m in tafraout["managers"]] == ["amina"], "her role on the territory went with her"
+    for member_id in ("fatima", "erased"):
+        refused = await platform.http.post(
+            f"{path}/pledges",
+            headers=platform.as_("op", "operator"),
+            json={"amount": "10.00", "member_id": member_id},
+        )
+        assert refused.status_code == 422, (member_id, refused.text)
+        assert refused.json()["errors"][0]["field"] == "member_id"
+    after = await platform.call("GET", path, "amina", expect=200)
+    assert after["pledged_total"] == "200.00", "no pledge brings an erased member back into the ledger"

@@ -1,5 +1,6 @@
 """Territories nest properly; projects move draft -> published -> closed; pledges add up exactly."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -7,8 +8,10 @@ from typing import Any
 import pytest
 from passerelle.errors import IllegalTransition, InvalidField, RuleBroken
 from passerelle.taxonomy import load_taxonomy
+from projects.commands import CreateProject, EditProject, RegisterTerritory
 from projects.domain import (
     ERASED_KIND,
+    MAX_TOTAL,
     MemberFacts,
     Project,
     Territory,
@@ -24,13 +27,20 @@ GOAL = {"goal_amount": "1000.00", "currency": "EUR"}
 
 def test_a_commune_sits_under_a_region_of_the_same_country() -> None:
     commune = register_territory(
-        {"name": "Tafraout", "country": "MA", "level": "commune", "parent_id": "r"}, REGION
+        RegisterTerritory(**{"name": "Tafraout", "country": "MA", "level": "commune", "parent_id": "r"}),
+        REGION,
     )
     assert commune.parent_id == "r"
     with pytest.raises(InvalidField, match="cannot sit under"):
-        register_territory({"name": "Morocco", "country": "MA", "level": "country", "parent_id": "r"}, REGION)
+        register_territory(
+            RegisterTerritory(**{"name": "Morocco", "country": "MA", "level": "country", "parent_id": "r"}),
+            REGION,
+        )
     with pytest.raises(InvalidField, match="same country"):
-        register_territory({"name": "Kayes", "country": "ML", "level": "commune", "parent_id": "r"}, REGION)
+        register_territory(
+            RegisterTerritory(**{"name": "Kayes", "country": "ML", "level": "commune", "parent_id": "r"}),
+            REGION,
+        )
 
 
 def project(**changes: Any) -> Project:
@@ -42,7 +52,7 @@ def project(**changes: Any) -> Project:
         "needs": [{"skill": "health.nurse_training", "min_level": 3, "mode": "short_mission", "count": 1}],
         **changes,
     }
-    return create_project("amina", fields, TAXONOMY)
+    return create_project("amina", CreateProject.model_validate(fields), TAXONOMY)
 
 
 def test_a_complete_draft_is_published_once_and_closed_once() -> None:
@@ -83,20 +93,23 @@ def test_editing_keeps_the_ids_of_needs_sent_back_and_gives_new_ones_an_id() -> 
     draft = project()
     kept = draft.needs[0]
     added = {"skill": "energy.solar_pv_design", "min_level": 3, "mode": "remote", "count": 1}
-    edited = draft.edited({"needs": [{**kept, "count": 2}, added]}, TAXONOMY, NOW)
+    edited = draft.edited(EditProject.model_validate({"needs": [{**kept, "count": 2}, added]}), TAXONOMY, NOW)
     assert edited.needs[0]["need_id"] == kept["need_id"] and edited.needs[0]["count"] == 2
     assert edited.needs[1]["need_id"] not in (None, kept["need_id"])
     with pytest.raises(InvalidField, match="no need"):
-        draft.edited({"needs": [{**added, "need_id": "not-ours"}]}, TAXONOMY, NOW)
+        draft.edited(EditProject.model_validate({"needs": [{**added, "need_id": "not-ours"}]}), TAXONOMY, NOW)
 
 
 def test_a_published_project_keeps_its_territory_and_a_closed_one_does_not_change() -> None:
     published = project().publish()
-    assert published.edited({"title": "Health post, phase 2"}, TAXONOMY, NOW).title == "Health post, phase 2"
+    assert (
+        published.edited(EditProject.model_validate({"title": "Health post, phase 2"}), TAXONOMY, NOW).title
+        == "Health post, phase 2"
+    )
     with pytest.raises(IllegalTransition, match="stays in its territory"):
-        published.edited({"territory_id": "elsewhere"}, TAXONOMY, NOW)
+        published.edited(EditProject.model_validate({"territory_id": "elsewhere"}), TAXONOMY, NOW)
     with pytest.raises(IllegalTransition, match="closed"):
-        published.close("cancelled").edited({"title": "x"}, TAXONOMY, NOW)
+        published.close("cancelled").edited(EditProject.model_validate({"title": "x"}), TAXONOMY, NOW)
 
 
 def test_pledges_add_up_in_decimals_and_the_goal_is_reached_once() -> None:
@@ -136,8 +149,14 @@ def test_pledges_go_only_to_published_projects_that_ask_for_money() -> None:
 def test_once_pledged_to_the_currency_stays_and_a_lower_goal_can_be_reached_by_the_edit() -> None:
     pledged = project(funding=GOAL).publish().pledge(Decimal("600"), None, NOW).project
     with pytest.raises(IllegalTransition, match="currency stays"):
-        pledged.edited({"funding": {"goal_amount": "600.00", "currency": "MAD"}}, TAXONOMY, NOW)
-    lowered = pledged.edited({"funding": {"goal_amount": "500.00", "currency": "EUR"}}, TAXONOMY, NOW)
+        pledged.edited(
+            EditProject.model_validate({"funding": {"goal_amount": "600.00", "currency": "MAD"}}),
+            TAXONOMY,
+            NOW,
+        )
+    lowered = pledged.edited(
+        EditProject.model_validate({"funding": {"goal_amount": "500.00", "currency": "EUR"}}), TAXONOMY, NOW
+    )
     assert lowered.goal_reached_at == NOW
 
 
@@ -145,3 +164,11 @@ def test_nobody_acts_for_an_erased_member_not_even_through_managers_left_in_a_la
     assert MemberFacts("a", "association", ["amina"]).may_act_for("amina")
     assert not MemberFacts("a", ERASED_KIND, ["amina"]).may_act_for("amina")
     assert not MemberFacts("amina", ERASED_KIND, []).may_act_for("amina")
+
+
+def test_a_pledge_that_would_take_the_total_beyond_what_the_ledger_holds_is_refused() -> None:
+    nearly_full = replace(project(funding=GOAL).publish(), pledged_total=Decimal("9999999999000.00"))
+    assert nearly_full.pledge(Decimal("999.99"), None, NOW).project.pledged_total == MAX_TOTAL
+    with pytest.raises(InvalidField, match="beyond"):
+        nearly_full.pledge(Decimal("1000.00"), None, NOW)
+    assert nearly_full.pledged_total == Decimal("9999999999000.00")

@@ -4,10 +4,13 @@ any web framework. runtime/auth.py makes one from a verified token."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from passerelle.contracts import ERASED_OWNER
 
+# What an erased identity's token, valid until it expires, is told by every service.
+ERASED_IDENTITY = "this identity was erased: it acts on nothing any more"
 ROLES = frozenset({"member", "territory_manager", "community_manager", "operator"})
 # The longest id a service stores (its member and owner columns).
 MAX_ID_LENGTH = 100
@@ -44,6 +47,18 @@ def identity_fault(sub: object) -> str | None:
     if sub == ERASED_OWNER:
         return f"{ERASED_OWNER!r} stands for erased members and is nobody's identity"
     return None
+
+
+async def grantee_fault(sub: str, was_erased: Callable[[str], Awaitable[bool]]) -> str | None:
+    """Why `sub` cannot be given a right (manage a member, own a project, manage a territory), or None.
+
+    Who is given a right is someone who may sign in: an identity, and not an erased one, whose
+    token would otherwise act again. `was_erased` is the service's own knowledge of erasures.
+    """
+    fault = identity_fault(sub)
+    if fault is None and await was_erased(sub):
+        fault = "it was erased"
+    return fault
 
 
 def roles_of(claim: object) -> frozenset[str] | None:

@@ -2,72 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from passerelle.contracts.types import ONE_LINE, Attachment, Bond, Generation, Level, MemberKind, Mode
+from passerelle.contracts.types import Attachment, Bond, Generation, MemberKind
 from passerelle.errors import NotFound
 from passerelle.identity import Identity
 from passerelle.runtime.auth import CurrentIdentity
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from passerelle.taxonomy import Skill, Taxonomy
-from passerelle.validation import KnownCountry, KnownLanguage, KnownLocale, KnownTimeZone, omittable
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from passerelle.validation import KnownCountry, KnownLanguage
+from pydantic import BaseModel, ConfigDict, Field
 
+from .commands import Code, OfferSkill, RegisterMember, UpdateMember, UpdateOffer, Visibility
 from .domain import MANAGER_ROLES, SkillOffer, View
 from .handlers import MembersHandlers, Seen
 from .repository import MemberSearch
-
-# The lengths are those of the columns (String(200), String(100)).
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
-Visibility = Literal["public", "managers", "private"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RegisterMember(Strict):
-    kind: MemberKind
-    display_name: Name
-    email: EmailStr
-    locale: KnownLocale
-    country_of_residence: KnownCountry
-    time_zone: KnownTimeZone
-    languages: list[KnownLanguage] = Field(default_factory=list, max_length=20)
-    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
-    sectors: list[Code] = Field(default_factory=list, max_length=20)
-    generation: Generation | None = None
-    managers: list[Name] = Field(default_factory=list, max_length=20)
-    visibility: Visibility = Field(
-        default="managers",
-        description="public: any signed-in member finds you; managers: only community and territory "
-        "managers do; private: nobody searching does",
-    )
-    contact_consent: bool = Field(
-        default=False, description="You agree that managers see your e-mail to contact you about projects"
-    )
-
-
-class UpdateMember(Strict):
-    """Only the fields sent change; null clears `generation` and is refused elsewhere."""
-
-    display_name: Name = omittable()
-    email: EmailStr = omittable()
-    locale: KnownLocale = omittable()
-    country_of_residence: KnownCountry = omittable()
-    time_zone: KnownTimeZone = omittable()
-    languages: list[KnownLanguage] = omittable(max_length=20)
-    attachments: list[Attachment] = omittable(max_length=20)
-    sectors: list[Code] = omittable(max_length=20)
-    generation: Generation | None = None
-    managers: list[Name] = omittable(max_length=20)
-    visibility: Visibility = omittable()
-    contact_consent: bool = omittable()
 
 
 class OfferedSkill(BaseModel):
@@ -99,34 +52,6 @@ class MemberOut(BaseModel):
     managers: list[str] | None
     visibility: Visibility | None
     contact_consent_at: datetime | None
-
-
-class OfferSkill(Strict):
-    skill: Code
-    level: Level
-    modes: list[Mode] = Field(min_length=1, max_length=4)
-    languages: list[KnownLanguage] = Field(default_factory=list, max_length=20)
-    territory_ids: list[Code] = Field(
-        default_factory=list, max_length=50, description="Empty: the member's attachments"
-    )
-    sectors: list[Code] = Field(default_factory=list, max_length=20)
-    available_from: date | None = None
-    available_until: date | None = None
-    hours_per_month: int | None = Field(default=None, ge=1, le=744)
-
-
-class UpdateOffer(Strict):
-    """Only the fields sent change; null clears the dates and hours and is refused elsewhere."""
-
-    skill: Code = omittable()
-    level: Level = omittable()
-    modes: list[Mode] = omittable(min_length=1, max_length=4)
-    languages: list[KnownLanguage] = omittable(max_length=20)
-    territory_ids: list[Code] = omittable(max_length=50)
-    sectors: list[Code] = omittable(max_length=20)
-    available_from: date | None = None
-    available_until: date | None = None
-    hours_per_month: int | None = Field(default=None, ge=1, le=744)
 
 
 class OfferOut(OfferSkill):
@@ -204,7 +129,7 @@ def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
     @router.post("/members", status_code=status.HTTP_201_CREATED, tags=["members"])
     async def register_member(body: RegisterMember, identity: CurrentIdentity) -> MemberOut:
         """Register the caller: a person as themself, or an association / local actor they manage."""
-        member = await handlers.register(identity, body.model_dump(mode="json"))
+        member = await handlers.register(identity, body)
         return _render(Seen(member, View.FULL, []), identity, taxonomy)
 
     @router.get("/members", tags=["members"])
@@ -239,8 +164,7 @@ def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
 
     @router.patch("/members/{member_id}", tags=["members"])
     async def update_member(member_id: str, body: UpdateMember, identity: CurrentIdentity) -> MemberOut:
-        changes = body.model_dump(mode="json", exclude_unset=True)
-        member = await handlers.update(identity, member_id, changes)
+        member = await handlers.update(identity, member_id, body)
         return _render(Seen(member, View.FULL, []), identity, taxonomy)
 
     @router.delete("/members/{member_id}", status_code=status.HTTP_202_ACCEPTED, tags=["members"])
@@ -261,7 +185,7 @@ def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
     @router.post("/members/{member_id}/offers", status_code=status.HTTP_201_CREATED, tags=["offers"])
     async def offer_skill(member_id: str, body: OfferSkill, identity: CurrentIdentity) -> OfferOut:
         """Offer a skill to the community's projects."""
-        offer = await handlers.offer_skill(identity, member_id, body.model_dump())
+        offer = await handlers.offer_skill(identity, member_id, body)
         return OfferOut.model_validate(offer)
 
     @router.get("/members/{member_id}/offers", tags=["offers"])
@@ -272,8 +196,7 @@ def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
     async def update_offer(
         member_id: str, offer_id: str, body: UpdateOffer, identity: CurrentIdentity
     ) -> OfferOut:
-        changes = body.model_dump(exclude_unset=True)
-        return OfferOut.model_validate(await handlers.update_offer(identity, member_id, offer_id, changes))
+        return OfferOut.model_validate(await handlers.update_offer(identity, member_id, offer_id, body))
 
     @router.delete(
         "/members/{member_id}/offers/{offer_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["offers"]

@@ -2,18 +2,18 @@
 
 from pathlib import Path
 
-from passerelle.messaging.unit_of_work import no_repository
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
 from passerelle.settings import PlatformSettings
 
 from .api import build_router
 from .handlers import MembersHandlers
+from .repository import MembersRepository
 
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("members", settings, database_url)
     app.router.include_router(
-        build_router(MembersHandlers(app.units(no_repository), app.taxonomy), app.taxonomy)
+        build_router(MembersHandlers(app.units(MembersRepository), app.taxonomy), app.taxonomy)
     )
     return app
 

@@ -12,6 +12,8 @@ from typing import Any
 from passerelle.errors import IllegalTransition, InvalidField
 from passerelle.taxonomy import Taxonomy
 
+from .commands import OfferSkill, RegisterMember, UpdateMember, UpdateOffer
+
 PERSON = "person"
 MANAGER_ROLES = frozenset({"community_manager", "territory_manager"})
 # Who finds a member in searches and reads their card: everyone signed in, community and territory
@@ -76,10 +78,8 @@ class Member:
             "contact_consent": self.contact_consent,
         }
 
-    def updated(self, changes: dict[str, Any], taxonomy: Taxonomy, now: datetime) -> Member:
-        if "kind" in changes and changes["kind"] != self.kind:
-            raise InvalidField("kind", "a member's kind cannot change: register a new member instead")
-        updated = replace(self, **changes)
+    def updated(self, update: UpdateMember, taxonomy: Taxonomy, now: datetime) -> Member:
+        updated = replace(self, **update.model_dump(mode="json", exclude_unset=True))
         if updated.contact_consent != self.contact_consent:
             updated = replace(updated, contact_consent_at=now)
         return _checked(updated, taxonomy)
@@ -93,9 +93,10 @@ class Member:
         return [name for name, value in vars(self).items() if getattr(other, name) != value]
 
 
-def register(registrant_sub: str, fields: dict[str, Any], taxonomy: Taxonomy, now: datetime) -> Member:
+def register(registrant_sub: str, registration: RegisterMember, taxonomy: Taxonomy, now: datetime) -> Member:
     """A person registers themself (member_id = their identity); an association or local actor gets a
     new id and is managed by the registrant and the managers they name."""
+    fields = registration.model_dump(mode="json")
     consent_at = now if fields.get("contact_consent") else None
     if fields["kind"] == PERSON:
         if fields.get("managers"):
@@ -150,18 +151,21 @@ class SkillOffer:
         """The fields of SkillOffered and SkillOfferUpdated."""
         return {name: value for name, value in vars(self).items() if name != "withdrawn"}
 
-    def updated(self, changes: dict[str, Any], taxonomy: Taxonomy) -> SkillOffer:
+    def updated(self, update: UpdateOffer, taxonomy: Taxonomy) -> SkillOffer:
         if self.withdrawn:
             raise IllegalTransition("this offer was withdrawn: offer the skill again instead")
-        return _checked_offer(replace(self, **changes), taxonomy)
+        return _checked_offer(replace(self, **update.model_dump(exclude_unset=True)), taxonomy)
+
+    def changed_fields(self, other: SkillOffer) -> list[str]:
+        return sorted(name for name, value in vars(self).items() if getattr(other, name) != value)
 
     def withdrawn_now(self) -> SkillOffer:
         return replace(self, withdrawn=True)
 
 
-def offer_skill(member: Member, fields: dict[str, Any], taxonomy: Taxonomy) -> SkillOffer:
+def offer_skill(member: Member, offer: OfferSkill, taxonomy: Taxonomy) -> SkillOffer:
     return _checked_offer(
-        SkillOffer(offer_id=str(uuid.uuid4()), member_id=member.member_id, **fields), taxonomy
+        SkillOffer(offer_id=str(uuid.uuid4()), member_id=member.member_id, **offer.model_dump()), taxonomy
     )
 
 

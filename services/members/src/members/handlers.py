@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,14 +16,17 @@ from passerelle.contracts import (
     SkillOfferWithdrawn,
 )
 from passerelle.errors import Conflict, Forbidden, InvalidField, NotFound
-from passerelle.identity import Identity, identity_fault
-from passerelle.messaging.unit_of_work import Units
+from passerelle.identity import Identity, grantee_fault
 from passerelle.taxonomy import Taxonomy
+from passerelle.unit_of_work import UnitOfWork
 
 from . import domain
-from .domain import MANAGER_ROLES, VISIBILITIES, Member, SkillOffer, View
+from .commands import OfferSkill, RegisterMember, UpdateMember, UpdateOffer
+from .domain import MANAGER_ROLES, PERSON, VISIBILITIES, Member, SkillOffer, View
 from .repository import MemberSearch, MembersRepository
 
+# What makes the unit of work of one use case, whose `repository` holds the members and their offers.
+Units = Callable[[], UnitOfWork[MembersRepository]]
 FORBIDDEN_ACTION = "you may act only on your own profile and offers, or for members you manage"
 
 
@@ -53,11 +56,11 @@ class MembersHandlers:
         self.units = units
         self.taxonomy = taxonomy
 
-    async def register(self, identity: Identity, fields: dict[str, Any]) -> Member:
+    async def register(self, identity: Identity, registration: RegisterMember) -> Member:
         now = _now()
-        member = domain.register(identity.sub, fields, self.taxonomy, now)
+        member = domain.register(identity.sub, registration, self.taxonomy, now)
         async with self.units() as uow:
-            members = MembersRepository(uow.session)
+            members = uow.repository
             if await members.was_erased(identity.sub):
                 raise Conflict(
                     f"member {identity.sub} was erased at its own request; "
@@ -76,7 +79,7 @@ class MembersHandlers:
 
     async def profile(self, identity: Identity, member_id: str) -> Seen:
         async with self.units() as uow:
-            members = MembersRepository(uow.session)
+            members = uow.repository
             member = await self._load(members, member_id)
             view = member.view_for(identity.sub, identity.roles)
             if view is None:
@@ -86,12 +89,12 @@ class MembersHandlers:
             offers = (await members.live_offers_of([member_id])).get(member_id, [])
         return Seen(member, view, offers)
 
-    async def update(self, identity: Identity, member_id: str, changes: dict[str, Any]) -> Member:
+    async def update(self, identity: Identity, member_id: str, update: UpdateMember) -> Member:
         now = _now()
         async with self.units() as uow:
-            members = MembersRepository(uow.session)
+            members = uow.repository
             before = await self._load_for_action(members, identity, member_id)
-            member = before.updated(changes, self.taxonomy, now)
+            member = before.updated(update, self.taxonomy, now)
             changed = before.changed_fields(member)
             if not changed:
                 return member
@@ -105,12 +108,12 @@ class MembersHandlers:
             await uow.commit()
         return member
 
-    async def offer_skill(self, identity: Identity, member_id: str, fields: dict[str, Any]) -> SkillOffer:
+    async def offer_skill(self, identity: Identity, member_id: str, wanted: OfferSkill) -> SkillOffer:
         now = _now()
         async with self.units() as uow:
-            members = MembersRepository(uow.session)
+            members = uow.repository
             member = await self._load_for_action(members, identity, member_id)
-            offer = domain.offer_skill(member, fields, self.taxonomy)
+            offer = domain.offer_skill(member, wanted, self.taxonomy)
             await members.save_offer(offer, now)
             await members.log(member_id, now, "skill_offered", offer_id=offer.offer_id, skill=offer.skill)
             uow.record(SkillOffered(**offer.event_fields()))
@@ -118,18 +121,18 @@ class MembersHandlers:
         return offer
 
     async def update_offer(
-        self, identity: Identity, member_id: str, offer_id: str, changes: dict[str, Any]
+        self, identity: Identity, member_id: str, offer_id: str, update: UpdateOffer
     ) -> SkillOffer:
         now = _now()
         async with self.units() as uow:
-            members = MembersRepository(uow.session)
+            members = uow.repository
             await self._load_for_action(members, identity, member_id)
             before = await self._load_offer(members, member_id, offer_id)
-            offer = before.updated(changes, self.taxonomy)
+            offer = before.updated(update, self.taxonomy)
             if offer == before:
                 return offer
             await members.save_offer(offer, now)
-            changed = sorted(name for name, value in changes.items() if getattr(before, name) != value)
+            changed = before.changed_fields(offer)
             await members.log(member_id, now, "skill_offer_updated", offer_id=offer_id, fields=changed)
             uow.record(SkillOfferUpdated(**offer.event_fields()))
             await uow.commit()
@@ -138,7 +141,7 @@ class MembersHandlers:
     async def withdraw_offer(self, identity: Identity, member_id: str, offer_id: str) -> SkillOffer:
         now = _now()
         async with self.units() as uow:
-            members = MembersRepository(uow.session)
+            members = uow.repository
             await self._load_for_action(members, identity, member_id)
             offer = await self._load_offer(members, member_id, offer_id)
             if not offer.withdrawn:
@@ -151,7 +154,7 @@ class MembersHandlers:
 
     async def offers(self, identity: Identity, member_id: str) -> list[SkillOffer]:
         async with self.units() as uow:
-            members = MembersRepository(uow.session)
+            members = uow.repository
             member = await self._load(members, member_id)
             view = member.view_for(identity.sub, identity.roles)
             if view is None:
@@ -179,7 +182,7 @@ class MembersHandlers:
         else:
             visibilities = VISIBILITIES[:1]
         async with self.units() as uow:
-            members = MembersRepository(uow.session)
+            members = uow.repository
             found, total = await members.search(wanted, visibilities, limit, offset)
             offers = await members.live_offers_of([member.member_id for member in found])
         items = []
@@ -190,7 +193,7 @@ class MembersHandlers:
 
     async def export(self, identity: Identity, member_id: str) -> dict[str, Any]:
         async with self.units() as uow:
-            members = MembersRepository(uow.session)
+            members = uow.repository
             await self._load_for_action(members, identity, member_id, for_update=False)
             held = await members.export(member_id)
         consents = [
@@ -203,7 +206,7 @@ class MembersHandlers:
     async def erase(self, identity: Identity, member_id: str) -> None:
         """Delete the member's personal data and tell every service; erasing twice is harmless."""
         async with self.units() as uow:
-            members = MembersRepository(uow.session)
+            members = uow.repository
             member = await members.get(member_id, for_update=True)
             if member is None:
                 if await members.was_erased(member_id) and (
@@ -224,16 +227,19 @@ class MembersHandlers:
 
     @staticmethod
     async def _check_managers(members: MembersRepository, managers: Collection[str]) -> None:
-        """Managers are identities that may sign in: never an erased one, whose token would act
-        for the association again. A manager's own profile is locked, so that their erasure, which
-        locks it first, is either seen here or sees the association."""
+        """Managers are people who may sign in: never an erased identity, whose token would act for
+        the association again, nor an association or local actor, whose profile would lock after the
+        one it manages while that one's update locks it first (two associations naming each other
+        would deadlock). A manager's own profile is locked, so that their erasure, which locks it
+        first, is either seen here or sees the association."""
         for manager in sorted(managers):
-            fault = identity_fault(manager)
+            known = await members.get(manager)  # unlocked: a member's kind never changes
+            if known is not None and known.kind != PERSON:
+                raise InvalidField("managers", f"{manager} is not a person: managers are people who sign in")
+            await members.get(manager, for_update=True)
+            fault = await grantee_fault(manager, members.was_erased)
             if fault is not None:
                 raise InvalidField("managers", f"{manager!r} cannot manage a member: {fault}")
-            await members.get(manager, for_update=True)
-            if await members.was_erased(manager):
-                raise InvalidField("managers", f"{manager} was erased and manages nobody")
 
     @staticmethod
     async def _load(members: MembersRepository, member_id: str) -> Member:

@@ -3,39 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from passerelle.contracts.types import ONE_LINE, PARAGRAPHS, Level, Mode, ProjectOutcome, TerritoryLevel
+from passerelle.contracts.types import ProjectOutcome, TerritoryLevel
 from passerelle.runtime.auth import CurrentIdentity
 from passerelle.runtime.pagination import Limit, Offset, describe_page
-from passerelle.validation import KnownCountry, KnownCurrency, KnownLanguage, Money, omittable
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from passerelle.validation import KnownCountry, KnownCurrency, Money
+from pydantic import BaseModel, ConfigDict, Field
 
+from .commands import (
+    Code,
+    CreateProject,
+    EditProject,
+    NeedIn,
+    RegisterTerritory,
+    Strict,
+)
 from .domain import Project, Territory
 from .handlers import ProjectsHandlers, ProjectView, TerritoryView
 from .orm import PledgeRow
 from .repository import ProjectSearch
 
-# The lengths are those of the columns (String(200), String(100)); a summary is multi-line text.
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
-Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), PARAGRAPHS]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), ONE_LINE]
 TerritoryRole = Literal["territory_manager", "community_manager"]
 Status = Literal["draft", "published", "closed"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class RegisterTerritory(Strict):
-    name: Text
-    country: KnownCountry
-    level: TerritoryLevel
-    parent_id: Code | None = None
 
 
 class TerritoryOut(BaseModel):
@@ -80,47 +73,9 @@ class GrantRole(Strict):
     role: TerritoryRole = "territory_manager"
 
 
-class NeedIn(Strict):
-    need_id: Code | None = Field(default=None, description="When editing: keep this existing need")
-    skill: Code = Field(description="A code of the skill taxonomy (GET /skills)")
-    min_level: Level = 1
-    mode: Mode
-    count: int = Field(default=1, ge=1, le=1000)
-    starts_on: date | None = None
-    ends_on: date | None = None
-
-
-class FundingIn(Strict):
-    goal_amount: Money
-    currency: KnownCurrency
-
-
 class FundingOut(BaseModel):
     goal_amount: str
     currency: str
-
-
-class CreateProject(Strict):
-    territory_id: Code
-    owner_member_id: Code | None = Field(default=None, description="Default: the caller")
-    title: Text
-    summary: Summary
-    sector: Code
-    languages: list[KnownLanguage] = Field(default_factory=list, max_length=20)
-    needs: list[NeedIn] = Field(default_factory=list, max_length=30)
-    funding: FundingIn | None = None
-
-
-class EditProject(Strict):
-    """Only the fields sent change; null removes the funding goal and is refused elsewhere."""
-
-    territory_id: Code = omittable()
-    title: Text = omittable()
-    summary: Summary = omittable()
-    sector: Code = omittable()
-    languages: list[KnownLanguage] = omittable(max_length=20)
-    needs: list[NeedIn] = omittable(max_length=30, description="The whole list")
-    funding: FundingIn | None = None
 
 
 class CloseProject(Strict):
@@ -191,7 +146,7 @@ def build_router(handlers: ProjectsHandlers) -> APIRouter:
     @router.post("/territories", status_code=status.HTTP_201_CREATED, tags=["territories"])
     async def register_territory(body: RegisterTerritory, identity: CurrentIdentity) -> TerritoryOut:
         """Register a commune, province, region or country (operator or community manager)."""
-        return TerritoryOut.of(await handlers.register_territory(identity, body.model_dump()))
+        return TerritoryOut.of(await handlers.register_territory(identity, body))
 
     @router.get("/territories", tags=["territories"])
     async def list_territories(
@@ -232,7 +187,7 @@ def build_router(handlers: ProjectsHandlers) -> APIRouter:
     async def create_project(body: CreateProject, identity: CurrentIdentity) -> ProjectOut:
         """Create a project as a draft: for a local actor or association you manage, or as a manager
         of the territory."""
-        return ProjectOut.of(await handlers.create_project(identity, body.model_dump(mode="json")))
+        return ProjectOut.of(await handlers.create_project(identity, body))
 
     @router.get("/projects", tags=["projects"])
     async def list_projects(
@@ -265,8 +220,7 @@ def build_router(handlers: ProjectsHandlers) -> APIRouter:
     @router.patch("/projects/{project_id}", tags=["projects"])
     async def edit_project(project_id: str, body: EditProject, identity: CurrentIdentity) -> ProjectOut:
         """Edit a draft freely; editing a published project emits ProjectUpdated."""
-        changes = body.model_dump(mode="json", exclude_unset=True)
-        return ProjectOut.of(await handlers.edit(identity, project_id, changes))
+        return ProjectOut.of(await handlers.edit(identity, project_id, body))
 
     @router.post("/projects/{project_id}/publish", tags=["projects"])
     async def publish_project(project_id: str, identity: CurrentIdentity) -> ProjectOut:

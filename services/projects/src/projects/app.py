@@ -2,18 +2,19 @@
 
 from pathlib import Path
 
-from passerelle.messaging.unit_of_work import no_repository
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
 from passerelle.settings import PlatformSettings
 
 from .api import build_router
 from .handlers import ProjectsHandlers
+from .repository import ProjectsRepository
 from .subscribers import register_subscribers
 
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("projects", settings, database_url)
-    handlers = ProjectsHandlers(app.units(no_repository), app.taxonomy)
+    handlers = ProjectsHandlers(app.units(ProjectsRepository), app.taxonomy)
+    app.consumers.units = app.units(ProjectsRepository)
     app.router.include_router(build_router(handlers))
     register_subscribers(app.consumers, handlers)
     return app

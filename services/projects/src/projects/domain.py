@@ -11,11 +11,15 @@ from typing import Any
 from passerelle.errors import IllegalTransition, InvalidField, RuleBroken
 from passerelle.taxonomy import Taxonomy
 
+from .commands import CreateProject, EditProject, RegisterTerritory
+
 DRAFT, PUBLISHED, CLOSED = "draft", "published", "closed"
 LEVELS = ("commune", "province", "region", "country")  # from the smallest up
 # Who may run a project of their own: the territory's local actors and the diaspora's associations.
 PROJECT_OWNER_KINDS = ("local_actor", "association")
 CENT = Decimal("0.01")
+# The largest total the ledger's columns hold (Numeric(15, 2)).
+MAX_TOTAL = Decimal("9999999999999.99")
 
 
 @dataclass(frozen=True)
@@ -27,8 +31,8 @@ class Territory:
     parent_id: str | None = None
 
 
-def register_territory(fields: dict[str, Any], parent: Territory | None) -> Territory:
-    territory = Territory(territory_id=str(uuid.uuid4()), **fields)
+def register_territory(registration: RegisterTerritory, parent: Territory | None) -> Territory:
+    territory = Territory(territory_id=str(uuid.uuid4()), **registration.model_dump())
     if parent is not None and LEVELS.index(parent.level) <= LEVELS.index(territory.level):
         raise InvalidField("parent_id", f"a {territory.level} cannot sit under a {parent.level}")
     if parent is not None and parent.country != territory.country:
@@ -102,9 +106,10 @@ class Project:
     def goal(self) -> Decimal | None:
         return Decimal(self.funding["goal_amount"]) if self.funding else None
 
-    def edited(self, changes: dict[str, Any], taxonomy: Taxonomy, now: datetime) -> Project:
+    def edited(self, edit: EditProject, taxonomy: Taxonomy, now: datetime) -> Project:
         """A draft changes freely; a published project keeps its territory and, once pledged to, its
         currency; a closed project does not change."""
+        changes = edit.model_dump(mode="json", exclude_unset=True)
         if self.status == CLOSED:
             raise IllegalTransition("a closed project cannot be edited")
         if self.status == PUBLISHED and changes.get("territory_id", self.territory_id) != self.territory_id:
@@ -147,6 +152,10 @@ class Project:
             )
         if amount <= 0 or amount != amount.quantize(CENT):
             raise InvalidField("amount", "a pledge is more than zero, in cents at most")
+        if self.pledged_total + amount > MAX_TOTAL:
+            raise InvalidField(
+                "amount", f"this pledge would take the project's total beyond {MAX_TOTAL}, the most it holds"
+            )
         pledged = replace(self, pledged_total=self.pledged_total + amount)
         reached = pledged.with_goal_checked(now)
         in_cents = amount.quantize(CENT)  # "250" and "250.00" are the same pledge, written one way
@@ -170,8 +179,9 @@ class Project:
         return self
 
 
-def create_project(owner_member_id: str, fields: dict[str, Any], taxonomy: Taxonomy) -> Project:
-    needs = _needs_keeping_ids([], fields.pop("needs", []))
+def create_project(owner_member_id: str, creation: CreateProject, taxonomy: Taxonomy) -> Project:
+    fields = creation.model_dump(mode="json", exclude={"owner_member_id"})
+    needs = _needs_keeping_ids([], fields.pop("needs"))
     project = Project(project_id=str(uuid.uuid4()), owner_member_id=owner_member_id, needs=needs, **fields)
     return project.checked(taxonomy)
 

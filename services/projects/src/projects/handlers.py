@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from passerelle.contracts import (
-    ERASED_OWNER,
-    CloudEvent,
     FundingGoalReached,
     MemberProfile,
     PledgeMade,
@@ -21,11 +19,12 @@ from passerelle.contracts import (
     TerritoryRegistered,
 )
 from passerelle.errors import Forbidden, InvalidField, NotFound
-from passerelle.identity import Identity, identity_fault
-from passerelle.messaging.unit_of_work import SessionUnitOfWork, Units
+from passerelle.identity import ERASED_IDENTITY, Identity, grantee_fault
 from passerelle.taxonomy import Taxonomy
+from passerelle.unit_of_work import UnitOfWork
 
 from . import domain
+from .commands import CreateProject, EditProject, RegisterTerritory
 from .domain import (
     DRAFT,
     PROJECT_OWNER_KINDS,
@@ -37,8 +36,10 @@ from .domain import (
 from .orm import PledgeRow, TerritoryRoleRow
 from .repository import DraftReaders, ProjectSearch, ProjectsRepository
 
+# The unit of work of one use case or consumed event, whose `repository` holds the service's state.
+ProjectsUnitOfWork = UnitOfWork[ProjectsRepository]
+Units = Callable[[], ProjectsUnitOfWork]
 TERRITORY_REGISTRARS = ("operator", "community_manager")
-ERASED_IDENTITY = "this identity was erased: it acts on nothing any more"
 MAY_NOT_ACT = (
     "only the project's owner, those who manage it, a manager of its territory or an operator act on it"
 )
@@ -70,18 +71,18 @@ class ProjectsHandlers:
 
     # Territories
 
-    async def register_territory(self, identity: Identity, fields: dict[str, Any]) -> Territory:
-        if not identity.has_any(*TERRITORY_REGISTRARS):
-            raise Forbidden("only an operator or a community manager registers territories")
+    async def register_territory(self, identity: Identity, registration: RegisterTerritory) -> Territory:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
-            await self._refuse_erased(repository, identity)
+            repository = uow.repository
+            actor = await self._actor(repository, identity)
+            if not actor.has_any(*TERRITORY_REGISTRARS):
+                raise Forbidden("only an operator or a community manager registers territories")
             parent = None
-            if fields.get("parent_id"):
-                parent = await repository.territory(fields["parent_id"])
+            if registration.parent_id:
+                parent = await repository.territory(registration.parent_id)
                 if parent is None:
-                    raise InvalidField("parent_id", f"territory {fields['parent_id']} does not exist")
-            territory = domain.register_territory(fields, parent)
+                    raise InvalidField("parent_id", f"territory {registration.parent_id} does not exist")
+            territory = domain.register_territory(registration, parent)
             await repository.add_territory(territory)
             uow.record(TerritoryRegistered(**territory.__dict__))
             await uow.commit()
@@ -91,14 +92,14 @@ class ProjectsHandlers:
         self, within: str | None, country: str | None, level: str | None
     ) -> list[Territory]:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             if within and await repository.territory(within) is None:
                 raise InvalidField("within", f"territory {within} does not exist")
             return await repository.territories(within, country, level)
 
     async def territory(self, territory_id: str, with_descendants: bool) -> TerritoryView:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             territory = await repository.territory(territory_id)
             if territory is None:
                 raise NotFound("territory", territory_id)
@@ -109,25 +110,25 @@ class ProjectsHandlers:
             return TerritoryView(territory, await repository.roles(territory_id), descendants)
 
     async def grant(self, identity: Identity, territory_id: str, sub: str, role: str) -> TerritoryView:
-        if not identity.has_any(*TERRITORY_REGISTRARS):
-            raise Forbidden("only an operator or a community manager names a territory's managers")
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
-            await self._refuse_erased(repository, identity)
-            await self._check_identity(repository, "sub", sub)
+            repository = uow.repository
+            actor = await self._actor(repository, identity)
+            if not actor.has_any(*TERRITORY_REGISTRARS):
+                raise Forbidden("only an operator or a community manager names a territory's managers")
+            await self._check_grantee(repository, "sub", sub)
             if await repository.territory(territory_id) is None:
                 raise NotFound("territory", territory_id)
-            if await repository.grant(territory_id, sub, role, identity.sub):
+            if await repository.grant(territory_id, sub, role, actor.sub):
                 uow.record(TerritoryManagerNamed(territory_id=territory_id, sub=sub, role=role))
                 await uow.commit()
         return await self.territory(territory_id, with_descendants=False)
 
     async def revoke(self, identity: Identity, territory_id: str, sub: str, role: str) -> None:
-        if not identity.has_any(*TERRITORY_REGISTRARS):
-            raise Forbidden("only an operator or a community manager names a territory's managers")
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
-            await self._refuse_erased(repository, identity)
+            repository = uow.repository
+            actor = await self._actor(repository, identity)
+            if not actor.has_any(*TERRITORY_REGISTRARS):
+                raise Forbidden("only an operator or a community manager names a territory's managers")
             if not await repository.revoke(territory_id, sub, role):
                 raise NotFound(f"{role} of territory {territory_id}", sub)
             uow.record(TerritoryManagerRemoved(territory_id=territory_id, sub=sub, role=role))
@@ -135,24 +136,27 @@ class ProjectsHandlers:
 
     # Projects
 
-    async def create_project(self, identity: Identity, fields: dict[str, Any]) -> Project:
-        owner_id = fields.pop("owner_member_id", None) or identity.sub
+    async def create_project(self, identity: Identity, creation: CreateProject) -> Project:
+        owner_id = creation.owner_member_id or identity.sub
+        territory_id = creation.territory_id
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
-            if await repository.territory(fields["territory_id"]) is None:
-                raise InvalidField("territory_id", f"territory {fields['territory_id']} does not exist")
-            await self._authorize_creation(repository, identity, owner_id, fields["territory_id"])
-            await self._check_identity(repository, "owner_member_id", owner_id)
-            project = domain.create_project(owner_id, fields, self.taxonomy)
+            repository = uow.repository
+            if await repository.territory(territory_id) is None:
+                raise InvalidField("territory_id", f"territory {territory_id} does not exist")
+            actor = await self._actor(repository, identity)
+            await self._authorize_creation(repository, actor, owner_id, territory_id)
+            await self._check_grantee(repository, "owner_member_id", owner_id)
+            project = domain.create_project(owner_id, creation, self.taxonomy)
             await repository.save_project(project)
             await uow.commit()
         return project
 
     async def project(self, identity: Identity, project_id: str) -> ProjectView:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             project = await self._load(repository, project_id)
-            may_act = await self._may_act(repository, identity, project)
+            reader = await self._reader(repository, identity)
+            may_act = reader is not None and await self._may_act(repository, reader, project)
             if project.status == DRAFT and not may_act:
                 raise Forbidden("a draft is visible only to those who may act on it")
             return ProjectView(project, await repository.pledges(project_id) if may_act else None)
@@ -167,25 +171,27 @@ class ProjectsHandlers:
                 raise InvalidField("skill", f"unknown skill code {skill!r}")
             wanted = ProjectSearch(**{**vars(wanted), "skills": self.taxonomy.descendants(skill)})
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             if wanted.territory_id and await repository.territory(wanted.territory_id) is None:
                 raise InvalidField("territory_id", f"territory {wanted.territory_id} does not exist")
+            reader = await self._reader(repository, identity)
             drafts = None
-            if await repository.was_erased(identity.sub):
+            if reader is None:
                 drafts = DraftReaders([], [])
-            elif not identity.is_operator:
-                owners = [identity.sub, *await repository.members_managed_by(identity.sub)]
-                drafts = DraftReaders(owners, await repository.territories_managed_by(identity.sub))
+            elif not reader.is_operator:
+                owners = [reader.sub, *await repository.members_managed_by(reader.sub)]
+                drafts = DraftReaders(owners, await repository.territories_managed_by(reader.sub))
             return await repository.search(wanted, drafts, limit, offset)
 
-    async def edit(self, identity: Identity, project_id: str, changes: dict[str, Any]) -> Project:
+    async def edit(self, identity: Identity, project_id: str, edit: EditProject) -> Project:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             before = await self._load_for_action(repository, identity, project_id)
-            if "territory_id" in changes and await repository.territory(changes["territory_id"]) is None:
-                raise InvalidField("territory_id", f"territory {changes['territory_id']} does not exist")
+            moved_to = edit.territory_id if "territory_id" in edit.model_fields_set else None
+            if moved_to is not None and await repository.territory(moved_to) is None:
+                raise InvalidField("territory_id", f"territory {moved_to} does not exist")
             now = _now()
-            project = before.edited(changes, self.taxonomy, now)
+            project = before.edited(edit, self.taxonomy, now)
             if project == before:
                 return project
             await repository.save_project(project)
@@ -197,7 +203,7 @@ class ProjectsHandlers:
 
     async def publish(self, identity: Identity, project_id: str) -> Project:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             project = await self._load_for_action(repository, identity, project_id)
             project = project.publish()
             await repository.save_project(project)
@@ -207,7 +213,7 @@ class ProjectsHandlers:
 
     async def close(self, identity: Identity, project_id: str, outcome: str) -> Project:
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
+            repository = uow.repository
             project = await self._load_for_action(repository, identity, project_id)
             project = project.close(outcome)
             await repository.save_project(project)
@@ -225,17 +231,12 @@ class ProjectsHandlers:
     ) -> PledgeRow:
         """The project's row is locked while the pledge is added, so that concurrent pledges see each
         other's totals and only one of them reaches the goal."""
-        member_id = member_id or identity.sub
         async with self.units() as uow:
-            repository = ProjectsRepository(uow.session)
-            await self._refuse_erased(repository, identity)
-            if member_id != identity.sub and not identity.is_operator:
-                facts = await repository.member(member_id)
-                if facts is None or not facts.may_act_for(identity.sub):
-                    raise Forbidden(f"you do not pledge for member {member_id}: you do not manage it")
-            before = await repository.project(project_id, for_update=True)
-            if before is None:
-                raise NotFound("project", project_id)
+            repository = uow.repository
+            actor = await self._actor(repository, identity)
+            member_id = member_id or actor.sub
+            await self._authorize_pledge(repository, actor, member_id)
+            before = await self._load(repository, project_id, for_update=True)
             now = _now()
             pledged = before.pledge(amount, currency, now)
             project = pledged.project
@@ -265,14 +266,14 @@ class ProjectsHandlers:
 
     # What projects learns from the members service
 
-    async def remember_member(self, event: CloudEvent[MemberProfile], uow: SessionUnitOfWork) -> None:
-        facts = MemberFacts(event.data.member_id, event.data.kind, list(event.data.managers))
-        await ProjectsRepository(uow.session).remember_member(facts, as_of=event.time)
+    async def remember_member(self, profile: MemberProfile, as_of: datetime, uow: ProjectsUnitOfWork) -> None:
+        facts = MemberFacts(profile.member_id, profile.kind, list(profile.managers))
+        await uow.repository.remember_member(facts, as_of=as_of)
 
-    async def forget_member(self, member_id: str, uow: SessionUnitOfWork) -> None:
+    async def forget_member(self, member_id: str, uow: ProjectsUnitOfWork) -> None:
         """The erased identity loses every right; its published projects are published again with
         their new owner, so that the last snapshot of each is what is stored."""
-        repository = ProjectsRepository(uow.session)
+        repository = uow.repository
         roles, owned = await repository.forget_member(member_id)
         for territory_id, role in roles:
             uow.record(TerritoryManagerRemoved(territory_id=territory_id, sub=member_id, role=role))
@@ -284,7 +285,7 @@ class ProjectsHandlers:
     # Who may do what
 
     @staticmethod
-    def _record_goal_reached(uow: SessionUnitOfWork, before: Project, after: Project) -> None:
+    def _record_goal_reached(uow: ProjectsUnitOfWork, before: Project, after: Project) -> None:
         if before.goal_reached_at is None and after.goal_reached_at is not None and after.funding:
             uow.record(
                 FundingGoalReached(
@@ -295,8 +296,8 @@ class ProjectsHandlers:
             )
 
     @staticmethod
-    async def _load(repository: ProjectsRepository, project_id: str) -> Project:
-        project = await repository.project(project_id)
+    async def _load(repository: ProjectsRepository, project_id: str, *, for_update: bool = False) -> Project:
+        project = await repository.project(project_id, for_update=for_update)
         if project is None:
             raise NotFound("project", project_id)
         return project
@@ -304,54 +305,53 @@ class ProjectsHandlers:
     async def _load_for_action(
         self, repository: ProjectsRepository, identity: Identity, project_id: str
     ) -> Project:
-        project = await repository.project(project_id, for_update=True)
-        if project is None:
-            raise NotFound("project", project_id)
-        if not await self._may_act(repository, identity, project):
+        actor = await self._actor(repository, identity)
+        project = await self._load(repository, project_id, for_update=True)
+        if not await self._may_act(repository, actor, project):
             raise Forbidden(MAY_NOT_ACT)
         return project
 
     @staticmethod
-    async def _check_identity(repository: ProjectsRepository, field: str, member_id: str) -> None:
-        """Who is given a right is someone who may sign in: never the erased marker nor an erased
-        identity."""
-        fault = identity_fault(member_id)
-        if fault is not None:
-            raise InvalidField(field, f"{member_id!r} cannot be given rights: {fault}")
-        if await repository.was_erased(member_id):
-            raise InvalidField(field, f"{member_id} was erased")
+    async def _reader(repository: ProjectsRepository, identity: Identity) -> Identity | None:
+        """Who makes the request: erasure is resolved here, for every use case. An erased identity's
+        token, valid until it expires, reads as nobody's (None) and acts on nothing (see `_actor`)."""
+        return None if await repository.was_erased(identity.sub) else identity
 
     @staticmethod
-    async def _refuse_erased(repository: ProjectsRepository, identity: Identity) -> None:
-        if await repository.was_erased(identity.sub):
+    async def _actor(repository: ProjectsRepository, identity: Identity) -> Identity:
+        actor = await ProjectsHandlers._reader(repository, identity)
+        if actor is None:
             raise Forbidden(ERASED_IDENTITY)
+        return actor
 
     @staticmethod
-    async def _may_act(repository: ProjectsRepository, identity: Identity, project: Project) -> bool:
+    async def _check_grantee(repository: ProjectsRepository, field: str, sub: str) -> None:
+        fault = await grantee_fault(sub, repository.was_erased)
+        if fault is not None:
+            raise InvalidField(field, f"{sub!r} cannot be named here: {fault}")
+
+    @staticmethod
+    async def _may_act(repository: ProjectsRepository, actor: Identity, project: Project) -> bool:
         """The owner, whoever manages the owning member, a manager of the project's territory or of a
-        territory above it, or an operator; never an erased identity, whose token may outlive it, and
-        nobody as the owner of an erased owner's project."""
-        if await repository.was_erased(identity.sub):
-            return False
-        owner_is_caller = project.owner_member_id != ERASED_OWNER and identity.sub == project.owner_member_id
-        if identity.is_operator or owner_is_caller:
+        territory above it, or an operator. `actor` is not erased (`_actor`), and no identity is the
+        erased marker that owns an erased owner's projects."""
+        if actor.is_operator or actor.sub == project.owner_member_id:
             return True
         owner = await repository.member(project.owner_member_id)
-        if owner is not None and owner.may_act_for(identity.sub):
+        if owner is not None and owner.may_act_for(actor.sub):
             return True
-        return await repository.manages_any(identity.sub, await repository.lineage(project.territory_id))
+        return await repository.manages_any(actor.sub, await repository.lineage(project.territory_id))
 
     @staticmethod
     async def _authorize_creation(
-        repository: ProjectsRepository, identity: Identity, owner_id: str, territory_id: str
+        repository: ProjectsRepository, actor: Identity, owner_id: str, territory_id: str
     ) -> None:
         """A local actor or an association (through its managers) runs projects, and so does a
         manager of the territory; an operator creates for anyone."""
-        await ProjectsHandlers._refuse_erased(repository, identity)
-        if identity.is_operator:
+        if actor.is_operator:
             return
-        manages_territory = await repository.manages_any(identity.sub, await repository.lineage(territory_id))
-        if owner_id == identity.sub:
+        manages_territory = await repository.manages_any(actor.sub, await repository.lineage(territory_id))
+        if owner_id == actor.sub:
             if not manages_territory:
                 raise Forbidden(
                     "projects are run by local actors and associations, or by a manager of the territory: "
@@ -359,7 +359,20 @@ class ProjectsHandlers:
                 )
             return
         owner = await repository.member(owner_id)
-        if owner is None or not owner.may_act_for(identity.sub):
+        if owner is None or not owner.may_act_for(actor.sub):
             raise Forbidden(f"you do not manage member {owner_id}")
         if owner.kind not in PROJECT_OWNER_KINDS and not manages_territory:
             raise Forbidden("projects are run by local actors and associations, not by a person")
+
+    @staticmethod
+    async def _authorize_pledge(repository: ProjectsRepository, actor: Identity, member_id: str) -> None:
+        """One pledges for oneself, for a member one manages, or, as an operator, for anyone; the
+        ledger names only members who may sign in: never an erased one, nor the marker."""
+        if member_id == actor.sub:
+            return
+        await ProjectsHandlers._check_grantee(repository, "member_id", member_id)
+        if actor.is_operator:
+            return
+        facts = await repository.member(member_id)
+        if facts is None or not facts.may_act_for(actor.sub):
+            raise Forbidden(f"you do not pledge for member {member_id}: you do not manage it")

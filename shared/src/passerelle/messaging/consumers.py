@@ -23,7 +23,7 @@ from .unit_of_work import SqlUnitOfWork
 log = structlog.get_logger(__name__)
 
 E = TypeVar("E", bound=EventData)
-# Any repository: a service gives its consumers units of work that carry its own (`units`).
+# A handler gets the unit of work `units` makes, whatever repository the service gave it.
 EventHandler = Callable[[CloudEvent[E], SqlUnitOfWork[Any]], Awaitable[None]]
 
 

@@ -1,7 +1,7 @@
 """Matching at the scale of a large diaspora: the in-memory index against a naive full scan.
 
     make bench                                  # 1,000,000 offers, 100,000 open needs (a few minutes)
-    uv run python bench/matching.py --offers 100000 --needs 10000   # smaller, quicker
+    uv run python bench/matching_at_scale.py --offers 100000 --needs 10000   # smaller, quicker
 
 Generates realistic data (a taxonomy of a few thousand skills, hundreds of territories, members
 with bonds and languages, offers whose skills follow a long-tailed popularity), then measures in
@@ -20,10 +20,8 @@ import asyncio
 import gc
 import json
 import random
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -31,20 +29,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-# Run as a script, this file's folder comes first on the path and its name would hide the service.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+import asyncpg
+import harness
+from harness import OFFER_COLUMNS, RESULTS, Database, Skill, Taxonomy, percentiles, timed
 
-from matching.config import MatchingSettings  # noqa: E402
-from matching.domain import MemberFacts, OfferFacts, score  # noqa: E402
-from matching.handlers import MatchingHandlers  # noqa: E402
-from matching.index import MatchIndex, NeedSpec, ProjectFacts  # noqa: E402
-from matching.orm import OfferRow  # noqa: E402
-from matching.repository import frozen  # noqa: E402
-from passerelle.taxonomy import Skill, Taxonomy  # noqa: E402
+# The engine under measurement.
+from matching.config import MatchingSettings
+from matching.domain import MemberFacts, OfferFacts, score
+from matching.handlers import MatchingHandlers
+from matching.index import MatchIndex, NeedSpec, ProjectFacts
+from matching.repository import frozen
 
-RESULTS = Path(__file__).parent / "results"
-# Matching's offers table, column by column: the order of the offer records written below.
-OFFER_COLUMNS = [column.name for column in OfferRow.__table__.columns]
 MODES = ("remote", "short_mission", "long_mission", "mentoring")
 COUNTRIES = {
     "MA": ["ar", "fr"],
@@ -254,17 +249,6 @@ def naive_offer(index: MatchIndex, offer: OfferFacts) -> int:
     return entered
 
 
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-
-
-def timed(call: Any) -> float:
-    started = time.perf_counter()
-    call()
-    return (time.perf_counter() - started) * 1000
-
-
 def ranked_index(data: Dataset, top_k: int) -> MatchIndex:
     started = time.perf_counter()
     index = load_index(data, top_k)
@@ -305,14 +289,6 @@ def measure_in_memory(data: Dataset, index: MatchIndex, args: argparse.Namespace
 
 async def fill_database(data: Dataset, index: MatchIndex, url: str) -> None:
     """The matching database as the service would have it: read models and each need's top k."""
-    import asyncpg
-    from passerelle.persistence.database import ensure_database
-    from passerelle.persistence.migrations import upgrade
-    from passerelle.runtime.service import load_services
-
-    [definition] = load_services(["matching"])
-    await ensure_database(url)
-    await asyncio.to_thread(upgrade, definition.migrations, url)
     connection = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     now = datetime.now(UTC)
     try:
@@ -446,15 +422,9 @@ async def fill_database(data: Dataset, index: MatchIndex, url: str) -> None:
         await connection.close()
 
 
-def resident_kb() -> int:
-    status = Path("/proc/self/status").read_text().splitlines()
-    return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
-
-
 async def build_only(url: str, seed: int) -> None:
     """In a process of its own: build the index from the database and report time and memory."""
     from passerelle.messaging.unit_of_work import no_repository, units
-    from passerelle.persistence.database import Database
 
     database = Database(url)
     taxonomy = synthetic_taxonomy(random.Random(seed))
@@ -465,7 +435,7 @@ async def build_only(url: str, seed: int) -> None:
     index = handlers.index
     assert index is not None
     await database.dispose()
-    rss = resident_kb()
+    rss = harness.resident_kb()
     print(
         json.dumps(
             {"build_s": seconds, "rss_mb": rss / 1024, "offers": len(index.offers), "needs": len(index.needs)}
@@ -474,14 +444,11 @@ async def build_only(url: str, seed: int) -> None:
 
 
 async def measure_build(data: Dataset, index: MatchIndex, seed: int) -> dict[str, Any]:
-    from passerelle.embedded.postgres import EmbeddedPostgres
-
-    with tempfile.TemporaryDirectory(prefix="passerelle-bench-") as scratch:
-        postgres = EmbeddedPostgres(data_dir=Path(scratch) / "pg", port=55433, durable=False)
-        await postgres.start()
-        try:
-            url = postgres.url("passerelle_matching")
+    with harness.scratch("passerelle-bench-") as scratch:
+        async with harness.postgres_server(scratch, durable=False) as postgres:
+            url = harness.service_database_url(postgres.url(), "matching")
             started = time.perf_counter()
+            await harness.prepare_databases(postgres.url(), ["matching"])
             await fill_database(data, index, url)
             print(f"  filled PostgreSQL in {time.perf_counter() - started:.1f}s", flush=True)
             output = await asyncio.to_thread(
@@ -492,8 +459,6 @@ async def measure_build(data: Dataset, index: MatchIndex, seed: int) -> dict[str
                 check=True,
             )
             return dict(json.loads(output.stdout.strip().splitlines()[-1]))
-        finally:
-            await postgres.stop()
 
 
 def report(args: argparse.Namespace, memory: dict[str, Any], build: dict[str, Any]) -> dict[str, Any]:
@@ -606,9 +571,7 @@ def main() -> None:
     build = asyncio.run(measure_build(data, index, args.seed))
     memory = measure_in_memory(data, index, args)
     result = report(args, memory, build)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
-    print(f"written to {args.out}")
+    harness.write_result(args.out, result)
 
 
 if __name__ == "__main__":
