@@ -3,8 +3,8 @@
     make service NAME=gatherings            (runs this, then `uv lock` and `uv sync`)
     uv run python scripts/new_service.py gatherings [--singular gathering] [--root DIR]
 
-Writes services/<name>/ (distribution, entry point, app, config, api, subscribers, handlers, domain,
-repository, orm, first migration with the outbox and inbox, fast tests), its Kubernetes base and an
+Writes services/<name>/ (distribution, entry point, app, config, api, commands, subscribers, handlers,
+domain, repository, orm, first migration with the outbox and inbox, fast tests), its Kubernetes base and an
 integration test; lists it wherever the workspace lists every service (root pyproject.toml: the
 dependencies, uv sources, mypy files and import-linter contracts; deploy/base: kustomization, ingress,
 network policies); then prints what is left to do by hand. Refuses a bad or taken name and then

@@ -33,7 +33,17 @@ HOUSE_SHAPE = [
     "pyproject.toml",
     *(
         f"src/{NAME}/{module}.py"
-        for module in ("app", "config", "api", "subscribers", "handlers", "domain", "repository", "orm")
+        for module in (
+            "app",
+            "config",
+            "api",
+            "commands",
+            "subscribers",
+            "handlers",
+            "domain",
+            "repository",
+            "orm",
+        )
     ),
     f"src/{NAME}/migrations/env.py",
     f"src/{NAME}/migrations/script.py.mako",
