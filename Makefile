@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: install demo up test bench lint typecheck schemas migration clean
+.PHONY: install demo up test bench lint typecheck schemas migration service clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -44,6 +44,13 @@ schemas: install
 # make migration SERVICE=members MESSAGE="what changed"
 migration: install
 	$(RUN) python scripts/new_migration.py $(SERVICE) "$(MESSAGE)"
+
+# make service NAME=gatherings: a new service in the house shape (ARCHITECTURE.md), listed in the
+# workspace and deploy/base; it prints what is left to do by hand.
+service: install
+	$(RUN) python scripts/new_service.py $(NAME)
+	$(UV) lock
+	$(UV) sync --frozen
 
 clean:
 	rm -rf $(TOOLS) .venv .pytest_cache .mypy_cache .ruff_cache
