@@ -78,7 +78,8 @@ class ServiceApp:
         for prepare in self.on_start:
             await prepare()
         await self.broker.connect()
-        self._delivery.dead_letters = DeadLetters(self.broker.connection.jetstream())
+        connection = self.broker.connection
+        self._delivery.dead_letters = DeadLetters(connection.jetstream(), connection.max_payload)
         await self.broker.start()
         self.relay.start()
         log.info("service.started", service=self.name)
