@@ -29,17 +29,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import structlog
-from asyncpg.exceptions import _base as asyncpg_client
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, HandlerException, NackMessage
 from faststream.message import StreamMessage
 from prometheus_client import Counter
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError
 
 from passerelle.errors import NotYetKnown
+from passerelle.persistence.database import refused_by_database
 
 from .dead_letters import DeadLetters
 from .unit_of_work import EventTooLarge
@@ -57,14 +55,8 @@ DEAD_LETTERED = Counter("passerelle_messages_dead_lettered_total", "Messages mov
 
 def _never_handled(error: BaseException) -> bool:
     """Whether a failure would repeat on every delivery: an event too large to publish, or a value
-    the database refuses (SQLSTATE class 22: too long, a NUL byte, not a number ...) or that asyncpg
-    cannot even send (out of the column type's range), however SQLAlchemy wraps the error."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, EventTooLarge | DataError | asyncpg.DataError | asyncpg_client.DataError):
-            return True
-        cause = cause.__cause__ or getattr(cause, "orig", None)
-    return False
+    its database refuses."""
+    return isinstance(error, EventTooLarge) or refused_by_database(error)
 
 
 _FIRST_WAIT = 0.5
