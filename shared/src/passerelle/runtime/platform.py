@@ -63,19 +63,19 @@ async def prepare_database(definition: ServiceDefinition, database_url: str) -> 
     await asyncio.to_thread(upgrade, definition.migrations, database_url)
 
 
+def service_database_name(service: str) -> str:
+    """On a shared server, each service gets its own database; on the embedded one, also its own
+    role of the same name, which owns it."""
+    return f"passerelle_{service}"
+
+
 def service_database_url(server_url: str, service: str) -> str:
-    """On a shared server, each service gets its own database: passerelle_<service>."""
-    return with_database(server_url, f"passerelle_{service}")
+    return with_database(server_url, service_database_name(service))
 
 
 def jwt_secret_for(data_dir: Path) -> SecretStr:
     """The development signing secret kept in the data dir, so `passerelle token` can sign for `up`."""
     return SecretStr(read_or_create_secret(data_dir / "jwt-secret", lambda: secrets.token_urlsafe(48)))
-
-
-def service_role(service: str) -> str:
-    """The PostgreSQL role, and database, of a service on the embedded server."""
-    return f"passerelle_{service}"
 
 
 async def start_embedded_nats(data_dir: Path, credentials: LocalCredentials) -> EmbeddedNats:
@@ -132,7 +132,7 @@ async def start_platform(
     credentials = LocalCredentials.load_or_create(
         data_dir,
         nats_users=[permissions.user for permissions in all_permissions()] if embedded_nats else [],
-        postgres_roles=[service_role(d.name) for d in definitions] if database_url is None else [],
+        postgres_roles=[service_database_name(d.name) for d in definitions] if database_url is None else [],
     )
     try:
         if embedded_nats:
@@ -154,7 +154,7 @@ async def start_platform(
             write_private(data_dir / POSTGRES_ADMIN_URL_FILE, postgres.admin_url() + "\n")
             database_urls = {}
             for definition in definitions:
-                role = service_role(definition.name)  # the role owns the database of the same name
+                role = service_database_name(definition.name)  # the role owns the database of the same name
                 database_urls[definition.name] = await postgres.ensure_owned_database(
                     role, role, credentials.postgres[role]
                 )
