@@ -32,7 +32,6 @@ from passerelle.contracts import CloudEvent, SkillOffered, envelope, envelope_ty
 from passerelle.embedded.nats import EmbeddedNats  # noqa: E402
 from passerelle.embedded.ports import free_port  # noqa: E402
 from passerelle.embedded.postgres import EmbeddedPostgres  # noqa: E402
-from passerelle.messaging import topology  # noqa: E402
 from passerelle.messaging.broker import make_broker  # noqa: E402
 from passerelle.messaging.consumers import EventConsumers  # noqa: E402
 from passerelle.messaging.tables import messaging_metadata  # noqa: E402
@@ -45,6 +44,7 @@ from passerelle.settings import PlatformSettings  # noqa: E402
 RESULTS = Path(__file__).parent / "results"
 TARGET_RATIO = 0.6
 SERVICE = "bench"  # a consumer of SkillOffered of its own, with its own database
+CONSUMED = {SERVICE: (SkillOffered,)}
 
 
 def offer_event(n: int) -> CloudEvent[SkillOffered]:
@@ -106,7 +106,11 @@ async def stack_round(settings: PlatformSettings, js: Any, database_url: str, co
     database = Database(database_url)
     broker, _ = make_broker(settings, SERVICE)
     consumers = EventConsumers(
-        broker, SERVICE, units(database, no_repository), workers=settings.consumer_batch
+        broker,
+        SERVICE,
+        units(database, no_repository),
+        consumes=CONSUMED[SERVICE],
+        workers=settings.consumer_batch,
     )
     handled = 0
     finished = asyncio.Event()
@@ -149,7 +153,6 @@ async def fresh_inbox(database_url: str) -> None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    topology.SUBSCRIPTIONS[SERVICE] = (SkillOffered,)
     with tempfile.TemporaryDirectory(prefix="passerelle-bench-consumer-") as scratch:
         server = EmbeddedNats(store_dir=Path(scratch) / "nats", port=free_port())
         postgres = EmbeddedPostgres(data_dir=Path(scratch) / "pg", port=free_port(), durable=False)
@@ -161,7 +164,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await ensure_database(database_url)
             connection = await nats.connect(server.url)
             js = connection.jetstream()
-            await provision(js, TopologySettings())
+            await provision(js, TopologySettings(), CONSUMED)
             await publish_events(js, args.events)
             print(f"  {args.events:,} SkillOffered events stored; {args.batch} at a time", flush=True)
             raw, ours = [], []

@@ -59,7 +59,7 @@ from passerelle.embedded.postgres import EmbeddedPostgres  # noqa: E402
 from passerelle.messaging.topology import subscriptions  # noqa: E402
 from passerelle.runtime.auth import Authenticator  # noqa: E402
 from passerelle.runtime.platform import prepare_database, provision_nats, service_database_url  # noqa: E402
-from passerelle.runtime.service import load_services  # noqa: E402
+from passerelle.runtime.service import consumed_events, load_services  # noqa: E402
 from passerelle.settings import PlatformSettings  # noqa: E402
 from passerelle.taxonomy import load_taxonomy  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
@@ -403,7 +403,7 @@ async def set_up(platform: Platform, client: httpx.AsyncClient, territories: int
 async def idle(js: Any, timeout: float = 600) -> None:
     """Every durable of every service has been delivered everything and has acknowledged it."""
     deadline = time.monotonic() + timeout
-    for sub in subscriptions():
+    for sub in subscriptions(consumed_events()):
         while True:
             info = await js.consumer_info(sub.stream.name, sub.durable)
             if info.num_pending == 0 and info.num_ack_pending == 0:

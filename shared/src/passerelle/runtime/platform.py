@@ -39,7 +39,7 @@ from passerelle.settings import PlatformSettings
 
 from .auth import Authenticator
 from .http import build_http_app
-from .service import ServiceApp, ServiceDefinition, load_services
+from .service import ServiceApp, ServiceDefinition, consumed_events, load_services
 
 log = structlog.get_logger(__name__)
 
@@ -53,7 +53,7 @@ async def provision_nats(settings: PlatformSettings, replicas: int = 1) -> list[
             replicas=replicas,
             max_age=settings.stream_max_age,
         )
-        return await provision(connection.jetstream(), topology)
+        return await provision(connection.jetstream(), topology, consumed_events())
     finally:
         await connection.close()
 
@@ -82,7 +82,7 @@ async def start_embedded_nats(data_dir: Path, credentials: LocalCredentials) -> 
     """A nats-server that knows only the users of `passerelle nats auth-config`, with their permissions;
     the configuration names the passwords as variables, given to the server in its environment."""
     config = data_dir / "nats.conf"
-    write_private(config, render_server_config())
+    write_private(config, render_server_config(consumed_events()))
     environment = {password_variable(user): password for user, password in credentials.nats.items()}
     server = EmbeddedNats(store_dir=data_dir / "nats", port=4222, config_file=config, environment=environment)
     await server.start()
@@ -131,7 +131,9 @@ async def start_platform(
     settings = _with_data_dir_defaults(settings, data_dir)
     credentials = LocalCredentials.load_or_create(
         data_dir,
-        nats_users=[permissions.user for permissions in all_permissions()] if embedded_nats else [],
+        nats_users=[permissions.user for permissions in all_permissions(consumed_events())]
+        if embedded_nats
+        else [],
         postgres_roles=[service_database_name(d.name) for d in definitions] if database_url is None else [],
     )
     try:
