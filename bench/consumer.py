@@ -28,7 +28,6 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 # The stack under measurement.
 from passerelle.contracts import CloudEvent, SkillOffered, envelope, envelope_type
-from passerelle.messaging import topology
 from passerelle.messaging.broker import make_broker
 from passerelle.messaging.consumers import EventConsumers
 from passerelle.messaging.tables import messaging_metadata
@@ -39,6 +38,7 @@ from passerelle.runtime.logging import configure_logging
 
 TARGET_RATIO = 0.6
 SERVICE = "bench"  # a consumer of SkillOffered of its own, with its own database
+CONSUMED = {SERVICE: (SkillOffered,)}
 
 
 def offer_event(n: int) -> CloudEvent[SkillOffered]:
@@ -100,7 +100,11 @@ async def stack_round(settings: PlatformSettings, js: Any, database_url: str, co
     database = Database(database_url)
     broker, _ = make_broker(settings, SERVICE)
     consumers = EventConsumers(
-        broker, SERVICE, units(database, no_repository), workers=settings.consumer_batch
+        broker,
+        SERVICE,
+        units(database, no_repository),
+        consumes=CONSUMED[SERVICE],
+        workers=settings.consumer_batch,
     )
     handled = 0
     finished = asyncio.Event()
@@ -135,7 +139,6 @@ async def fresh_inbox(database_url: str) -> None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    topology.SUBSCRIPTIONS[SERVICE] = (SkillOffered,)
     with harness.scratch("passerelle-bench-consumer-") as scratch:
         async with (
             harness.nats_server(scratch) as server,
@@ -146,7 +149,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await ensure_database(database_url)
             connection = await nats.connect(server.url)
             js = connection.jetstream()
-            await provision(js, TopologySettings())
+            await provision(js, TopologySettings(), CONSUMED)
             await publish_events(js, args.events)
             print(f"  {args.events:,} SkillOffered events stored; {args.batch} at a time", flush=True)
             raw, ours = [], []

@@ -140,9 +140,10 @@ async def drained(js: Any, stream: str, durable: str, *, poll: float, deadline: 
 async def idle(js: Any, timeout: float = 600) -> None:
     """Every durable of every service has been delivered everything and has acknowledged it."""
     from passerelle.messaging.topology import subscriptions
+    from passerelle.runtime.service import consumed_events
 
     deadline = time.monotonic() + timeout
-    for sub in subscriptions():
+    for sub in subscriptions(consumed_events()):
         await drained(js, sub.stream.name, sub.durable, poll=0.1, deadline=deadline)
 
 

@@ -22,7 +22,7 @@ from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.runtime.auth import Authenticator
 from passerelle.runtime.http import build_http_app
-from passerelle.runtime.service import ServiceApp, load_services
+from passerelle.runtime.service import ServiceApp, consumed_events, load_services
 from passerelle.settings import PlatformSettings
 from sqlalchemy.engine import make_url
 
@@ -112,7 +112,7 @@ async def reset_streams(nats_url: str, settings: TopologySettings | None = None)
                 await js.delete_stream(stream.name)
         for attempt in range(10):
             try:
-                await provision(js, settings or TopologySettings())
+                await provision(js, settings or TopologySettings(), consumed_events())
                 return
             except ServerError as error:
                 # nats-server removes a deleted stream's files in the background; recreating it at

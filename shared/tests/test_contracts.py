@@ -96,6 +96,20 @@ def test_readers_ignore_fields_they_do_not_know() -> None:
         {"source": "passerelle/members"},
         {"specversion": "0.3"},
         {"data": {"match_id": "x"}},
+        {"subject": "a\u2028b"},
+        {"id": "a\u2029b"},
+        {"correlationid": "c" * 101},
+        {"correlationid": "a\nb"},
+        {
+            "data": {
+                "match_id": "x\ny",
+                "project_id": "p",
+                "need_id": "n",
+                "offer_id": "o",
+                "member_id": "m",
+                "score": 0.5,
+            }
+        },
     ],
 )
 def test_an_envelope_that_breaks_the_contract_is_rejected(change: dict) -> None:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from types import SimpleNamespace
+from typing import Any, cast
+
+from faststream.exceptions import AckMessage, NackMessage
+from passerelle.errors import NotYetKnown
 from passerelle.messaging.broker import make_broker
 from passerelle.messaging.delivery import DeliveryPolicy
 from passerelle.settings import PlatformSettings
@@ -20,8 +26,60 @@ def test_the_waits_grow_from_half_a_second_and_stop_at_the_longest_delay() -> No
     assert policy.wait_delay(10_000) == 10.0
 
 
-def test_the_delivery_ceiling_leaves_room_for_both_budgets_and_as_many_deliveries_without_outcome() -> None:
+def test_the_servers_delivery_count_stops_a_message_only_far_beyond_both_budgets() -> None:
     policy = DeliveryPolicy([1.0, 5.0], wait_budget=60.0, wait_max_delay=10.0)
     waits_in_budget = 10  # 0.5 + 1 + 2 + 4 + 8 = 15.5, then 10 s each until 60 s: 5 more
     assert policy.max_waits == waits_in_budget
-    assert policy.delivery_ceiling == 2 * policy.max_deliveries + waits_in_budget
+    assert policy.delivery_ceiling == 4 * (policy.max_deliveries + waits_in_budget)
+
+
+class _Letters:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, message: Any, *, consumer: str, deliveries: int, error: str) -> None:
+        self.sent.append(error)
+
+
+def _delivery(num_delivered: int) -> Any:
+    metadata = SimpleNamespace(num_delivered=num_delivered, consumer="c", sequence=SimpleNamespace(stream=1))
+    return SimpleNamespace(raw_message=SimpleNamespace(metadata=metadata))
+
+
+async def _deliver(policy: DeliveryPolicy, num_delivered: int, handler: Any) -> type[Exception] | None:
+    """What the delivery ends in: AckMessage (the DLQ), NackMessage (a retry), None (handled)."""
+    scope = policy(None, context=None)
+    try:
+        await scope.consume_scope(handler, _delivery(num_delivered))
+    except (AckMessage, NackMessage) as outcome:
+        return type(outcome)
+    return None
+
+
+async def test_a_message_that_waited_before_a_restart_gets_a_whole_wait_budget_after_it() -> None:
+    letters = _Letters()
+    restarted = DeliveryPolicy([1.0, 5.0], cast(Any, letters), wait_budget=300.0)
+
+    async def not_yet_known(_: Any) -> None:
+        raise NotYetKnown("project p-1")
+
+    # 45 deliveries counted by the server before the restart: more than both budgets of one process.
+    outcomes = [await _deliver(restarted, 45 + n, not_yet_known) for n in range(restarted.max_waits)]
+    assert outcomes == [NackMessage] * restarted.max_waits
+    assert letters.sent == []
+
+
+async def test_a_message_whose_handler_never_returns_goes_to_the_dlq_after_as_many_tries_as_failing() -> None:
+    letters = _Letters()
+    policy = DeliveryPolicy([1.0, 5.0], cast(Any, letters), wait_budget=60.0)
+    hanging = asyncio.Event()
+
+    async def hangs(_: Any) -> None:
+        await hanging.wait()
+
+    stuck = [asyncio.create_task(_deliver(policy, n, hangs)) for n in range(1, policy.max_deliveries + 1)]
+    await asyncio.sleep(0)
+    assert await _deliver(policy, policy.max_deliveries + 1, hangs) is AckMessage
+    assert letters.sent == [f"{policy.max_deliveries} deliveries without an outcome"]
+    hanging.set()
+    await asyncio.gather(*stuck)

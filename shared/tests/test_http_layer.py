@@ -42,6 +42,10 @@ def hardened_app() -> FastAPI:
     async def item(item_id: str, q: Annotated[str, Query()] = "") -> dict[str, str | None]:
         return {"item_id": item_id, "q": q, "correlation_id": correlation_id.get()}
 
+    @app.get("/decoding")
+    async def decoding() -> None:
+        b"\xff".decode()  # a server bug, e.g. reading a file in the wrong encoding
+
     @app.get("/boom")
     async def boom(secret: str = "") -> None:
         raise RuntimeError(f"a bug that must not reach the caller: {secret}")
@@ -71,6 +75,12 @@ async def test_an_unexpected_error_is_a_problem_json_500_without_traceback_or_in
     assert is_problem(response, 500)
     assert "hunter2" not in response.text and "Traceback" not in response.text
     assert "RuntimeError" not in response.text
+
+
+async def test_a_decoding_bug_in_the_server_is_a_500_not_blamed_on_the_caller(
+    client: httpx.AsyncClient,
+) -> None:
+    assert is_problem(await client.get("/decoding"), 500)
 
 
 async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> bytes:

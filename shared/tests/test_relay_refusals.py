@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from nats.errors import MaxPayloadError
+from nats.errors import ConnectionClosedError, MaxPayloadError, NoRespondersError, OutboundBufferLimitError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import BadRequestError, ServiceUnavailableError
-from passerelle.messaging.relay import OutboxRelay
+from passerelle.messaging.relay import _refusal
 
 
-def _relay() -> OutboxRelay:
-    return OutboxRelay(cast(Any, None), cast(Any, None), "members", suspect_after=5)
+def test_a_publish_that_times_out_or_loses_its_connection_is_retried_however_often_it_happens() -> None:
+    passing = [NatsTimeout(), ConnectionClosedError(), NoRespondersError(), OutboundBufferLimitError()]
+    assert all(_refusal(error) is None for error in passing * 50)
 
 
-def test_a_publish_that_fails_while_other_rows_go_out_is_refused_on_its_fifth_such_pass() -> None:
-    relay = _relay()
-    verdicts = [relay._refusal(7, NatsTimeout(), others_went_out=True) for _ in range(5)]
-    assert verdicts[:4] == [None] * 4
-    assert verdicts[4] is not None
-    assert "5 times while other events were published" in verdicts[4]
-
-
-def test_a_publish_that_fails_with_every_other_row_is_retried_for_ever_as_an_outage() -> None:
-    relay = _relay()
-    assert all(relay._refusal(7, NatsTimeout(), others_went_out=False) is None for _ in range(50))
-
-
-def test_jetstream_refusing_a_message_is_final_but_jetstream_unavailable_is_not() -> None:
-    relay = _relay()
-    refused = BadRequestError(code=400, err_code=10070, description="wrong last msg ID")
-    assert relay._refusal(1, refused, others_went_out=False) is not None
+def test_jetstream_refusing_a_message_as_too_large_is_final_but_jetstream_unavailable_is_not() -> None:
+    too_large = BadRequestError(code=400, err_code=10054, description="message size exceeds maximum allowed")
+    assert _refusal(too_large) is not None
     unavailable = ServiceUnavailableError(code=503, description="JetStream not ready")
-    assert relay._refusal(2, unavailable, others_went_out=False) is None
-    assert relay._refusal(3, MaxPayloadError(), others_went_out=False) is not None
+    assert _refusal(unavailable) is None
+    assert _refusal(MaxPayloadError()) is not None
+
+
+def test_a_stream_mismatch_while_streams_are_provisioned_again_is_retried_not_dead_lettered() -> None:
+    mismatch = BadRequestError(code=400, err_code=10060, description="expected stream does not match")
+    assert _refusal(mismatch) is None

@@ -75,6 +75,14 @@ def test_codes_are_written_the_one_way_the_events_carry_them() -> None:
         assert refuses(kind, value)
 
 
+def test_letters_that_only_case_map_to_ascii_are_not_taken_for_a_code() -> None:
+    # U+0131 (dotless i) upper-cases to I, U+017F (long s) to S, U+212A (Kelvin sign) lower-cases to k.
+    assert refuses(KnownCountry, "\u0131t")
+    assert refuses(KnownCurrency, "u\u017fd")
+    assert refuses(KnownLanguage, "\u212am")
+    assert refuses(KnownLocale, "\u0131t")
+
+
 def test_a_locale_fits_its_column_and_the_event_s_pattern() -> None:
     assert refuses(KnownLocale, "fr-" + "-abcdefgh" * 5)
     assert refuses(KnownLocale, "fr-\x00x")

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from passerelle.messaging.authorization import render_helm_values, render_server_config
-from passerelle.runtime.service import load_services
+from passerelle.runtime.service import consumed_events, load_services
 from passerelle.settings import PlatformSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,8 +155,10 @@ def test_the_provisioning_job_provisions_nats_then_migrates_with_three_replicas_
 
 
 def test_the_nats_authorization_files_are_generated_from_the_topology() -> None:
-    assert (DEPLOY / "nats" / "authorization.conf").read_text() == render_server_config()
-    assert (DEPLOY / "nats" / "values-authorization.yaml").read_text() == render_helm_values()
+    assert (DEPLOY / "nats" / "authorization.conf").read_text() == render_server_config(consumed_events())
+    assert (DEPLOY / "nats" / "values-authorization.yaml").read_text() == render_helm_values(
+        consumed_events()
+    )
     values = yaml.safe_load((DEPLOY / "nats" / "values.yaml").read_text())
     assert values["config"]["cluster"] == {"enabled": True, "replicas": 3}
     assert values["config"]["jetstream"]["fileStore"]["enabled"] is True

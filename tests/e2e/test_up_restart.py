@@ -16,7 +16,7 @@ from passerelle.embedded.ports import free_port
 from passerelle.embedded.postgres import EmbeddedPostgres
 from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.runtime.platform import prepare_database, service_database_url
-from passerelle.runtime.service import load_services
+from passerelle.runtime.service import consumed_events, load_services
 
 from ..harness import eventually
 from .up_process import Up, alive, processes_naming
@@ -92,7 +92,7 @@ async def test_up_stops_the_stale_servers_of_its_data_dir_from_before_credential
     stale_nats = EmbeddedNats(store_dir=data_dir / "nats", port=free_port())
     await stale_nats.start()
     connection = await nats.connect(stale_nats.url)  # the old `up` provisioned as an anonymous client
-    await provision(connection.jetstream(), TopologySettings())
+    await provision(connection.jetstream(), TopologySettings(), consumed_events())
     await connection.close()
     stale_postgres = EmbeddedPostgres(data_dir=data_dir / "postgres", port=free_port())
     await stale_postgres.start()

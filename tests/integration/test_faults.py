@@ -15,7 +15,7 @@ from passerelle.messaging.relay import OutboxRelay
 from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.messaging.unit_of_work import SqlUnitOfWork, no_repository
 from passerelle.persistence.database import Database
-from passerelle.runtime.service import ServiceApp
+from passerelle.runtime.service import ServiceApp, consumed_events
 
 from ..harness import Databases, eventually, settings_for, start_platform, stream_messages
 from .scenario import offer, profile, published_project, territory
@@ -91,7 +91,7 @@ async def test_a_nats_server_restart_mid_flow_loses_nothing(databases: Databases
         server = EmbeddedNats(store_dir=Path(store), port=free_port())
         await server.start()
         connection = await nats.connect(server.url)
-        await provision(connection.jetstream(), TopologySettings())
+        await provision(connection.jetstream(), TopologySettings(), consumed_events())
         await connection.close()
         platform = await start_platform(settings_for(server.url), databases)
         try:

@@ -21,6 +21,7 @@ from passerelle.messaging.authorization import ADMIN, all_permissions, password_
 from passerelle.messaging.broker import make_broker
 from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.topology import TopologySettings, provision
+from passerelle.runtime.service import consumed_events
 from passerelle.settings import PlatformSettings
 
 from ..harness import Databases, eventually, settings_for, start_platform
@@ -34,16 +35,20 @@ async def locked_nats(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[str, dict[str, str]]]:
     # nats-server parses a variable's value: a password starts with a letter (see README, operators).
-    passwords = {permissions.user: "p" + secrets.token_hex(16) for permissions in all_permissions()}
+    passwords = {
+        permissions.user: "p" + secrets.token_hex(16) for permissions in all_permissions(consumed_events())
+    }
     for user, password in passwords.items():
         monkeypatch.setenv(password_variable(user), password)  # the server reads them from its environment
     config = tmp_path / "nats.conf"
-    config.write_text(render_server_config())
+    config.write_text(render_server_config(consumed_events()))
     server = EmbeddedNats(store_dir=tmp_path / "nats", port=free_port(), config_file=config)
     await server.start()
     try:
         admin = await nats.connect(server.url, user=ADMIN, password=passwords[ADMIN])
-        await provision(admin.jetstream(), TopologySettings(max_age=THIRTY_DAYS))  # as in prod
+        await provision(
+            admin.jetstream(), TopologySettings(max_age=THIRTY_DAYS), consumed_events()
+        )  # as in prod
         await admin.close()
         yield server.url, passwords
     finally:

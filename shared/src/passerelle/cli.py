@@ -26,7 +26,7 @@ from passerelle.runtime.platform import (
     provision_nats,
     service_database_url,
 )
-from passerelle.runtime.service import load_services
+from passerelle.runtime.service import consumed_events, load_services
 from passerelle.settings import PlatformSettings
 from passerelle.taxonomy.esco import import_esco
 
@@ -148,7 +148,10 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
 
 async def _nats(settings: PlatformSettings, args: argparse.Namespace) -> None:
     if args.action == "auth-config":
-        print(render_server_config() if args.format == "conf" else render_helm_values(), end="")
+        consumed = consumed_events()
+        print(
+            render_server_config(consumed) if args.format == "conf" else render_helm_values(consumed), end=""
+        )
         return
     for line in await provision_nats(settings, replicas=args.replicas):
         print(line)

@@ -7,13 +7,15 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from pydantic import TypeAdapter, ValidationError
+
 from passerelle.contracts import ERASED_OWNER
+from passerelle.contracts.types import Identifier
 
 # What an erased identity's token, valid until it expires, is told by every service.
 ERASED_IDENTITY = "this identity was erased: it acts on nothing any more"
 ROLES = frozenset({"member", "territory_manager", "community_manager", "operator"})
-# The longest id a service stores (its member and owner columns).
-MAX_ID_LENGTH = 100
+_IDENTIFIER: TypeAdapter[str] = TypeAdapter(Identifier)
 # Unicode categories no identity contains: controls, formats (invisible), surrogates, private use,
 # unassigned, and separators (spaces, line and paragraph separators).
 _NOT_IN_IDS = ("C", "Z")
@@ -35,13 +37,15 @@ class Identity:
 def identity_fault(sub: object) -> str | None:
     """Why `sub` cannot name an identity, or None when it can.
 
-    An identity is a plain id that fits the services' columns, and never the marker that stands
-    for an erased member: whoever held it would own everything erased members left behind.
+    An identity is an id (the events' Identifier) with nothing invisible in it, and never the marker
+    that stands for an erased member: whoever held it would own everything erased members left behind.
     """
     if not isinstance(sub, str) or not sub:
         return "it is not a non-empty string"
-    if len(sub) > MAX_ID_LENGTH:
-        return f"it is longer than {MAX_ID_LENGTH} characters"
+    try:
+        _IDENTIFIER.validate_python(sub)
+    except ValidationError as error:
+        return str(error.errors()[0]["msg"])
     if any(unicodedata.category(character).startswith(_NOT_IN_IDS) for character in sub):
         return "it holds a space, a control or an invisible character"
     if sub == ERASED_OWNER:

@@ -27,17 +27,18 @@ def _time_zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+# Codes are ASCII: only ASCII is case-mapped, since some other letters map to ASCII ones (U+0131 -> I).
 def _upper(value: Any) -> Any:
-    return value.upper() if isinstance(value, str) else value
+    return value.upper() if isinstance(value, str) and value.isascii() else value
 
 
 def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
+    return value.lower() if isinstance(value, str) and value.isascii() else value
 
 
 def _locale_case(value: Any) -> Any:
     """BCP 47 case conventions: language lower case (`ar-MA`), so that `AR-ma` is the same tag."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.isascii():
         return value
     language, _, rest = value.partition("-")
     return f"{language.lower()}-{rest}" if rest else language.lower()

@@ -3,6 +3,20 @@
 import gc
 from pathlib import Path
 
+from passerelle.contracts import (
+    MemberErased,
+    MemberProfileUpdated,
+    MemberRegistered,
+    ProjectClosed,
+    ProjectPublished,
+    ProjectUpdated,
+    SkillOffered,
+    SkillOfferUpdated,
+    SkillOfferWithdrawn,
+    TerritoryManagerNamed,
+    TerritoryManagerRemoved,
+    TerritoryRegistered,
+)
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
 from passerelle.settings import PlatformSettings
 
@@ -34,4 +48,22 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     return app
 
 
-service = ServiceDefinition(name="matching", migrations=Path(__file__).parent / "migrations", build=build)
+service = ServiceDefinition(
+    name="matching",
+    migrations=Path(__file__).parent / "migrations",
+    build=build,
+    consumes=(
+        MemberRegistered,
+        MemberProfileUpdated,
+        MemberErased,
+        SkillOffered,
+        SkillOfferUpdated,
+        SkillOfferWithdrawn,
+        TerritoryRegistered,
+        TerritoryManagerNamed,
+        TerritoryManagerRemoved,
+        ProjectPublished,
+        ProjectUpdated,
+        ProjectClosed,
+    ),
+)

@@ -2,6 +2,20 @@
 
 from pathlib import Path
 
+from passerelle.contracts import (
+    FundingGoalReached,
+    MatchAccepted,
+    MatchConfirmed,
+    MatchProposed,
+    MatchWithdrawn,
+    MemberErased,
+    MemberProfileUpdated,
+    MemberRegistered,
+    PledgeMade,
+    ProjectPublished,
+    ProjectUpdated,
+    TerritoryRegistered,
+)
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
 from passerelle.settings import PlatformSettings
 
@@ -39,5 +53,21 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
 
 
 service = ServiceDefinition(
-    name="notifications", migrations=Path(__file__).parent / "migrations", build=build
+    name="notifications",
+    migrations=Path(__file__).parent / "migrations",
+    build=build,
+    consumes=(
+        MemberRegistered,
+        MemberProfileUpdated,
+        MemberErased,
+        TerritoryRegistered,
+        ProjectPublished,
+        ProjectUpdated,
+        PledgeMade,
+        FundingGoalReached,
+        MatchProposed,
+        MatchAccepted,
+        MatchConfirmed,
+        MatchWithdrawn,
+    ),
 )

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from passerelle.contracts import MemberErased, MemberProfileUpdated, MemberRegistered
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
 from passerelle.settings import PlatformSettings
 
@@ -20,4 +21,9 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     return app
 
 
-service = ServiceDefinition(name="projects", migrations=Path(__file__).parent / "migrations", build=build)
+service = ServiceDefinition(
+    name="projects",
+    migrations=Path(__file__).parent / "migrations",
+    build=build,
+    consumes=(MemberRegistered, MemberProfileUpdated, MemberErased),
+)

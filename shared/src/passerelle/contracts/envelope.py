@@ -5,18 +5,25 @@ from __future__ import annotations
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+
+from .types import ID_MAX_LENGTH, ONE_LINE, ONE_LINE_PATTERN
 
 CONTENT_TYPE = "application/cloudevents+json"
 
 # What consumers can store: the inbox keeps `id` in passerelle_inbox.event_id (64 characters) and the
-# read models keep `subject`, an aggregate id, in 100-character columns. An envelope beyond these, or
-# with control characters in them, could never be handled: it fails validation and goes to the DLQ.
+# read models keep `subject`, an aggregate id, in id columns. An envelope beyond these, or with more
+# than one line in them, could never be handled: it fails validation and goes to the DLQ.
 EVENT_ID_MAX_LENGTH = 64
-AGGREGATE_ID_MAX_LENGTH = 100
-_PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]+$"
+_DOCUMENTED_ONE_LINE = Field(json_schema_extra={"pattern": ONE_LINE_PATTERN})
+EventId = Annotated[
+    str, StringConstraints(min_length=1, max_length=EVENT_ID_MAX_LENGTH), ONE_LINE, _DOCUMENTED_ONE_LINE
+]
+AggregateId = Annotated[
+    str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH), ONE_LINE, _DOCUMENTED_ONE_LINE
+]
 
 # The correlation id of the request or message being handled; events recorded meanwhile carry it.
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
@@ -51,23 +58,13 @@ class CloudEvent(BaseModel, Generic[DataT]):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     specversion: Literal["1.0"] = "1.0"
-    id: str = Field(
-        description="Unique per event; also sent as the Nats-Msg-Id header.",
-        min_length=1,
-        max_length=EVENT_ID_MAX_LENGTH,
-        pattern=_PRINTABLE,
-    )
+    id: EventId = Field(description="Unique per event; also sent as the Nats-Msg-Id header.")
     source: str = Field(description="passerelle/<owning service>", min_length=1, max_length=200)
     type: str = Field(description="passerelle.<service>.<EventName>.v<N>", min_length=1, max_length=200)
-    subject: str = Field(
-        description="The id of the aggregate the event is about.",
-        min_length=1,
-        max_length=AGGREGATE_ID_MAX_LENGTH,
-        pattern=_PRINTABLE,
-    )
+    subject: AggregateId = Field(description="The id of the aggregate the event is about.")
     time: datetime = Field(description="When it happened, RFC 3339 in UTC.")
     datacontenttype: Literal["application/json"] = "application/json"
-    correlationid: str | None = Field(
+    correlationid: AggregateId | None = Field(
         default=None, description="Extension: the id shared by every event of one user action."
     )
     data: DataT

@@ -6,9 +6,16 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+# The longest id anything keeps: member, owner and aggregate id columns, the envelope's subject, a
+# correlation id.
+ID_MAX_LENGTH = 100
+
 # Control characters (Unicode category Cc), line and paragraph separators, lone surrogates.
 _NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
-_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_LINE_BREAKERS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+_NOT_ONE_LINE = re.compile(f"[{_LINE_BREAKERS}]")
+# What a one-line field's JSON Schema says of it (the check itself is `one_line`).
+ONE_LINE_PATTERN = f"^[^{_LINE_BREAKERS}]*$"
 _NOT_IN_PARAGRAPHS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile("\r\n|[\r\x85\u2028]")
 
@@ -56,8 +63,13 @@ Storable = Annotated[str, STORABLE]
 Line = Annotated[str, ONE_LINE]
 Paragraphs = Annotated[str, PARAGRAPHS]
 
+# An id: what identities, aggregates and correlation ids are; one line, so that it is safe in logs
+# and headers.
 Identifier = Annotated[
-    str, StringConstraints(min_length=1, max_length=100), STORABLE, Field(description="An opaque id.")
+    str,
+    StringConstraints(min_length=1, max_length=ID_MAX_LENGTH),
+    ONE_LINE,
+    Field(description="An opaque id."),
 ]
 CountryCode = Annotated[
     str, StringConstraints(pattern=r"^[A-Z]{2}$"), Field(description="ISO 3166-1 alpha-2")

@@ -19,12 +19,12 @@ from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import SecretStr
 
+from passerelle.embedded.postgres import SUPERUSER
 from passerelle.settings import PlatformSettings
 
 CREDENTIALS_FILE = "credentials.json"
 NATS_ADMIN_URL_FILE = "nats-admin.url"
 POSTGRES_ADMIN_URL_FILE = "postgres-admin.url"
-POSTGRES_SUPERUSER = "postgres"
 
 
 def private_directory(path: Path) -> Path:
@@ -42,6 +42,16 @@ def private_directory(path: Path) -> Path:
 def write_private(path: Path, text: str) -> None:
     """Write a file only its owner may read: a temporary file opened 0600, then renamed over `path`
     (a reader sees the old file or the whole new one, and the secret is never readable by others)."""
+    temporary = _written_private(path, text)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _written_private(path: Path, text: str) -> Path:
+    """A new temporary file next to `path`, 0600, holding `text` on disk; removed if writing fails."""
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -50,16 +60,28 @@ def write_private(path: Path, text: str) -> None:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     finally:
         os.close(descriptor)
-    os.replace(temporary, path)
+    return temporary
 
 
 def read_or_create_secret(path: Path, new: Callable[[], str]) -> str:
-    """The secret in `path`, created 0600 by the first call (never readable by others, even briefly)."""
+    """The secret in `path`, created 0600 by the first call (never readable by others, even briefly).
+
+    Callers racing to create it (`up` and `passerelle token`) all end with the one that is in the file:
+    it is linked into place, which fails when the file exists, and always read back."""
     if not path.exists():
         private_directory(path.parent)
-        write_private(path, new())
+        temporary = _written_private(path, new())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another caller created it first: theirs is the secret
+        finally:
+            temporary.unlink()
     return path.read_text().strip()
 
 
@@ -86,7 +108,7 @@ class LocalCredentials:
         nats = {**kept.get("nats", {})}
         postgres = {**kept.get("postgres", {})}
         missing_nats = [user for user in nats_users if user not in nats]
-        missing_postgres = [role for role in [POSTGRES_SUPERUSER, *postgres_roles] if role not in postgres]
+        missing_postgres = [role for role in [SUPERUSER, *postgres_roles] if role not in postgres]
         if missing_nats or missing_postgres or not path.exists():
             nats.update({user: new_password() for user in missing_nats})
             postgres.update({role: new_password() for role in missing_postgres})
@@ -95,11 +117,17 @@ class LocalCredentials:
         return cls(nats, postgres)
 
 
+def with_userinfo(url: str, userinfo: str | None) -> str:
+    """A NATS URL with its `user:password@` part replaced (or removed, for None); the host and port
+    are kept as written (an IPv6 address keeps its brackets, a missing port stays missing)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{userinfo}@{host}" if userinfo else host).geturl()
+
+
 def user_url(url: str, user: str, password: str) -> str:
     """`url` with `user:password@` in it (quoted, so that any character is safe)."""
-    parts = urlsplit(url)
-    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
-    return parts._replace(netloc=netloc).geturl()
+    return with_userinfo(url, f"{quote(user, safe='')}:{quote(password, safe='')}")
 
 
 def without_secret(url: str) -> str:
@@ -107,7 +135,7 @@ def without_secret(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    return parts._replace(netloc=f"{parts.username}:***@{parts.hostname}:{parts.port}").geturl()
+    return with_userinfo(url, f"{parts.netloc.partition(':')[0]}:***")
 
 
 def has_nats_credentials(settings: PlatformSettings) -> bool:
@@ -133,5 +161,5 @@ def with_local_nats_admin(settings: PlatformSettings, data_dir: Path) -> Platfor
         "nats_password": SecretStr(unquote(parts.password or "")),
     }
     if "nats_url" not in settings.model_fields_set:
-        update["nats_url"] = f"{parts.scheme}://{parts.hostname}:{parts.port}"
+        update["nats_url"] = with_userinfo(path.read_text().strip(), None)
     return settings.model_copy(update=update)

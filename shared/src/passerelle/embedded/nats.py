@@ -14,13 +14,9 @@ from pathlib import Path
 import structlog
 
 from .ports import preferred_or_free_port
-from .supervision import dies_with_parent, stop_stale_servers
+from .supervision import EmbeddedServerError, dies_with_parent, stop_stale_servers
 
 log = structlog.get_logger(__name__)
-
-
-class EmbeddedServerError(RuntimeError):
-    """An embedded server could not start; the message says why."""
 
 
 def nats_server_binary() -> Path:
@@ -56,23 +52,15 @@ class EmbeddedNats:
     def url(self) -> str:
         return f"nats://{self.host}:{self.port}"
 
-    @property
-    def pid_file(self) -> Path:
-        return self.store_dir / "nats-server.pid"
-
     async def start(self, timeout: float = 15.0) -> str:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        await stop_stale_servers(
-            "nats-server", self.store_dir.resolve(), self.pid_file, stop_signal=signal.SIGTERM
-        )
+        await stop_stale_servers("nats-server", self.store_dir.resolve(), stop_signal=signal.SIGTERM)
         self.port = preferred_or_free_port(self.host, self.port)
         args = [
             str(nats_server_binary()),
             "-js",
             "-sd",
             str(self.store_dir.resolve()),
-            "-P",
-            str(self.pid_file),
             "-a",
             self.host,
             "-p",

@@ -22,14 +22,13 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import asyncpg
 import structlog
+from sqlalchemy.engine import URL, make_url
 
-from passerelle.embedded.nats import EmbeddedServerError
 from passerelle.embedded.ports import preferred_or_free_port
-from passerelle.embedded.supervision import dies_with_parent, stop_stale_servers
+from passerelle.embedded.supervision import EmbeddedServerError, dies_with_parent, stop_stale_servers
 
 log = structlog.get_logger(__name__)
 
@@ -129,17 +128,22 @@ class EmbeddedPostgres:
     def url(self, database: str = "postgres", user: str = SUPERUSER, password: str | None = None) -> str:
         """A SQLAlchemy URL (asyncpg) for `user`, by default the superuser with its password."""
         secret = self.password if password is None and user == SUPERUSER else password
-        login = quote(user, safe="") + (f":{quote(secret, safe='')}" if secret else "")
-        return f"postgresql+asyncpg://{login}@{self.host}:{self.port}/{database}"
+        url = URL.create(
+            "postgresql+asyncpg",
+            username=user,
+            password=secret,
+            host=self.host,
+            port=self.port,
+            database=database,
+        )
+        return url.render_as_string(hide_password=False)
 
     async def start(self, timeout: float = 60.0) -> None:
         bin_dir = postgres_bin_dir()
         user = _run_as()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cluster = str(self.data_dir.resolve())
-        await stop_stale_servers(
-            "postgres", self.data_dir.resolve(), self.data_dir / "postmaster.pid", stop_signal=signal.SIGINT
-        )
+        await stop_stale_servers("postgres", self.data_dir.resolve(), stop_signal=signal.SIGINT)
         if user:
             _let_user_reach(self.data_dir, user)
         if not (self.data_dir / "PG_VERSION").exists():
@@ -184,19 +188,19 @@ class EmbeddedPostgres:
         else:
             # initdb reads the password from a file, which its user must be able to open: ours, 0600.
             password_file = self.data_dir.parent / f".{self.data_dir.name}-initdb-password"
-            descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             try:
-                os.write(descriptor, self.password.encode())
-                if user:
-                    os.fchown(descriptor, pwd.getpwnam(user).pw_uid, -1)
-            finally:
-                os.close(descriptor)
-            try:
+                descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                try:
+                    os.write(descriptor, self.password.encode())
+                    if user:
+                        os.fchown(descriptor, pwd.getpwnam(user).pw_uid, -1)
+                finally:
+                    os.close(descriptor)
                 initdb = await asyncio.to_thread(
                     _run, [*command, "--auth=scram-sha-256", f"--pwfile={password_file}"], user
                 )
             finally:
-                password_file.unlink()
+                password_file.unlink(missing_ok=True)
         if initdb.returncode != 0:
             raise EmbeddedServerError(f"initdb failed: {initdb.stderr.decode(errors='replace')[-2000:]}")
 
@@ -214,15 +218,16 @@ class EmbeddedPostgres:
                 cluster,
                 "-c",
                 "unix_socket_directories=",
+                "-c",
+                "log_min_error_statement=panic",  # a failing statement is not echoed: it holds the password
                 "postgres",
             ],
             user,
             statement.encode(),
         )
         if single.returncode != 0 or b"ERROR" in single.stderr:
-            raise EmbeddedServerError(
-                f"setting the superuser's password failed: {single.stderr.decode(errors='replace')[-2000:]}"
-            )
+            said = single.stderr.decode(errors="replace").replace(self.password, "***")
+            raise EmbeddedServerError(f"setting the superuser's password failed: {said[-2000:]}")
 
     async def ensure_owned_database(self, database: str, role: str, password: str) -> str:
         """`database` owned by its own login `role` (created, or adopted from the superuser for a data
@@ -275,7 +280,7 @@ class EmbeddedPostgres:
 
     def admin_url(self) -> str:
         """The superuser's URL in libpq's form, for tools other than ours (psql, a test's checker)."""
-        return self.url().replace("postgresql+asyncpg://", "postgresql://", 1)
+        return make_url(self.url()).set(drivername="postgresql").render_as_string(hide_password=False)
 
     async def _wait_until_ready(self, timeout: float, log_path: Path) -> None:
         loop = asyncio.get_running_loop()

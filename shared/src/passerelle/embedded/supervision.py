@@ -3,14 +3,13 @@
 `up` starts a nats-server and a PostgreSQL. If `up` is killed (even `kill -9`), the kernel tells each
 child (Linux parent-death signal) so that it shuts down cleanly by itself; should one still be running
 when the next `up` starts on the same data dir (still shutting down, or started by an `up` without
-this protection), it is found (its pid file, or its command line) and stopped first, and only when its
-command line proves it is that server of that data dir: a recycled pid of another process is never touched.
+this protection), it is found by its command line and stopped first: only a process whose command line
+proves it is that server of that data dir is touched, never a recycled pid of another process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import ctypes.util
 import os
@@ -24,6 +23,10 @@ import structlog
 log = structlog.get_logger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+
+
+class EmbeddedServerError(RuntimeError):
+    """An embedded server could not start (or a stale one could not be stopped); the message says why."""
 
 
 def _load_prctl() -> Callable[[int, int], int] | None:
@@ -76,49 +79,42 @@ def is_server_of(pid: int, program: str, data_dir: Path) -> bool:
     return Path(arguments[0]).name == program and str(data_dir) in arguments[1:]
 
 
-def pid_in(pid_file: Path) -> int | None:
-    """The pid on the first line of a pid file (nats-server's, or PostgreSQL's postmaster.pid)."""
+def servers_of(program: str, data_dir: Path) -> list[int]:
+    """The running `program`s whose command line names `data_dir`."""
+    candidates = (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
+    return sorted(pid for pid in candidates if pid != os.getpid() and is_server_of(pid, program, data_dir))
+
+
+def _signal(pid: int, sig: signal.Signals, program: str, data_dir: Path) -> None:
     try:
-        first = pid_file.read_text().splitlines()[0].strip()
-    except (OSError, IndexError):
-        return None
-    return int(first) if first.isdigit() else None
-
-
-def servers_of(program: str, data_dir: Path, pid_file: Path) -> list[int]:
-    """The running `program`s of `data_dir`: the one its pid file names, and any other whose command line
-    names the data dir (a server started without a pid file, by an `up` from before they were written)."""
-    candidates = {pid_in(pid_file)} | {
-        int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()
-    }
-    mine = {os.getpid()}
-    return sorted(
-        pid for pid in candidates if pid and pid not in mine and is_server_of(pid, program, data_dir)
-    )
+        os.kill(pid, sig)
+    except ProcessLookupError:  # it exited meanwhile: as wanted
+        pass
+    except PermissionError as error:
+        raise EmbeddedServerError(
+            f"{program} (pid {pid}) still runs on {data_dir} as another user (an earlier `up` run as"
+            " root?): stop it, or start as that user"
+        ) from error
 
 
 async def stop_stale_servers(
-    program: str,
-    data_dir: Path,
-    pid_file: Path,
-    *,
-    stop_signal: signal.Signals,
-    timeout: float = 30.0,
+    program: str, data_dir: Path, *, stop_signal: signal.Signals, timeout: float = 30.0
 ) -> list[int]:
-    """Stop the `program`s of `data_dir` still running (cleanly, else killed after `timeout`)."""
-    stale = servers_of(program, data_dir, pid_file)
+    """Stop the `program`s of `data_dir` still running: cleanly, else killed after `timeout`; one
+    still there `timeout` after SIGKILL is raised, not waited for for ever."""
+    stale = servers_of(program, data_dir)
     for pid in stale:
         log.warning("server.stale.stopping", program=program, pid=pid, data_dir=str(data_dir))
-        with contextlib.suppress(ProcessLookupError):  # it exited meanwhile: as wanted
-            os.kill(pid, stop_signal)
+        _signal(pid, stop_signal, program, data_dir)
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline, killed = loop.time() + timeout, False
     while running := [pid for pid in stale if is_server_of(pid, program, data_dir)]:
         if loop.time() > deadline:
+            if killed:
+                raise EmbeddedServerError(f"{program} (pid {running}) on {data_dir} survives SIGKILL")
             for pid in running:
                 log.error("server.stale.killing", program=program, pid=pid, data_dir=str(data_dir))
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            deadline = loop.time() + timeout
+                _signal(pid, signal.SIGKILL, program, data_dir)
+            deadline, killed = loop.time() + timeout, True
         await asyncio.sleep(0.1)
     return stale

@@ -6,7 +6,7 @@ event has one effect; the message is acknowledged only after that commit.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeVar
 
 import structlog
@@ -17,7 +17,7 @@ from passerelle.contracts import CloudEvent, EventData, correlation_id, envelope
 
 from .authorization import inbox_prefix
 from .delivery import InvalidEvent
-from .topology import TopologySettings, consumer_config, subscription
+from .topology import Subscription, TopologySettings, consumer_config
 from .unit_of_work import SqlUnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -57,17 +57,24 @@ class EventConsumers:
         service: str,
         units: Callable[[], SqlUnitOfWork[Any]],
         *,
+        consumes: Collection[type[EventData]] = (),
         workers: int = 16,
         topology: TopologySettings | None = None,
     ) -> None:
         self.broker = broker
         self.service = service
+        self.consumes = consumes  # what the service declares: only those durables are provisioned
         self.units = units  # a service may give its own, whose repository its handlers use
         self.workers = workers
         self.topology = topology or TopologySettings()
 
     def on(self, event_type: type[E]) -> Callable[[EventHandler[E]], EventHandler[E]]:
-        sub = subscription(self.service, event_type)
+        if event_type not in self.consumes:
+            raise LookupError(
+                f"{self.service} does not consume {event_type.event_name}: declare it in the consumes of"
+                " its ServiceDefinition"
+            )
+        sub = Subscription(self.service, event_type)
 
         def register(handler: EventHandler[E]) -> EventHandler[E]:
             async def consume(event: Any) -> None:

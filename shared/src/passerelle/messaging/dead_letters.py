@@ -7,13 +7,16 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from passerelle.contracts import DLQ_STREAM, EVENTS_BY_SUBJECT, stream_of
 
-from .unit_of_work import EventTooLarge, published_size
+from .unit_of_work import DEFAULT_MAX_EVENT_BYTES, EventTooLarge, published_size
+
+log = structlog.get_logger(__name__)
 
 ORIGINAL_SUBJECT = "Passerelle-Original-Subject"
 CONSUMER = "Passerelle-Consumer"
@@ -30,6 +33,10 @@ _SUBJECT = re.compile(r"[!-)+,\-/-=?-~]+(\.[!-)+,\-/-=?-~]+)*")
 def outbox_consumer(service: str) -> str:
     """The name an outbox relay's letters carry in the DLQ, where a consumer's durable name would be."""
     return f"{service}__outbox"
+
+
+# How long an error may be in a letter: whole when it fits, else this much.
+_SHORT_ERROR = 200
 
 
 def _header_value(text: str, limit: int = 2000) -> str:
@@ -54,10 +61,12 @@ class DeadLetter:
 class DeadLetters:
     """Writes failed messages to the DLQ stream, de-duplicated per consumer and original message."""
 
-    def __init__(self, js: JetStreamContext) -> None:
+    def __init__(self, js: JetStreamContext, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
         self.js = js
+        self.max_bytes = max_bytes  # the server's max_payload, which every letter must fit
 
     async def send(self, message: Msg, *, consumer: str, deliveries: int, error: str) -> None:
+        """A consumed message that cannot be handled, kept with the reason (`dlq replay` sends it again)."""
         metadata = message.metadata
         original_headers = dict(message.headers or {})
         headers = {
@@ -66,33 +75,25 @@ class DeadLetters:
             ORIGINAL_SUBJECT: message.subject,
             CONSUMER: consumer,
             DELIVERIES: str(deliveries),
-            ERROR: _header_value(error),
             FAILED_AT: datetime.now(UTC).isoformat(),
             STREAM_SEQUENCE: str(metadata.sequence.stream),
         }
         if "Nats-Msg-Id" in original_headers:
             headers["Passerelle-Original-Msg-Id"] = original_headers["Nats-Msg-Id"]
-        await self.js.publish(
-            f"dlq.{consumer}.{message.subject}", message.data, headers=headers, stream=DLQ_STREAM
-        )
+        await self._publish_letter(message.subject, message.data, headers, error)
 
     async def send_unpublished(
         self,
         service: str,
         *,
+        event_id: str,
         subject: str,
         payload: bytes,
         headers: dict[str, str],
         error: str,
-        max_bytes: int,
     ) -> None:
-        """An outbox row JetStream refuses for good, kept here with the reason (`dlq replay` retries it).
-
-        A payload too large for the letter is kept compressed (events are JSON: it shrinks several
-        times); EventTooLarge when even that is more than the server takes.
-        """
+        """An outbox row JetStream refuses for good, kept here with the reason (`dlq replay` retries it)."""
         consumer = outbox_consumer(service)
-        event_id = headers.get("Nats-Msg-Id", "")
         letter_headers = {
             "Nats-Msg-Id": f"dlq:{consumer}:{event_id}",
             "content-type": headers.get("content-type", ""),
@@ -100,13 +101,25 @@ class DeadLetters:
             ORIGINAL_SUBJECT: subject,
             CONSUMER: consumer,
             DELIVERIES: "0",
-            ERROR: _header_value(error),
             FAILED_AT: datetime.now(UTC).isoformat(),
         }
-        if published_size(letter_headers, payload) > max_bytes:
+        await self._publish_letter(subject, payload, letter_headers, error)
+
+    async def _publish_letter(
+        self, subject: str, payload: bytes, headers: dict[str, str], error: str
+    ) -> None:
+        """A letter must fit the server's max_payload (over it, the server closes the connection and
+        the letter is never written): a long error is shortened first, then a payload still too large
+        is kept compressed (events are JSON: it shrinks several times); EventTooLarge when even that
+        is more than the server takes."""
+        consumer, max_bytes = headers[CONSUMER], self.max_bytes
+        headers = {**headers, ERROR: _header_value(error)}
+        if published_size(headers, payload, stream=DLQ_STREAM) > max_bytes:
+            headers[ERROR] = _header_value(error, _SHORT_ERROR)
+        if published_size(headers, payload, stream=DLQ_STREAM) > max_bytes:
             payload = gzip.compress(payload)
-            letter_headers[ENCODING] = "gzip"
-        size = published_size(letter_headers, payload)
+            headers[ENCODING] = "gzip"
+        size = published_size(headers, payload, stream=DLQ_STREAM)
         if size > max_bytes:
             raise EventTooLarge(
                 f"a letter of {size} bytes compressed, more than the {max_bytes} NATS accepts"
@@ -114,7 +127,7 @@ class DeadLetters:
         letter_subject = (
             f"dlq.{consumer}.{subject}" if _SUBJECT.fullmatch(subject) else f"dlq.{consumer}.invalid"
         )
-        await self.js.publish(letter_subject, payload, headers=letter_headers, stream=DLQ_STREAM)
+        await self.js.publish(letter_subject, payload, headers=headers, stream=DLQ_STREAM)
 
     async def list(self, limit: int = 100) -> list[DeadLetter]:
         info = await self.js.stream_info(DLQ_STREAM)
@@ -165,5 +178,12 @@ class DeadLetters:
 
 
 def _payload(data: bytes | None, headers: dict[str, str]) -> bytes:
-    """A letter's original payload, as it was before any compression."""
-    return gzip.decompress(data or b"") if headers.get(ENCODING) == "gzip" else data or b""
+    """A letter's original payload, as it was before any compression; a letter that does not
+    decompress is shown as it is (one bad letter must not hide the others)."""
+    if headers.get(ENCODING) != "gzip":
+        return data or b""
+    try:
+        return gzip.decompress(data or b"")
+    except (OSError, EOFError) as error:  # BadGzipFile is an OSError; a cut stream an EOFError
+        log.warning("dlq.letter_not_decompressed", error=str(error))
+        return data or b""

@@ -11,10 +11,14 @@ Each delivery ends in one of these ways:
   stream after a crash): retried after short, growing delays for `wait_budget` seconds, which must
   outlast a crash recovery (the consumer's ack wait); it spends none of the failure budget;
 - any other failure: retried after `retry_delays`, then the DLQ;
-- no outcome (the process died or hung past the ack wait): the server delivers it again; that
-  spends neither budget, up to a ceiling that stops a message that kills every process it reaches.
+- no outcome (the process hung past the ack wait, or died): the server delivers it again; that
+  spends neither budget, up to `max_deliveries` deliveries started in this process and not finished,
+  then the DLQ.
 
 The counts live in memory: a restart starts them again, which gives a message more tries, never fewer.
+Only a message that kills every process it reaches (so no count survives it) is stopped by the
+server's own count of deliveries, which survives restarts and is shared by replicas: a backstop far
+beyond both budgets, so that it never cuts short a wait that a restart began again.
 """
 
 from __future__ import annotations
@@ -25,17 +29,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import structlog
-from asyncpg.exceptions import _base as asyncpg_client
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, HandlerException, NackMessage
 from faststream.message import StreamMessage
 from prometheus_client import Counter
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError
 
 from passerelle.errors import NotYetKnown
+from passerelle.persistence.database import refused_by_database
 
 from .dead_letters import DeadLetters
 from .unit_of_work import EventTooLarge
@@ -53,17 +55,12 @@ DEAD_LETTERED = Counter("passerelle_messages_dead_lettered_total", "Messages mov
 
 def _never_handled(error: BaseException) -> bool:
     """Whether a failure would repeat on every delivery: an event too large to publish, or a value
-    the database refuses (SQLSTATE class 22: too long, a NUL byte, not a number ...) or that asyncpg
-    cannot even send (out of the column type's range), however SQLAlchemy wraps the error."""
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, EventTooLarge | DataError | asyncpg.DataError | asyncpg_client.DataError):
-            return True
-        cause = cause.__cause__ or getattr(cause, "orig", None)
-    return False
+    its database refuses."""
+    return isinstance(error, EventTooLarge) or refused_by_database(error)
 
 
 _FIRST_WAIT = 0.5
+_BACKSTOP = 4  # times both budgets: deliveries the server counts before a message goes to the DLQ
 _TRACKED_MESSAGES = 100_000  # in-memory counts kept at most; a forgotten one starts again
 
 
@@ -76,6 +73,7 @@ class _Attempts:
     failures: int = 0
     waits: int = 0
     waiting_since: float | None = None
+    unfinished: int = 0  # deliveries started in this process whose handler has not returned
 
 
 class DeliveryPolicy:
@@ -101,9 +99,8 @@ class DeliveryPolicy:
         while waited < wait_budget:
             self.max_waits += 1
             waited += self.wait_delay(self.max_waits)
-        # Beyond this many deliveries a message is dead-lettered before its handler runs: both
-        # budgets spent, and as many deliveries again without an outcome.
-        self.delivery_ceiling = 2 * self.max_deliveries + self.max_waits
+        # Beyond this many deliveries by the server a message is dead-lettered before its handler runs.
+        self.delivery_ceiling = _BACKSTOP * (self.max_deliveries + self.max_waits)
 
     def delay_after(self, failures: int) -> float:
         return self.retry_delays[min(failures, len(self.retry_delays)) - 1]
@@ -138,9 +135,14 @@ class _DeliveryScope(BaseMiddleware):
         deliveries = metadata.num_delivered
         consumer = metadata.consumer or "?"
         key = (consumer, metadata.sequence.stream)
-        if deliveries > self.policy.delivery_ceiling:
-            reason = f"{deliveries - 1} deliveries without an outcome, or beyond its budgets"
+        attempts = self.policy.attempts(key)
+        if attempts.unfinished >= self.policy.max_deliveries:
+            reason = f"{attempts.unfinished} deliveries without an outcome"
             await self._dead_letter(raw, key, deliveries, reason)
+        if deliveries > self.policy.delivery_ceiling:
+            reason = f"{deliveries - 1} deliveries, beyond its budgets even across restarts"
+            await self._dead_letter(raw, key, deliveries, reason)
+        attempts.unfinished += 1
         try:
             result = await call_next(msg)
         except HandlerException:
@@ -153,6 +155,8 @@ class _DeliveryScope(BaseMiddleware):
             if _never_handled(error):
                 await self._dead_letter(raw, key, deliveries, f"{type(error).__name__}: {error}")
             await self._retry(raw, key, deliveries, error)
+        finally:
+            attempts.unfinished -= 1
         self.policy.forget(key)
         return result
 

@@ -12,11 +12,11 @@ timeout) is retried with back-off, forever: the JetStream duplicate window (hour
 publish that had in fact landed, and beyond it the consumers' inbox still gives one effect.
 
 A row that can never be published (larger than the server's max_payload, a subject outside the
-service's own stream, refused by JetStream, or failing again and again while other rows go out)
-must not hold back the rest: it moves to the DLQ stream with the reason, where `passerelle dlq`
-shows and replays it. The DLQ rather than a table of failed rows: operators already watch it and
-have its tools, and it needs no migration in every service. A row the DLQ cannot take either (too
-large even compressed) stays in the outbox, held back and reported, until a restart tries it again.
+service's own stream, or refused by JetStream as too large) must not hold back the rest: it moves to
+the DLQ stream with the reason, where `passerelle dlq` shows and replays it. The DLQ rather than a
+table of failed rows: operators already watch it and have its tools, and it needs no migration in
+every service. A row the DLQ cannot take either (too large even compressed) stays in the outbox,
+held back and reported, until a restart tries it again.
 """
 
 from __future__ import annotations
@@ -70,7 +70,6 @@ class OutboxRelay:
         batch: int = 200,
         poll_interval: float = 5.0,
         max_backoff: float = 30.0,
-        suspect_after: int = 5,
         limit: EventLimit | None = None,
     ) -> None:
         self.database = database
@@ -80,9 +79,7 @@ class OutboxRelay:
         self.batch = batch
         self.poll_interval = poll_interval
         self.max_backoff = max_backoff
-        self.suspect_after = suspect_after
         self._streams = {stream.name: stream for stream in STREAMS if stream.owner == service}
-        self._suspect: dict[int, int] = {}  # row id -> passes it failed while other rows went out
         self._held_back: set[int] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -164,7 +161,13 @@ class OutboxRelay:
                 # their acknowledgements are awaited together.
                 results = await asyncio.gather(
                     *(
-                        self.broker.publish(row.payload, row.subject, headers=row.headers, stream=row.stream)
+                        self.broker.publish(
+                            row.payload,
+                            row.subject,
+                            headers=row.headers,
+                            stream=row.stream,
+                            correlation_id=row.event_id,  # counted by published_size
+                        )
                         for row in sendable
                     ),
                     return_exceptions=True,
@@ -177,7 +180,7 @@ class OutboxRelay:
                 passing: list[BaseException] = []
                 for row, result in zip(sendable, results, strict=True):
                     if isinstance(result, BaseException):
-                        reason = self._refusal(row.id, result, others_went_out=bool(done))
+                        reason = _refusal(result)
                         if reason:
                             refused[row.id] = reason
                         else:
@@ -185,8 +188,6 @@ class OutboxRelay:
                 if done:
                     await connection.execute(delete(outbox).where(outbox.c.id.in_(done)))
                     await connection.commit()
-                    for row_id in done:
-                        self._suspect.pop(row_id, None)
                     PUBLISHED.labels(self.service).inc(len(done))
                     published += len(done)
                 for row in rows:
@@ -201,34 +202,21 @@ class OutboxRelay:
         stream = self._streams.get(row.stream)
         if stream is None or not any(_matches(pattern, row.subject) for pattern in stream.subjects):
             return f"{row.subject!r} in stream {row.stream!r} is not in a stream {self.service} publishes to"
-        size = published_size(row.headers, row.payload)
+        size = published_size(row.headers, row.payload, stream=row.stream, correlation_id=row.event_id)
         if size > limit:
             return f"{size} bytes, more than the server's max_payload of {limit}"
         return None
 
-    def _refusal(self, row_id: int, error: BaseException, *, others_went_out: bool) -> str | None:
-        """Why a failed publish will never succeed, or None for a passing failure worth retrying."""
-        reason = f"{type(error).__name__}: {error}"
-        if isinstance(error, MaxPayloadError | BadSubjectError):
-            return reason
-        if isinstance(error, APIError) and error.code is not None and 400 <= error.code < 500:
-            return f"refused by JetStream: {reason}"  # e.g. over the stream's max message size
-        if others_went_out:  # the server took other rows meanwhile: this failure is the row's own
-            self._suspect[row_id] = self._suspect.get(row_id, 0) + 1
-            if self._suspect[row_id] >= self.suspect_after:
-                return f"{reason} ({self._suspect[row_id]} times while other events were published)"
-        return None
-
     async def _dead_letter(self, connection: AsyncConnection, row: Row[Any], reason: str, limit: int) -> None:
-        letters = DeadLetters(self.broker.connection.jetstream())
+        letters = DeadLetters(self.broker.connection.jetstream(), limit)
         try:
             await letters.send_unpublished(
                 self.service,
+                event_id=row.event_id,
                 subject=row.subject,
                 payload=row.payload,
                 headers=row.headers,
                 error=f"not publishable: {reason}",
-                max_bytes=limit,
             )
         except EventTooLarge as error:
             self._held_back.add(row.id)
@@ -237,7 +225,6 @@ class OutboxRelay:
             return
         await connection.execute(delete(outbox).where(outbox.c.id == row.id))
         await connection.commit()
-        self._suspect.pop(row.id, None)
         UNPUBLISHABLE.labels(self.service).inc()
         log.error(
             "outbox.row_dead_lettered",
@@ -246,6 +233,23 @@ class OutboxRelay:
             subject=row.subject,
             reason=reason[:500],
         )
+
+
+# JetStream errors that a retry can never change: the message is larger than the stream accepts
+# (10054), or its own headers expect a last message the stream will never have (10070). Others (e.g.
+# 10060, the expected stream is not the subject's, while streams are provisioned again) pass; so do
+# timeouts and lost connections, however many rows went out meanwhile.
+_FINAL_JETSTREAM_ERRORS = frozenset({10054, 10070})
+
+
+def _refusal(error: BaseException) -> str | None:
+    """Why a failed publish will never succeed, or None for a passing failure worth retrying."""
+    reason = f"{type(error).__name__}: {error}"
+    if isinstance(error, MaxPayloadError | BadSubjectError):
+        return reason
+    if isinstance(error, APIError) and error.err_code in _FINAL_JETSTREAM_ERRORS:
+        return f"refused by JetStream: {reason}"
+    return None
 
 
 def _matches(pattern: str, subject: str) -> bool:

@@ -1,4 +1,5 @@
-"""Streams and durable consumers, declared once here and created by `passerelle nats provision`.
+"""Streams and durable consumers, created by `passerelle nats provision`: the streams of the contract,
+and one durable per event a service declares it consumes.
 
 Apps bind to the durables without declaring them: an existing durable silently ignores config
 changes made in code, so the provisioning command is the one place that creates and updates them.
@@ -6,6 +7,7 @@ changes made in code, so the provisioning command is the one place that creates 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from nats.js import JetStreamContext
@@ -20,64 +22,11 @@ from nats.js.api import (
 )
 from nats.js.errors import BadRequestError
 
-from passerelle.contracts import (
-    STREAMS,
-    EventData,
-    FundingGoalReached,
-    MatchAccepted,
-    MatchConfirmed,
-    MatchProposed,
-    MatchWithdrawn,
-    MemberErased,
-    MemberProfileUpdated,
-    MemberRegistered,
-    PledgeMade,
-    ProjectClosed,
-    ProjectPublished,
-    ProjectUpdated,
-    SkillOffered,
-    SkillOfferUpdated,
-    SkillOfferWithdrawn,
-    Stream,
-    TerritoryManagerNamed,
-    TerritoryManagerRemoved,
-    TerritoryRegistered,
-    stream_of,
-)
+from passerelle.contracts import STREAMS, EventData, Stream, stream_of
 
-# What each service consumes. One durable pull consumer per (service, event).
-SUBSCRIPTIONS: dict[str, tuple[type[EventData], ...]] = {
-    "members": (),
-    "projects": (MemberRegistered, MemberProfileUpdated, MemberErased),
-    "matching": (
-        MemberRegistered,
-        MemberProfileUpdated,
-        MemberErased,
-        SkillOffered,
-        SkillOfferUpdated,
-        SkillOfferWithdrawn,
-        TerritoryRegistered,
-        TerritoryManagerNamed,
-        TerritoryManagerRemoved,
-        ProjectPublished,
-        ProjectUpdated,
-        ProjectClosed,
-    ),
-    "notifications": (
-        MemberRegistered,
-        MemberProfileUpdated,
-        MemberErased,
-        TerritoryRegistered,
-        ProjectPublished,
-        ProjectUpdated,
-        PledgeMade,
-        FundingGoalReached,
-        MatchProposed,
-        MatchAccepted,
-        MatchConfirmed,
-        MatchWithdrawn,
-    ),
-}
+# What each service consumes, by service name: declared by each service (its ServiceDefinition) and
+# handed down here as data. One durable pull consumer per (service, event).
+Consumed = Mapping[str, Sequence[type[EventData]]]
 
 
 @dataclass(frozen=True)
@@ -94,19 +43,8 @@ class Subscription:
         return stream_of(self.event)
 
 
-def subscriptions(service: str | None = None) -> list[Subscription]:
-    return [
-        Subscription(name, event)
-        for name, events in SUBSCRIPTIONS.items()
-        if service in (None, name)
-        for event in events
-    ]
-
-
-def subscription(service: str, event: type[EventData]) -> Subscription:
-    if event not in SUBSCRIPTIONS.get(service, ()):
-        raise LookupError(f"{service} does not consume {event.event_name}: add it to SUBSCRIPTIONS")
-    return Subscription(service, event)
+def subscriptions(consumed: Consumed) -> list[Subscription]:
+    return [Subscription(service, event) for service, events in consumed.items() for event in events]
 
 
 @dataclass(frozen=True)
@@ -149,8 +87,9 @@ def consumer_config(sub: Subscription, settings: TopologySettings) -> ConsumerCo
     )
 
 
-async def provision(js: JetStreamContext, settings: TopologySettings) -> list[str]:
-    """Create or update every stream and durable consumer; safe to run again. Returns what it did."""
+async def provision(js: JetStreamContext, settings: TopologySettings, consumed: Consumed) -> list[str]:
+    """Create or update every stream, and the durable consumers of what each service consumes; safe to
+    run again. Returns what it did."""
     done = []
     for stream in STREAMS:
         config = stream_config(stream, settings)
@@ -160,7 +99,7 @@ async def provision(js: JetStreamContext, settings: TopologySettings) -> list[st
         except BadRequestError:  # exists with another configuration
             await js.update_stream(config)
             done.append(f"stream {stream.name}: updated")
-    for sub in subscriptions():
+    for sub in subscriptions(consumed):
         # Creating by name is create-or-update on the server, so changed settings reach existing durables.
         await js.add_consumer(sub.stream.name, consumer_config(sub, settings))
         done.append(f"consumer {sub.stream.name}/{sub.durable}: ok")

@@ -31,9 +31,17 @@ class EventTooLarge(RuleBroken):
     """An event larger than NATS accepts could never be published: its transaction fails instead."""
 
 
-def published_size(headers: dict[str, str], payload: bytes) -> int:
-    """Bytes nats-server counts against max_payload: the headers block and the payload."""
-    header_block = b"NATS/1.0\r\n" + b"".join(f"{k}: {v}\r\n".encode() for k, v in headers.items()) + b"\r\n"
+def published_size(headers: dict[str, str], payload: bytes, *, stream: str, correlation_id: str = "") -> int:
+    """Bytes nats-server counts against max_payload: the headers block as sent and the payload.
+
+    Publishing adds headers of its own: nats-py `Nats-Expected-Stream` (for `stream=`) and FastStream a
+    `correlation_id` (the publisher passes one, so that its length is known). nats-py checks only the
+    payload, and the server closes the whole connection on a message over the limit.
+    """
+    sent = {**headers, "Nats-Expected-Stream": stream}
+    if correlation_id:
+        sent["correlation_id"] = correlation_id
+    header_block = b"NATS/1.0\r\n" + b"".join(f"{k}: {v}\r\n".encode() for k, v in sent.items()) + b"\r\n"
     return len(header_block) + len(payload)
 
 
@@ -121,8 +129,9 @@ class SqlUnitOfWork(Generic[R]):
 
     def _outbox_row(self, event: CloudEvent[EventData]) -> dict[str, object]:
         """Refused here, an event too large to publish fails its own command, not the relay's queue."""
-        headers, payload = event.nats_headers(), event.to_json()
-        size, limit = published_size(headers, payload), self._limit.max_bytes
+        headers, payload, stream = event.nats_headers(), event.to_json(), stream_of(type(event.data)).name
+        size = published_size(headers, payload, stream=stream, correlation_id=event.id)
+        limit = self._limit.max_bytes
         if size > limit:
             raise EventTooLarge(
                 f"the {event.data.event_name} event would be {size} bytes, more than the {limit} NATS accepts"
@@ -130,7 +139,7 @@ class SqlUnitOfWork(Generic[R]):
         return {
             "event_id": event.id,
             "subject": event.data.subject,
-            "stream": stream_of(type(event.data)).name,
+            "stream": stream,
             "headers": headers,
             "payload": payload,
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import asyncpg
+from asyncpg.exceptions import _base as asyncpg_client
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -13,6 +14,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 # The time of an erasure tombstone in a read model: later than any fact, so that no late or
 # redelivered event about an erased member can bring its data back.
 FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+# SQLSTATE class 22, data exception: a value too long, out of range, with a NUL byte, not a number ...
+_DATA_EXCEPTION_CLASS = "22"
+
+
+def refused_by_database(error: BaseException) -> bool:
+    """Whether `error` (however SQLAlchemy wraps it) is a value the database refuses (SQLSTATE class
+    22) or that asyncpg cannot even send (out of the column type's range): input that would be
+    refused again on every try."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, asyncpg_client.DataError):  # asyncpg's client side: never reached the server
+            return True
+        if str(getattr(cause, "sqlstate", None) or "").startswith(_DATA_EXCEPTION_CLASS):
+            return True
+        cause = cause.__cause__ or getattr(cause, "orig", None)
+    return False
 
 
 def make_engine(url: str, pool_size: int = 20) -> AsyncEngine:

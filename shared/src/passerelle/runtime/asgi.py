@@ -15,14 +15,14 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from passerelle.contracts import correlation_id
-from passerelle.contracts.types import one_line
+from passerelle.contracts.types import ID_MAX_LENGTH, one_line
 
 from .problems import PROBLEM_JSON, excerpt, problem_body
 
 log = structlog.get_logger(__name__)
 
 # A caller's correlation id travels in every event of the request: short and plain, or replaced.
-_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,100}$")
+_CORRELATION_ID = re.compile(rf"^[A-Za-z0-9._:\-]{{1,{ID_MAX_LENGTH}}}$")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

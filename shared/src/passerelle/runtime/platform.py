@@ -39,7 +39,7 @@ from passerelle.settings import PlatformSettings
 
 from .auth import Authenticator
 from .http import build_http_app
-from .service import ServiceApp, ServiceDefinition, load_services
+from .service import ServiceApp, ServiceDefinition, consumed_events, load_services
 
 log = structlog.get_logger(__name__)
 
@@ -53,7 +53,7 @@ async def provision_nats(settings: PlatformSettings, replicas: int = 1) -> list[
             replicas=replicas,
             max_age=settings.stream_max_age,
         )
-        return await provision(connection.jetstream(), topology)
+        return await provision(connection.jetstream(), topology, consumed_events())
     finally:
         await connection.close()
 
@@ -63,9 +63,14 @@ async def prepare_database(definition: ServiceDefinition, database_url: str) -> 
     await asyncio.to_thread(upgrade, definition.migrations, database_url)
 
 
+def service_database_name(service: str) -> str:
+    """On a shared server, each service gets its own database; on the embedded one, also its own
+    role of the same name, which owns it."""
+    return f"passerelle_{service}"
+
+
 def service_database_url(server_url: str, service: str) -> str:
-    """On a shared server, each service gets its own database: passerelle_<service>."""
-    return with_database(server_url, f"passerelle_{service}")
+    return with_database(server_url, service_database_name(service))
 
 
 def jwt_secret_for(data_dir: Path) -> SecretStr:
@@ -73,16 +78,11 @@ def jwt_secret_for(data_dir: Path) -> SecretStr:
     return SecretStr(read_or_create_secret(data_dir / "jwt-secret", lambda: secrets.token_urlsafe(48)))
 
 
-def service_role(service: str) -> str:
-    """The PostgreSQL role, and database, of a service on the embedded server."""
-    return f"passerelle_{service}"
-
-
 async def start_embedded_nats(data_dir: Path, credentials: LocalCredentials) -> EmbeddedNats:
     """A nats-server that knows only the users of `passerelle nats auth-config`, with their permissions;
     the configuration names the passwords as variables, given to the server in its environment."""
     config = data_dir / "nats.conf"
-    write_private(config, render_server_config())
+    write_private(config, render_server_config(consumed_events()))
     environment = {password_variable(user): password for user, password in credentials.nats.items()}
     server = EmbeddedNats(store_dir=data_dir / "nats", port=4222, config_file=config, environment=environment)
     await server.start()
@@ -131,8 +131,10 @@ async def start_platform(
     settings = _with_data_dir_defaults(settings, data_dir)
     credentials = LocalCredentials.load_or_create(
         data_dir,
-        nats_users=[permissions.user for permissions in all_permissions()] if embedded_nats else [],
-        postgres_roles=[service_role(d.name) for d in definitions] if database_url is None else [],
+        nats_users=[permissions.user for permissions in all_permissions(consumed_events())]
+        if embedded_nats
+        else [],
+        postgres_roles=[service_database_name(d.name) for d in definitions] if database_url is None else [],
     )
     try:
         if embedded_nats:
@@ -154,7 +156,7 @@ async def start_platform(
             write_private(data_dir / POSTGRES_ADMIN_URL_FILE, postgres.admin_url() + "\n")
             database_urls = {}
             for definition in definitions:
-                role = service_role(definition.name)  # the role owns the database of the same name
+                role = service_database_name(definition.name)  # the role owns the database of the same name
                 database_urls[definition.name] = await postgres.ensure_owned_database(
                     role, role, credentials.postgres[role]
                 )

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
 from passerelle.errors import Conflict, Forbidden, IllegalTransition, InvalidField, NotFound, RuleBroken
+from passerelle.persistence.database import refused_by_database
 
 log = structlog.get_logger(__name__)
 
@@ -21,10 +22,9 @@ PROBLEM_JSON = "application/problem+json"
 EXCERPT_CHARACTERS = 120
 MAX_ERRORS_SHOWN = 20
 
-# PostgreSQL's SQLSTATE codes of what a caller's input can cause (class 22: data exception).
+# PostgreSQL's SQLSTATE codes of what a caller's input can cause (besides class 22, refused_by_database).
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
-_DATA_EXCEPTION_CLASS = "22"
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARACTERS) -> str:
@@ -79,7 +79,7 @@ def _database_problem(error: DBAPIError) -> Problem | None:
         return Problem(
             409, "Conflict", "it refers to something that does not exist, or something still refers to it"
         )
-    if code.startswith(_DATA_EXCEPTION_CLASS) or "invalid input for query argument" in str(error.orig):
+    if refused_by_database(error):
         return Problem(
             422, "Unprocessable Content", "a value is too long, out of range or cannot be stored as text"
         )
@@ -110,13 +110,6 @@ def install_problem_handlers(app: FastAPI) -> None:
             log.error("http.database_error", path=request.url.path, error=excerpt(str(error.orig)))
             problem = Problem(500, "Internal Server Error", "the request could not be completed")
         return problem_response(request, problem)
-
-    @app.exception_handler(UnicodeError)
-    async def on_unencodable_text(request: Request, error: UnicodeError) -> JSONResponse:
-        # Text with a lone surrogate that no typed field caught: it cannot be stored nor sent.
-        return problem_response(
-            request, Problem(422, "Unprocessable Content", "the request holds text that is not valid Unicode")
-        )
 
     @app.exception_handler(RuleBroken)
     async def on_rule_broken(request: Request, error: RuleBroken) -> JSONResponse:

@@ -15,7 +15,7 @@ from faststream.nats import JStream
 from faststream.specification import AsyncAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from passerelle.contracts import EVENTS, envelope_type, stream_of
+from passerelle.contracts import EVENTS, EventData, envelope_type, stream_of
 from passerelle.messaging.broker import make_broker
 from passerelle.messaging.consumers import EventConsumers
 from passerelle.messaging.dead_letters import DeadLetters
@@ -44,6 +44,7 @@ class ServiceApp:
             self.broker,
             name,
             self.units(no_repository),
+            consumes=load_services([name])[0].consumes,
             workers=settings.consumer_batch,
             topology=TopologySettings(
                 duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait
@@ -78,7 +79,8 @@ class ServiceApp:
         for prepare in self.on_start:
             await prepare()
         await self.broker.connect()
-        self._delivery.dead_letters = DeadLetters(self.broker.connection.jetstream())
+        connection = self.broker.connection
+        self._delivery.dead_letters = DeadLetters(connection.jetstream(), connection.max_payload)
         await self.broker.start()
         self.relay.start()
         log.info("service.started", service=self.name)
@@ -135,6 +137,9 @@ class ServiceDefinition:
     name: str
     migrations: Path
     build: Callable[[PlatformSettings, str], ServiceApp]
+    # The events it consumes: provisioning makes one durable for each, `passerelle nats auth-config`
+    # lets it read them, and its consumers may subscribe to these only.
+    consumes: tuple[type[EventData], ...] = ()
 
 
 SERVICE_ORDER = ("members", "projects", "matching", "notifications")
@@ -149,3 +154,11 @@ def load_services(names: list[str] | None = None) -> list[ServiceDefinition]:
         raise LookupError(f"service(s) not installed: {', '.join(missing)}")
     definitions = [found[name].load() for name in wanted]
     return definitions
+
+
+def consumed_events(
+    definitions: list[ServiceDefinition] | None = None,
+) -> dict[str, tuple[type[EventData], ...]]:
+    """What each service consumes, by name (by default every installed service), for the messaging
+    layer's provisioning and permissions."""
+    return {definition.name: definition.consumes for definition in definitions or load_services()}
