@@ -187,13 +187,11 @@ NEXT_STEPS = """\
 Created the {name} service in services/{name}/ and listed it in pyproject.toml and deploy/base/.
 Left to do by hand (each file belongs to the shared platform, so read it before changing it):
   1. `uv lock` and `uv sync` (make service does both), then `make test`.
-  2. It consumes MemberErased: add it where the platform declares what each service consumes
-     ("{name}": (MemberErased,) in passerelle/messaging/topology.py SUBSCRIPTIONS, or on its
-     ServiceDefinition if the service definitions declare it); regenerate its NATS user with
-     `passerelle nats auth-config > deploy/nats/authorization.conf` and
+  2. It consumes MemberErased, declared on its ServiceDefinition (`consumes=`): regenerate the NATS
+     users with `passerelle nats auth-config > deploy/nats/authorization.conf` and
      `passerelle nats auth-config --format helm > deploy/nats/values-authorization.yaml`.
-  3. Let `passerelle up` and the integration tests run it: add "{name}" to SERVICE_ORDER in
-     passerelle/runtime/service.py, and to SERVICES in tests/deploy/test_kubernetes.py.
+  3. Add "{name}" to SERVICES in tests/deploy/test_kubernetes.py (`passerelle up` runs every
+     installed service, the four first in SERVICE_ORDER, then the others by name).
   4. Before it publishes: its events in passerelle/contracts/{name}.py (owner "{name}", subjects
      "{name}.<snake_event_name>.v1"), listed in contracts/registry.py EVENTS with
      Stream("{upper}", ("{name}.>",), "{name}") in STREAMS; `make schemas`; then `uow.record(...)`

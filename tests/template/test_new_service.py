@@ -80,7 +80,7 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     created = new_service(root, NAME)
     assert created.returncode == 0, created.stderr
-    assert "SUBSCRIPTIONS" in created.stdout  # what is left to do by hand is printed
+    assert "auth-config" in created.stdout  # what is left to do by hand is printed
     return root
 
 

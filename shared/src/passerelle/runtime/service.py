@@ -145,10 +145,15 @@ class ServiceDefinition:
 SERVICE_ORDER = ("members", "projects", "matching", "notifications")
 
 
+def _position(name: str) -> int:
+    return SERVICE_ORDER.index(name) if name in SERVICE_ORDER else len(SERVICE_ORDER)
+
+
 def load_services(names: list[str] | None = None) -> list[ServiceDefinition]:
     """The installed services, found by entry point so that `passerelle` never imports one."""
     found = {ep.name: ep for ep in entry_points(group="passerelle.services")}
-    wanted = names or [name for name in SERVICE_ORDER if name in found]
+    # The first four in their order (each consumes what those before it publish), then the others.
+    wanted = names or sorted(found, key=lambda name: (_position(name), name))
     missing = [name for name in wanted if name not in found]
     if missing:
         raise LookupError(f"service(s) not installed: {', '.join(missing)}")
