@@ -9,7 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class PlatformSettings(BaseSettings):
     """What every service needs to run; secrets come only from the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="PASSERELLE_", extra="ignore")
+    # A service's own settings (e.g. notifications' PASSERELLE_SMTP_URL) are its own to read from the
+    # environment; given here in the process (`up`, the tests), they travel as extras it picks up.
+    model_config = SettingsConfigDict(env_prefix="PASSERELLE_", extra="allow")
 
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server(s), comma separated")
     nats_user: str | None = None
@@ -68,26 +70,6 @@ class PlatformSettings(BaseSettings):
         ge=0,
         description="Seconds the streams keep events (0: no limit); it bounds how long an erased member's "
         "past events stay in JetStream, and how long a consumer may be down without losing any",
-    )
-
-    # Notifications: how messages leave the platform.
-    smtp_url: SecretStr | None = Field(
-        default=None,
-        description="smtp://user:password@host:587 (STARTTLS) or smtps://host:465; unset: .eml files",
-    )
-    mail_from: str = Field(default="Passerelle <no-reply@passerelle.invalid>", description="From: of e-mails")
-    mail_dir: Path | None = Field(default=None, description="Where e-mails go without SMTP; data_dir/mail")
-    webhook_allowed_networks: list[str] = Field(
-        default=[],
-        description="Non-public networks that webhooks may reach anyway (CIDR), e.g. 10.1.0.0/16",
-    )
-    webhook_timeout: float = Field(default=10.0, description="Seconds before a webhook POST is abandoned")
-    delivery_retry_delays: list[float] = Field(
-        default=[30.0, 120.0, 600.0, 3600.0, 6 * 3600.0],
-        description="Delay before each new try of an e-mail or webhook; after the last, NotificationFailed",
-    )
-    dispatch_interval: float = Field(
-        default=1.0, description="Seconds between looks for due e-mails and webhooks"
     )
 
     @property
