@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from passerelle.contracts import (
@@ -58,6 +58,11 @@ UNTOLD = Counter(
 )
 
 MatchTransition = MatchAccepted | MatchConfirmed | MatchWithdrawn
+# Events are generic in their data: a handler of any profile (registered or updated), snapshot
+# (published or updated) or transition takes each kind as it is.
+Profile = TypeVar("Profile", bound=MemberProfile)
+Snapshot = TypeVar("Snapshot", bound=ProjectSnapshot)
+Transition = TypeVar("Transition", MatchAccepted, MatchConfirmed, MatchWithdrawn)
 Unit = UnitOfWork[NotificationsRepository]
 
 
@@ -78,7 +83,7 @@ class NotificationsHandlers:
 
     # Read models
 
-    async def remember_contact(self, event: CloudEvent[MemberProfile], uow: Unit) -> ContactRow | None:
+    async def remember_contact(self, event: CloudEvent[Profile], uow: Unit) -> ContactRow | None:
         """Keep how to address the member, then tell them what waited for their profile; returns
         their contact as it now is."""
         data, repository = event.data, uow.repository
@@ -103,7 +108,7 @@ class NotificationsHandlers:
         return contact
 
     async def welcome(self, event: CloudEvent[MemberRegistered], uow: Unit) -> None:
-        contact = await self.remember_contact(event, uow)  # type: ignore[arg-type]
+        contact = await self.remember_contact(event, uow)
         await self._tell(uow, event.data.member_id, contact, Notice(event.id, "welcome", lambda _: {}, {}))
 
     async def erase(self, member_id: str, uow: Unit) -> None:
@@ -119,7 +124,7 @@ class NotificationsHandlers:
     async def remember_territory(self, data: TerritoryRegistered, uow: Unit) -> None:
         await uow.repository.upsert_territory(data.territory_id, data.name, data.parent_id)
 
-    async def remember_project(self, event: CloudEvent[ProjectSnapshot], uow: Unit) -> None:
+    async def remember_project(self, event: CloudEvent[Snapshot], uow: Unit) -> None:
         data = event.data
         values = {
             "project_id": data.project_id,
@@ -132,7 +137,7 @@ class NotificationsHandlers:
 
     # What each event tells, and to whom
 
-    async def announce_project(self, event: CloudEvent[ProjectSnapshot], uow: Unit) -> None:
+    async def announce_project(self, event: CloudEvent[Snapshot], uow: Unit) -> None:
         """News of a published project, to members attached to its territory who asked for it."""
         await self.remember_project(event, uow)
         data, repository = event.data, uow.repository
@@ -167,7 +172,7 @@ class NotificationsHandlers:
         notice = Notice(event.id, "match_proposed", values, _match_facts(data))
         await self._tell(uow, data.member_id, contact, notice)
 
-    async def tell_owner_of_acceptance(self, event: CloudEvent[MatchTransition], uow: Unit) -> None:
+    async def tell_owner_of_acceptance(self, event: CloudEvent[Transition], uow: Unit) -> None:
         data, repository = event.data, uow.repository
         project, _ = await self._project(repository, data.project_id)
         member = await repository.contact(data.member_id)
@@ -182,9 +187,7 @@ class NotificationsHandlers:
         notice = Notice(event.id, "match_accepted", values, _match_facts(data))
         await self._tell_owner(uow, project, notice)
 
-    async def tell_member_of_transition(
-        self, event: CloudEvent[MatchTransition], uow: Unit, kind: str
-    ) -> None:
+    async def tell_member_of_transition(self, event: CloudEvent[Transition], uow: Unit, kind: str) -> None:
         """A confirmed match, or one withdrawn (kindly, saying why)."""
         data = event.data
         if data.reason == "member_erased":

@@ -29,7 +29,7 @@ def register_subscribers(consumers: EventConsumers, handlers: NotificationsHandl
     @consumers.on(MemberProfileUpdated)
     async def on_member_profile_updated(event: CloudEvent[MemberProfileUpdated], uow: Unit) -> None:
         """Follow changes to a member's name, e-mail, locale, time zone and territories."""
-        await handlers.remember_contact(event, uow)  # type: ignore[arg-type]
+        await handlers.remember_contact(event, uow)
 
     @consumers.on(MemberErased)
     async def on_member_erased(event: CloudEvent[MemberErased], uow: Unit) -> None:
@@ -44,12 +44,12 @@ def register_subscribers(consumers: EventConsumers, handlers: NotificationsHandl
     @consumers.on(ProjectPublished)
     async def on_project_published(event: CloudEvent[ProjectPublished], uow: Unit) -> None:
         """Tell members attached to the territory who asked for its news."""
-        await handlers.announce_project(event, uow)  # type: ignore[arg-type]
+        await handlers.announce_project(event, uow)
 
     @consumers.on(ProjectUpdated)
     async def on_project_updated(event: CloudEvent[ProjectUpdated], uow: Unit) -> None:
         """Follow a project's title, owner and needs, for messages."""
-        await handlers.remember_project(event, uow)  # type: ignore[arg-type]
+        await handlers.remember_project(event, uow)
 
     @consumers.on(PledgeMade)
     async def on_pledge_made(event: CloudEvent[PledgeMade], uow: Unit) -> None:
@@ -69,14 +69,14 @@ def register_subscribers(consumers: EventConsumers, handlers: NotificationsHandl
     @consumers.on(MatchAccepted)
     async def on_match_accepted(event: CloudEvent[MatchAccepted], uow: Unit) -> None:
         """Tell the project owner, who may now confirm."""
-        await handlers.tell_owner_of_acceptance(event, uow)  # type: ignore[arg-type]
+        await handlers.tell_owner_of_acceptance(event, uow)
 
     @consumers.on(MatchConfirmed)
     async def on_match_confirmed(event: CloudEvent[MatchConfirmed], uow: Unit) -> None:
         """Tell the member their help is confirmed."""
-        await handlers.tell_member_of_transition(event, uow, "match_confirmed")  # type: ignore[arg-type]
+        await handlers.tell_member_of_transition(event, uow, "match_confirmed")
 
     @consumers.on(MatchWithdrawn)
     async def on_match_withdrawn(event: CloudEvent[MatchWithdrawn], uow: Unit) -> None:
         """Tell the member, kindly, that a proposal no longer stands, and why."""
-        await handlers.tell_member_of_transition(event, uow, "match_withdrawn")  # type: ignore[arg-type]
+        await handlers.tell_member_of_transition(event, uow, "match_withdrawn")
