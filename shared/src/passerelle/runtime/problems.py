@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -86,6 +87,22 @@ def _database_problem(error: DBAPIError) -> Problem | None:
     return None
 
 
+# The plain errors use cases raise (passerelle.errors), and the answer each gets.
+_STATUS_OF: dict[type[Exception], tuple[int, str]] = {
+    IllegalTransition: (409, "Conflict"),
+    Conflict: (409, "Conflict"),
+    NotFound: (404, "Not Found"),
+    Forbidden: (403, "Forbidden"),
+}
+
+
+def _answer_with(status: int, title: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def answer(request: Request, error: Exception) -> JSONResponse:
+        return problem_response(request, Problem(status, title, str(error)))
+
+    return answer
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def on_problem(request: Request, problem: Problem) -> JSONResponse:
@@ -117,21 +134,8 @@ def install_problem_handlers(app: FastAPI) -> None:
             return problem_response(request, invalid(error.field, error.message))
         return problem_response(request, Problem(422, "Unprocessable Content", str(error)))
 
-    @app.exception_handler(IllegalTransition)
-    async def on_illegal_transition(request: Request, error: IllegalTransition) -> JSONResponse:
-        return problem_response(request, Problem(409, "Conflict", str(error)))
-
-    @app.exception_handler(Conflict)
-    async def on_conflict(request: Request, error: Conflict) -> JSONResponse:
-        return problem_response(request, Problem(409, "Conflict", str(error)))
-
-    @app.exception_handler(NotFound)
-    async def on_not_found(request: Request, error: NotFound) -> JSONResponse:
-        return problem_response(request, Problem(404, "Not Found", str(error)))
-
-    @app.exception_handler(Forbidden)
-    async def on_forbidden(request: Request, error: Forbidden) -> JSONResponse:
-        return problem_response(request, Problem(403, "Forbidden", str(error)))
+    for error_type, (status, title) in _STATUS_OF.items():
+        app.add_exception_handler(error_type, _answer_with(status, title))
 
     @app.exception_handler(HTTPException)
     async def on_http(request: Request, error: HTTPException) -> JSONResponse:
