@@ -150,10 +150,8 @@ def no_repository(session: AsyncSession) -> AsyncSession:
     return session
 
 
-# A unit of work whose repository is its session, and what makes them: what use cases that build their
-# repositories themselves are given.
+# A unit of work whose repository is its session (the messaging kit's own tests and benchmarks).
 SessionUnitOfWork = SqlUnitOfWork[AsyncSession]
-Units = Callable[[], SessionUnitOfWork]
 
 
 def units(
