@@ -26,7 +26,7 @@ from passerelle.runtime.platform import (
     provision_nats,
     service_database_url,
 )
-from passerelle.runtime.service import consumed_events, load_services
+from passerelle.runtime.service import ServiceDefinition, consumed_events, load_services
 from passerelle.settings import PlatformSettings
 from passerelle.taxonomy.esco import import_esco
 
@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, default=8080)
 
     serve = commands.add_parser("serve", help="one service, configured by environment")
-    serve.add_argument("service", choices=["members", "projects", "matching", "notifications"])
+    serve.add_argument("service", help="an installed service: members, projects, matching, notifications ...")
 
     demo = commands.add_parser("demo", help="a scripted scenario on a fresh embedded platform")
     demo.add_argument("--data-dir", type=Path, help="keep the demo's data here (default: a temporary dir)")
@@ -122,7 +122,7 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
             )
             await platform.up(settings, nats_url=args.nats_url, database_url=args.database_url)
         case "serve":
-            await platform.serve_one(settings, args.service)
+            await platform.serve_one(settings, _installed(args.service))
         case "demo":
             from passerelle.demo import run_demo
 
@@ -144,6 +144,14 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
         case "contracts":
             for path in write_schemas():
                 print(path)
+
+
+def _installed(name: str) -> ServiceDefinition:
+    """The installed service of that name (found by entry point), or a clear exit."""
+    try:
+        return load_services([name])[0]
+    except LookupError as error:
+        sys.exit(f"serve: {error}")
 
 
 async def _nats(settings: PlatformSettings, args: argparse.Namespace) -> None:

@@ -246,9 +246,9 @@ async def up(settings: PlatformSettings, *, nats_url: str | None, database_url: 
         await platform.stop()
 
 
-async def serve_one(settings: PlatformSettings, service_name: str) -> None:
+async def serve_one(settings: PlatformSettings, definition: ServiceDefinition) -> None:
     """One service, configured by environment, against external NATS and PostgreSQL."""
-    definition = load_services([service_name])[0]
+    service_name = definition.name
     service = definition.build(settings, settings.database_url)
     await service.start()
     try:
