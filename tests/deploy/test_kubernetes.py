@@ -23,7 +23,16 @@ from passerelle.settings import PlatformSettings
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 OVERLAYS = ("dev", "prod")
-SERVICES = ("members", "projects", "matching", "notifications")
+SERVICES = (
+    "members",
+    "projects",
+    "matching",
+    "notifications",
+    "conversations",
+    "gatherings",
+    "ideas",
+    "opportunities",
+)
 KUBERNETES_VERSION = "1.33.0"  # the oldest version we support: lifecycle.preStop.sleep is GA there
 GRACEFUL_STOP = 3 * 20  # ServiceApp.stop: workers, relay, consumers drain, 20 s each at most
 

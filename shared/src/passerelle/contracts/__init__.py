@@ -12,6 +12,7 @@ from .members import (
     SkillOfferWithdrawn,
 )
 from .notifications import NotificationDelivered, NotificationFailed
+from .opportunities import IntroductionMade
 from .projects import (
     ERASED_OWNER,
     FundingGoalReached,
@@ -40,6 +41,7 @@ __all__ = [
     "EventData",
     "FundingGoal",
     "FundingGoalReached",
+    "IntroductionMade",
     "MatchAccepted",
     "MatchConfirmed",
     "MatchDeclined",

@@ -13,6 +13,7 @@ from .members import (
     SkillOfferWithdrawn,
 )
 from .notifications import NotificationDelivered, NotificationFailed
+from .opportunities import IntroductionMade
 from .projects import (
     FundingGoalReached,
     PledgeMade,
@@ -37,6 +38,10 @@ STREAMS: tuple[Stream, ...] = (
     Stream("PROJECTS", ("projects.>",), "projects"),
     Stream("MATCHING", ("matching.>",), "matching"),
     Stream("NOTIFICATIONS", ("notifications.>",), "notifications"),
+    Stream("CONVERSATIONS", ("conversations.>",), "conversations"),
+    Stream("GATHERINGS", ("gatherings.>",), "gatherings"),
+    Stream("IDEAS", ("ideas.>",), "ideas"),
+    Stream("OPPORTUNITIES", ("opportunities.>",), "opportunities"),
     Stream("DLQ", ("dlq.>",), "passerelle"),
 )
 DLQ_STREAM = "DLQ"
@@ -63,6 +68,7 @@ EVENTS: tuple[type[EventData], ...] = (
     MatchWithdrawn,
     NotificationDelivered,
     NotificationFailed,
+    IntroductionMade,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {event.type_name(): event for event in EVENTS}

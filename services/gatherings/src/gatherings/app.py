@@ -1,0 +1,31 @@
+"""Wiring of the gatherings service."""
+
+from pathlib import Path
+
+from passerelle.contracts import MemberErased
+from passerelle.runtime.service import ServiceApp, ServiceDefinition
+from passerelle.settings import PlatformSettings
+
+from .api import build_router
+from .config import GatheringsSettings
+from .handlers import GatheringsHandlers
+from .repository import SqlGatheringsRepository
+from .subscribers import register_subscribers
+
+
+def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
+    app = ServiceApp("gatherings", settings, database_url)
+    units = app.units(SqlGatheringsRepository)
+    handlers = GatheringsHandlers(units, GatheringsSettings())
+    app.router.include_router(build_router(handlers))
+    app.consumers.units = units  # consumed events reach the handlers with the same repository
+    register_subscribers(app.consumers, handlers)
+    return app
+
+
+service = ServiceDefinition(
+    name="gatherings",
+    migrations=Path(__file__).parent / "migrations",
+    build=build,
+    consumes=(MemberErased,),  # what provisioning and its NATS user are made from
+)

@@ -1,0 +1,32 @@
+"""Gatherings and their rules: plain Python, no I/O, no framework."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from passerelle.errors import RuleBroken
+
+from .commands import ChangeGathering, CreateGathering
+
+
+@dataclass(frozen=True)
+class Gathering:
+    gathering_id: str
+    owner_member_id: str
+    title: str
+    created_at: datetime
+
+    def may_be_changed_by(self, sub: str) -> bool:
+        return sub == self.owner_member_id
+
+    def changed(self, command: ChangeGathering) -> Gathering:
+        return replace(self, **command.model_dump(exclude_unset=True))
+
+
+def create(owner: str, command: CreateGathering, owned: int, limit: int, now: datetime) -> Gathering:
+    """A new gathering of `owner`, who already has `owned` of the `limit` a member may have."""
+    if owned >= limit:
+        raise RuleBroken(f"a member may have at most {limit} gatherings")
+    return Gathering(str(uuid.uuid4()), owner, command.title, now)

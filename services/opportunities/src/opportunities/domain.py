@@ -1,0 +1,32 @@
+"""Opportunitys and their rules: plain Python, no I/O, no framework."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from passerelle.errors import RuleBroken
+
+from .commands import ChangeOpportunity, CreateOpportunity
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    opportunity_id: str
+    owner_member_id: str
+    title: str
+    created_at: datetime
+
+    def may_be_changed_by(self, sub: str) -> bool:
+        return sub == self.owner_member_id
+
+    def changed(self, command: ChangeOpportunity) -> Opportunity:
+        return replace(self, **command.model_dump(exclude_unset=True))
+
+
+def create(owner: str, command: CreateOpportunity, owned: int, limit: int, now: datetime) -> Opportunity:
+    """A new opportunity of `owner`, who already has `owned` of the `limit` a member may have."""
+    if owned >= limit:
+        raise RuleBroken(f"a member may have at most {limit} opportunities")
+    return Opportunity(str(uuid.uuid4()), owner, command.title, now)

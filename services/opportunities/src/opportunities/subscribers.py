@@ -1,0 +1,17 @@
+"""Events the opportunities service consumes: thin translations to handlers."""
+
+from passerelle.contracts import CloudEvent, MemberErased
+from passerelle.messaging.consumers import EventConsumers
+from passerelle.messaging.unit_of_work import SqlUnitOfWork
+
+from .handlers import OpportunitiesHandlers
+from .repository import SqlOpportunitiesRepository
+
+
+def register_subscribers(consumers: EventConsumers, handlers: OpportunitiesHandlers) -> None:
+    @consumers.on(MemberErased)
+    async def on_member_erased(
+        event: CloudEvent[MemberErased], uow: SqlUnitOfWork[SqlOpportunitiesRepository]
+    ) -> None:
+        """Erase what the service holds on an erased member."""
+        await handlers.forget_member(event.data.member_id, uow)
