@@ -1,5 +1,6 @@
 """The public contract (CONTRACT.md §1): the CloudEvents envelope and every v1 event."""
 
+from .conversations import MessagePosted, ThreadOpened
 from .envelope import CONTENT_TYPE, CloudEvent, EventData, correlation_id, envelope, envelope_type
 from .matching import MatchAccepted, MatchConfirmed, MatchDeclined, MatchProposed, MatchWithdrawn
 from .members import (
@@ -51,6 +52,7 @@ __all__ = [
     "MemberProfile",
     "MemberProfileUpdated",
     "MemberRegistered",
+    "MessagePosted",
     "Need",
     "NotificationDelivered",
     "NotificationFailed",
@@ -66,6 +68,7 @@ __all__ = [
     "TerritoryManagerNamed",
     "TerritoryManagerRemoved",
     "TerritoryRegistered",
+    "ThreadOpened",
     "correlation_id",
     "envelope",
     "envelope_type",

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from .conversations import MessagePosted, ThreadOpened
 from .envelope import EventData
 from .matching import MatchAccepted, MatchConfirmed, MatchDeclined, MatchProposed, MatchWithdrawn
 from .members import (
@@ -69,6 +70,8 @@ EVENTS: tuple[type[EventData], ...] = (
     NotificationDelivered,
     NotificationFailed,
     IntroductionMade,
+    ThreadOpened,
+    MessagePosted,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {event.type_name(): event for event in EVENTS}
