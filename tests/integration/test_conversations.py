@@ -9,9 +9,11 @@ from passerelle.contracts import (
     IntroductionMade,
     MatchConfirmed,
     MemberRegistered,
+    MessagePosted,
     Need,
     ProjectPublished,
     envelope,
+    envelope_type,
 )
 
 from ..harness import Platform, eventually
@@ -184,3 +186,34 @@ async def test_an_introduction_opens_a_thread_between_the_member_and_the_promote
         "fatima": "investor",
         "karim": "promoter",
     }
+
+
+async def test_the_other_side_is_told_once_per_message_in_their_language_and_a_burst_makes_one_email(
+    platform: Platform,
+) -> None:
+    thread = await confirmed_match_thread(platform)
+    path = f"/threads/{thread['thread_id']}"
+    for body in ("Salam Amina", "I can start on Monday"):
+        await platform.call("POST", f"{path}/messages", "fatima", expect=201, json={"body": body})
+    posted = await platform.published("CONVERSATIONS", "MessagePosted", 2)
+    await publish(platform, envelope_type(MessagePosted).model_validate(posted[0]))  # redelivered
+    await eventually(lambda: platform.drained("CONVERSATIONS", "notifications__MessagePosted_v1", 3))
+
+    inbox = await platform.call("GET", "/notifications", "amina", params={"member_id": "amina"}, expect=200)
+    told = [n for n in inbox if n["kind"] == "message_posted"]
+    assert [n["title"] for n in told] == ["Fatima vous a écrit au sujet de Solar health post"] * 2
+    assert not any("Salam" in str(n) or "Monday" in str(n) for n in told)
+    fatima_inbox = await platform.call(
+        "GET", "/notifications", "fatima", params={"member_id": "fatima"}, expect=200
+    )
+    assert not [n for n in fatima_inbox if n["kind"] == "message_posted"]
+
+    emails = await platform.call(
+        "GET",
+        "/notification-deliveries",
+        "moderator",
+        "operator",
+        params={"member_id": "amina", "kind": "message_posted", "channel": "email"},
+        expect=200,
+    )
+    assert len(emails) == 2 and len({e["message_id"] for e in emails}) == 1  # one e-mail for the burst

@@ -194,6 +194,7 @@ class Action(StrEnum):
     ACCEPT = "accept"  # the member (or those who manage it)
     DECLINE = "decline"  # the member (or those who manage it)
     CONFIRM = "confirm"  # the project's owner, its managers or a manager of its territory
+    PASS = "pass"  # the project side declines an accepted match, kindly
 
 
 class Ending(StrEnum):
@@ -207,6 +208,8 @@ class Ending(StrEnum):
     PROJECT_CLOSED = "project_closed"
     NEED_REMOVED = "need_removed"
     NEED_FILLED = "need_filled"
+    PASSED = "passed"  # the project side passed on an accepted match
+    EXPIRED = "expired"  # a proposal was not answered in time
 
 
 LIVE = (Status.PROPOSED, Status.ACCEPTED, Status.CONFIRMED)
@@ -214,7 +217,10 @@ TRANSITIONS = {
     Action.ACCEPT: ((Status.PROPOSED,), Status.ACCEPTED),
     Action.DECLINE: ((Status.PROPOSED, Status.ACCEPTED), Status.DECLINED),
     Action.CONFIRM: ((Status.ACCEPTED,), Status.CONFIRMED),
+    Action.PASS: ((Status.ACCEPTED,), Status.WITHDRAWN),
 }
+# Endings after which the pair is never proposed again, as after the member declined.
+CLOSING = frozenset({Ending.PASSED, Ending.EXPIRED})
 # Anything ends a proposal; once the member accepted it, only what takes the offer or the need away;
 # once the project confirmed it, only what takes the offer, the member or the need itself away.
 ENDS_ACCEPTED = frozenset(

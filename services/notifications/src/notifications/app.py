@@ -7,10 +7,12 @@ from passerelle.contracts import (
     MatchAccepted,
     MatchConfirmed,
     MatchProposed,
+    MatchReminded,
     MatchWithdrawn,
     MemberErased,
     MemberProfileUpdated,
     MemberRegistered,
+    MessagePosted,
     PledgeMade,
     ProjectPublished,
     ProjectUpdated,
@@ -21,6 +23,7 @@ from passerelle.settings import PlatformSettings
 
 from .api import build_router
 from .config import NotificationsSettings
+from .conversation_notices import ConversationNotices, register_conversation_notices
 from .dispatch import Dispatcher
 from .handlers import NotificationsHandlers
 from .mail import Mailer
@@ -42,6 +45,7 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app.router.include_router(build_router(handlers))
     app.consumers.units = units
     register_subscribers(app.consumers, handlers)
+    register_conversation_notices(app.consumers, ConversationNotices(handlers, config.message_burst_seconds))
     app.on_start.append(dispatcher.start)
     app.on_stop.append(dispatcher.stop)
 
@@ -69,5 +73,7 @@ service = ServiceDefinition(
         MatchAccepted,
         MatchConfirmed,
         MatchWithdrawn,
+        MessagePosted,
+        MatchReminded,
     ),
 )

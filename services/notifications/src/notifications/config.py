@@ -31,6 +31,11 @@ class NotificationsSettings(BaseSettings):
     dispatch_interval: float = Field(
         default=1.0, description="Seconds between looks for due e-mails and webhooks"
     )
+    message_burst_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="Seconds the e-mail of a new message waits for the rest of its thread's burst",
+    )
     email_workers: int = Field(default=4, ge=1, description="E-mails sent at once by one process")
     webhook_workers: int = Field(default=4, ge=1, description="Webhook calls made at once by one process")
     profile_wait: float = Field(

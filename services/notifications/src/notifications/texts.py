@@ -27,6 +27,9 @@ Kind = Literal[
     "project_published",
     "pledge_made",
     "funding_goal_reached",
+    "message_posted",
+    "match_reminder",
+    "match_confirm_reminder",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -80,6 +83,10 @@ def plain_error(error: str) -> str:
 def withdrawn_because(reason: str | None, language: str) -> str:
     because = phrases(language)["withdrawn_because"]
     return str(because.get(reason or "other", because["other"]))
+
+
+def a_conversation(language: str) -> str:
+    return str(phrases(language)["a_conversation"])
 
 
 def someone(language: str) -> str:

@@ -2,7 +2,14 @@
 
 from .conversations import MessagePosted, ThreadOpened
 from .envelope import CONTENT_TYPE, CloudEvent, EventData, correlation_id, envelope, envelope_type
-from .matching import MatchAccepted, MatchConfirmed, MatchDeclined, MatchProposed, MatchWithdrawn
+from .matching import (
+    MatchAccepted,
+    MatchConfirmed,
+    MatchDeclined,
+    MatchProposed,
+    MatchReminded,
+    MatchWithdrawn,
+)
 from .members import (
     MemberErased,
     MemberProfile,
@@ -47,6 +54,7 @@ __all__ = [
     "MatchConfirmed",
     "MatchDeclined",
     "MatchProposed",
+    "MatchReminded",
     "MatchWithdrawn",
     "MemberErased",
     "MemberProfile",

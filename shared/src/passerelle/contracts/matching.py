@@ -1,6 +1,7 @@
 """Events owned by the matching service (stream MATCHING, subjects `matching.>`)."""
 
-from typing import ClassVar
+from datetime import datetime
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -63,3 +64,14 @@ class MatchWithdrawn(_MatchTransition):
 
     event_name: ClassVar[str] = "MatchWithdrawn"
     subject: ClassVar[str] = "matching.match_withdrawn.v1"
+
+
+class MatchReminded(_MatchEvent):
+    """A match waits for an answer past half its delay (the member, for a proposal) or past its delay
+    (the project, for an accepted match not yet confirmed). Added in v1.1."""
+
+    event_name: ClassVar[str] = "MatchReminded"
+    subject: ClassVar[str] = "matching.match_reminded.v1"
+
+    reminded: Literal["member", "project"] = Field(description="Whose answer is awaited")
+    answer_by: datetime = Field(description="When a proposal expires; when an accepted match was due")

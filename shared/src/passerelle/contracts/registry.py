@@ -4,7 +4,14 @@ from dataclasses import dataclass
 
 from .conversations import MessagePosted, ThreadOpened
 from .envelope import EventData
-from .matching import MatchAccepted, MatchConfirmed, MatchDeclined, MatchProposed, MatchWithdrawn
+from .matching import (
+    MatchAccepted,
+    MatchConfirmed,
+    MatchDeclined,
+    MatchProposed,
+    MatchReminded,
+    MatchWithdrawn,
+)
 from .members import (
     MemberErased,
     MemberProfileUpdated,
@@ -72,6 +79,7 @@ EVENTS: tuple[type[EventData], ...] = (
     IntroductionMade,
     ThreadOpened,
     MessagePosted,
+    MatchReminded,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {event.type_name(): event for event in EVENTS}
