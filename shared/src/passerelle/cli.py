@@ -14,7 +14,11 @@ import nats
 from passerelle.contracts.schema_export import write_schemas
 from passerelle.embedded.credentials import with_local_nats_admin
 from passerelle.identity import ROLES
-from passerelle.messaging.authorization import render_helm_values, render_server_config
+from passerelle.messaging.authorization import (
+    load_external_consumers,
+    render_helm_values,
+    render_server_config,
+)
 from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.runtime.auth import Authenticator
@@ -69,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=["conf", "helm"],
         default="conf",
         help="nats-server config, or NATS Helm chart values",
+    )
+    auth_config.add_argument(
+        "--consumers",
+        type=Path,
+        help="other teams' consumers, a TOML file of [[consumer]] name, events "
+        "(default: PASSERELLE_NATS_CONSUMERS_FILE)",
     )
 
     db = commands.add_parser("db", help="databases").add_subparsers(dest="action", required=True)
@@ -157,9 +167,13 @@ def _installed(name: str) -> ServiceDefinition:
 async def _nats(settings: PlatformSettings, args: argparse.Namespace) -> None:
     if args.action == "auth-config":
         consumed = consumed_events()
-        print(
-            render_server_config(consumed) if args.format == "conf" else render_helm_values(consumed), end=""
-        )
+        consumers_file = args.consumers or settings.nats_consumers_file
+        try:
+            external = load_external_consumers(consumers_file, consumed) if consumers_file else []
+        except ValueError as error:
+            sys.exit(f"auth-config: {error}")
+        render = render_server_config if args.format == "conf" else render_helm_values
+        print(render(consumed, external), end="")
         return
     for line in await provision_nats(settings, replicas=args.replicas):
         print(line)
