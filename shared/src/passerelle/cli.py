@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nats
 
+from passerelle.contracts.catalogue import render_catalogue
 from passerelle.contracts.schema_export import write_schemas
 from passerelle.embedded.credentials import with_local_nats_admin
 from passerelle.identity import ROLES
@@ -109,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     contracts.add_parser("schemas", help="write the events' JSON Schemas into the package")
+    catalogue = contracts.add_parser("catalogue", help="the event catalogue in Markdown (docs/events.md)")
+    catalogue.add_argument("--out", type=Path, help="write it to this file instead of stdout")
     return parser
 
 
@@ -152,8 +155,17 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
         case "taxonomy":
             _import_esco(args)
         case "contracts":
-            for path in write_schemas():
-                print(path)
+            _contracts(args)
+
+
+def _contracts(args: argparse.Namespace) -> None:
+    if args.action == "schemas":
+        for path in write_schemas():
+            print(path)
+    elif args.out:
+        args.out.write_text(render_catalogue(), encoding="utf-8")
+    else:
+        print(render_catalogue(), end="")
 
 
 def _installed(name: str) -> ServiceDefinition:
