@@ -22,7 +22,7 @@ up: install
 
 lint: install
 	$(RUN) ruff check .
-	$(RUN) ruff format --check shared services tests scripts bench
+	$(RUN) ruff format --check shared services tests scripts bench examples
 	$(RUN) lint-imports
 
 typecheck: install
