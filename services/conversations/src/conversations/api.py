@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from passerelle.runtime.auth import CurrentIdentity
+from passerelle.runtime.idempotency import IDEMPOTENT
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from pydantic import BaseModel, Field
 
@@ -112,7 +113,7 @@ def build_router(handlers: ConversationsHandlers) -> APIRouter:
             response.headers["Link"] = f'<{following}>; rel="next"'
         return [MessageOut.of(message) for message in messages]
 
-    @router.post("/{thread_id}/messages", status_code=status.HTTP_201_CREATED)
+    @router.post("/{thread_id}/messages", status_code=status.HTTP_201_CREATED, dependencies=[IDEMPOTENT])
     async def post_message(thread_id: str, body: PostMessage, identity: CurrentIdentity) -> MessageOut:
         """Write to the other participants (emits MessagePosted, without the body)."""
         return MessageOut.of(await handlers.post(identity, thread_id, body))

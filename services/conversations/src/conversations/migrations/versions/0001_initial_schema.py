@@ -10,7 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from alembic import op
-from passerelle.messaging.migrations import create_messaging_tables, drop_messaging_tables
+from passerelle.messaging.migrations import (
+    create_idempotency_table,
+    create_messaging_tables,
+    drop_idempotency_table,
+    drop_messaging_tables,
+)
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -86,9 +91,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_reports_reporter_member_id'), 'reports', ['reporter_member_id'], unique=False)
     create_messaging_tables(op)
+    create_idempotency_table(op)
 
 
 def downgrade() -> None:
+    drop_idempotency_table(op)
     drop_messaging_tables(op)
     op.drop_index(op.f('ix_reports_reporter_member_id'), table_name='reports')
     op.drop_table('reports')
