@@ -219,6 +219,7 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
 
     names = {"fatima": "Fatima", "youssef": "Youssef", "claire": "Claire"}
     await _matches(amina, fatima, project, names)
+    await _converse(fatima, amina)
 
     print("\n8. Each member is told, in their own language (their in-app inbox, newest first)")
     for client, member_id, expected in [(fatima, "fatima", 3), (youssef, "youssef", 2)]:
@@ -256,6 +257,21 @@ async def _matches(owner: Client, fatima: Client, project: dict[str, Any], names
     await fatima.call("POST", f"/matches/{nurse['match_id']}/accept")
     confirmed = await owner.call("POST", f"/matches/{nurse['match_id']}/confirm")
     print(f"   Fatima accepts; the association confirms: the nurse trainer match is {confirmed['status']}")
+
+
+async def _converse(helper: Client, owner: Client) -> None:
+    print("\n7b. The confirmed match opens a thread: Fatima and the association write to each other")
+
+    async def opened() -> list[Any]:
+        return list(await helper.call("GET", "/threads", params={"member_id": "fatima"}))
+
+    [thread] = await eventually(opened)
+    path = f"/threads/{thread['thread_id']}/messages"
+    await helper.call("POST", path, json={"body": "Salam! I can train the nurses in March."})
+    await owner.call("POST", path, json={"body": "Wonderful, March suits us. Shall we call on Monday?"})
+    for message in await helper.call("GET", path):
+        author = next(p for p in thread["participants"] if p["member_id"] == message["author_member_id"])
+        print(f"   {author['display_name']} ({author['role']}): {message['body']}")
 
 
 async def _mobilise(manager: Client, territory_id: str) -> None:
