@@ -140,6 +140,13 @@ async def test_both_sides_exchange_messages_that_strangers_neither_read_nor_writ
         headers=platform.as_("amina"),
     )
     assert reported.status_code == 202
+    [report] = await platform.call("GET", "/threads/reports", "moderator", "operator", expect=200)
+    assert (report["reason"], report["message"]["body"], report["reporter_member_id"]) == (
+        "spam",
+        "Salam Amina",
+        "amina",
+    )
+    assert (await platform.http.get("/threads/reports", headers=platform.as_("amina"))).status_code == 403
     posted = await platform.published("CONVERSATIONS", "MessagePosted", 2)
     assert all(
         set(event["data"]) >= {"message_id", "thread_id", "author_member_id", "sent_at"} for event in posted

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conversations.commands import PostMessage, ReportMessage
-from conversations.domain import ERASED, Message, Thread
+from conversations.domain import ERASED, Message, Report, Thread
 from conversations.handlers import ConversationsHandlers
 from conversations.repository import Member, Pending, Project
 from passerelle.contracts import MessagePosted, ThreadOpened
@@ -32,7 +32,7 @@ class InMemoryConversations:
         self.pending: dict[tuple[str, str], tuple[str, str]] = {}
         self.threads: dict[str, Thread] = {}
         self.messages_: dict[str, Message] = {}
-        self.reports: dict[tuple[str, str], str] = {}
+        self.reported: dict[tuple[str, str], str] = {}
 
     async def save_member(
         self, member_id: str, display_name: str, managers: list[str], as_of: datetime
@@ -101,7 +101,14 @@ class InMemoryConversations:
         return found[:limit], len(found)
 
     async def add_report(self, message_id: str, reporter_member_id: str, reason: str) -> None:
-        self.reports[(message_id, reporter_member_id)] = reason
+        self.reported[(message_id, reporter_member_id)] = reason
+
+    async def reports(self, limit: int, offset: int) -> tuple[list[Report], int]:
+        found = [
+            Report(self.messages_[m], reporter, reason, NOW)
+            for (m, reporter), reason in self.reported.items()
+        ]
+        return found[offset : offset + limit], len(found)
 
 
 @pytest.fixture
@@ -209,9 +216,34 @@ async def test_a_participant_reports_the_other_sides_message_and_not_their_own(
     thread_id = await a_confirmed_match(handlers, uow)
     message = await handlers.post(FATIMA, thread_id, PostMessage(body="buy my course"))
     await handlers.report(AMINA, thread_id, message.message_id, ReportMessage(reason="advertising"))
-    assert uow.repository.reports == {(message.message_id, "assoc"): "advertising"}
+    [report], total = await handlers.reports(OPERATOR, 10, 0)
+    assert (total, report.message.body, report.reporter_member_id, report.reason) == (
+        1,
+        "buy my course",
+        "assoc",
+        "advertising",
+    )
     with pytest.raises(RuleBroken):
         await handlers.report(FATIMA, thread_id, message.message_id, ReportMessage(reason="oops"))
+    with pytest.raises(Forbidden):
+        await handlers.report(YOUSSEF, thread_id, message.message_id, ReportMessage(reason="spam"))
+    with pytest.raises(Forbidden):
+        await handlers.reports(AMINA, 10, 0)
+
+
+async def test_an_erased_members_bodies_go_and_the_other_side_keeps_the_thread(
+    handlers: ConversationsHandlers, uow: InMemoryUnitOfWork[InMemoryConversations]
+) -> None:
+    thread_id = await a_confirmed_match(handlers, uow)
+    await handlers.post(FATIMA, thread_id, PostMessage(body="My number is 0470"))
+    await handlers.post(AMINA, thread_id, PostMessage(body="Thanks"))
+    async with uow:
+        await handlers.forget_member("fatima", uow)
+        await uow.commit()
+    messages, _ = await handlers.messages(AMINA, thread_id, None, 10)
+    assert [(m.author_member_id, m.body) for m in messages] == [(ERASED, None), ("assoc", "Thanks")]
+    with pytest.raises(Forbidden):
+        await handlers.thread(FATIMA, thread_id)
 
 
 async def test_an_introduction_opens_a_thread_between_the_member_and_the_promoter(

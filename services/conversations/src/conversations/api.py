@@ -72,6 +72,13 @@ class MessageOut(BaseModel):
         )
 
 
+class ReportOut(BaseModel):
+    message: MessageOut
+    reporter_member_id: str
+    reason: str
+    reported_at: datetime
+
+
 def build_router(handlers: ConversationsHandlers) -> APIRouter:
     router = APIRouter(prefix="/threads", tags=["threads"])
 
@@ -88,6 +95,24 @@ def build_router(handlers: ConversationsHandlers) -> APIRouter:
         views, total = await handlers.threads(identity, member_id or identity.sub, limit, offset)
         describe_page(request, response, total=total, limit=limit, offset=offset, shown=len(views))
         return [ThreadOut.of(view) for view in views]
+
+    @router.get("/reports", tags=["moderation"])
+    async def list_reports(
+        identity: CurrentIdentity, request: Request, response: Response, limit: Limit = 20, offset: Offset = 0
+    ) -> list[ReportOut]:
+        """Reported messages, newest report first, for the operators who moderate (declared before
+        `/{thread_id}`: thread ids are UUIDs, never `reports`)."""
+        reports, total = await handlers.reports(identity, limit, offset)
+        describe_page(request, response, total=total, limit=limit, offset=offset, shown=len(reports))
+        return [
+            ReportOut(
+                message=MessageOut.of(r.message),
+                reporter_member_id=r.reporter_member_id,
+                reason=r.reason,
+                reported_at=r.reported_at,
+            )
+            for r in reports
+        ]
 
     @router.get("/{thread_id}")
     async def read_thread(thread_id: str, identity: CurrentIdentity) -> ThreadOut:

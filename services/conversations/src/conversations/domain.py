@@ -61,6 +61,16 @@ class Message:
     sent_at: datetime
 
 
+@dataclass(frozen=True)
+class Report:
+    """A participant asked the moderators to look at a message."""
+
+    message: Message
+    reporter_member_id: str
+    reason: str
+    reported_at: datetime
+
+
 def open_thread(
     context_kind: str, context_id: str, sides: list[tuple[str, str]], title: str | None, now: datetime
 ) -> Thread | None:

@@ -16,7 +16,7 @@ from passerelle.unit_of_work import UnitOfWork
 
 from . import domain
 from .commands import PostMessage, ReportMessage
-from .domain import HELPER, OWNER, PROMOTER, Message, Participant, Thread
+from .domain import HELPER, OWNER, PROMOTER, Message, Participant, Report, Thread
 from .repository import ConversationsRepository, Member
 
 log = structlog.get_logger(__name__)
@@ -203,6 +203,12 @@ class ConversationsHandlers:
             await uow.repository.add_report(message_id, reporter.member_id, command.reason)
             await uow.commit()
         log.info("conversations.message_reported", thread_id=thread_id, message_id=message_id)
+
+    async def reports(self, identity: Identity, limit: int, offset: int) -> tuple[list[Report], int]:
+        if not identity.is_operator:
+            raise Forbidden("reports are for the operators who moderate")
+        async with self.units() as uow:
+            return await uow.repository.reports(limit, offset)
 
 
 async def _reading(

@@ -11,7 +11,7 @@ from sqlalchemy import String, case, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .domain import ERASED, Message, Participant, Thread
+from .domain import ERASED, Message, Participant, Report, Thread
 from .orm import MemberRow, MessageRow, ParticipantRow, PendingThreadRow, ProjectRow, ReportRow, ThreadRow
 
 
@@ -63,6 +63,7 @@ class ConversationsRepository(Protocol):
     async def message(self, message_id: str) -> Message | None: ...
     async def messages(self, thread_id: str, after: int, limit: int) -> tuple[list[Message], int]: ...
     async def add_report(self, message_id: str, reporter_member_id: str, reason: str) -> None: ...
+    async def reports(self, limit: int, offset: int) -> tuple[list[Report], int]: ...
 
 
 class SqlConversationsRepository:
@@ -256,6 +257,22 @@ class SqlConversationsRepository:
                 index_elements=[ReportRow.message_id, ReportRow.reporter_member_id], set_={"reason": reason}
             )
         )
+
+    async def reports(self, limit: int, offset: int) -> tuple[list[Report], int]:
+        """Reported messages for the moderators, newest report first."""
+        total = await self.session.scalar(select(func.count()).select_from(ReportRow)) or 0
+        rows = await self.session.execute(
+            select(ReportRow, MessageRow)
+            .join(MessageRow, MessageRow.message_id == ReportRow.message_id)
+            .order_by(ReportRow.reported_at.desc(), ReportRow.message_id, ReportRow.reporter_member_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        found = [
+            Report(_message(message), report.reporter_member_id, report.reason, report.reported_at)
+            for report, message in rows
+        ]
+        return found, total
 
 
 def _thread(row: ThreadRow, participants: list[ParticipantRow]) -> Thread:
