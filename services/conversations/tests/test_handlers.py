@@ -52,14 +52,14 @@ class InMemoryConversations:
     async def members(self, member_ids: list[str]) -> dict[str, Member]:
         return {m: self.members_[m] for m in member_ids if m in self.members_}
 
-    async def managed_by(self, sub: str) -> set[str]:
-        return {m for m, member in self.members_.items() if sub in member.managers}
-
     async def save_project(self, project_id: str, owner_member_id: str, title: str, as_of: datetime) -> None:
         self.projects[project_id] = Project(project_id, owner_member_id, title)
 
     async def project(self, project_id: str) -> Project | None:
         return self.projects.get(project_id)
+
+    async def lock_project(self, project_id: str) -> None:
+        """One unit of work at a time already."""
 
     async def add_pending(self, context_kind: str, context_id: str, project_id: str, member_id: str) -> None:
         self.pending[(context_kind, context_id)] = (project_id, member_id)

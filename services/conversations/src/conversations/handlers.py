@@ -66,6 +66,7 @@ class ConversationsHandlers:
     ) -> None:
         """Keep the project's owner and title; open the threads of its matches confirmed before it came."""
         repository = uow.repository
+        await repository.lock_project(project_id)
         await repository.save_project(project_id, owner_member_id, title, as_of)
         project = await repository.project(project_id)
         for pending in await repository.take_pending(project_id):
@@ -78,6 +79,7 @@ class ConversationsHandlers:
     ) -> None:
         """A confirmed match opens a thread between the member and the project's owner (whoever
         manages the owner acts for it), once; if the project is not known yet, when it comes."""
+        await uow.repository.lock_project(project_id)
         project = await uow.repository.project(project_id)
         if project is None:
             await uow.repository.add_pending("match", match_id, project_id, member_id)

@@ -42,7 +42,9 @@ class ParticipantRow(Base):
         String(100), ForeignKey("threads.thread_id", ondelete="CASCADE"), primary_key=True
     )
     member_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
-    role: Mapped[str] = mapped_column(String(30))
+    role: Mapped[str] = mapped_column(
+        Text, comment="helper, owner, promoter, or an introduction's role as it came"
+    )
     read_up_to: Mapped[int] = mapped_column(BigInteger, default=0, comment="Number of the last message read")
 
 

@@ -44,11 +44,11 @@ class ConversationsRepository(Protocol):
     ) -> None: ...
     async def erase_member(self, member_id: str) -> None: ...
     async def members(self, member_ids: list[str]) -> dict[str, Member]: ...
-    async def managed_by(self, sub: str) -> set[str]: ...
     async def save_project(
         self, project_id: str, owner_member_id: str, title: str, as_of: datetime
     ) -> None: ...
     async def project(self, project_id: str) -> Project | None: ...
+    async def lock_project(self, project_id: str) -> None: ...
     async def add_pending(
         self, context_kind: str, context_id: str, project_id: str, member_id: str
     ) -> None: ...
@@ -120,12 +120,6 @@ class SqlConversationsRepository:
             for row in rows
         }
 
-    async def managed_by(self, sub: str) -> set[str]:
-        rows = await self.session.scalars(
-            select(MemberRow.member_id).where(MemberRow.managers.contains([sub]), ~MemberRow.erased)
-        )
-        return set(rows)
-
     async def save_project(self, project_id: str, owner_member_id: str, title: str, as_of: datetime) -> None:
         statement = insert(ProjectRow).values(
             project_id=project_id, owner_member_id=owner_member_id, title=title, as_of=as_of
@@ -141,6 +135,11 @@ class SqlConversationsRepository:
     async def project(self, project_id: str) -> Project | None:
         row = await self.session.get(ProjectRow, project_id)
         return None if row is None else Project(row.project_id, row.owner_member_id, row.title)
+
+    async def lock_project(self, project_id: str) -> None:
+        """Until the unit of work ends: a match confirmed while its project arrives either finds the
+        project or leaves a pending thread that the project's handler then sees."""
+        await self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"project:{project_id}"))))
 
     async def add_pending(self, context_kind: str, context_id: str, project_id: str, member_id: str) -> None:
         statement = insert(PendingThreadRow).values(

@@ -75,7 +75,7 @@ def upgrade() -> None:
     op.create_table('participants',
     sa.Column('thread_id', sa.String(length=100), nullable=False),
     sa.Column('member_id', sa.String(length=100), nullable=False),
-    sa.Column('role', sa.String(length=30), nullable=False),
+    sa.Column('role', sa.Text(), nullable=False, comment="helper, owner, promoter, or an introduction's role as it came"),
     sa.Column('read_up_to', sa.BigInteger(), nullable=False, comment='Number of the last message read'),
     sa.ForeignKeyConstraint(['thread_id'], ['threads.thread_id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('thread_id', 'member_id')
