@@ -249,6 +249,9 @@ class FakeRepository:
     async def save_member(self, member: MemberProfile, as_of: datetime) -> None:
         self.member_facts[member.member_id] = member_of(member, as_of)
 
+    async def erase_passes_of(self, member_id: str) -> None:
+        """No passes here: DeadlineRepository keeps them."""
+
     async def erase_member(self, member_id: str) -> None:
         self.erased.add(member_id)
         self.member_facts.pop(member_id, None)
@@ -453,6 +456,13 @@ class DeadlineRepository(FakeRepository):
     async def pass_of(self, match_id: str) -> MatchPassRow | None:
         return self.passes.get(match_id)
 
+    async def erase_passes_of(self, member_id: str) -> None:
+        for record in self.passes.values():
+            if self.rows[record.match_id].member_id == member_id:
+                record.note = None
+            if record.passed_by == member_id:
+                record.passed_by = ERASED_OWNER
+
 
 async def with_deadlines(top_k: int) -> Matching:
     matching = Matching(top_k)
@@ -523,6 +533,10 @@ async def test_the_project_side_passes_kindly_on_an_accepted_match_and_keeps_the
     assert (record.reason_code, record.note) == ("found_someone", "A cousin of the mayor will do it")
     with pytest.raises(Forbidden):
         await matching.handlers.pass_record(person("amina"), match_id)
+
+    await matching.consume("erase_member", "amina")  # the note may speak of her: it goes
+    record = await matching.handlers.pass_record(person("owner"), match_id)
+    assert (record.reason_code, record.note) == ("found_someone", None)
 
 
 def test_a_call_weighs_the_time_zone_distance_more_than_remote_work() -> None:

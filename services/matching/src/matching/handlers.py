@@ -53,6 +53,7 @@ class MatchingHandlers:
     async def erase_member(self, member_id: str, uow: UnitOfWork[Repository]) -> None:
         async with self.engine.change(uow) as change:
             await uow.repository.erase_member(member_id)
+            await uow.repository.erase_passes_of(member_id)
             change.member_erased(member_id)
             await sweep(uow, Ending.MEMBER_ERASED, member_id=member_id)
             await settle(uow, change)

@@ -94,6 +94,7 @@ class Repository(Protocol):
         self, match_id: str, reason_code: str, note: str | None, by: str, at: datetime
     ) -> None: ...
     async def pass_of(self, match_id: str) -> MatchPassRow | None: ...
+    async def erase_passes_of(self, member_id: str) -> None: ...
 
     # Who may act
     async def project(self, project_id: str) -> ProjectFacts | None: ...
@@ -354,6 +355,17 @@ class MatchingRepository:
 
     async def pass_of(self, match_id: str) -> MatchPassRow | None:
         return await self.session.get(MatchPassRow, match_id)
+
+    async def erase_passes_of(self, member_id: str) -> None:
+        """The notes of passes on the member's matches (they may speak of them) and the member as the
+        one who passed go; the reason codes stay, for the project's record."""
+        theirs = select(MatchRow.match_id).where(MatchRow.member_id == member_id)
+        await self.session.execute(
+            update(MatchPassRow).where(MatchPassRow.match_id.in_(theirs)).values(note=None)
+        )
+        await self.session.execute(
+            update(MatchPassRow).where(MatchPassRow.passed_by == member_id).values(passed_by=ERASED_OWNER)
+        )
 
     # Who may act
 
