@@ -175,24 +175,36 @@ async def test_an_erased_members_message_bodies_go_and_the_thread_stays_for_the_
     ] == ["amina"]
 
 
-async def test_an_introduction_opens_a_thread_between_the_member_and_the_promoter(platform: Platform) -> None:
-    await publish(
-        platform,
-        IntroductionMade(
-            interest_id="interest-1",
+async def test_introductions_open_threads_with_the_promoters_listed_unread_first(platform: Platform) -> None:
+    for interest_id, promoter in (("interest-1", "karim"), ("interest-2", "salma")):
+        introduction = IntroductionMade(
+            interest_id=interest_id,
             opportunity_id="opp-1",
-            promoter_member_id="karim",
+            promoter_member_id=promoter,
             member_id="fatima",
             role="investor",
-        ),
-    )
-    [opened] = await platform.published("CONVERSATIONS", "ThreadOpened")
-    assert (opened["data"]["context_kind"], opened["data"]["context_id"]) == ("introduction", "interest-1")
-    thread = await platform.call("GET", f"/threads/{opened['data']['thread_id']}", "karim", expect=200)
-    assert {p["member_id"]: p["role"] for p in thread["participants"]} == {
+        )
+        await publish(platform, introduction)
+    opened = await platform.published("CONVERSATIONS", "ThreadOpened", 2)
+    by_context = {e["data"]["context_id"]: e["data"]["thread_id"] for e in opened}
+    assert {e["data"]["context_kind"] for e in opened} == {"introduction"}
+    first = await platform.call("GET", f"/threads/{by_context['interest-1']}", "karim", expect=200)
+    assert {p["member_id"]: p["role"] for p in first["participants"]} == {
         "fatima": "investor",
         "karim": "promoter",
     }
+
+    await platform.call(
+        "POST", f"/threads/{by_context['interest-1']}/messages", "karim", expect=201, json={"body": "Hello"}
+    )
+    await platform.call(
+        "POST", f"/threads/{by_context['interest-2']}/messages", "fatima", expect=201, json={"body": "Hi"}
+    )
+    listed = await threads_of(platform, "fatima", "fatima", 2)
+    assert [(t["context_id"], t["unread"]) for t in listed] == [("interest-1", 1), ("interest-2", 0)]
+    await platform.call("POST", f"/threads/{by_context['interest-1']}/read", "fatima", expect=200)
+    listed = await threads_of(platform, "fatima", "fatima", 2)
+    assert [t["context_id"] for t in listed] == ["interest-2", "interest-1"]  # then the latest active
 
 
 async def test_the_other_side_is_told_once_per_message_in_their_language_and_a_burst_makes_one_email(
