@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from ..web import Portal, Refused, Visit, nest, one, page
 from .public import skill_code, skill_labels
+from .threads import pass_reasons
 
 LISTS = frozenset({"languages"})
 NEED_ROWS = 3
@@ -63,6 +64,7 @@ def routes(portal: Portal) -> APIRouter:
             names=names,
             labels=labels,
             outcomes=[(o, visit.speech.word("outcome", o)) for o in OUTCOMES],
+            pass_reasons=pass_reasons(visit),
         )
 
     @router.post("/app/p/{project_id}/desk")

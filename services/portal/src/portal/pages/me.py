@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from ..web import Portal, Visit, one, page
 
-MODES = ("remote", "short_mission", "long_mission", "mentoring")
+MODES = ("remote", "short_mission", "long_mission", "mentoring", "call")
 KINDS = (
     "welcome",
     "match_proposed",

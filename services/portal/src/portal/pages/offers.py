@@ -9,7 +9,7 @@ from ..client import ApiError
 from ..web import Portal, Visit, field_errors, nest, one, page
 from .public import skill_code, skill_labels
 
-MODES = ("remote", "short_mission", "long_mission", "mentoring")
+MODES = ("remote", "short_mission", "long_mission", "mentoring", "call")
 KINDS = (
     "welcome",
     "match_proposed",
