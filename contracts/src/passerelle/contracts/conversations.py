@@ -8,8 +8,6 @@ from pydantic import Field
 from .envelope import EventData
 from .types import Identifier
 
-CONTEXT_KINDS = ("match", "introduction", "gathering")
-
 
 class _ThreadEvent(EventData):
     owner: ClassVar[str] = "conversations"
