@@ -102,6 +102,23 @@ async def pledge(platform: Platform, path: str, sub: str, amount: str, **extra: 
     )
 
 
+async def member(platform: Platform, sub: str, territory_id: str, locale: str = "fr") -> None:
+    await platform.call(
+        "POST", "/members", sub, expect=201, json=profile(sub.title(), territory_id, locale=locale)
+    )
+
+
+async def notices(platform: Platform, sub: str, kind: str, count: int = 1) -> list[dict[str, Any]]:
+    """The member's notices of that kind, once there are `count`."""
+
+    async def found() -> list[dict[str, Any]]:
+        inbox = await platform.call("GET", "/notifications", sub, params={"member_id": sub}, expect=200)
+        mine = [notice for notice in inbox if notice["kind"] == kind]
+        return mine if len(mine) >= count else []
+
+    return await eventually(found)
+
+
 async def events_of(platform: Platform, name: str, count: int) -> list[dict[str, Any]]:
     return [event["data"] for event in await platform.published("PROJECTS", name, count)]
 
@@ -131,6 +148,8 @@ async def test_an_all_or_nothing_campaign_missing_its_goal_fails_releases_each_p
 ) -> None:
     project = await financed_project(platform)
     path = project["path"]
+    await member(platform, "fatima", project["territory_id"])
+    await member(platform, "youssef", project["territory_id"], locale="en")
     campaign_id = await campaign(platform, path, "all_or_nothing", minimum_amount="5000.00")
     pledges = [await pledge(platform, path, donor, "300") for donor in ("fatima", "youssef", "omar")]
     assert {p["campaign_id"] for p in pledges} == {campaign_id}
@@ -160,6 +179,12 @@ async def test_an_all_or_nothing_campaign_missing_its_goal_fails_releases_each_p
     released = await events_of(platform, "PledgeReleased", 2)
     assert sorted(e["pledge_id"] for e in released) == sorted(p["pledge_id"] for p in pledges[:2])
     assert (await platform.call("GET", path, "amina", expect=200))["pledged_total"] == "0.00"
+    [french] = await notices(platform, "fatima", "pledge_released")
+    [english] = await notices(platform, "youssef", "pledge_released")
+    assert "300,00 EUR" in french["body"] and "EUR 300.00" in english["body"]
+    await eventually(lambda: platform.drained("PROJECTS", "notifications__PledgeReleased_v1", 2))
+    inbox = await platform.call("GET", "/notifications", "fatima", params={"member_id": "fatima"}, expect=200)
+    assert [n["kind"] for n in inbox].count("pledge_released") == 1, "one notice each"
 
 
 async def test_a_keep_it_all_campaign_succeeds_with_its_total_and_a_closed_one_is_extended_until_collected(
@@ -245,6 +270,7 @@ async def test_a_one_to_one_offer_capped_at_500_applies_400_then_100_and_collect
         },
     )
     assert refused.status_code == 403
+    await member(platform, "fatima", project["territory_id"])
     first = await pledge(platform, path, "fatima", "400")
     second = await pledge(platform, path, "youssef", "300")
     ledger = await platform.call("GET", f"{path}/ledger", "x", expect=200)
@@ -284,6 +310,8 @@ async def test_a_one_to_one_offer_capped_at_500_applies_400_then_100_and_collect
         "received_amount": "500.00",
     }
     assert ledger["by_source"]["commune_budget"]["committed_amount"] == "3000.00"
+    [collected] = await notices(platform, "fatima", "pledge_collected")
+    assert "vos 400,00 EUR sont bien arrivés" in collected["body"]
 
 
 async def test_a_batch_with_one_unknown_reference_changes_nothing_and_names_it(platform: Platform) -> None:
@@ -449,3 +477,78 @@ async def test_erasure_keeps_the_ledger_true_and_takes_the_pledger_s_name_and_re
         None,
         "collected",
     )
+
+
+async def test_unpaid_pledges_of_a_successful_campaign_are_reminded_on_days_7_and_21_then_lapse(
+    platform: Platform, time_passes: Pass
+) -> None:
+    project = await financed_project(platform)
+    path = project["path"]
+    campaign_id = await campaign(platform, path, "keep_it_all")
+    paid = await pledge(platform, path, "fatima", "400")
+    unpaid = await pledge(platform, path, "youssef", "300")
+    closes_at = datetime.fromisoformat(
+        (await platform.call("GET", f"{path}/campaigns/{campaign_id}", "x", expect=200))["closes_at"]
+    )
+    await time_passes(closes_at)
+    await platform.call(
+        "POST",
+        f"{path}/collections",
+        "hafsa",
+        expect=200,
+        json={"items": [{"reference": paid["reference"], "method": "bank_transfer"}]},
+    )
+    for day in (1, 7, 8, 21, 29):
+        await time_passes(closes_at + timedelta(days=day, minutes=1))
+    reminded = await events_of(platform, "PledgeCollectionReminded", 2)
+    assert [(e["pledge_id"], e["reminder"]) for e in reminded] == [
+        (unpaid["pledge_id"], 1),
+        (unpaid["pledge_id"], 2),
+    ]
+    assert (await platform.call("GET", f"/pledges/{unpaid['pledge_id']}", "youssef", expect=200))[
+        "status"
+    ] == "pledged"
+
+    await time_passes(closes_at + timedelta(days=30))
+    [lapsed] = await events_of(platform, "PledgeLapsed", 1)
+    assert lapsed["pledge_id"] == unpaid["pledge_id"]
+    assert (await platform.call("GET", f"/pledges/{unpaid['pledge_id']}", "youssef", expect=200))[
+        "status"
+    ] == "lapsed"
+    ledger = await platform.call("GET", f"{path}/ledger", "x", expect=200)
+    assert (ledger["pledged_total"], ledger["collected_total"]) == ("400.00", "400.00")
+    await time_passes(closes_at + timedelta(days=31))
+    reminders = [
+        e for e in await platform.events("PROJECTS") if e["type"].endswith("PledgeCollectionReminded.v1")
+    ]
+    assert len(reminders) == 2, "each reminder goes out once"
+
+
+async def test_the_team_posts_updates_for_those_who_gave_and_cancelling_a_campaign_releases_its_pledges(
+    platform: Platform,
+) -> None:
+    project = await financed_project(platform)
+    path = project["path"]
+    campaign_id = await campaign(platform, path, "all_or_nothing")
+    made = await pledge(platform, path, "fatima", "120")
+    forbidden = await platform.http.post(
+        f"{path}/updates", headers=platform.as_("fatima"), json={"title": "Hello", "body": "Mine"}
+    )
+    assert forbidden.status_code == 403
+    posted = await platform.call(
+        "POST",
+        f"{path}/updates",
+        "amina",
+        expect=201,
+        json={"title": "The pumps are ordered", "body": "Two pumps."},
+    )
+    listed = await platform.http.get(f"{path}/updates", headers=platform.as_("x"))
+    assert listed.headers["X-Total-Count"] == "1" and listed.json()[0]["update_id"] == posted["update_id"]
+    [event] = await events_of(platform, "ProjectUpdatePosted", 1)
+    assert event["pledger_member_ids"] == ["fatima"] and "body" not in event
+
+    cancelled = await platform.call("POST", f"{path}/campaigns/{campaign_id}/cancel", "amina", expect=200)
+    assert cancelled["status"] == "cancelled"
+    [released] = await events_of(platform, "PledgeReleased", 1)
+    assert released["pledge_id"] == made["pledge_id"]
+    await events_of(platform, "CampaignCancelled", 1)

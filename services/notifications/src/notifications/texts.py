@@ -27,6 +27,14 @@ Kind = Literal[
     "project_published",
     "pledge_made",
     "funding_goal_reached",
+    "pledge_released",
+    "pledge_reminder",
+    "pledge_lapsed",
+    "pledge_collected",
+    "campaign_succeeded",
+    "campaign_failed",
+    "campaign_extended",
+    "project_update",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
 
