@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from passerelle.messaging.unit_of_work import EventLimit, units
 from passerelle.persistence.database import Database
+from projects.financing import references
 from projects.financing.handlers import FinancingHandlers, FinancingRules, system_clock
 from projects.financing.loops import FinancingLoop
 from projects.financing.programmes import load_programmes
@@ -318,7 +319,7 @@ async def test_a_batch_with_one_unknown_reference_changes_nothing_and_names_it(p
     project = await financed_project(platform)
     path = project["path"]
     made = await pledge(platform, path, "fatima", "250")
-    unknown = "TAF-2345-6Z"
+    unknown = references.new_reference("TAF")  # well typed, but nobody's
     refused = await platform.http.post(
         f"{path}/collections",
         headers=platform.as_("hafsa"),

@@ -13,6 +13,7 @@ from decimal import ROUND_DOWN, Decimal
 from passerelle.errors import Forbidden, IllegalTransition, InvalidField, RuleBroken
 
 from ..domain import CENT, MAX_TOTAL
+from . import references
 
 OPEN, SUCCEEDED, FAILED, CANCELLED = "open", "succeeded", "failed", "cancelled"
 ALL_OR_NOTHING, KEEP_IT_ALL = "all_or_nothing", "keep_it_all"
@@ -280,6 +281,8 @@ def collect_all(
         pledge = found.get(item.reference)
         if item.reference in seen:
             problems.append(f"{item.reference} (twice in this batch)")
+        elif pledge is None and not references.is_valid(item.reference):
+            problems.append(f"{item.reference} (mistyped: its check character does not match)")
         elif pledge is None:
             problems.append(f"{item.reference} (unknown)")
         elif pledge.status == COLLECTED:
