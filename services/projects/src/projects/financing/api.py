@@ -9,6 +9,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response, status
 from passerelle.runtime.auth import CurrentIdentity
+from passerelle.runtime.idempotency import IDEMPOTENT
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from pydantic import BaseModel, Field
 
@@ -316,7 +317,9 @@ def build_financing_router(handlers: FinancingHandlers) -> APIRouter:
         naming the rule and the programme (emits FinancingPlanUpdated)."""
         return PlanOut.of(await handlers.set_plan(identity, project_id, body))
 
-    @router.post("/projects/{project_id}/campaigns", status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "/projects/{project_id}/campaigns", status_code=status.HTTP_201_CREATED, dependencies=[IDEMPOTENT]
+    )
     async def open_campaign(project_id: str, body: CampaignIn, identity: CurrentIdentity) -> CampaignOut:
         """Open a campaign, all or nothing or keep it all (emits CampaignOpened)."""
         return CampaignOut.of(await handlers.open_campaign(identity, project_id, body))
@@ -337,7 +340,12 @@ def build_financing_router(handlers: FinancingHandlers) -> APIRouter:
         """Cancel an open campaign: every pledge still to be paid is released."""
         return CampaignOut.of(await handlers.cancel_campaign(identity, project_id, campaign_id))
 
-    @router.post("/projects/{project_id}/pledges", status_code=status.HTTP_201_CREATED, tags=["projects"])
+    @router.post(
+        "/projects/{project_id}/pledges",
+        status_code=status.HTTP_201_CREATED,
+        tags=["projects"],
+        dependencies=[IDEMPOTENT],
+    )
     async def pledge(project_id: str, body: PledgeIn, identity: CurrentIdentity) -> PledgeReceiptOut:
         """Pledge money to a published project with a funding goal, to its campaign if it has one;
         the answer gives the reference to write on the transfer and the collector's instructions
@@ -353,7 +361,7 @@ def build_financing_router(handlers: FinancingHandlers) -> APIRouter:
         """The pledger or the project's team cancels a pledge before its campaign closes."""
         return PledgeReceiptOut.of_pledge(await handlers.cancel_pledge(identity, pledge_id))
 
-    @router.post("/projects/{project_id}/collections")
+    @router.post("/projects/{project_id}/collections", dependencies=[IDEMPOTENT])
     async def collect(
         project_id: str, body: CollectionsIn, identity: CurrentIdentity
     ) -> list[PledgeReceiptOut]:
@@ -361,14 +369,22 @@ def build_financing_router(handlers: FinancingHandlers) -> APIRouter:
         422 listing the references that cannot be collected (emits PledgeCollected, CofundingApplied)."""
         return [PledgeReceiptOut.of_pledge(p) for p in await handlers.collect(identity, project_id, body)]
 
-    @router.post("/projects/{project_id}/offline-pledges", status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "/projects/{project_id}/offline-pledges",
+        status_code=status.HTTP_201_CREATED,
+        dependencies=[IDEMPOTENT],
+    )
     async def offline_pledge(
         project_id: str, body: OfflinePledgeIn, identity: CurrentIdentity
     ) -> PledgeReceiptOut:
         """Money given by hand, recorded by a confirmer: pledged and collected at once."""
         return PledgeReceiptOut.of(await handlers.offline_pledge(identity, project_id, body))
 
-    @router.post("/projects/{project_id}/cofunding-offers", status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "/projects/{project_id}/cofunding-offers",
+        status_code=status.HTTP_201_CREATED,
+        dependencies=[IDEMPOTENT],
+    )
     async def offer_cofunding(project_id: str, body: CofundingIn, identity: CurrentIdentity) -> OfferOut:
         """A sponsor matches each collection: min(ratio x collected, what remains of the cap)."""
         return OfferOut.of(await handlers.offer_cofunding(identity, project_id, body))
@@ -382,7 +398,9 @@ def build_financing_router(handlers: FinancingHandlers) -> APIRouter:
         """The sponsor matches no more collections; what it matched stays."""
         return OfferOut.of(await handlers.withdraw_offer(identity, offer_id))
 
-    @router.post("/projects/{project_id}/updates", status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "/projects/{project_id}/updates", status_code=status.HTTP_201_CREATED, dependencies=[IDEMPOTENT]
+    )
     async def post_update(project_id: str, body: UpdateIn, identity: CurrentIdentity) -> UpdateOut:
         """News for those who gave (emits ProjectUpdatePosted)."""
         return UpdateOut.of(await handlers.post_update(identity, project_id, body))

@@ -1,7 +1,7 @@
 """financing: plans, campaigns, pledges' lives and references, co-funding, updates
 
 Revision ID: 0003_financing
-Revises: 0002
+Revises: 0007_idempotency
 Create Date: 2026-12-01 12:50:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0003_financing'
-down_revision: str | None = '0002'
+down_revision: str | None = '0007_idempotency'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
