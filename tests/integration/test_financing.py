@@ -461,8 +461,14 @@ async def test_erasure_keeps_the_ledger_true_and_takes_the_pledger_s_name_and_re
     before = await platform.call("GET", f"{path}/ledger", "x", expect=200)
     assert "Fatima B." in {entry["name"] for entry in before["pledges"]}
 
-    await platform.call("DELETE", "/members/fatima", "fatima", expect=202)
-    await eventually(lambda: platform.drained("MEMBERS", "projects__MemberErased_v1"))
+    await platform.call(
+        "POST", "/members", "hafsa", expect=201, json=profile("Hafsa", project["territory_id"])
+    )
+    for erased in ("fatima", "hafsa"):
+        await platform.call("DELETE", f"/members/{erased}", erased, expect=202)
+    await eventually(lambda: platform.drained("MEMBERS", "projects__MemberErased_v1", 2))
+    plan_now = await platform.call("GET", f"{path}/financing-plan", "amina", expect=200)
+    assert plan_now["collector"]["confirmer_subs"] == [], "an erased treasurer confirms nothing more"
 
     after = await platform.call("GET", f"{path}/ledger", "x", expect=200)
     assert {entry["name"] for entry in after["pledges"]} == {None, "Youssef"}

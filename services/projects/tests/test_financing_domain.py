@@ -21,6 +21,7 @@ from projects.financing.domain import (
     Pledge,
     collect_all,
     may_confirm,
+    offer_cofunding,
     open_campaign,
 )
 from projects.financing.ledger import ledger
@@ -193,3 +194,13 @@ def test_the_ledger_counts_what_stands_what_arrived_and_what_was_matched_and_nam
         1000,
         500,
     )
+
+
+def test_an_offer_reserved_for_other_territories_is_refused_and_one_in_another_currency_too() -> None:
+    reserved = Conditions(territory_ids=("kayes",))
+    with pytest.raises(RuleBroken, match="reserved for other territories"):
+        offer_cofunding("p1", "EUR", ["tafraout", "tiznit"], "c", Decimal(1), Decimal(500), "EUR", reserved)
+    within = Conditions(territory_ids=("tiznit",))
+    assert offer_cofunding("p1", "EUR", ["tafraout", "tiznit"], "c", Decimal(1), Decimal(500), "EUR", within)
+    with pytest.raises(InvalidField, match="collects EUR"):
+        offer_cofunding("p1", "EUR", ["tafraout"], "c", Decimal(1), Decimal(500), "MAD", Conditions())
