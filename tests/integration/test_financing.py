@@ -559,3 +559,26 @@ async def test_the_team_posts_updates_for_those_who_gave_and_cancelling_a_campai
     [released] = await events_of(platform, "PledgeReleased", 1)
     assert released["pledge_id"] == made["pledge_id"]
     await events_of(platform, "CampaignCancelled", 1)
+
+
+async def test_a_pledge_or_a_campaign_sent_again_with_its_idempotency_key_is_made_once(
+    platform: Platform,
+) -> None:
+    project = await financed_project(platform)
+    path = project["path"]
+    body = {"goal_amount": "900", "currency": "EUR", "rule": "keep_it_all", "closes_at": soon().isoformat()}
+    headers = {**platform.as_("amina"), "Idempotency-Key": "campaign-1"}
+    first, again = [
+        await platform.http.post(f"{path}/campaigns", headers=headers, json=body) for _ in range(2)
+    ]
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
+    headers = {**platform.as_("fatima"), "Idempotency-Key": "pledge-1"}
+    made, replayed = [
+        await platform.http.post(f"{path}/pledges", headers=headers, json={"amount": "50"}) for _ in range(2)
+    ]
+    assert made.json()["reference"] == replayed.json()["reference"]
+    seen = await platform.call("GET", f"{path}/campaigns/{first.json()['campaign_id']}", "x", expect=200)
+    assert seen["pledged_total"] == "50.00"
+    await events_of(platform, "PledgeMade", 1)  # relayed after the campaign's event
+    opened = [e for e in await platform.events("PROJECTS") if e["type"].endswith("CampaignOpened.v1")]
+    assert len(opened) == 1

@@ -324,9 +324,7 @@ class FinancingHandlers:
         async with self.units() as uow:
             repository = uow.repository
             actor = await _Access._actor(repository, identity)
-            pledge = await repository.pledge(pledge_id)
-            if pledge is None:
-                raise NotFound("pledge", pledge_id)
+            pledge = await self._pledge(repository, pledge_id)
             project = await _Access._load(repository, pledge.project_id)
             plan = await repository.plan(pledge.project_id)
             confirmer = plan is not None and plan.may_confirm(actor.sub)
@@ -342,9 +340,7 @@ class FinancingHandlers:
         async with self.units() as uow:
             repository = uow.repository
             actor = await _Access._actor(repository, identity)
-            found = await repository.pledge(pledge_id)
-            if found is None:
-                raise NotFound("pledge", pledge_id)
+            found = await self._pledge(repository, pledge_id)
             project = await _Access._load(repository, found.project_id, for_update=True)
             if not (
                 await self._is_pledger(repository, actor, found)
@@ -671,6 +667,13 @@ class FinancingHandlers:
         if campaign is None or campaign.project_id != project_id:
             raise InvalidField("campaign_id", f"this project has no campaign {campaign_id}")
         return campaign
+
+    @staticmethod
+    async def _pledge(repository: FinancingRepository, pledge_id: str) -> Pledge:
+        pledge = await repository.pledge(pledge_id)
+        if pledge is None:
+            raise NotFound("pledge", pledge_id)
+        return pledge
 
     @staticmethod
     async def _campaign(
