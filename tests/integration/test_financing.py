@@ -162,7 +162,7 @@ async def test_an_all_or_nothing_campaign_missing_its_goal_fails_releases_each_p
     assert await time_passes(closes_at + timedelta(minutes=1)) == 1
     assert await time_passes(closes_at + timedelta(minutes=2)) == 0, "a campaign closes once"
 
-    closed = await platform.call("GET", f"{path}/campaigns/{campaign_id}", "x", expect=200)
+    [closed] = await platform.call("GET", f"{path}/campaigns", "x", expect=200)
     assert closed["status"] == "failed" and closed["pledged_total"] == "600.00"
     for made in pledges[:2]:
         seen = await platform.call("GET", f"/pledges/{made['pledge_id']}", "amina", expect=200)
@@ -383,6 +383,8 @@ async def test_a_plan_breaking_a_programme_rule_is_a_422_naming_the_rule_and_the
         assert f"rule {rule}" in detail and "FR-PRA-OSIM" in detail
     kept = await platform.call("GET", path, "x", expect=200)
     assert kept["budget_amount"] == "20000.00" and kept["collector"]["confirmer_subs"] is None
+    assert (await platform.call("GET", path, "hafsa", expect=200))["you_confirm"] is True
+    assert kept["you_confirm"] is False
     fine = await platform.call(
         "PUT",
         path,

@@ -81,6 +81,7 @@ class PlanOut(BaseModel):
     currency: str
     lines: list[PlanLineOut]
     collector: CollectorOut
+    you_confirm: bool = Field(description="Whether the reader confirms this collector's collections")
 
     @classmethod
     def of(cls, view: PlanView) -> PlanOut:
@@ -96,6 +97,7 @@ class PlanOut(BaseModel):
                 payment_instructions=collector.payment_instructions,
                 confirmer_subs=list(collector.confirmer_subs) if view.may_act else None,
             ),
+            you_confirm=view.may_confirm,
         )
 
 
@@ -323,6 +325,11 @@ def build_financing_router(handlers: FinancingHandlers) -> APIRouter:
     async def open_campaign(project_id: str, body: CampaignIn, identity: CurrentIdentity) -> CampaignOut:
         """Open a campaign, all or nothing or keep it all (emits CampaignOpened)."""
         return CampaignOut.of(await handlers.open_campaign(identity, project_id, body))
+
+    @router.get("/projects/{project_id}/campaigns")
+    async def list_campaigns(project_id: str, identity: CurrentIdentity) -> list[CampaignOut]:
+        """The project's campaigns, the latest first."""
+        return [CampaignOut.of(c) for c in await handlers.campaigns(identity, project_id)]
 
     @router.get("/projects/{project_id}/campaigns/{campaign_id}")
     async def read_campaign(project_id: str, campaign_id: str, identity: CurrentIdentity) -> CampaignOut:

@@ -83,6 +83,7 @@ def system_clock() -> datetime:
 class PlanView:
     plan: FinancingPlan
     may_act: bool  # who may act sees who confirms collections
+    may_confirm: bool  # the reader is one of them
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class FinancingHandlers:
             plan = await repository.plan(project_id)
             if plan is None:
                 raise NotFound("financing plan of project", project_id)
-            return PlanView(plan, may_act)
+            return PlanView(plan, may_act, plan.may_confirm(identity.sub))
 
     async def set_plan(self, identity: Identity, project_id: str, wanted: PlanIn) -> PlanView:
         async with self.units() as uow:
@@ -147,7 +148,7 @@ class FinancingHandlers:
                 )
             )
             await uow.commit()
-        return PlanView(plan, may_act=True)
+        return PlanView(plan, may_act=True, may_confirm=plan.may_confirm(identity.sub))
 
     # Campaigns
 
@@ -197,6 +198,11 @@ class FinancingHandlers:
         async with self.units() as uow:
             await self._readable(uow.repository, identity, project_id)
             return await self._campaign(uow.repository, project_id, campaign_id)
+
+    async def campaigns(self, identity: Identity, project_id: str) -> list[Campaign]:
+        async with self.units() as uow:
+            await self._readable(uow.repository, identity, project_id)
+            return await uow.repository.campaigns_of(project_id)
 
     async def extend(
         self, identity: Identity, project_id: str, campaign_id: str, closes_at: datetime

@@ -94,6 +94,13 @@ class FinancingRepository(ProjectsRepository):
         row = await self.session.scalar(query.with_for_update())
         return _campaign(row) if row else None
 
+    async def campaigns_of(self, project_id: str) -> list[Campaign]:
+        query = select(CampaignRow).where(CampaignRow.project_id == project_id)
+        rows = await self.session.scalars(
+            query.order_by(CampaignRow.opens_at.desc(), CampaignRow.campaign_id)
+        )
+        return [_campaign(row) for row in rows]
+
     async def save_campaign(self, campaign: Campaign) -> None:
         await self.session.merge(CampaignRow(**asdict(campaign)))
         await self.session.flush()
