@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -232,9 +233,11 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
             print(f"   [{names[member_id]}, {notification['language']}] {notification['title']}")
             if notification["kind"] == "match_proposed":
                 print(f"      {notification['body']}")
+    treasurer = await _open_campaign(http, issue, amina, project)
     await _fund(
         project["project_id"], amina, [(youssef, "5000.00"), (claire, "4000.00"), (fatima, "3000.00")]
     )
+    await _collect(treasurer, amina, project["project_id"])
     await _emails(mail_dir)
     await _forget(claire, amina, project["project_id"])
     print("\nDone: published, matched and notified through NATS JetStream and PostgreSQL.")
@@ -338,3 +341,95 @@ async def _forget(claire: Client, owner: Client, project_id: str) -> None:
 
     seen = await eventually(anonymous_pledge)
     print(f"   the ledger keeps her pledge anonymously: total still EUR {seen['pledged_total']}")
+
+
+async def _open_campaign(
+    http: httpx.AsyncClient, issue: Callable[[str, list[str]], str], owner: Client, project: dict[str, Any]
+) -> Client:
+    """The financing plan names the association's treasurer, a keep-it-all campaign opens and the
+    commune offers to match the diaspora 1:1 up to EUR 3,000; the treasurer is returned."""
+    print("\n8b. The association plans the financing: a keep-it-all campaign, the commune matches 1:1")
+    path = f"/projects/{project['project_id']}"
+    await owner.call(
+        "PUT",
+        f"{path}/financing-plan",
+        json={
+            "budget_amount": "18000.00",
+            "currency": "EUR",
+            "lines": [
+                {"source": "diaspora_campaign", "label": "The diaspora's campaign", "amount": "12000.00"},
+                {"source": "cofunding", "label": "Commune of Tafraout, 1:1", "amount": "3000.00"},
+                {
+                    "source": "own_funds",
+                    "label": "The association",
+                    "amount": "3000.00",
+                    "status": "received",
+                },
+            ],
+            "collector": {
+                "kind": "association",
+                "name": "Association des femmes de Tafraout",
+                "payment_instructions": "IBAN MA64 0000 0000 0000 0000 0000 0000, write your reference",
+                "confirmer_subs": ["hafsa"],
+            },
+        },
+    )
+    closes_at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    campaign = await owner.call(
+        "POST",
+        f"{path}/campaigns",
+        json={"goal_amount": "12000.00", "currency": "EUR", "rule": "keep_it_all", "closes_at": closes_at},
+    )
+    print(f"   keep it all: whatever is pledged by {campaign['closes_at'][:10]} is collected")
+    mayor = Client(http, issue("mayor", ["member"]))
+    commune = await mayor.call(
+        "POST",
+        "/members",
+        json={
+            "kind": "local_actor",
+            "display_name": "Commune de Tafraout",
+            "email": "commune@tafraout.example.org",
+            "locale": "fr",
+            "country_of_residence": "MA",
+            "time_zone": "Africa/Casablanca",
+            "languages": ["ar", "fr"],
+            "attachments": [{"territory_id": project["territory_id"], "bond": "origin"}],
+            "sectors": ["energy"],
+            "managers": ["mayor"],
+        },
+    )
+
+    async def offered() -> Any:
+        response = await mayor.http.post(
+            f"{path}/cofunding-offers",
+            headers=mayor.headers,
+            json={
+                "sponsor_member_id": commune["member_id"],
+                "ratio": "1",
+                "cap_amount": "3000",
+                "currency": "EUR",
+            },
+        )
+        return response.json() if response.status_code == 201 else None  # 403 until projects knows the mayor
+
+    offer = await eventually(offered)
+    print(f"   {commune['display_name']} matches each euro collected, up to EUR {offer['cap_amount']}")
+    return Client(http, issue("hafsa", ["member"]))
+
+
+async def _collect(treasurer: Client, owner: Client, project_id: str) -> None:
+    print("\n9b. The association's treasurer confirms two transfers from the bank statement")
+    pledges = (await owner.call("GET", f"/projects/{project_id}"))["pledges"]
+    references = [
+        (await treasurer.call("GET", f"/pledges/{p['pledge_id']}"))["reference"] for p in pledges[:2]
+    ]
+    items = [{"reference": reference, "method": "bank_transfer"} for reference in references]
+    for collected in await treasurer.call(
+        "POST", f"/projects/{project_id}/collections", json={"items": items}
+    ):
+        print(f"   {collected['reference']}: EUR {collected['collected_amount']} arrived")
+    ledger = await owner.call("GET", f"/projects/{project_id}/ledger")
+    print(
+        f"   ledger: EUR {ledger['pledged_total']} pledged, {ledger['collected_total']} collected, "
+        f"{ledger['cofunded_total']} co-funded by the commune"
+    )

@@ -1,11 +1,13 @@
 """Events owned by the projects service (stream PROJECTS, subjects `projects.>`)."""
 
+from datetime import datetime
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
 from .envelope import EventData
 from .types import (
+    ContractModel,
     CountryCode,
     CurrencyCode,
     DecimalString,
@@ -120,9 +122,19 @@ class PledgeMade(_ProjectEvent):
     subject: ClassVar[str] = "projects.pledge_made.v1"
 
     pledge_id: Identifier
-    member_id: Identifier
+    member_id: Identifier = Field(
+        description="The pledger; for an offline pledge, the project's owner who recorded it"
+    )
     amount: DecimalString
     currency: CurrencyCode
+    campaign_id: Identifier | None = Field(default=None, description="Added in v1.1")
+    reference: str | None = Field(
+        default=None, max_length=20, description="Added in v1.1: what the pledger writes on the transfer"
+    )
+    on_behalf_of_member_id: Identifier | None = Field(
+        default=None, description="Added in v1.1: the association the pledger gives for"
+    )
+    offline: bool = Field(default=False, description="Added in v1.1: recorded by the collector, already paid")
 
 
 class FundingGoalReached(_ProjectEvent):
@@ -133,3 +145,184 @@ class FundingGoalReached(_ProjectEvent):
 
     total: DecimalString
     currency: CurrencyCode
+
+
+# Financing (added in v1.1, contract 4.8): plans, campaigns, pledges' lives, collections, co-funding.
+
+FundingSource = Literal[
+    "diaspora_campaign", "commune_budget", "grant", "cofunding", "in_kind", "loan", "own_funds"
+]
+CampaignRule = Literal["all_or_nothing", "keep_it_all"]
+CollectionMethod = Literal["bank_transfer", "mobile_money", "cash", "card", "other"]
+
+
+class PlanLine(ContractModel):
+    source: FundingSource
+    label: str = Field(min_length=1, max_length=200)
+    amount: DecimalString
+    status: Literal["expected", "committed", "received"]
+    programme_code: str | None = Field(default=None, max_length=100)
+
+
+class FinancingPlanUpdated(_ProjectEvent):
+    """A project's financing plan was set or changed: its budget and lines by source."""
+
+    event_name: ClassVar[str] = "FinancingPlanUpdated"
+    subject: ClassVar[str] = "projects.financing_plan_updated.v1"
+
+    budget_amount: DecimalString
+    currency: CurrencyCode
+    lines: list[PlanLine]
+    collector_kind: Literal["association", "commune", "fiscal_host"]
+    collector_name: str = Field(min_length=1, max_length=200)
+
+
+class _CampaignEvent(_ProjectEvent):
+    campaign_id: Identifier
+
+
+class CampaignOpened(_CampaignEvent):
+    """A fundraising campaign was opened on a project."""
+
+    event_name: ClassVar[str] = "CampaignOpened"
+    subject: ClassVar[str] = "projects.campaign_opened.v1"
+
+    goal_amount: DecimalString
+    minimum_amount: DecimalString | None = None
+    currency: CurrencyCode
+    rule: CampaignRule
+    opens_at: datetime
+    closes_at: datetime
+
+
+class CampaignExtended(_CampaignEvent):
+    """A campaign's closing time moved later (a closed one reopens: nothing of it was collected)."""
+
+    event_name: ClassVar[str] = "CampaignExtended"
+    subject: ClassVar[str] = "projects.campaign_extended.v1"
+
+    closes_at: datetime
+    previous_closes_at: datetime
+    pledger_member_ids: list[Identifier] = Field(default_factory=list, description="Who is told")
+
+
+class _CampaignOutcome(_CampaignEvent):
+    pledged_total: DecimalString
+    currency: CurrencyCode
+    rule: CampaignRule
+    pledger_member_ids: list[Identifier] = Field(default_factory=list, description="Who is told")
+
+
+class CampaignSucceeded(_CampaignOutcome):
+    """A campaign closed successfully; its pledges are to be collected by `collection_ends_at`."""
+
+    event_name: ClassVar[str] = "CampaignSucceeded"
+    subject: ClassVar[str] = "projects.campaign_succeeded.v1"
+
+    collection_ends_at: datetime
+
+
+class CampaignFailed(_CampaignOutcome):
+    """An all-or-nothing campaign closed below its threshold: every pledge is released."""
+
+    event_name: ClassVar[str] = "CampaignFailed"
+    subject: ClassVar[str] = "projects.campaign_failed.v1"
+
+    threshold: DecimalString
+
+
+class CampaignCancelled(_CampaignEvent):
+    """The project's team cancelled an open campaign: every pledge is released."""
+
+    event_name: ClassVar[str] = "CampaignCancelled"
+    subject: ClassVar[str] = "projects.campaign_cancelled.v1"
+
+
+class _PledgeEvent(_ProjectEvent):
+    pledge_id: Identifier
+    campaign_id: Identifier | None = None
+    member_id: Identifier | None = Field(description="The pledger; null once erased")
+    amount: DecimalString
+    currency: CurrencyCode
+
+
+class PledgeCancelled(_PledgeEvent):
+    """The pledger or the project's team cancelled a pledge before its campaign closed."""
+
+    event_name: ClassVar[str] = "PledgeCancelled"
+    subject: ClassVar[str] = "projects.pledge_cancelled.v1"
+
+
+class PledgeReleased(_PledgeEvent):
+    """A pledge no longer stands: its all-or-nothing campaign failed or was cancelled."""
+
+    event_name: ClassVar[str] = "PledgeReleased"
+    subject: ClassVar[str] = "projects.pledge_released.v1"
+
+
+class PledgeCollectionReminded(_PledgeEvent):
+    """A pledge of a successful campaign is still to be paid: the pledger is reminded."""
+
+    event_name: ClassVar[str] = "PledgeCollectionReminded"
+    subject: ClassVar[str] = "projects.pledge_collection_reminded.v1"
+
+    reference: str | None = Field(default=None, max_length=20)
+    due_at: datetime
+    reminder: int = Field(ge=1, description="1 for the first reminder, 2 for the second ...")
+
+
+class PledgeLapsed(_PledgeEvent):
+    """A pledge was not collected by the end of its collection window."""
+
+    event_name: ClassVar[str] = "PledgeLapsed"
+    subject: ClassVar[str] = "projects.pledge_lapsed.v1"
+
+
+class PledgeCollected(_PledgeEvent):
+    """The collector confirmed that a pledge's money arrived."""
+
+    event_name: ClassVar[str] = "PledgeCollected"
+    subject: ClassVar[str] = "projects.pledge_collected.v1"
+
+    collected_amount: DecimalString
+    method: CollectionMethod
+    collected_at: datetime
+    offline: bool = False
+
+
+class CofundingOffered(_ProjectEvent):
+    """A sponsor (commune, foundation, programme) offered to match what the diaspora gives."""
+
+    event_name: ClassVar[str] = "CofundingOffered"
+    subject: ClassVar[str] = "projects.cofunding_offered.v1"
+
+    offer_id: Identifier
+    sponsor_member_id: Identifier
+    ratio: DecimalString
+    cap_amount: DecimalString
+    currency: CurrencyCode
+
+
+class CofundingApplied(_ProjectEvent):
+    """An offer matched one collection: min(ratio x collected, what remains of the cap)."""
+
+    event_name: ClassVar[str] = "CofundingApplied"
+    subject: ClassVar[str] = "projects.cofunding_applied.v1"
+
+    offer_id: Identifier
+    pledge_id: Identifier
+    amount: DecimalString
+    currency: CurrencyCode
+    remaining_amount: DecimalString
+    exhausted: bool
+
+
+class ProjectUpdatePosted(_ProjectEvent):
+    """The project's team posted news; its pledgers are told."""
+
+    event_name: ClassVar[str] = "ProjectUpdatePosted"
+    subject: ClassVar[str] = "projects.project_update_posted.v1"
+
+    update_id: Identifier
+    title: str = Field(min_length=1, max_length=200)
+    pledger_member_ids: list[Identifier] = Field(default_factory=list, description="Who is told")

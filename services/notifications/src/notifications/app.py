@@ -25,6 +25,7 @@ from .api import build_router
 from .config import NotificationsSettings
 from .conversation_notices import ConversationNotices, register_conversation_notices
 from .dispatch import Dispatcher
+from .financing_notices import FINANCING_EVENTS
 from .handlers import NotificationsHandlers
 from .mail import Mailer
 from .repository import NotificationsRepository
@@ -89,5 +90,6 @@ service = ServiceDefinition(
         MatchWithdrawn,
         MessagePosted,
         MatchReminded,
+        *FINANCING_EVENTS,
     ),
 )

@@ -17,10 +17,13 @@ from passerelle.contracts import (
 )
 from passerelle.messaging.consumers import EventConsumers
 
+from .financing_notices import register_financing_notices
 from .handlers import NotificationsHandlers, Unit
 
 
 def register_subscribers(consumers: EventConsumers, handlers: NotificationsHandlers) -> None:
+    register_financing_notices(consumers, handlers)
+
     @consumers.on(MemberRegistered)
     async def on_member_registered(event: CloudEvent[MemberRegistered], uow: Unit) -> None:
         """Learn how to address a new member, and welcome them."""

@@ -30,6 +30,14 @@ Kind = Literal[
     "message_posted",
     "match_reminder",
     "match_confirm_reminder",
+    "pledge_released",
+    "pledge_reminder",
+    "pledge_lapsed",
+    "pledge_collected",
+    "campaign_succeeded",
+    "campaign_failed",
+    "campaign_extended",
+    "project_update",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
 

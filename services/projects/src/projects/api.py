@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -12,7 +11,7 @@ from passerelle.contracts.types import ProjectOutcome, TerritoryLevel
 from passerelle.runtime.auth import CurrentIdentity
 from passerelle.runtime.idempotency import IDEMPOTENT
 from passerelle.runtime.pagination import Limit, Offset, describe_page
-from passerelle.validation import KnownCountry, KnownCurrency, Money
+from passerelle.validation import KnownCountry
 from pydantic import BaseModel, ConfigDict, Field
 
 from .commands import (
@@ -81,12 +80,6 @@ class FundingOut(BaseModel):
 
 class CloseProject(Strict):
     outcome: ProjectOutcome
-
-
-class PledgeIn(Strict):
-    amount: Money
-    currency: KnownCurrency | None = Field(default=None, description="Default: the project's currency")
-    member_id: Code | None = Field(default=None, description="Default: the caller; or a member you manage")
 
 
 class PledgeOut(BaseModel):
@@ -234,17 +227,5 @@ def build_router(handlers: ProjectsHandlers) -> APIRouter:
     async def close_project(project_id: str, body: CloseProject, identity: CurrentIdentity) -> ProjectOut:
         """End a published project, completed or cancelled (emits ProjectClosed)."""
         return ProjectOut.of(await handlers.close(identity, project_id, body.outcome))
-
-    @router.post(
-        "/projects/{project_id}/pledges",
-        status_code=status.HTTP_201_CREATED,
-        tags=["projects"],
-        dependencies=[IDEMPOTENT],
-    )
-    async def pledge(project_id: str, body: PledgeIn, identity: CurrentIdentity) -> PledgeOut:
-        """Pledge money to a published project with a funding goal (emits PledgeMade, and
-        FundingGoalReached the first time the total reaches the goal)."""
-        row = await handlers.pledge(identity, project_id, body.member_id, Decimal(body.amount), body.currency)
-        return PledgeOut.of(row)
 
     return router

@@ -51,6 +51,8 @@ class MemberFacts:
     member_id: str
     kind: str
     managers: list[str]
+    # Bonds to territories ({territory_id, bond}), which co-funding offers may ask of a giver.
+    attachments: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def erased(self) -> bool:
