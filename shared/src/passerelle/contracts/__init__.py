@@ -1,6 +1,19 @@
 """The public contract (CONTRACT.md §1): the CloudEvents envelope and every v1 event."""
 
 from .envelope import CONTENT_TYPE, CloudEvent, EventData, correlation_id, envelope, envelope_type
+from .gatherings import (
+    AttendanceRecorded,
+    GatheringCancelled,
+    GatheringClosed,
+    GatheringScheduled,
+    GatheringSnapshot,
+    GatheringUpdated,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationReminderDue,
+    RegistrationWaitlisted,
+)
 from .matching import MatchAccepted, MatchConfirmed, MatchDeclined, MatchProposed, MatchWithdrawn
 from .members import (
     MemberErased,
@@ -37,10 +50,16 @@ __all__ = [
     "EVENTS_BY_TYPE",
     "STREAMS",
     "Attachment",
+    "AttendanceRecorded",
     "CloudEvent",
     "EventData",
     "FundingGoal",
     "FundingGoalReached",
+    "GatheringCancelled",
+    "GatheringClosed",
+    "GatheringScheduled",
+    "GatheringSnapshot",
+    "GatheringUpdated",
     "IntroductionMade",
     "MatchAccepted",
     "MatchConfirmed",
@@ -59,6 +78,11 @@ __all__ = [
     "ProjectPublished",
     "ProjectSnapshot",
     "ProjectUpdated",
+    "RegistrationCancelled",
+    "RegistrationConfirmed",
+    "RegistrationPromoted",
+    "RegistrationReminderDue",
+    "RegistrationWaitlisted",
     "SkillOfferUpdated",
     "SkillOfferWithdrawn",
     "SkillOffered",

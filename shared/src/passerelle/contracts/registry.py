@@ -3,6 +3,18 @@
 from dataclasses import dataclass
 
 from .envelope import EventData
+from .gatherings import (
+    AttendanceRecorded,
+    GatheringCancelled,
+    GatheringClosed,
+    GatheringScheduled,
+    GatheringUpdated,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationReminderDue,
+    RegistrationWaitlisted,
+)
 from .matching import MatchAccepted, MatchConfirmed, MatchDeclined, MatchProposed, MatchWithdrawn
 from .members import (
     MemberErased,
@@ -69,6 +81,16 @@ EVENTS: tuple[type[EventData], ...] = (
     NotificationDelivered,
     NotificationFailed,
     IntroductionMade,
+    GatheringScheduled,
+    GatheringUpdated,
+    GatheringCancelled,
+    GatheringClosed,
+    RegistrationConfirmed,
+    RegistrationWaitlisted,
+    RegistrationPromoted,
+    RegistrationCancelled,
+    RegistrationReminderDue,
+    AttendanceRecorded,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {event.type_name(): event for event in EVENTS}
