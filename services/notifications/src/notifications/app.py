@@ -22,6 +22,7 @@ from passerelle.settings import PlatformSettings
 from .api import build_router
 from .config import NotificationsSettings
 from .dispatch import Dispatcher
+from .gathering_notices import CONSUMES as GATHERING_EVENTS
 from .handlers import NotificationsHandlers
 from .mail import Mailer
 from .repository import NotificationsRepository
@@ -69,5 +70,6 @@ service = ServiceDefinition(
         MatchAccepted,
         MatchConfirmed,
         MatchWithdrawn,
+        *GATHERING_EVENTS,
     ),
 )

@@ -27,6 +27,13 @@ Kind = Literal[
     "project_published",
     "pledge_made",
     "funding_goal_reached",
+    "gathering_scheduled",
+    "gathering_confirmed",
+    "gathering_waitlisted",
+    "gathering_promoted",
+    "gathering_changed",
+    "gathering_cancelled",
+    "gathering_reminder",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
 
