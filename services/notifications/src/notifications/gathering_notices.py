@@ -159,7 +159,7 @@ def when(gathering: GatheringFactsRow, member_zone: str, language: str) -> str:
     values = {
         "date": venue.strftime(texts["date_format"]),
         "venue_time": venue.strftime("%H:%M"),
-        "place": gathering.place or texts["online"],
+        "where": texts["in_place"].format(place=gathering.place) if gathering.place else texts["online"],
         "zone": member_zone.rsplit("/", 1)[-1].replace("_", " "),
         "member_time": theirs.strftime("%H:%M"),
     }
