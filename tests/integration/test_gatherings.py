@@ -281,3 +281,22 @@ async def test_bad_input_is_a_clear_422_that_creates_nothing(platform: Platform,
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert await platform.call("GET", "/gatherings", "fatima", expect=200) == []
+
+
+async def test_a_registration_sent_again_with_its_idempotency_key_gets_the_first_answer_and_no_second_place(
+    platform: Platform,
+) -> None:
+    tafraout = await territory(platform)
+    await members(platform, tafraout, "fatima", "youssef")
+    gathering_id = (await published(platform, "fatima", session(tafraout)))["gathering_id"]
+    path = f"/gatherings/{gathering_id}/registrations"
+    headers = {**platform.as_("youssef"), "Idempotency-Key": "register-youssef-1"}
+
+    first = await platform.http.post(path, headers=headers, json={"attendance": "in_person"})
+    again = await platform.http.post(path, headers=headers, json={"attendance": "in_person"})
+    other = await platform.http.post(path, headers=headers, json={})
+
+    assert (first.status_code, again.status_code, other.status_code) == (201, 201, 422)
+    assert again.json() == first.json()
+    read = await platform.call("GET", f"/gatherings/{gathering_id}", "fatima", expect=200)
+    assert read["confirmed"] == 1

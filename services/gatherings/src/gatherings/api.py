@@ -17,6 +17,7 @@ from passerelle.contracts.gatherings import (
     Venue,
 )
 from passerelle.runtime.auth import CurrentIdentity
+from passerelle.runtime.idempotency import IDEMPOTENT
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from passerelle.validation import KnownLanguage
 from pydantic import AwareDatetime, BaseModel, Field
@@ -155,7 +156,7 @@ def build_router(handlers: GatheringsHandlers, settings: GatheringsSettings) -> 
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
         return Response(body, media_type=ICS, headers=headers)
 
-    @router.post("/gatherings", status_code=status.HTTP_201_CREATED)
+    @router.post("/gatherings", status_code=status.HTTP_201_CREATED, dependencies=[IDEMPOTENT])
     async def create_gathering(body: CreateGathering, identity: CurrentIdentity) -> GatheringOut:
         """Create a gathering as a draft: for oneself or a member one manages, or as a manager of the
         territory."""
@@ -247,7 +248,11 @@ def build_router(handlers: GatheringsHandlers, settings: GatheringsSettings) -> 
         """The closing report: walk-ins, summary, outcomes (emits GatheringClosed)."""
         return GatheringOut.of(await handlers.close(identity, gathering_id, body), online_url=True)
 
-    @router.post("/gatherings/{gathering_id}/registrations", status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "/gatherings/{gathering_id}/registrations",
+        status_code=status.HTTP_201_CREATED,
+        dependencies=[IDEMPOTENT],
+    )
     async def register(gathering_id: str, body: Register, identity: CurrentIdentity) -> RegistrationOut:
         """Register: `confirmed` while places remain, else `waitlisted` in order."""
         registered = await handlers.register(identity, gathering_id, body)

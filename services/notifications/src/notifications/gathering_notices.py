@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .handlers import NotificationsHandlers, Unit
-from .notifier import Notice
+from .notifier import Notice, Values
 from .orm import Base
 from .texts import phrases
 
@@ -198,30 +198,21 @@ class GatheringNotices:
         return f"{self.portal}/app/g/{gathering_id}"
 
     async def announce(self, event: CloudEvent[GatheringScheduled], uow: Unit) -> None:
-        """News of a gathering, to members attached to its territory (or one above) who asked for it,
-        through the same fan-out as a project's news."""
+        """News of a gathering, to members attached to its territory (or one above) who asked for
+        it, through the territory news' fan-out: its texts are made once per language, so they give
+        the venue's time (registrants' own notices give theirs too)."""
         data, repository = event.data, uow.repository
         facts = GatheringFacts(repository.session)
         await facts.remember(data, event.time)
         gathering = await facts.gathering(data.gathering_id)
-        chain = await repository.territory_and_ancestors(data.territory_id)
         territory = await repository.territory_name(data.territory_id) or ""
         summary = data.description
         if len(summary) > SUMMARY_LENGTH:
             summary = summary[: SUMMARY_LENGTH - 3].rstrip() + "..."
-        organisers = set(gathering.organisers)
-        readers = [m for m in await repository.news_readers(chain) if m not in organisers]
+        texts = self._texts(gathering, gathering.time_zone, {"territory": territory, "summary": summary})
         ids = {"gathering_id": data.gathering_id, "territory_id": data.territory_id}
-        await self._tell_each(
-            uow,
-            readers,
-            gathering,
-            event.id,
-            "gathering_scheduled",
-            ids,
-            territory=territory,
-            summary=summary,
-        )
+        notice = Notice(event.id, "gathering_scheduled", texts, ids)
+        await self.handlers.tell_territory_news(uow, data.territory_id, notice, besides=gathering.organisers)
 
     async def follow_change(self, event: CloudEvent[GatheringUpdated], uow: Unit) -> None:
         data = event.data
@@ -303,20 +294,25 @@ class GatheringNotices:
         for member_id in member_ids:
             contact = await repository.contact(member_id)
             by_zone.setdefault(contact.time_zone if contact else "UTC", []).append(member_id)
-        link = self.link(gathering.gathering_id)
         for zone, members in sorted(by_zone.items()):
-
-            def texts(language: str, zone: str = zone) -> dict[str, str]:
-                kinds = phrases(language)["gathering_kinds"]
-                return {
-                    "gathering": gathering.title,
-                    "when": when(gathering, zone, language),
-                    "link": link,
-                    "kind": str(kinds.get(gathering.kind, gathering.kind)),
-                    **values,
-                }
-
+            texts = self._texts(gathering, zone, values)
             await self.handlers._tell_each(uow, members, Notice(cause_id, kind, texts, ids))
+
+    def _texts(self, gathering: GatheringFactsRow, zone: str, values: dict[str, str]) -> Values:
+        """The notice's values in a language, for a member whose clock is `zone`."""
+        link = self.link(gathering.gathering_id)
+
+        def texts(language: str) -> dict[str, str]:
+            kinds = phrases(language)["gathering_kinds"]
+            return {
+                "gathering": gathering.title,
+                "when": when(gathering, zone, language),
+                "link": link,
+                "kind": str(kinds.get(gathering.kind, gathering.kind)),
+                **values,
+            }
+
+        return texts
 
 
 async def forget_registrant(member_id: str, uow: Unit) -> None:

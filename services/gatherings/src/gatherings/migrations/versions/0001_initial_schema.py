@@ -9,7 +9,12 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from passerelle.messaging.migrations import create_messaging_tables, drop_messaging_tables
+from passerelle.messaging.migrations import (
+    create_idempotency_table,
+    create_messaging_tables,
+    drop_idempotency_table,
+    drop_messaging_tables,
+)
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
@@ -107,9 +112,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("token"),
     )
     create_messaging_tables(op)
+    create_idempotency_table(op)  # Idempotency-Key on the creating POSTs (contract 4.1)
 
 
 def downgrade() -> None:
+    drop_idempotency_table(op)
     drop_messaging_tables(op)
     for table in ("calendar_feeds", "member_facts", "territory_managers", "territories", "registrations", "gatherings"):
         op.drop_table(table)
