@@ -300,3 +300,28 @@ async def test_a_registration_sent_again_with_its_idempotency_key_gets_the_first
     assert again.json() == first.json()
     read = await platform.call("GET", f"/gatherings/{gathering_id}", "fatima", expect=200)
     assert read["confirmed"] == 1
+
+
+async def test_concurrent_withdrawals_and_registrations_never_exceed_the_places_and_promote_each_once(
+    platform: Platform,
+) -> None:
+    tafraout = await territory(platform)
+    people = [f"member{n}" for n in range(8)]
+    await members(platform, tafraout, "fatima", *people)
+    gathering_id = (await published(platform, "fatima", session(tafraout, capacity=3)))["gathering_id"]
+    first = [await register(platform, gathering_id, m) for m in people[:5]]  # 3 confirmed, 2 waiting
+    withdrawals = [
+        platform.call(
+            "DELETE", f"/gatherings/{gathering_id}/registrations/{r['registration_id']}", r["member_id"]
+        )
+        for r in first[:2]
+    ]
+    registrations = [register(platform, gathering_id, m) for m in people[5:]]
+
+    await asyncio.gather(*withdrawals, *registrations)
+
+    listed = await platform.call("GET", f"/gatherings/{gathering_id}/registrations", "fatima", expect=200)
+    confirmed = [r["member_id"] for r in listed if r["status"] == "confirmed"]
+    assert len(confirmed) == 3 and {"member3", "member4"} <= set(confirmed)
+    promoted = await platform.published("GATHERINGS", "RegistrationPromoted", 2)
+    assert sorted(e["data"]["member_id"] for e in promoted) == ["member3", "member4"]
