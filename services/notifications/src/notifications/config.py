@@ -24,6 +24,11 @@ class NotificationsSettings(BaseSettings):
         description="Non-public networks that webhooks may reach anyway (CIDR), e.g. 10.1.0.0/16",
     )
     webhook_timeout: float = Field(default=10.0, description="Seconds before a webhook POST is abandoned")
+    webhook_secret_overlap: float = Field(
+        default=24 * 3600.0,
+        ge=0,
+        description="Seconds after a rotation during which calls are signed with the old secret too",
+    )
     delivery_retry_delays: list[float] = Field(
         default=[30.0, 120.0, 600.0, 3600.0, 6 * 3600.0],
         description="Delay before each new try of an e-mail or webhook; after the last, NotificationFailed",

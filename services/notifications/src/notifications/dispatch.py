@@ -98,6 +98,7 @@ class Dispatcher:
         self.retry_delays = settings.delivery_retry_delays
         self.interval = settings.dispatch_interval
         self.profile_wait = settings.profile_wait
+        self.secret_overlap = settings.webhook_secret_overlap
         self.workers = {"email": settings.email_workers, "webhook": settings.webhook_workers}
         self.leases = {"email": mailer.deadline + LEASE_MARGIN, "webhook": webhooks.timeout + LEASE_MARGIN}
         self._in_flight: dict[str, set[str]] = {channel: set() for channel in CHANNELS}
@@ -286,9 +287,9 @@ class Dispatcher:
             },
             ensure_ascii=False,
         ).encode()
-        return functools.partial(
-            self.webhooks.post, preferences.webhook_url, preferences.webhook_secret, claim.message_id, body
-        )
+        overlap = timedelta(seconds=self.secret_overlap)
+        signing = preferences.signing_secrets(datetime.now(UTC), overlap)
+        return functools.partial(self.webhooks.post, preferences.webhook_url, signing, claim.message_id, body)
 
     async def _settle(self, claim: Claim, outcome: Outcome) -> None:
         try:

@@ -18,6 +18,7 @@ from passerelle.settings import PlatformSettings
 from .asgi import BodyLimit, Correlation, TextGuard, UnexpectedErrors
 from .auth import Authenticator
 from .idempotency import IdempotentRequests
+from .openapi import honest_openapi
 from .problems import Problem, install_problem_handlers
 from .service import ServiceApp
 
@@ -41,6 +42,7 @@ def build_http_app(
     metrics_token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else None
     for service in services:
         app.include_router(service.router)
+    honest_openapi(app)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -1,7 +1,7 @@
 """what messages say of gatherings, and who registered for them
 
-Revision ID: 0005_gatherings
-Revises: 0004_throughput
+Revision ID: 0006_gatherings
+Revises: 0005_webhooks
 Create Date: 2026-12-01 12:50:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0005_gatherings"
-down_revision: str | None = "0004_throughput"
+revision: str = "0006_gatherings"
+down_revision: str | None = "0005_webhooks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
