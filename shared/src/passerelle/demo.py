@@ -240,6 +240,7 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
     await _collect(treasurer, amina, project["project_id"])
     await _emails(mail_dir)
     await _forget(claire, amina, project["project_id"])
+    await _information_session(amina, fatima, youssef, tafraout, association["member_id"])
     print("\nDone: published, matched and notified through NATS JetStream and PostgreSQL.")
 
 
@@ -433,3 +434,47 @@ async def _collect(treasurer: Client, owner: Client, project_id: str) -> None:
         f"   ledger: EUR {ledger['pledged_total']} pledged, {ledger['collected_total']} collected, "
         f"{ledger['cofunded_total']} co-funded by the commune"
     )
+
+
+async def _information_session(
+    organiser: Client, fatima: Client, youssef: Client, tafraout: str, association_id: str
+) -> None:
+    print("\n12. The association holds an information session on investing at home; one place, two people")
+    starts = (datetime.now(UTC) + timedelta(days=14)).replace(hour=17, minute=0, second=0, microsecond=0)
+    body = {
+        "territory_id": tafraout,
+        "organiser_member_id": association_id,
+        "kind": "information_session",
+        "format": "in_person",
+        "title": "Investir au pays : MEDMA II",
+        "description": "How the diaspora invests at home, and with what support.",
+        "languages": ["fr", "ar"],
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        "time_zone": "Africa/Casablanca",
+        "venue": {"name": "Maison des jeunes", "city": "Tafraout", "country": "MA"},
+        "capacity": 1,
+    }
+
+    async def created() -> Any:  # once gatherings has heard of the territory and the association
+        response = await organiser.http.post("/gatherings", headers=organiser.headers, json=body)
+        return response.json() if response.status_code == 201 else None
+
+    gathering = await eventually(created)
+    gathering_id = gathering["gathering_id"]
+    await organiser.call("POST", f"/gatherings/{gathering_id}/publish")
+    path = f"/gatherings/{gathering_id}/registrations"
+    first = await fatima.call("POST", path, json={})
+    second = await youssef.call("POST", path, json={})
+    print(f"   Fatima: {first['status']}; Youssef: {second['status']} (number {second['position']})")
+    await fatima.call("DELETE", f"{path}/{first['registration_id']}")
+
+    async def promoted() -> Any:
+        found = await youssef.call("GET", "/notifications", params={"member_id": "youssef"})
+        return next((n for n in found if n["kind"] == "gathering_promoted"), None)
+
+    notice = await eventually(promoted)
+    seen = await youssef.call("GET", f"/gatherings/{gathering_id}")
+    print(f"   Fatima cancels; Youssef is {seen['my_registration']['status']} and told, in Arabic:")
+    print(f"      {notice['title']}")
+    print(f"      {notice['body']}")

@@ -2,6 +2,19 @@
 
 from .conversations import MessagePosted, ThreadOpened
 from .envelope import CONTENT_TYPE, CloudEvent, EventData, correlation_id, envelope, envelope_type
+from .gatherings import (
+    AttendanceRecorded,
+    GatheringCancelled,
+    GatheringClosed,
+    GatheringScheduled,
+    GatheringSnapshot,
+    GatheringUpdated,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationReminderDue,
+    RegistrationWaitlisted,
+)
 from .matching import (
     MatchAccepted,
     MatchConfirmed,
@@ -59,6 +72,7 @@ __all__ = [
     "EVENTS_BY_TYPE",
     "STREAMS",
     "Attachment",
+    "AttendanceRecorded",
     "CampaignCancelled",
     "CampaignExtended",
     "CampaignFailed",
@@ -71,6 +85,11 @@ __all__ = [
     "FinancingPlanUpdated",
     "FundingGoal",
     "FundingGoalReached",
+    "GatheringCancelled",
+    "GatheringClosed",
+    "GatheringScheduled",
+    "GatheringSnapshot",
+    "GatheringUpdated",
     "IntroductionMade",
     "MatchAccepted",
     "MatchConfirmed",
@@ -97,6 +116,11 @@ __all__ = [
     "ProjectSnapshot",
     "ProjectUpdatePosted",
     "ProjectUpdated",
+    "RegistrationCancelled",
+    "RegistrationConfirmed",
+    "RegistrationPromoted",
+    "RegistrationReminderDue",
+    "RegistrationWaitlisted",
     "SkillOfferUpdated",
     "SkillOfferWithdrawn",
     "SkillOffered",

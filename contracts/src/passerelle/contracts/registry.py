@@ -4,6 +4,18 @@ from dataclasses import dataclass
 
 from .conversations import MessagePosted, ThreadOpened
 from .envelope import EventData
+from .gatherings import (
+    AttendanceRecorded,
+    GatheringCancelled,
+    GatheringClosed,
+    GatheringScheduled,
+    GatheringUpdated,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPromoted,
+    RegistrationReminderDue,
+    RegistrationWaitlisted,
+)
 from .matching import (
     MatchAccepted,
     MatchConfirmed,
@@ -108,6 +120,16 @@ EVENTS: tuple[type[EventData], ...] = (
     ThreadOpened,
     MessagePosted,
     MatchReminded,
+    GatheringScheduled,
+    GatheringUpdated,
+    GatheringCancelled,
+    GatheringClosed,
+    RegistrationConfirmed,
+    RegistrationWaitlisted,
+    RegistrationPromoted,
+    RegistrationCancelled,
+    RegistrationReminderDue,
+    AttendanceRecorded,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {event.type_name(): event for event in EVENTS}

@@ -26,6 +26,7 @@ from .config import NotificationsSettings
 from .conversation_notices import ConversationNotices, register_conversation_notices
 from .dispatch import Dispatcher
 from .financing_notices import FINANCING_EVENTS
+from .gathering_notices import CONSUMES as GATHERING_EVENTS
 from .handlers import NotificationsHandlers
 from .mail import Mailer
 from .repository import NotificationsRepository
@@ -91,5 +92,6 @@ service = ServiceDefinition(
         MessagePosted,
         MatchReminded,
         *FINANCING_EVENTS,
+        *GATHERING_EVENTS,
     ),
 )

@@ -259,6 +259,9 @@ class Dispatcher:
             texts = [Text(n.kind, n.language, n.title, n.body) for n in notifications]
             email = compose_email(language, contact.display_name or "", texts, digest=claim.digest)
             message = self.mailer.compose(claim.message_id, contact.email, email)
+            for n in notifications:  # a gathering's confirmation carries its calendar file
+                if isinstance(n.data.get("ics"), str):
+                    message.add_attachment(n.data["ics"], subtype="calendar", filename="gathering.ics")
             message.as_bytes()  # what would fail in the writing, fails while building
             return functools.partial(self.mailer.send, claim.message_id, message)
         if not preferences.webhook_url or not preferences.webhook_secret:

@@ -38,6 +38,13 @@ Kind = Literal[
     "campaign_failed",
     "campaign_extended",
     "project_update",
+    "gathering_scheduled",
+    "gathering_confirmed",
+    "gathering_waitlisted",
+    "gathering_promoted",
+    "gathering_changed",
+    "gathering_cancelled",
+    "gathering_reminder",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
 

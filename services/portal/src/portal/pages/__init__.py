@@ -1,8 +1,10 @@
-"""The portal's pages, one module each: `routes(portal)` gives its routes."""
+"""The portal's pages, one module each: `routes(portal)` gives its routes (one line per module, in the
+order their routes are tried)."""
 
 from . import (
     desk,
     financing,
+    gatherings,
     manage,
     me,
     notifications,
@@ -28,4 +30,5 @@ PAGES = (
     manage,
     threads,
     financing,
+    gatherings,
 )

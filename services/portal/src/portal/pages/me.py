@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from ..web import Portal, Visit, one, page
+from .gatherings import registrations_of
 
 MODES = ("remote", "short_mission", "long_mission", "mentoring", "call")
 KINDS = (
@@ -30,9 +31,10 @@ def routes(portal: Portal) -> APIRouter:
 
     async def space(visit: Visit, errors: dict[str, str] | None = None) -> Response:
         sub = visit.signed_in()
-        matches, inbox = await asyncio.gather(
+        matches, inbox, registrations = await asyncio.gather(
             visit.api.get("matching", "/matches", member_id=sub, lang=visit.speech.language),
             visit.api.get("notifications", "/notifications", member_id=sub, limit=20),
+            registrations_of(visit, sub),
         )
         projects = await asyncio.gather(
             *(visit.api.get("projects", f"/projects/{m['project_id']}") for m in matches),
@@ -41,7 +43,14 @@ def routes(portal: Portal) -> APIRouter:
         titles = {
             m["project_id"]: p["title"] for m, p in zip(matches, projects, strict=True) if isinstance(p, dict)
         }
-        return visit.render("me.html", matches=matches, inbox=inbox, titles=titles, errors=errors or {})
+        return visit.render(
+            "me.html",
+            matches=matches,
+            inbox=inbox,
+            titles=titles,
+            errors=errors or {},
+            registrations=registrations,
+        )
 
     @router.get("/app/me")
     @page

@@ -18,6 +18,13 @@ KINDS = (
     "project_published",
     "pledge_made",
     "funding_goal_reached",
+    "gathering_scheduled",
+    "gathering_confirmed",
+    "gathering_waitlisted",
+    "gathering_promoted",
+    "gathering_changed",
+    "gathering_cancelled",
+    "gathering_reminder",
 )
 CHANNELS = ("inbox", "email", "webhook")
 DIGESTS = ("immediate", "daily", "weekly")
