@@ -1,6 +1,19 @@
 """The public contract (CONTRACT.md §1): the CloudEvents envelope and every v1 event."""
 
 from .envelope import CONTENT_TYPE, CloudEvent, EventData, correlation_id, envelope, envelope_type
+from .ideas import (
+    ContributionPosted,
+    IdeaAnswered,
+    IdeaHidden,
+    IdeaPromoted,
+    IdeaPublished,
+    IdeaSupported,
+    IdeaSupportWithdrawn,
+    IdeaUnhidden,
+    PlanPhaseStarted,
+    PlanPublished,
+    PlanUpdated,
+)
 from .matching import MatchAccepted, MatchConfirmed, MatchDeclined, MatchProposed, MatchWithdrawn
 from .members import (
     MemberErased,
@@ -38,9 +51,17 @@ __all__ = [
     "STREAMS",
     "Attachment",
     "CloudEvent",
+    "ContributionPosted",
     "EventData",
     "FundingGoal",
     "FundingGoalReached",
+    "IdeaAnswered",
+    "IdeaHidden",
+    "IdeaPromoted",
+    "IdeaPublished",
+    "IdeaSupportWithdrawn",
+    "IdeaSupported",
+    "IdeaUnhidden",
     "IntroductionMade",
     "MatchAccepted",
     "MatchConfirmed",
@@ -54,6 +75,9 @@ __all__ = [
     "Need",
     "NotificationDelivered",
     "NotificationFailed",
+    "PlanPhaseStarted",
+    "PlanPublished",
+    "PlanUpdated",
     "PledgeMade",
     "ProjectClosed",
     "ProjectPublished",

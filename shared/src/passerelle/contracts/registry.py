@@ -3,6 +3,19 @@
 from dataclasses import dataclass
 
 from .envelope import EventData
+from .ideas import (
+    ContributionPosted,
+    IdeaAnswered,
+    IdeaHidden,
+    IdeaPromoted,
+    IdeaPublished,
+    IdeaSupported,
+    IdeaSupportWithdrawn,
+    IdeaUnhidden,
+    PlanPhaseStarted,
+    PlanPublished,
+    PlanUpdated,
+)
 from .matching import MatchAccepted, MatchConfirmed, MatchDeclined, MatchProposed, MatchWithdrawn
 from .members import (
     MemberErased,
@@ -69,6 +82,17 @@ EVENTS: tuple[type[EventData], ...] = (
     NotificationDelivered,
     NotificationFailed,
     IntroductionMade,
+    PlanPublished,
+    PlanUpdated,
+    PlanPhaseStarted,
+    IdeaPublished,
+    IdeaSupported,
+    IdeaSupportWithdrawn,
+    ContributionPosted,
+    IdeaAnswered,
+    IdeaPromoted,
+    IdeaHidden,
+    IdeaUnhidden,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {event.type_name(): event for event in EVENTS}
