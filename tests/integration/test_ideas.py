@@ -53,6 +53,20 @@ class World:
         return dict(await self.platform.call("POST", "/ideas", author, expect=201, json=body))
 
 
+async def inbox(platform: Platform, member_id: str, kind: str) -> list[dict[str, Any]]:
+    found = await platform.call(
+        "GET", "/notifications", member_id, params={"member_id": member_id}, expect=200
+    )
+    return [notification for notification in found if notification["kind"] == kind]
+
+
+async def told_of(platform: Platform, member_id: str, kind: str) -> list[dict[str, Any]]:
+    async def found() -> list[dict[str, Any]]:
+        return await inbox(platform, member_id, kind)
+
+    return await eventually(found)
+
+
 async def known_to_ideas(platform: Platform, stream: str, event: str, count: int) -> None:
     await eventually(lambda: platform.drained(stream, f"ideas__{event}_v1", count))
 
@@ -72,7 +86,14 @@ async def world(platform: Platform) -> World:
         ("karim", profile("Karim", tafraout, "heart", country_of_residence="FR", time_zone="Europe/Paris")),
         (
             "aicha",
-            profile("Aicha", tafraout, "family", country_of_residence="MA", time_zone="Africa/Casablanca"),
+            profile(
+                "Aicha",
+                tafraout,
+                "family",
+                country_of_residence="MA",
+                time_zone="Africa/Casablanca",
+                locale="ar",
+            ),
         ),
         ("paul", profile("Paul", kayes["territory_id"], "heart")),
     ]
@@ -148,6 +169,8 @@ async def test_support_and_new_ideas_outside_their_phases_are_conflicts_naming_t
     platform = world.platform
     path = f"/ideas/{(await world.idea())['idea_id']}"
     plan_path = f"/plans/{world.plan['plan_id']}"
+    news = {"territory_news": [world.tafraout]}
+    await platform.call("PUT", "/notification-preferences/karim", "karim", json=news, expect=200)
     # The commune moves its calendar: the ideas and prioritisation phases are over.
     await platform.call(
         "PATCH", plan_path, "omar", expect=200, json={"phases": phases(TODAY - timedelta(days=30))}
@@ -165,6 +188,9 @@ async def test_support_and_new_ideas_outside_their_phases_are_conflicts_naming_t
     assert (await platform.call("GET", path, "karim", expect=200))["supports"]["total"] == 0
     started = await platform.published("IDEAS", "PlanPhaseStarted", count=2)
     assert [event["data"]["phase"] for event in started] == ["ideas", "adoption"]
+    [told] = await told_of(platform, "karim", "plan_phase_started")
+    assert told["title"] == "Plan communal de développement 2027-2032 (Tafraout) : phase d'adoption"
+    assert not await inbox(platform, "fatima", "plan_phase_started")  # she did not ask for the news
 
 
 async def test_a_project_naming_its_source_idea_promotes_it_even_when_it_arrives_first(world: World) -> None:
@@ -253,3 +279,35 @@ async def test_contributions_reply_one_level_and_an_erased_supporter_stays_count
     assert found["supports"]["by_bond"]["heart"] == 1 and found["supports"]["by_residence"]["abroad"] == 1
     contributions = await platform.call("GET", f"{path}/contributions", "paul", expect=200)
     assert [c["author_member_id"] for c in contributions] == ["erased", "aicha"]
+
+
+async def test_an_answer_is_told_once_to_the_author_and_once_to_each_supporter_in_their_language(
+    world: World,
+) -> None:
+    platform = world.platform
+    path = f"/ideas/{(await world.idea())['idea_id']}"
+    await platform.call(
+        "PUT", "/notification-preferences/aicha", "aicha", json={"digest": "daily"}, expect=200
+    )
+    for sub in ("fatima", "karim", "aicha"):  # the author supports her own idea too
+        await platform.call("POST", f"{path}/supports", sub, expect=201)
+    await platform.call(
+        "POST", f"{path}/answer", "karim", expect=403, json={"status": "accepted", "answer": "Yes"}
+    )
+    answered = await platform.call(
+        "POST", f"{path}/answer", "omar", expect=200,
+        json={"status": "accepted", "answer": "The commune funds two pumps in 2027."},
+    )  # fmt: skip
+    assert (answered["status"], answered["answer"]) == ("accepted", "The commune funds two pumps in 2027.")
+
+    await eventually(lambda: platform.drained("IDEAS", "notifications__IdeaAnswered_v1", 1))
+    titles = {
+        sub: [n["title"] for n in await inbox(platform, sub, "idea_answered")]
+        for sub in ("fatima", "karim", "aicha", "paul")
+    }
+    assert titles == {
+        "fatima": ["Réponse à l'idée « Solar pumps for the palm grove » : retenue"],
+        "karim": ["Réponse à l'idée « Solar pumps for the palm grove » : retenue"],
+        "aicha": ["رد على الفكرة «Solar pumps for the palm grove»: مقبولة"],
+        "paul": [],
+    }

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from passerelle.contracts import (
     FundingGoalReached,
+    IdeaAnswered,
     MatchAccepted,
     MatchConfirmed,
     MatchProposed,
@@ -11,6 +12,7 @@ from passerelle.contracts import (
     MemberErased,
     MemberProfileUpdated,
     MemberRegistered,
+    PlanPhaseStarted,
     PledgeMade,
     ProjectPublished,
     ProjectUpdated,
@@ -69,5 +71,7 @@ service = ServiceDefinition(
         MatchAccepted,
         MatchConfirmed,
         MatchWithdrawn,
+        IdeaAnswered,
+        PlanPhaseStarted,
     ),
 )

@@ -5,7 +5,7 @@ digests is notifier.py's."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -141,17 +141,12 @@ class NotificationsHandlers:
         """News of a published project, to members attached to its territory who asked for it."""
         await self.remember_project(event, uow)
         data, repository = event.data, uow.repository
-        chain = await repository.territory_and_ancestors(data.territory_id)
         territory = await repository.territory_name(data.territory_id) or ""
         summary = data.summary if len(data.summary) <= 300 else data.summary[:297].rstrip() + "..."
         values = {"project": data.title, "territory": territory, "summary": summary}
         facts = {"project_id": data.project_id, "territory_id": data.territory_id}
-        readers = [
-            member_id
-            for member_id in await repository.news_readers(chain)
-            if member_id != data.owner_member_id
-        ]
-        await self._tell_each(uow, readers, Notice(event.id, "project_published", lambda _: values, facts))
+        notice = Notice(event.id, "project_published", lambda _: values, facts)
+        await self.tell_territory_news(uow, data.territory_id, notice, besides=[data.owner_member_id])
 
     async def propose(self, event: CloudEvent[MatchProposed], uow: Unit) -> None:
         data = event.data
@@ -238,7 +233,19 @@ class NotificationsHandlers:
         notice = Notice(event.id, "funding_goal_reached", lambda _: values, facts)
         await self._tell_each(uow, recipients, notice, wait_for_unknown=True)
 
-    # Telling: one member, several, what waited
+    # Telling: a territory's news readers, one member, several, what waited
+
+    async def tell_territory_news(
+        self, uow: Unit, territory_id: str, notice: Notice, *, besides: Iterable[str] = ()
+    ) -> None:
+        """News of a territory, to the members attached to it or to a territory above it who asked
+        for news of one of them, but `besides` (its author)."""
+        chain = await uow.repository.territory_and_ancestors(territory_id)
+        skipped = set(besides)
+        readers = [
+            member_id for member_id in await uow.repository.news_readers(chain) if member_id not in skipped
+        ]
+        await self._tell_each(uow, readers, notice)
 
     async def _tell_owner(self, uow: Unit, project: ProjectRow, notice: Notice) -> None:
         owner = project.owner_member_id

@@ -18,9 +18,12 @@ from passerelle.contracts import (
 from passerelle.messaging.consumers import EventConsumers
 
 from .handlers import NotificationsHandlers, Unit
+from .idea_notices import register_idea_notices
 
 
 def register_subscribers(consumers: EventConsumers, handlers: NotificationsHandlers) -> None:
+    register_idea_notices(consumers, handlers)
+
     @consumers.on(MemberRegistered)
     async def on_member_registered(event: CloudEvent[MemberRegistered], uow: Unit) -> None:
         """Learn how to address a new member, and welcome them."""

@@ -27,6 +27,8 @@ Kind = Literal[
     "project_published",
     "pledge_made",
     "funding_goal_reached",
+    "idea_answered",
+    "plan_phase_started",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
 
