@@ -311,3 +311,21 @@ async def test_an_answer_is_told_once_to_the_author_and_once_to_each_supporter_i
         "aicha": ["رد على الفكرة «Solar pumps for the palm grove»: مقبولة"],
         "paul": [],
     }
+
+
+async def test_an_idea_posted_twice_with_one_idempotency_key_is_posted_once(world: World) -> None:
+    platform = world.platform
+    body = {
+        "territory_id": world.tafraout,
+        "title": "Shade for the market",
+        "body": "Trees.",
+        "language": "fr",
+    }
+    headers = {**platform.as_("fatima"), "Idempotency-Key": "idea-1"}
+    first = await platform.http.post("/ideas", headers=headers, json=body)
+    again = await platform.http.post("/ideas", headers=headers, json=body)
+    assert (first.status_code, again.status_code, again.json()) == (201, 201, first.json())
+    listed = await platform.call(
+        "GET", "/ideas", "karim", params={"territory_id": world.tafraout}, expect=200
+    )
+    assert [idea["title"] for idea in listed] == ["Shade for the market"]

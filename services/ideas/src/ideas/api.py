@@ -17,6 +17,7 @@ from passerelle.contracts.ideas import (
     PlanStatus,
 )
 from passerelle.runtime.auth import CurrentIdentity
+from passerelle.runtime.idempotency import IDEMPOTENT
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -133,7 +134,7 @@ def build_router(handlers: IdeasHandlers) -> APIRouter:
     def plan_out(plan: Plan) -> PlanOut:
         return PlanOut.of(plan, handlers.today())
 
-    @router.post("/plans", status_code=status.HTTP_201_CREATED, tags=["plans"])
+    @router.post("/plans", status_code=status.HTTP_201_CREATED, tags=["plans"], dependencies=[IDEMPOTENT])
     async def create_plan(body: CreatePlan, identity: CurrentIdentity) -> PlanOut:
         """A territory's development plan, as a draft (managers of the territory or above)."""
         return plan_out(await handlers.create_plan(identity, body))
@@ -182,7 +183,7 @@ def build_router(handlers: IdeasHandlers) -> APIRouter:
         ranking = await handlers.priorities(identity, plan_id)
         return PrioritiesOut(plan_id=plan_id, axes=[AxisRanking.of(axis) for axis in ranking])
 
-    @router.post("/ideas", status_code=status.HTTP_201_CREATED, tags=["ideas"])
+    @router.post("/ideas", status_code=status.HTTP_201_CREATED, tags=["ideas"], dependencies=[IDEMPOTENT])
     async def post_idea(body: PostIdea, identity: CurrentIdentity) -> IdeaOut:
         """Post an idea, a need, information or an opportunity tip for a territory you are attached to
         (or one above or below it); for a plan, during its `ideas` phase."""
@@ -220,7 +221,12 @@ def build_router(handlers: IdeasHandlers) -> APIRouter:
         await handlers.withdraw(identity, idea_id)
         return IdeaOut.of(await handlers.idea(identity, idea_id))
 
-    @router.post("/ideas/{idea_id}/supports", status_code=status.HTTP_201_CREATED, tags=["ideas"])
+    @router.post(
+        "/ideas/{idea_id}/supports",
+        status_code=status.HTTP_201_CREATED,
+        tags=["ideas"],
+        dependencies=[IDEMPOTENT],
+    )
     async def support(idea_id: str, identity: CurrentIdentity, body: ActAs | None = None) -> IdeaOut:
         """Support an idea (once; again is a 409), as a member attached to its place."""
         return IdeaOut.of(await handlers.support(identity, idea_id, body.member_id if body else None))
@@ -234,7 +240,12 @@ def build_router(handlers: IdeasHandlers) -> APIRouter:
         await handlers.withdraw_support(identity, idea_id, member_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    @router.post("/ideas/{idea_id}/contributions", status_code=status.HTTP_201_CREATED, tags=["ideas"])
+    @router.post(
+        "/ideas/{idea_id}/contributions",
+        status_code=status.HTTP_201_CREATED,
+        tags=["ideas"],
+        dependencies=[IDEMPOTENT],
+    )
     async def contribute(idea_id: str, body: Contribute, identity: CurrentIdentity) -> ContributionOut:
         """A comment or a proposed improvement, or a reply to one (one level)."""
         return ContributionOut.model_validate(await handlers.contribute(identity, idea_id, body))
@@ -259,7 +270,12 @@ def build_router(handlers: IdeasHandlers) -> APIRouter:
         await handlers.answer(identity, idea_id, body)
         return IdeaOut.of(await handlers.idea(identity, idea_id))
 
-    @router.post("/ideas/{idea_id}/reports", status_code=status.HTTP_201_CREATED, tags=["moderation"])
+    @router.post(
+        "/ideas/{idea_id}/reports",
+        status_code=status.HTTP_201_CREATED,
+        tags=["moderation"],
+        dependencies=[IDEMPOTENT],
+    )
     async def report(idea_id: str, body: Report, identity: CurrentIdentity) -> ReportOut:
         """Report an idea to the managers (once); enough reports hide it until they decide."""
         idea = await handlers.report(identity, idea_id, body.reason)

@@ -9,7 +9,12 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from passerelle.messaging.migrations import create_messaging_tables, drop_messaging_tables
+from passerelle.messaging.migrations import (
+    create_idempotency_table,
+    create_messaging_tables,
+    drop_idempotency_table,
+    drop_messaging_tables,
+)
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0001'
@@ -128,9 +133,11 @@ def upgrade() -> None:
     op.create_index(op.f('ix_supports_member_id'), 'supports', ['member_id'], unique=False)
     op.create_index('uq_supports_idea_member', 'supports', ['idea_id', 'member_id'], unique=True, postgresql_where='member_id IS NOT NULL')
     create_messaging_tables(op)
+    create_idempotency_table(op)
 
 
 def downgrade() -> None:
+    drop_idempotency_table(op)
     drop_messaging_tables(op)
     op.drop_index('uq_supports_idea_member', table_name='supports', postgresql_where='member_id IS NOT NULL')
     op.drop_index(op.f('ix_supports_member_id'), table_name='supports')

@@ -1,7 +1,7 @@
 """projects name the ideas they grew from
 
-Revision ID: 0003_ideas
-Revises: 0002
+Revision ID: 0008_ideas
+Revises: 0007_idempotency
 Create Date: 2026-12-01 12:50:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0003_ideas"
-down_revision: str | None = "0002"
+revision: str = "0008_ideas"
+down_revision: str | None = "0007_idempotency"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
