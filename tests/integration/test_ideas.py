@@ -141,6 +141,10 @@ async def test_three_supporters_give_the_breakdown_by_bond_and_residence_and_the
         [("Solar pumps for the palm grove", 3)],
         [("A night nurse", 1)],
     ]
+    by_support = await platform.call(
+        "GET", "/ideas", "paul", params={"plan_id": world.plan["plan_id"], "sort": "supports"}, expect=200
+    )
+    assert [idea["title"] for idea in by_support] == ["Solar pumps for the palm grove", "A night nurse"]
     events = await platform.published("IDEAS", "IdeaSupported", count=4)
     assert {(e["data"]["member_id"], e["data"]["bond"], e["data"]["in_country"]) for e in events} >= {
         ("fatima", "origin", False),
@@ -229,6 +233,10 @@ async def test_a_project_naming_its_source_idea_promotes_it_even_when_it_arrives
     assert (await eventually(promoted))["links"] == [{"kind": "project", "id": project["project_id"]}]
     events = await platform.published("IDEAS", "IdeaPromoted", count=2)
     assert {e["data"]["idea_id"] for e in events} == {early, later["idea_id"]}
+    link = {"kind": "gathering", "id": "palm-grove-day"}
+    await platform.call("POST", f"/ideas/{early}/links", "karim", expect=403, json=link)
+    linked = await platform.call("POST", f"/ideas/{early}/links", "omar", expect=200, json=link)
+    assert linked["links"] == [{"kind": "project", "id": "solar-project"}, link]
 
 
 async def test_three_reports_hide_an_idea_from_all_but_its_author_and_managers_until_one_restores_it(

@@ -21,7 +21,7 @@ from passerelle.runtime.idempotency import IDEMPOTENT
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from pydantic import BaseModel, ConfigDict, Field
 
-from .commands import ActAs, Answer, Code, Contribute, CreatePlan, EditPlan, PostIdea, Report
+from .commands import ActAs, Answer, Code, Contribute, CreatePlan, EditPlan, Link, PostIdea, Report
 from .domain import ADOPTED, ARCHIVED, Breakdown, Plan
 from .handlers import AxisPriorities, IdeasHandlers, IdeaView
 from .repository import IdeaSearch
@@ -130,6 +130,13 @@ class ReportOut(BaseModel):
 
 def build_router(handlers: IdeasHandlers) -> APIRouter:
     router = APIRouter()
+    router.include_router(_plan_routes(handlers))
+    router.include_router(_idea_routes(handlers))
+    return router
+
+
+def _plan_routes(handlers: IdeasHandlers) -> APIRouter:
+    router = APIRouter()
 
     def plan_out(plan: Plan) -> PlanOut:
         return PlanOut.of(plan, handlers.today())
@@ -182,6 +189,12 @@ def build_router(handlers: IdeasHandlers) -> APIRouter:
         """The plan's ideas ranked by support per axis, with the bond and residence breakdowns."""
         ranking = await handlers.priorities(identity, plan_id)
         return PrioritiesOut(plan_id=plan_id, axes=[AxisRanking.of(axis) for axis in ranking])
+
+    return router
+
+
+def _idea_routes(handlers: IdeasHandlers) -> APIRouter:
+    router = APIRouter()
 
     @router.post("/ideas", status_code=status.HTTP_201_CREATED, tags=["ideas"], dependencies=[IDEMPOTENT])
     async def post_idea(body: PostIdea, identity: CurrentIdentity) -> IdeaOut:
@@ -268,6 +281,12 @@ def build_router(handlers: IdeasHandlers) -> APIRouter:
     async def answer(idea_id: str, body: Answer, identity: CurrentIdentity) -> IdeaOut:
         """A manager's answer (evaluating, accepted, rejected), told to the author and supporters."""
         await handlers.answer(identity, idea_id, body)
+        return IdeaOut.of(await handlers.idea(identity, idea_id))
+
+    @router.post("/ideas/{idea_id}/links", tags=["ideas"])
+    async def link(idea_id: str, body: Link, identity: CurrentIdentity) -> IdeaOut:
+        """A manager records what the idea led to; projects link themselves through source_idea_ids."""
+        await handlers.link(identity, idea_id, body)
         return IdeaOut.of(await handlers.idea(identity, idea_id))
 
     @router.post(

@@ -87,3 +87,8 @@ class Answer(Strict):
 
 class Report(Strict):
     reason: Reason
+
+
+class Link(Strict):
+    kind: Literal["project", "gathering", "opportunity"]
+    id: Code = Field(description="The project, gathering or opportunity the idea led to")

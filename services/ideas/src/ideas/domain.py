@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from passerelle.contracts import ERASED_OWNER
 from passerelle.errors import IllegalTransition, InvalidField
 
 from .commands import AxisIn, CreatePlan, EditPlan, PhaseIn, PostIdea
@@ -17,7 +18,7 @@ BONDS = ("origin", "family", "heart")  # strongest first: a member's bond to a p
 DRAFT, PUBLISHED, ADOPTED, ARCHIVED = "draft", "published", "adopted", "archived"
 # Ideas a manager's answer or a project may move on; a withdrawn or promoted idea is settled.
 OPEN_STATUSES = ("published", "evaluating", "accepted", "rejected")
-ERASED = "erased"  # the author of what an erased member wrote
+ERASED = ERASED_OWNER  # the author of what an erased member wrote: nobody's identity
 
 
 @dataclass(frozen=True)
@@ -224,12 +225,17 @@ class Idea:
             raise IllegalTransition(f"this idea is {self.status}: its author no longer withdraws it")
         return replace(self, status="withdrawn")
 
+    def linked(self, kind: str, target_id: str) -> Idea:
+        """What the idea led to; linked again, nothing changes."""
+        link = {"kind": kind, "id": target_id}
+        return self if link in self.links else replace(self, links=[*self.links, link])
+
     def promoted(self, project_id: str) -> Idea:
         """Linked to the project; promoted unless it was withdrawn. Named again, nothing changes."""
-        if {"kind": "project", "id": project_id} in self.links:
+        linked = self.linked("project", project_id)
+        if linked == self:
             return self
-        status = self.status if self.status == "withdrawn" else "promoted"
-        return replace(self, status=status, links=[*self.links, {"kind": "project", "id": project_id}])
+        return linked if self.status == "withdrawn" else replace(linked, status="promoted")
 
     def takes_support(self) -> None:
         if self.status not in OPEN_STATUSES and self.status != "promoted":

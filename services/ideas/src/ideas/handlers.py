@@ -28,7 +28,7 @@ from passerelle.identity import ERASED_IDENTITY, Identity
 from passerelle.unit_of_work import UnitOfWork
 
 from . import domain
-from .commands import Answer, Contribute, CreatePlan, EditPlan, PostIdea
+from .commands import Answer, Contribute, CreatePlan, EditPlan, Link, PostIdea
 from .config import IdeasSettings
 from .domain import SUPPORT_PHASES, Breakdown, Idea, MemberFacts, Plan, Territory
 from .orm import ContributionRow, ReportRow, SupportRow
@@ -388,6 +388,17 @@ class IdeasHandlers:
                     IdeaHidden(idea_id=idea_id, by="manager") if hide else IdeaUnhidden(idea_id=idea_id)
                 )
             await uow.commit()
+        return idea
+
+    async def link(self, identity: Identity, idea_id: str, link: Link) -> Idea:
+        """A manager records what an idea led to (a gathering, an opportunity, a project)."""
+        async with self.units() as uow:
+            before = await _load_idea(uow.repository, idea_id, for_update=True)
+            await self._check_manager(uow.repository, identity, before.territory_id)
+            idea = before.linked(link.kind, link.id)
+            if idea != before:
+                await uow.repository.save_idea(idea)
+                await uow.commit()
         return idea
 
     # What ideas learns from the members and projects services

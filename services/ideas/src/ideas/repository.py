@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from passerelle.persistence.database import FOREVER
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, String, and_, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -218,6 +218,11 @@ class SqlIdeasRepository:
             update(TerritoryRoleRow)
             .where(TerritoryRoleRow.sub == member_id)
             .values(held=False, as_of=FOREVER)
+        )
+        await self.session.execute(  # an erased person manages no association any more
+            update(MemberFactsRow)
+            .where(MemberFactsRow.managers.contains([member_id]))
+            .values(managers=MemberFactsRow.managers.op("-")(literal(member_id, String())))
         )
 
     # Plans
