@@ -5,30 +5,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from passerelle.contracts import ProjectPublished
 
 from ..harness import Platform, eventually
+from .ideas_scenario import phases
 from .scenario import name_manager, profile, publish, territory
-
-
-def phases(ideas_from: date) -> list[dict[str, str]]:
-    """The five chained phases, the `ideas` phase starting on `ideas_from` for two weeks."""
-    bounds = [ideas_from - timedelta(days=30), ideas_from, ideas_from + timedelta(days=14)]
-    bounds += [
-        bounds[-1] + timedelta(days=14),
-        bounds[-1] + timedelta(days=28),
-        bounds[-1] + timedelta(days=2000),
-    ]
-    names = ("diagnosis", "ideas", "prioritisation", "adoption", "monitoring")
-    return [
-        {"phase": name, "starts_on": str(bounds[i]), "ends_on": str(bounds[i + 1] - timedelta(days=1))}
-        for i, name in enumerate(names)
-    ]
-
 
 TODAY = datetime.now(UTC).date()
 
