@@ -176,7 +176,7 @@ def _differences(connection: Connection) -> list[object]:
     return list(compare_metadata(context, idempotency_metadata))
 
 
-@pytest.mark.parametrize("service", ["members", "projects"])
+@pytest.mark.parametrize("service", ["members", "projects", "ideas"])
 async def test_a_service_with_idempotent_routes_has_the_table_the_code_writes_to(
     databases: Databases, service: str
 ) -> None:

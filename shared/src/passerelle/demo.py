@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -181,6 +181,13 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
     )
     print("   Fatima: nurse trainer, level 4, short missions or mentoring")
 
+    solar_idea = await _plan_and_ideas(
+        (operator, Client(http, issue("hassan", ["member"]))),
+        (fatima, youssef, amina),
+        association["member_id"],
+        tafraout,
+    )
+
     print("\n4. The association publishes a project with concrete needs and a funding goal")
     project = await amina.call(
         "POST",
@@ -197,10 +204,12 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
                 {"skill": "energy.solar_pv_design", "min_level": 3, "mode": "remote", "count": 1},
             ],
             "funding": {"goal_amount": "12000.00", "currency": "EUR"},
+            "source_idea_ids": [solar_idea],
         },
     )
     await amina.call("POST", f"/projects/{project['project_id']}/publish")
     print(f'   "{project["title"]}": nurse trainer (3 weeks on site), solar engineer (remote), EUR 12,000')
+    await _promoted(fatima, solar_idea)
 
     print("\n5. Youssef and Claire offer solar engineering after the project is out")
     for client, member_id, level in ((youssef, "youssef", 5), (claire, "claire", 3)):
@@ -242,6 +251,101 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
     await _forget(claire, amina, project["project_id"])
     await _information_session(amina, fatima, youssef, tafraout, association["member_id"])
     print("\nDone: published, matched and notified through NATS JetStream and PostgreSQL.")
+
+
+async def _plan_and_ideas(
+    officials: tuple[Client, Client],
+    members: tuple[Client, Client, Client],
+    association_id: str,
+    tafraout: str,
+) -> str:
+    """Tafraout's development plan, three ideas and their support from Brussels, Lyon and Tafraout;
+    returns the idea the solar project grows from."""
+    (operator, hassan), (fatima, youssef, amina) = officials, members
+    print("\n3b. Tafraout opens its communal development plan to its people, at home and abroad")
+    await operator.call("POST", f"/territories/{tafraout}/managers", json={"sub": "hassan"})
+    today = date.today()
+    bounds = [today - timedelta(days=30), today, today + timedelta(days=30), today + timedelta(days=60)]
+    bounds += [today + timedelta(days=90), date(today.year + 6, 12, 31)]
+    names = ("diagnosis", "ideas", "prioritisation", "adoption", "monitoring")
+    phases = [
+        {"phase": name, "starts_on": str(bounds[i]), "ends_on": str(bounds[i + 1] - timedelta(days=1))}
+        for i, name in enumerate(names)
+    ]
+    plan = {
+        "territory_id": tafraout,
+        "title": "Plan communal de développement de Tafraout",
+        "period_from": f"{today.year + 1}-01-01",
+        "period_to": f"{today.year + 6}-12-31",
+        "phases": phases,
+        "axes": [
+            {"title": "Health and energy", "sectors": ["health", "energy"]},
+            {"title": "Youth and jobs"},
+        ],
+    }
+    plan = await _once_known(hassan, "POST", "/plans", json=plan)
+    plan = await hassan.call("POST", f"/plans/{plan['plan_id']}/publish")
+    print(f"   {plan['title']}: the {plan['current_phase']} phase is open until {phases[1]['ends_on']}")
+    health, youth = (axis["axis_id"] for axis in plan["axes"])
+    posted = [
+        (
+            fatima,
+            None,
+            health,
+            "energy",
+            "Solar power for the health post",
+            "Power cuts stop the vaccine fridge.",
+        ),
+        (amina, association_id, youth, None, "An argan cooperative for young women", "Jobs without leaving."),
+        (youssef, None, youth, None, "Summer tutoring by diaspora students", "Two weeks each July."),
+    ]
+    ideas = []
+    for client, author, axis, sector, title, body in posted:
+        idea = {"territory_id": tafraout, "plan_id": plan["plan_id"], "axis_id": axis, "sector": sector,
+                "title": title, "body": body, "language": "fr", "author_member_id": author}  # fmt: skip
+        ideas.append(await _once_known(client, "POST", "/ideas", json=idea))
+    supporters = [(fatima, None, "Brussels"), (youssef, None, "Lyon"), (amina, association_id, "Tafraout")]
+    for idea, backers in zip(ideas, (supporters, supporters[1:], supporters[:1]), strict=True):
+        for client, member_id, city in backers:
+            await _once_known(
+                client, "POST", f"/ideas/{idea['idea_id']}/supports", json={"member_id": member_id}
+            )
+            print(f"   supported from {city:<9} {idea['title']}")
+    ranking = await hassan.call("GET", f"/plans/{plan['plan_id']}/priorities")
+    for axis in ranking["axes"]:
+        for ranked in axis["ideas"]:
+            supports = ranked["supports"]
+            bonds = " ".join(f"{bond} {count}" for bond, count in supports["by_bond"].items())
+            where = supports["by_residence"]
+            print(f"   {axis['title']:<17} {supports['total']}  {ranked['title']:<38} {bonds};"
+                  f" abroad {where['abroad']}, in Morocco {where['in_country']}")  # fmt: skip
+    return str(ideas[0]["idea_id"])
+
+
+async def _once_known(client: Client, method: str, path: str, **kwargs: Any) -> Any:
+    """Ideas learns members, territories and managers from their events: a 403 may only mean that
+    it has not heard of them yet."""
+
+    async def accepted() -> Any:
+        response = await client.http.request(method, path, headers=client.headers, **kwargs)
+        return None if response.status_code == 403 else response
+
+    response = await eventually(accepted)
+    if response is None or response.is_error:
+        raise RuntimeError(
+            f"{method} {path} -> {response.status_code if response else 403}: {response and response.text}"
+        )
+    return response.json()
+
+
+async def _promoted(reader: Client, idea_id: str) -> None:
+    async def promoted() -> Any:
+        idea = await reader.call("GET", f"/ideas/{idea_id}")
+        return idea if idea["status"] == "promoted" else None
+
+    idea = await eventually(promoted)
+    status = idea["status"] if idea else "not promoted yet"
+    print(f"   the idea it grew from (source_idea_ids) is {status}, with a link to the project")
 
 
 async def _matches(owner: Client, fatima: Client, project: dict[str, Any], names: dict[str, str]) -> None:

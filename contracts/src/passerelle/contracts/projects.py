@@ -90,6 +90,11 @@ class ProjectSnapshot(_ProjectEvent):
     languages: list[LanguageCode] = Field(default_factory=list)
     needs: list[Need] = Field(default_factory=list)
     funding: FundingGoal | None = None
+    source_idea_ids: list[Identifier] | None = Field(
+        default=None,
+        max_length=20,
+        description="The ideas (of the ideas service) it grew from. Added in v1.1.",
+    )
 
 
 class ProjectPublished(ProjectSnapshot):

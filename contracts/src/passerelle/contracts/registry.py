@@ -16,6 +16,19 @@ from .gatherings import (
     RegistrationReminderDue,
     RegistrationWaitlisted,
 )
+from .ideas import (
+    ContributionPosted,
+    IdeaAnswered,
+    IdeaHidden,
+    IdeaPromoted,
+    IdeaPublished,
+    IdeaSupported,
+    IdeaSupportWithdrawn,
+    IdeaUnhidden,
+    PlanPhaseStarted,
+    PlanPublished,
+    PlanUpdated,
+)
 from .matching import (
     MatchAccepted,
     MatchConfirmed,
@@ -130,6 +143,17 @@ EVENTS: tuple[type[EventData], ...] = (
     RegistrationCancelled,
     RegistrationReminderDue,
     AttendanceRecorded,
+    PlanPublished,
+    PlanUpdated,
+    PlanPhaseStarted,
+    IdeaPublished,
+    IdeaSupported,
+    IdeaSupportWithdrawn,
+    ContributionPosted,
+    IdeaAnswered,
+    IdeaPromoted,
+    IdeaHidden,
+    IdeaUnhidden,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {event.type_name(): event for event in EVENTS}

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from passerelle.contracts import (
     FundingGoalReached,
+    IdeaAnswered,
     MatchAccepted,
     MatchConfirmed,
     MatchProposed,
@@ -13,6 +14,7 @@ from passerelle.contracts import (
     MemberProfileUpdated,
     MemberRegistered,
     MessagePosted,
+    PlanPhaseStarted,
     PledgeMade,
     ProjectPublished,
     ProjectUpdated,
@@ -93,5 +95,7 @@ service = ServiceDefinition(
         MatchReminded,
         *FINANCING_EVENTS,
         *GATHERING_EVENTS,
+        IdeaAnswered,
+        PlanPhaseStarted,
     ),
 )

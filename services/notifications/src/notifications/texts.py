@@ -45,6 +45,8 @@ Kind = Literal[
     "gathering_changed",
     "gathering_cancelled",
     "gathering_reminder",
+    "idea_answered",
+    "plan_phase_started",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
 

@@ -118,6 +118,7 @@ class ProjectOut(BaseModel):
     languages: list[str]
     needs: list[NeedOut]
     funding: FundingOut | None
+    source_idea_ids: list[str]
     status: Status
     outcome: ProjectOutcome | None
     pledged_total: str = Field(description="Sum of the pledges, a decimal string in the funding currency")

@@ -85,6 +85,7 @@ class Project:
     languages: list[str] = field(default_factory=list)
     needs: list[dict[str, Any]] = field(default_factory=list)
     funding: dict[str, str] | None = None
+    source_idea_ids: list[str] = field(default_factory=list)
     status: str = DRAFT
     outcome: str | None = None
     pledged_total: Decimal = Decimal("0.00")
@@ -102,6 +103,7 @@ class Project:
             "languages": self.languages,
             "needs": self.needs,
             "funding": self.funding,
+            "source_idea_ids": self.source_idea_ids or None,  # left out of events when there are none
         }
 
     @property

@@ -37,6 +37,7 @@ class ProjectRow(Base):
     languages: Mapped[list[str]] = mapped_column(JSONB, default=list)
     needs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     funding: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    source_idea_ids: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
     status: Mapped[str] = mapped_column(String(20), index=True)
     outcome: Mapped[str | None] = mapped_column(String(20))
     pledged_total: Mapped[Decimal] = mapped_column(

@@ -5,6 +5,7 @@ from . import (
     desk,
     financing,
     gatherings,
+    ideas,
     manage,
     me,
     notifications,
@@ -31,4 +32,5 @@ PAGES = (
     threads,
     financing,
     gatherings,
+    ideas,
 )
