@@ -12,7 +12,19 @@ from .members import (
     SkillOfferWithdrawn,
 )
 from .notifications import NotificationDelivered, NotificationFailed
-from .opportunities import IntroductionMade
+from .opportunities import (
+    InterestDeclined,
+    InterestExpressed,
+    InterestWithdrawn,
+    IntroductionMade,
+    OpportunityClosed,
+    OpportunityExpiring,
+    OpportunityPublished,
+    OpportunityReviewed,
+    OpportunitySnapshot,
+    OpportunitySubmitted,
+    OpportunityUpdated,
+)
 from .projects import (
     ERASED_OWNER,
     FundingGoalReached,
@@ -41,6 +53,9 @@ __all__ = [
     "EventData",
     "FundingGoal",
     "FundingGoalReached",
+    "InterestDeclined",
+    "InterestExpressed",
+    "InterestWithdrawn",
     "IntroductionMade",
     "MatchAccepted",
     "MatchConfirmed",
@@ -54,6 +69,13 @@ __all__ = [
     "Need",
     "NotificationDelivered",
     "NotificationFailed",
+    "OpportunityClosed",
+    "OpportunityExpiring",
+    "OpportunityPublished",
+    "OpportunityReviewed",
+    "OpportunitySnapshot",
+    "OpportunitySubmitted",
+    "OpportunityUpdated",
     "PledgeMade",
     "ProjectClosed",
     "ProjectPublished",

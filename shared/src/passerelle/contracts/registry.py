@@ -13,7 +13,18 @@ from .members import (
     SkillOfferWithdrawn,
 )
 from .notifications import NotificationDelivered, NotificationFailed
-from .opportunities import IntroductionMade
+from .opportunities import (
+    InterestDeclined,
+    InterestExpressed,
+    InterestWithdrawn,
+    IntroductionMade,
+    OpportunityClosed,
+    OpportunityExpiring,
+    OpportunityPublished,
+    OpportunityReviewed,
+    OpportunitySubmitted,
+    OpportunityUpdated,
+)
 from .projects import (
     FundingGoalReached,
     PledgeMade,
@@ -68,7 +79,16 @@ EVENTS: tuple[type[EventData], ...] = (
     MatchWithdrawn,
     NotificationDelivered,
     NotificationFailed,
+    OpportunitySubmitted,
+    OpportunityReviewed,
+    OpportunityPublished,
+    OpportunityUpdated,
+    OpportunityExpiring,
+    OpportunityClosed,
+    InterestExpressed,
     IntroductionMade,
+    InterestDeclined,
+    InterestWithdrawn,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {event.type_name(): event for event in EVENTS}
