@@ -180,7 +180,12 @@ class InMemoryNotificationsRepository:
         return self.preferences_rows.setdefault(
             member_id,
             PreferencesRow(
-                member_id=member_id, channels={}, digest="immediate", digest_hour=8, territory_news=[]
+                member_id=member_id,
+                channels={},
+                digest="immediate",
+                digest_hour=8,
+                territory_news=[],
+                opportunity_news=[],
             ),
         )
 

@@ -24,6 +24,7 @@ from .config import NotificationsSettings
 from .dispatch import Dispatcher
 from .handlers import NotificationsHandlers
 from .mail import Mailer
+from .opportunity_notices import OPPORTUNITY_EVENTS
 from .repository import NotificationsRepository
 from .subscribers import register_subscribers
 from .webhooks import WebhookSender, allowed_networks
@@ -69,5 +70,6 @@ service = ServiceDefinition(
         MatchAccepted,
         MatchConfirmed,
         MatchWithdrawn,
+        *OPPORTUNITY_EVENTS,
     ),
 )

@@ -55,6 +55,7 @@ class PreferencesRow(Base):
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     webhook_secret: Mapped[str | None] = mapped_column(String(200))
     territory_news: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    opportunity_news: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

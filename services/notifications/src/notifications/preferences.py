@@ -22,6 +22,7 @@ class Preferences:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     territory_news: tuple[str, ...] = ()
+    opportunity_news: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, row: PreferencesRow | None) -> Preferences:
@@ -34,6 +35,7 @@ class Preferences:
             webhook_url=row.webhook_url,
             webhook_secret=row.webhook_secret,
             territory_news=tuple(row.territory_news),
+            opportunity_news=tuple(row.opportunity_news),
         )
 
     def channels_for(self, kind: str) -> tuple[str, ...]:
@@ -58,3 +60,4 @@ class Preferences:
         row.webhook_url = self.webhook_url
         row.webhook_secret = self.webhook_secret
         row.territory_news = list(self.territory_news)
+        row.opportunity_news = list(self.opportunity_news)

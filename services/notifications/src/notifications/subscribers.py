@@ -18,9 +18,12 @@ from passerelle.contracts import (
 from passerelle.messaging.consumers import EventConsumers
 
 from .handlers import NotificationsHandlers, Unit
+from .opportunity_notices import register_opportunity_notices
 
 
 def register_subscribers(consumers: EventConsumers, handlers: NotificationsHandlers) -> None:
+    register_opportunity_notices(consumers, handlers)
+
     @consumers.on(MemberRegistered)
     async def on_member_registered(event: CloudEvent[MemberRegistered], uow: Unit) -> None:
         """Learn how to address a new member, and welcome them."""

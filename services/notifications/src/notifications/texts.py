@@ -27,6 +27,11 @@ Kind = Literal[
     "project_published",
     "pledge_made",
     "funding_goal_reached",
+    "opportunity_published",
+    "interest_expressed",
+    "introduction_made",
+    "interest_declined",
+    "opportunity_expiring",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
 
