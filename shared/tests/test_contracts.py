@@ -53,7 +53,17 @@ def test_the_catalogue_has_every_v1_event_of_the_contract_each_in_its_owners_str
         stream = stream_of(event)
         assert event.subject.startswith(f"{event.owner}.") and event.subject.endswith(".v1")
         assert stream.owner == event.owner and any(s == f"{event.owner}.>" for s in stream.subjects)
-    assert {stream.name for stream in STREAMS} == {"MEMBERS", "PROJECTS", "MATCHING", "NOTIFICATIONS", "DLQ"}
+    assert {stream.name for stream in STREAMS} == {
+        "MEMBERS",
+        "PROJECTS",
+        "MATCHING",
+        "NOTIFICATIONS",
+        "CONVERSATIONS",
+        "GATHERINGS",
+        "IDEAS",
+        "OPPORTUNITIES",
+        "DLQ",
+    }
 
 
 def test_an_envelope_carries_cloudevents_attributes_and_the_msg_id_header() -> None:
