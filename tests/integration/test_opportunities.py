@@ -300,3 +300,31 @@ async def test_the_support_programmes_name_mdm_invest_for_morocco(platform: Plat
     assert "ma.mdm_invest" in [programme["code"] for programme in found]
     assert all(programme["country"] == "MA" for programme in found)
     await platform.call("GET", "/support-programmes", "youssef", params={"country": "ZZ"}, expect=422)
+
+
+async def test_an_open_opportunity_is_news_once_for_attached_members_who_asked_for_opportunity_news(
+    platform: Platform,
+) -> None:
+    place = await _territories(platform)
+    await _people(platform, place)
+    for sub, news in (
+        ("youssef", {"opportunity_news": [place.province]}),
+        ("omar", {"territory_news": [place.province]}),
+    ):
+
+        async def saved(sub: str = sub, news: dict[str, Any] = news) -> bool:
+            response = await platform.http.put(
+                f"/notification-preferences/{sub}", headers=platform.as_(sub), json=news
+            )
+            return response.status_code == 200
+
+        await eventually(saved)  # once notifications knows the member
+    opportunity = await _approved(platform, await _submitted(platform, place))
+
+    [news] = await eventually(lambda: _inbox(platform, "youssef", "opportunity_published"))
+    assert news["title"] == "Une nouvelle opportunité à Tafraout : Reprise de la coopérative oléicole"
+    assert news["data"]["opportunity_id"] == opportunity["opportunity_id"]
+    await eventually(lambda: platform.drained("OPPORTUNITIES", "notifications__OpportunityPublished_v1"))
+    assert await _inbox(platform, "omar", "opportunity_published") == []
+    assert await _inbox(platform, "aicha", "opportunity_published") == []
+    assert len(await _inbox(platform, "youssef", "opportunity_published")) == 1
