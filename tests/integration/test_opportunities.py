@@ -17,7 +17,7 @@ from passerelle.contracts import IntroductionMade
 from passerelle.runtime.service import load_services
 
 from ..harness import Platform, eventually
-from .scenario import name_manager, profile
+from .scenario import name_manager, offer, profile
 
 TAKEOVER: dict[str, Any] = {
     "kind": "business_takeover",
@@ -328,3 +328,36 @@ async def test_an_open_opportunity_is_news_once_for_attached_members_who_asked_f
     assert await _inbox(platform, "omar", "opportunity_published") == []
     assert await _inbox(platform, "aicha", "opportunity_published") == []
     assert len(await _inbox(platform, "youssef", "opportunity_published")) == 1
+
+
+async def test_an_open_opportunitys_support_needs_are_matched_with_advisers_like_a_projects_needs(
+    platform: Platform,
+) -> None:
+    place = await _territories(platform)
+    await _people(platform, place)
+    await offer(platform, "omar", "entrepreneurship.business_plan", level=4, mode="remote")
+    opportunity = await _approved(platform, await _submitted(platform, place))
+
+    [proposed] = await platform.published("MATCHING", "MatchProposed")
+    assert (proposed["data"]["project_id"], proposed["data"]["member_id"]) == (
+        opportunity["opportunity_id"],
+        "omar",
+    )
+    assert proposed["data"]["need_id"] == opportunity["support_needs"][0]["need_id"]
+    assert "skill_exact" in proposed["data"]["reasons"]
+    [told] = await eventually(lambda: _inbox(platform, "omar", "match_proposed"))
+    assert "Reprise de la coopérative oléicole" in told["title"]
+    matches = await platform.call(
+        "GET", "/matches", "aicha", params={"project_id": opportunity["opportunity_id"]}, expect=200
+    )
+    assert [match["member_id"] for match in matches] == ["omar"]
+
+    await platform.call(
+        "POST",
+        f"/opportunities/{opportunity['opportunity_id']}/close",
+        "aicha",
+        expect=200,
+        json={"outcome": "withdrawn"},
+    )
+    [withdrawn] = await platform.published("MATCHING", "MatchWithdrawn")
+    assert withdrawn["data"]["reason"] == "project_closed"

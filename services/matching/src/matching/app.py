@@ -24,6 +24,7 @@ from .api import build_router
 from .config import MatchingSettings
 from .engine import MatchingEngine
 from .handlers import MatchingHandlers
+from .opportunity_needs import OPPORTUNITY_EVENTS, register_opportunity_needs
 from .repository import MatchingRepository
 from .subscribers import register_subscribers
 
@@ -45,6 +46,7 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app.on_start.append(engine.warm_up)
     app.router.include_router(build_router(handlers))
     register_subscribers(app.consumers, handlers)
+    register_opportunity_needs(app.consumers, handlers)
     return app
 
 
@@ -65,5 +67,6 @@ service = ServiceDefinition(
         ProjectPublished,
         ProjectUpdated,
         ProjectClosed,
+        *OPPORTUNITY_EVENTS,
     ),
 )

@@ -4,6 +4,8 @@ an introduction both, a decline the member (kindly, never why), an expiry close 
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from passerelle.contracts import (
     CloudEvent,
     InterestDeclined,
@@ -11,6 +13,8 @@ from passerelle.contracts import (
     IntroductionMade,
     OpportunityExpiring,
     OpportunityPublished,
+    OpportunitySnapshot,
+    OpportunityUpdated,
 )
 from passerelle.messaging.consumers import EventConsumers
 from sqlalchemy import select
@@ -22,8 +26,10 @@ from .orm import ContactRow, PreferencesRow
 from .repository import NotificationsRepository
 from .texts import phrases, someone
 
+Snapshot = TypeVar("Snapshot", bound=OpportunitySnapshot)
 OPPORTUNITY_EVENTS = (
     OpportunityPublished,
+    OpportunityUpdated,
     InterestExpressed,
     IntroductionMade,
     InterestDeclined,
@@ -36,6 +42,11 @@ def register_opportunity_notices(consumers: EventConsumers, handlers: Notificati
     async def on_opportunity_published(event: CloudEvent[OpportunityPublished], uow: Unit) -> None:
         """Tell members attached to the territory who asked for its opportunities."""
         await announce_opportunity(handlers, event, uow)
+
+    @consumers.on(OpportunityUpdated)
+    async def on_opportunity_updated(event: CloudEvent[OpportunityUpdated], uow: Unit) -> None:
+        """Follow its title, promoter and support needs, for the matches proposed on them."""
+        await remember_opportunity(event, uow)
 
     @consumers.on(InterestExpressed)
     async def on_interest_expressed(event: CloudEvent[InterestExpressed], uow: Unit) -> None:
@@ -58,9 +69,24 @@ def register_opportunity_notices(consumers: EventConsumers, handlers: Notificati
         await remind_promoter(handlers, event, uow)
 
 
+async def remember_opportunity(event: CloudEvent[Snapshot], uow: Unit) -> None:
+    """Matching proposes advisers for its support needs as for a project's needs, under its id: the
+    matches' messages find its title, territory and promoter where they find a project's."""
+    data = event.data
+    values = {
+        "project_id": data.opportunity_id,
+        "title": data.title,
+        "territory_id": data.territory_id,
+        "owner_member_id": data.promoter_member_id,
+        "needs": {need.need_id: need.skill for need in data.support_needs},
+    }
+    await uow.repository.upsert_project(values, event.time)
+
+
 async def announce_opportunity(
     handlers: NotificationsHandlers, event: CloudEvent[OpportunityPublished], uow: Unit
 ) -> None:
+    await remember_opportunity(event, uow)
     data, repository = event.data, uow.repository
     chain = await repository.territory_and_ancestors(data.territory_id)
     summary = data.summary if len(data.summary) <= 300 else data.summary[:297].rstrip() + "..."
