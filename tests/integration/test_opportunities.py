@@ -361,3 +361,51 @@ async def test_an_open_opportunitys_support_needs_are_matched_with_advisers_like
     )
     [withdrawn] = await platform.published("MATCHING", "MatchWithdrawn")
     assert withdrawn["data"]["reason"] == "project_closed"
+
+
+async def test_every_endpoint_wants_a_token_and_bad_input_is_a_422_that_changes_nothing(
+    platform: Platform,
+) -> None:
+    for method, path in [
+        ("POST", "/opportunities"),
+        ("GET", "/opportunities"),
+        ("GET", "/opportunities/x"),
+        ("PATCH", "/opportunities/x"),
+        ("POST", "/opportunities/x/submit"),
+        ("POST", "/opportunities/x/review"),
+        ("POST", "/opportunities/x/interests"),
+        ("GET", "/opportunities/x/interests"),
+        ("POST", "/interests/x/accept"),
+        ("POST", "/interests/x/decline"),
+        ("DELETE", "/interests/x"),
+        ("GET", "/support-programmes"),
+    ]:
+        response = await platform.http.request(method, path)
+        assert response.status_code == 401, path
+    place = await _territories(platform)
+    await _people(platform, place)
+    opportunity = await _approved(platform, await _submitted(platform, place))
+    path = f"/opportunities/{opportunity['opportunity_id']}"
+    for body, field in [
+        ({**TAKEOVER, "territory_id": place.commune, "kind": "securities"}, "kind"),
+        ({**TAKEOVER, "territory_id": place.commune, "amount_min": "9", "amount_max": "1"}, None),
+        (
+            {**TAKEOVER, "territory_id": place.commune, "support_programmes": ["xx.none"]},
+            "support_programmes.0",
+        ),
+        ({**TAKEOVER, "territory_id": "nowhere"}, "territory_id"),
+    ]:
+        response = await platform.http.post("/opportunities", headers=platform.as_("aicha"), json=body)
+        assert response.status_code == 422, body
+        assert response.headers["content-type"] == "application/problem+json"
+        if field is not None:
+            assert field in response.text
+    refused = await platform.http.post(
+        f"{path}/interests", headers=platform.as_("youssef"), json={"role": "shareholder"}
+    )
+    assert refused.status_code == 422
+    await platform.call("POST", f"{path}/review", "karim", expect=409, json={"decision": "approved"})
+    found = await platform.call("GET", "/opportunities", "aicha", params={"status": "draft"}, expect=200)
+    assert found == []
+    names = [event["type"].split(".")[2] for event in await platform.events("OPPORTUNITIES")]
+    assert names == ["OpportunitySubmitted", "OpportunityReviewed", "OpportunityPublished"]
