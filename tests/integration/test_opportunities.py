@@ -229,6 +229,9 @@ async def test_a_decline_tells_the_member_kindly_and_its_reason_is_in_no_event_n
         json={"reason_code": "amount", "note": "Trop peu pour le moulin"},
     )
     assert declined["status"] == "declined" and "decline_reason" not in declined
+    [mine] = await platform.call("GET", "/interests", "youssef", params={"member_id": "youssef"}, expect=200)
+    assert mine == declined
+    await platform.call("GET", "/interests", "aicha", params={"member_id": "youssef"}, expect=403)
 
     [told] = await eventually(lambda: _inbox(platform, "youssef", "interest_declined"))
     events = json.dumps(await platform.events("OPPORTUNITIES"))

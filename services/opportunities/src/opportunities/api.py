@@ -215,6 +215,15 @@ def build_router(handlers: OpportunitiesHandlers) -> APIRouter:
         """The promoter's desk (and the reviewers'): no contact detail before an introduction."""
         return [InterestOnDesk.of_card(card) for card in await handlers.interests(identity, opportunity_id)]
 
+    @router.get("/interests", tags=["interests"])
+    async def my_interests(
+        identity: CurrentIdentity, member_id: Annotated[Code, Query(description="Yours")]
+    ) -> list[InterestOut]:
+        """The interests a member expressed, newest first, with their status (never a decline's reason)."""
+        return [
+            InterestOut.of(interest) for interest in await handlers.interests_of_member(identity, member_id)
+        ]
+
     @router.post("/interests/{interest_id}/accept", tags=["interests"])
     async def accept_interest(interest_id: str, identity: CurrentIdentity) -> InterestOut:
         """Introduce the member to the promoter (IntroductionMade: a thread opens between them)."""

@@ -286,6 +286,14 @@ class OpportunitiesHandlers:
             members = await repository.members([interest.member_id for interest in interests])
             return [InterestCard(interest, members.get(interest.member_id)) for interest in interests]
 
+    async def interests_of_member(self, identity: Identity, member_id: str) -> list[Interest]:
+        """A member's own interests, newest first (an operator's view of anyone's)."""
+        async with self.units() as uow:
+            actor = await _actor(uow.repository, identity)
+            if not (actor.is_operator or actor.sub == member_id):
+                raise Forbidden("a member sees their own interests")
+            return await uow.repository.interests_of_member(member_id)
+
     async def accept(self, identity: Identity, interest_id: str) -> Interest:
         async with self.units() as uow:
             interest, opportunity = await self._load_to_answer(uow.repository, identity, interest_id)

@@ -161,6 +161,13 @@ class SqlOpportunitiesRepository:
         rows = await self.session.scalars(query.order_by(InterestRow.created_at, InterestRow.interest_id))
         return [Interest(**_from_row(row, _INTEREST_FIELDS)) for row in rows]
 
+    async def interests_of_member(self, member_id: str) -> list[Interest]:
+        query = select(InterestRow).where(InterestRow.member_id == member_id)
+        rows = await self.session.scalars(
+            query.order_by(InterestRow.created_at.desc(), InterestRow.interest_id)
+        )
+        return [Interest(**_from_row(row, _INTEREST_FIELDS)) for row in rows]
+
     # Territories and their managers
 
     async def remember_territory(
