@@ -22,7 +22,7 @@ up: install
 
 lint: install
 	$(RUN) ruff check .
-	$(RUN) ruff format --check shared services tests scripts bench
+	$(RUN) ruff format --check shared services tests scripts bench examples
 	$(RUN) lint-imports
 
 typecheck: install
@@ -38,8 +38,10 @@ bench: install
 	$(RUN) python bench/end_to_end.py
 	$(RUN) python bench/matching_at_scale.py
 
+# The events' JSON Schemas (in the contracts package) and the catalogue docs/events.md, from the registry.
 schemas: install
 	$(RUN) passerelle contracts schemas
+	$(RUN) passerelle contracts catalogue --out docs/events.md
 
 # make migration SERVICE=members MESSAGE="what changed"
 migration: install

@@ -15,6 +15,7 @@ from notifications.commands import DeliveryFilters, SetPreferences
 from notifications.handlers import NotificationsHandlers
 from notifications.orm import (
     ContactRow,
+    FanOutRow,
     MessageRow,
     NotificationRow,
     PreferencesRow,
@@ -59,6 +60,7 @@ class InMemoryNotificationsRepository:
         self.waiting: dict[tuple[str, str], WaitingRow] = {}
         self.notifications: dict[str, NotificationRow] = {}
         self.messages: dict[str, MessageRow] = {}
+        self.fan_outs: dict[tuple[str, str], FanOutRow] = {}
         self.locked: list[str] = []
 
     @contextlib.asynccontextmanager
@@ -163,15 +165,52 @@ class InMemoryNotificationsRepository:
         total = sum((amount for _, amount in mine), Decimal(0))
         return total, sorted({member for member, _ in mine if member is not None})
 
-    async def news_readers(self, territories: list[str]) -> list[str]:
-        return sorted(
+    async def add_fan_out(self, values: dict[str, Any]) -> None:
+        self.fan_outs.setdefault(
+            (values["cause_event_id"], values["kind"]), FanOutRow(**values, created_at=datetime.now(UTC))
+        )
+
+    async def next_fan_out(self) -> FanOutRow | None:
+        return min(self.fan_outs.values(), key=lambda row: row.created_at, default=None)
+
+    async def news_readers_after(
+        self, territories: list[str], besides: list[str], after: str, limit: int
+    ) -> list[str]:
+        readers = sorted(
             member_id
             for member_id, row in self.preferences_rows.items()
             if set(row.territory_news) & set(territories)
             and member_id in self.contacts
             and set(self.contacts[member_id].attachments) & set(territories)
             and not self.contacts[member_id].erased
+            and member_id > after
+            and member_id not in besides
         )
+        return readers[:limit]
+
+    async def recipients(self, member_ids: list[str]) -> list[tuple[ContactRow, PreferencesRow]]:
+        return [
+            (self.contacts[member_id], self.preferences_rows[member_id])
+            for member_id in sorted(member_ids)
+            if not self.contacts[member_id].erased
+        ]
+
+    async def add_notifications(self, rows: list[dict[str, Any]]) -> set[str]:
+        return {row["notification_id"] for row in rows if await self.add_notification(row)}
+
+    async def add_messages(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self.messages[row["message_id"]] = MessageRow(**row)
+
+    async def drop_messages(self, message_ids: list[str]) -> None:
+        for message_id in message_ids:
+            del self.messages[message_id]
+
+    async def advance_fan_out(self, fan_out: FanOutRow, after: str | None) -> None:
+        if after is None:
+            del self.fan_outs[(fan_out.cause_event_id, fan_out.kind)]
+        else:
+            fan_out.after = after
 
     async def preferences(self, member_id: str) -> PreferencesRow | None:
         return self.preferences_rows.get(member_id)
@@ -253,10 +292,11 @@ class InMemoryNotificationsRepository:
 class Service:
     """The handlers on one in-memory repository; `consume` runs an event as its consumer would."""
 
-    def __init__(self) -> None:
+    def __init__(self, news_chunk: int = 200) -> None:
         self.repository = InMemoryNotificationsRepository()
         self.uow = InMemoryUnitOfWork(cast(NotificationsRepository, self.repository))
         self.woken = 0
+        self.news_woken = 0
         self.forgotten: list[str] = []
         self.handlers = NotificationsHandlers(
             lambda: self.uow,
@@ -264,10 +304,15 @@ class Service:
             allowed_networks([]),
             on_queued=self.wake,
             forget_emails=self.forgotten.extend,
+            on_news=self.wake_news,
+            news_chunk=news_chunk,
         )
 
     def wake(self) -> None:
         self.woken += 1
+
+    def wake_news(self) -> None:
+        self.news_woken += 1
 
     async def consume(self, handler: Any, data: EventData, *args: Any) -> CloudEvent[Any]:
         event = envelope(data)
@@ -487,3 +532,81 @@ async def test_erasure_forgets_the_member_their_emails_and_what_waited_and_tells
     assert (contact.display_name, contact.email, contact.erased) == (None, None, True)
     await service.consume(lambda event, uow: service.handlers.erase("ghost", uow), member("x", "X"))
     assert service.repository.waiting == {}
+
+
+async def test_territory_news_are_told_after_the_event_in_chunks_once_to_each_reader_but_its_author() -> None:
+    service = Service(news_chunk=2)
+    readers = ["hana", "karim", "leila", "nadia", "omar"]
+    for known in ["amina", "said", *readers]:
+        await service.consume(service.handlers.welcome, member(known, known.title()))
+    for known in ["amina", *readers]:  # the author asked too; Said did not
+        service.repository.preferences_rows[known] = PreferencesRow(
+            member_id=known,
+            channels={},
+            digest="daily" if known == "nadia" else "immediate",
+            digest_hour=8,
+            webhook_url=None,
+            webhook_secret=None,
+            territory_news=["tafraout"],
+        )
+    await places(service)
+    published = envelope(PROJECT)
+    async with service.uow as uow:
+        await service.handlers.announce_project(published, uow)
+        await uow.commit()
+    assert service.news_woken == 1  # told after the event's commit, not in its transaction
+    assert [row.kind for row in service.told("hana")] == ["welcome"]
+
+    chunks = 0
+    while await service.handlers.tell_news_chunk():
+        chunks += 1
+    assert chunks == 3  # five readers, two a transaction
+
+    for reader in readers:
+        [told] = [row for row in service.told(reader) if row.kind == "project_published"]
+        assert told.title == "Un nouveau projet à Tafraout : Solar health post"
+        [email] = [row for row in service.told(reader, "email") if row.kind == "project_published"]
+        digest = service.repository.messages[email.message_id or ""].digest
+        assert digest is (reader == "nadia")  # her e-mail waits for her daily digest
+    for not_told in ("amina", "said"):
+        assert "project_published" not in [row.kind for row in service.told(not_told)]
+    delivered = [e for e in service.published(NotificationDelivered) if e.cause_event_id == published.id]
+    assert sorted(e.member_id for e in delivered) == readers
+
+    # The same event again (a redelivery the inbox did not catch): nobody is told twice.
+    async with service.uow as uow:
+        await service.handlers.announce_project(published, uow)
+        await uow.commit()
+    while await service.handlers.tell_news_chunk():
+        pass
+    for reader in readers:
+        assert [row.kind for row in service.told(reader)].count("project_published") == 1
+
+
+async def test_a_news_reader_whose_data_the_database_refuses_is_reported_failed_and_the_chunk_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    service = Service()
+    readers = ["hana", "leila", "omar"]
+    for known in ["amina", *readers]:
+        await service.consume(service.handlers.welcome, member(known, known.title()))
+        service.repository.preferences_rows[known] = PreferencesRow(
+            member_id=known, channels={}, digest="immediate", digest_hour=8, territory_news=["tafraout"]
+        )
+    await places(service)
+    add = service.repository.add_notification
+
+    async def refuse_leila(values: dict[str, Any]) -> bool:
+        if values["member_id"] == "leila" and values["kind"] == "project_published":
+            raise DataError("INSERT INTO notifications ...", {}, Exception("value too long"))
+        return await add(values)
+
+    monkeypatch.setattr(service.repository, "add_notification", refuse_leila)
+    cause = await service.consume(service.handlers.announce_project, PROJECT)
+    while await service.handlers.tell_news_chunk():
+        pass
+
+    for told in ("hana", "omar"):
+        assert [row.kind for row in service.told(told)].count("project_published") == 1
+    [failed] = service.published(NotificationFailed)
+    assert failed.member_id == "leila" and failed.cause_event_id == cause.id and "DataError" in failed.error

@@ -28,6 +28,7 @@ from .opportunity_notices import OPPORTUNITY_EVENTS
 from .repository import NotificationsRepository
 from .subscribers import register_subscribers
 from .webhooks import WebhookSender, allowed_networks
+from .workers import Worker
 
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
@@ -37,14 +38,27 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     networks = allowed_networks(config.webhook_allowed_networks)
     mailer = Mailer(config, config.mail_dir or settings.data_dir / "mail")
     dispatcher = Dispatcher(units, mailer, WebhookSender(networks, config.webhook_timeout), config)
+    news = Worker("notifications.news", config.dispatch_interval)
     handlers = NotificationsHandlers(
-        units, app.taxonomy, networks, on_queued=dispatcher.wake, forget_emails=mailer.forget
+        units,
+        app.taxonomy,
+        networks,
+        on_queued=dispatcher.wake,
+        forget_emails=mailer.forget,
+        on_news=news.wake,
+        news_chunk=config.fan_out_chunk,
     )
     app.router.include_router(build_router(handlers))
     app.consumers.units = units
     register_subscribers(app.consumers, handlers)
     app.on_start.append(dispatcher.start)
     app.on_stop.append(dispatcher.stop)
+
+    async def tell_news() -> None:
+        await news.start(handlers.tell_news_chunk)
+
+    app.on_start.append(tell_news)
+    app.on_stop.append(news.stop)
 
     async def close_mailer() -> None:
         mailer.close()

@@ -33,6 +33,12 @@ class NotificationsSettings(BaseSettings):
     )
     email_workers: int = Field(default=4, ge=1, description="E-mails sent at once by one process")
     webhook_workers: int = Field(default=4, ge=1, description="Webhook calls made at once by one process")
+    fan_out_chunk: int = Field(
+        default=200,
+        ge=1,
+        le=800,
+        description="Members told of one territory news per transaction (each its own, bounded)",
+    )
     profile_wait: float = Field(
         default=7 * 24 * 3600.0,
         gt=0,

@@ -4,8 +4,9 @@ digests is notifier.py's."""
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -37,14 +38,16 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 
 from .commands import DeliveryFilters, SetPreferences
-from .notifier import Notice, Told, Values, notify
-from .orm import ContactRow, MessageRow, NotificationRow, ProjectRow, WaitingRow
+from .notifier import Notice, Told, Values, notify, notify_all
+from .orm import ContactRow, MessageRow, NotificationRow, ProjectRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
 from .texts import FALLBACK, languages, plain_error, someone, withdrawn_because
 from .webhooks import Network, TargetRefused, check_url
 
 log = structlog.get_logger(__name__)
+
+NEWS_CHUNK = 200  # members told of one news per transaction: well within any ack wait
 
 WAITING = Counter(
     "passerelle_notifications_waiting_for_profile_total",
@@ -74,12 +77,17 @@ class NotificationsHandlers:
         webhook_networks: list[Network],
         on_queued: Callable[[], None],
         forget_emails: Callable[[list[str]], None],
+        *,
+        on_news: Callable[[], None] = lambda: None,
+        news_chunk: int = NEWS_CHUNK,
     ) -> None:
         self.units = units
         self.taxonomy = taxonomy
         self.webhook_networks = webhook_networks  # non-public networks webhooks may reach anyway
         self.on_queued = on_queued  # wakes the dispatcher
         self.forget_emails = forget_emails  # deletes the copies of sent e-mails
+        self.on_news = on_news  # wakes what tells news in chunks (it also looks every so often)
+        self.news_chunk = news_chunk  # members told of one news per transaction
 
     # Read models
 
@@ -141,17 +149,12 @@ class NotificationsHandlers:
         """News of a published project, to members attached to its territory who asked for it."""
         await self.remember_project(event, uow)
         data, repository = event.data, uow.repository
-        chain = await repository.territory_and_ancestors(data.territory_id)
         territory = await repository.territory_name(data.territory_id) or ""
         summary = data.summary if len(data.summary) <= 300 else data.summary[:297].rstrip() + "..."
         values = {"project": data.title, "territory": territory, "summary": summary}
         facts = {"project_id": data.project_id, "territory_id": data.territory_id}
-        readers = [
-            member_id
-            for member_id in await repository.news_readers(chain)
-            if member_id != data.owner_member_id
-        ]
-        await self._tell_each(uow, readers, Notice(event.id, "project_published", lambda _: values, facts))
+        notice = Notice(event.id, "project_published", lambda _: values, facts)
+        await self.tell_territory_news(uow, data.territory_id, notice, besides=[data.owner_member_id])
 
     async def propose(self, event: CloudEvent[MatchProposed], uow: Unit) -> None:
         data = event.data
@@ -238,7 +241,60 @@ class NotificationsHandlers:
         notice = Notice(event.id, "funding_goal_reached", lambda _: values, facts)
         await self._tell_each(uow, recipients, notice, wait_for_unknown=True)
 
-    # Telling: one member, several, what waited
+    # Telling: a territory's news readers, one member, several, what waited
+
+    async def tell_territory_news(
+        self, uow: Unit, territory_id: str, notice: Notice, *, besides: Iterable[str] = ()
+    ) -> None:
+        """News of a territory, to the members attached to it or to a territory above it who asked
+        for news of one of them, but `besides` (its author): kept with this unit of work, then told
+        after its commit by `tell_news_chunk`, a bounded chunk of members per transaction, so that no
+        transaction grows with the audience, whatever its size."""
+        chain = await uow.repository.territory_and_ancestors(territory_id)
+        await uow.repository.add_fan_out(
+            {
+                "cause_event_id": notice.cause_id,
+                "kind": notice.kind,
+                "values": {language: notice.values(language) for language in sorted(languages())},
+                "facts": notice.facts,
+                "territories": chain,
+                "besides": sorted(set(besides)),
+                "after": "",
+            }
+        )
+        uow.on_commit(self.on_news)
+
+    async def tell_news_chunk(self) -> bool:
+        """Tell the next chunk of members of the oldest news still being told, in one transaction
+        (set-based: a few statements for the whole chunk); False when no news is left to tell.
+
+        Idempotent per cause, member and channel: a chunk that a crash rolled back is told again."""
+        async with self.units() as uow:
+            repository = uow.repository
+            news = await repository.next_fan_out()
+            if news is None:
+                return False
+            readers = await repository.news_readers_after(
+                news.territories, news.besides, news.after, self.news_chunk
+            )
+            await repository.lock_members(readers)  # before reading them: an erasure is seen, or waits
+            recipients = await repository.recipients(readers)
+            notice = Notice(news.cause_event_id, news.kind, _in_language(news.values), news.facts)
+            try:
+                async with repository.savepoint():
+                    told = await notify_all(repository, recipients, notice)
+            except (DataError, IntegrityError, ValueError, ValidationError):
+                # Some recipient's own data: each is told alone, so that only theirs fails.
+                log.warning("notifications.news_one_by_one", kind=news.kind, cause=news.cause_event_id)
+                for contact, _ in recipients:
+                    tell = functools.partial(notify, repository, contact, notice)
+                    await self._alone(uow, contact.member_id, notice, tell)
+            else:
+                self._record(uow, told)
+            done = len(readers) < self.news_chunk
+            await repository.advance_fan_out(news, None if done else readers[-1])
+            await uow.commit()
+        return True
 
     async def _tell_owner(self, uow: Unit, project: ProjectRow, notice: Notice) -> None:
         owner = project.owner_member_id
@@ -280,7 +336,7 @@ class NotificationsHandlers:
         """The member's profile came: tell them what waited for it (their lock is held)."""
         repository = uow.repository
         for waiting in await repository.take_waiting(contact.member_id):
-            notice = Notice(waiting.cause_event_id, waiting.kind, _in_language(waiting), waiting.facts)
+            notice = Notice(waiting.cause_event_id, waiting.kind, _in_language(waiting.values), waiting.facts)
 
             async def tell(notice: Notice = notice) -> Told:
                 told = await notify(repository, contact, notice)
@@ -453,9 +509,9 @@ def _is_member(member_id: str) -> bool:
     return member_id != ERASED_OWNER
 
 
-def _in_language(waiting: WaitingRow) -> Values:
-    """What waited was kept in every language: the member's, now known, or the fallback."""
-    return lambda language: waiting.values.get(language) or waiting.values[FALLBACK]
+def _in_language(values: dict[str, dict[str, str]]) -> Values:
+    """Values kept in every language: the member's, or the fallback."""
+    return lambda language: values.get(language) or values[FALLBACK]
 
 
 def _name(contact: ContactRow | None) -> str | None:

@@ -13,10 +13,10 @@ from typing import Any
 from passerelle.contracts import EventData, NotificationDelivered
 
 from .digests import next_digest_at
-from .orm import ContactRow, MessageRow
+from .orm import ContactRow, MessageRow, PreferencesRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
-from .texts import language_of, render
+from .texts import Text, language_of, render
 
 TITLE_LENGTH = 300  # the notifications.title column
 
@@ -45,49 +45,117 @@ class Told:
 async def notify(repository: NotificationsRepository, contact: ContactRow, notice: Notice) -> Told:
     """Tell one known, not erased member (their lock is held when digests may gather)."""
     preferences = Preferences.of(await repository.preferences(contact.member_id))
-    language = language_of(contact.locale)
-    text = render(notice.kind, language, {"name": contact.display_name or "", **notice.values(language)})
+    text = _text(contact, notice)
     now = datetime.now(UTC)
     events: list[EventData] = []
     queued = False
-    for channel in preferences.channels_for(notice.kind):
-        if channel == "email" and not contact.email:
-            continue
-        if channel == "webhook" and not preferences.webhook_url:
-            continue
-        notification_id = str(uuid.uuid4())
-        added = await repository.add_notification(
-            {
-                "notification_id": notification_id,
-                "member_id": contact.member_id,
-                "channel": channel,
-                "kind": notice.kind,
-                "language": text.language,
-                "title": text.title[:TITLE_LENGTH],
-                "body": text.body,
-                "data": notice.facts,
-                "cause_event_id": notice.cause_id,
-                "status": "delivered" if channel == "inbox" else "pending",
-                "delivered_at": now if channel == "inbox" else None,
-            }
-        )
-        if not added:
+    for channel in _channels(contact, preferences, notice.kind):
+        row = _notification(contact, channel, text, notice, now)
+        if not await repository.add_notification(row):
             continue
         if channel == "inbox":
-            events.append(
-                NotificationDelivered(
-                    notification_id=notification_id,
-                    member_id=contact.member_id,
-                    channel="inbox",
-                    kind=notice.kind,
-                    cause_event_id=notice.cause_id,
-                )
-            )
+            events.append(_delivered(row))
         else:
             message = await _message_for(repository, contact, preferences, channel, now)
-            await repository.attach(notification_id, message.message_id)
+            await repository.attach(row["notification_id"], message.message_id)
             queued = True
     return Told(tuple(events), queued)
+
+
+async def notify_all(
+    repository: NotificationsRepository, recipients: list[tuple[ContactRow, PreferencesRow]], notice: Notice
+) -> Told:
+    """Tell several known, not erased members, their locks held: the inbox, e-mails and webhooks of
+    all who want them at once in two statements (their messages, then their notifications); those
+    whose messages gather in digests each on their own, as `notify` does."""
+    now = datetime.now(UTC)
+    notifications: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
+    digested: list[ContactRow] = []
+    for contact, row in recipients:
+        preferences = Preferences.of(row)
+        if preferences.digest != "immediate":
+            digested.append(contact)
+            continue
+        text = _text(contact, notice)
+        for channel in _channels(contact, preferences, notice.kind):
+            message_id = None
+            if channel != "inbox":
+                message_id = str(uuid.uuid4())
+                messages.append(
+                    {
+                        "message_id": message_id,
+                        "member_id": contact.member_id,
+                        "channel": channel,
+                        "digest": False,
+                        "status": "pending",
+                        "attempts": 0,
+                        "due_at": now,
+                    }
+                )
+            notifications.append(_notification(contact, channel, text, notice, now, message_id))
+    await repository.add_messages(messages)
+    added = await repository.add_notifications(notifications)
+    new = [row for row in notifications if row["notification_id"] in added]
+    unsent = [row["message_id"] for row in notifications if row["notification_id"] not in added]
+    await repository.drop_messages([message_id for message_id in unsent if message_id])
+    events: list[EventData] = [_delivered(row) for row in new if row["channel"] == "inbox"]
+    queued = any(row["message_id"] for row in new)
+    for contact in digested:
+        told = await notify(repository, contact, notice)
+        events += told.events
+        queued = queued or told.queued
+    return Told(tuple(events), queued)
+
+
+def _text(contact: ContactRow, notice: Notice) -> Text:
+    language = language_of(contact.locale)
+    return render(notice.kind, language, {"name": contact.display_name or "", **notice.values(language)})
+
+
+def _channels(contact: ContactRow, preferences: Preferences, kind: str) -> list[str]:
+    """The member's channels for this kind that can reach them."""
+    return [
+        channel
+        for channel in preferences.channels_for(kind)
+        if not (channel == "email" and not contact.email)
+        and not (channel == "webhook" and not preferences.webhook_url)
+    ]
+
+
+def _notification(
+    contact: ContactRow,
+    channel: str,
+    text: Text,
+    notice: Notice,
+    now: datetime,
+    message_id: str | None = None,
+) -> dict[str, Any]:
+    inbox = channel == "inbox"
+    return {
+        "notification_id": str(uuid.uuid4()),
+        "member_id": contact.member_id,
+        "channel": channel,
+        "kind": notice.kind,
+        "language": text.language,
+        "title": text.title[:TITLE_LENGTH],
+        "body": text.body,
+        "data": notice.facts,
+        "cause_event_id": notice.cause_id,
+        "status": "delivered" if inbox else "pending",
+        "delivered_at": now if inbox else None,
+        "message_id": message_id,
+    }
+
+
+def _delivered(row: dict[str, Any]) -> NotificationDelivered:
+    return NotificationDelivered(
+        notification_id=row["notification_id"],
+        member_id=row["member_id"],
+        channel="inbox",
+        kind=row["kind"],
+        cause_event_id=row["cause_event_id"],
+    )
 
 
 async def _message_for(

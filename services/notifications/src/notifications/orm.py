@@ -105,6 +105,24 @@ class WaitingRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class FanOutRow(Base):
+    """News to tell a whole audience (the members of a territory who asked for its news), told in
+    chunks, each in its own transaction: `after` is the last member told, so that a crash resumes at
+    the next chunk and no transaction grows with the audience."""
+
+    __tablename__ = "fan_outs"
+
+    cause_event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50), primary_key=True)
+    # language -> the message's values in it: each member reads it in theirs.
+    values: Mapped[dict[str, dict[str, str]]] = mapped_column(JSONB)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    territories: Mapped[list[str]] = mapped_column(JSONB)  # the territory and those above it
+    besides: Mapped[list[str]] = mapped_column(JSONB, default=list)  # members not to tell (the author)
+    after: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class MessageRow(Base):
     """One e-mail or webhook call to send: a single notification, or a digest gathering several.
 

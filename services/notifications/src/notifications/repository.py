@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from .commands import DeliveryFilters
 from .orm import (
     ContactRow,
+    FanOutRow,
     MessageRow,
     NotificationRow,
     PledgeRow,
@@ -61,10 +62,17 @@ class NotificationsRepository:
         )
 
     async def lock_members(self, member_ids: Iterable[str]) -> None:
-        """Every member's lock, taken in one sorted pass: two events telling the same members in
-        opposite orders take their locks in the same order, and cannot deadlock."""
-        for member_id in sorted(set(member_ids)):
-            await self.lock_member(member_id)
+        """Every member's lock, taken in one sorted pass (one statement): two events telling the same
+        members in opposite orders take their locks in the same order, and cannot deadlock."""
+        keys = [f"notifications.member:{member_id}" for member_id in sorted(set(member_ids))]
+        if keys:
+            await self.session.execute(
+                text(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(key, 0))"
+                    " FROM unnest(CAST(:keys AS text[])) AS key"
+                ),
+                {"keys": keys},
+            )
 
     async def erased_among(self, member_ids: list[str]) -> set[str]:
         """Which of these identities were erased (an erased person keeps no right here)."""
@@ -196,19 +204,79 @@ class NotificationsRepository:
         total = sum((row.amount for row in rows), Decimal(0))
         return total, sorted({row.member_id for row in rows if row.member_id is not None})
 
-    async def news_readers(self, territories: list[str]) -> list[str]:
-        """Members attached to one of these territories who asked for news of one of them."""
+    # News told in chunks
+
+    async def add_fan_out(self, values: dict[str, Any]) -> None:
+        """Keep news to tell in chunks; once per cause and kind, whatever the redeliveries."""
+        await self.session.execute(insert(FanOutRow).values(**values).on_conflict_do_nothing())
+
+    async def next_fan_out(self) -> FanOutRow | None:
+        """The oldest news still being told, locked: another worker (or replica) takes another one."""
+        return await self.session.scalar(
+            select(FanOutRow).order_by(FanOutRow.created_at).limit(1).with_for_update(skip_locked=True)
+        )
+
+    async def news_readers_after(
+        self, territories: list[str], besides: list[str], after: str, limit: int
+    ) -> list[str]:
+        """The next `limit` members after `after`, in member order, attached to one of these
+        territories who asked for news of one of them (but `besides`)."""
         rows = await self.session.scalars(
             select(PreferencesRow.member_id)
             .join(ContactRow, ContactRow.member_id == PreferencesRow.member_id)
             .where(
+                PreferencesRow.member_id > after,
+                PreferencesRow.member_id.not_in(besides),
                 PreferencesRow.territory_news.has_any(array(territories)),
                 ContactRow.attachments.has_any(array(territories)),
                 ContactRow.erased.is_(False),
             )
             .order_by(PreferencesRow.member_id)
+            .limit(limit)
         )
         return list(rows)
+
+    async def recipients(self, member_ids: list[str]) -> list[tuple[ContactRow, PreferencesRow]]:
+        """The contacts and preferences of these members, but the erased, in member order: one read,
+        made once their locks are held, so that an erasure that came first is seen."""
+        rows = await self.session.execute(
+            select(ContactRow, PreferencesRow)
+            .join(PreferencesRow, PreferencesRow.member_id == ContactRow.member_id)
+            .where(ContactRow.member_id.in_(member_ids), ContactRow.erased.is_(False))
+            .order_by(ContactRow.member_id)
+            .execution_options(populate_existing=True)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def add_notifications(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Several notifications in one statement; returns the ids of those added (a cause already
+        told to a member on a channel is not told again)."""
+        if not rows:
+            return set()
+        statement = (
+            insert(NotificationRow)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(NotificationRow.notification_id)
+        )
+        return set(await self.session.scalars(statement))
+
+    async def add_messages(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(MessageRow).values(rows))
+
+    async def drop_messages(self, message_ids: list[str]) -> None:
+        """Messages made for notifications that were not added: nothing to send in them."""
+        if message_ids:
+            await self.session.execute(delete(MessageRow).where(MessageRow.message_id.in_(message_ids)))
+
+    async def advance_fan_out(self, fan_out: FanOutRow, after: str | None) -> None:
+        """Told up to `after`; None: told to everyone, the news is done."""
+        if after is None:
+            await self.session.delete(fan_out)
+        else:
+            fan_out.after = after
+        await self.session.flush()
 
     # Preferences
 

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from passerelle.contracts.types import ProjectOutcome, TerritoryLevel
 from passerelle.runtime.auth import CurrentIdentity
+from passerelle.runtime.idempotency import IDEMPOTENT
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from passerelle.validation import KnownCountry, KnownCurrency, Money
 from pydantic import BaseModel, ConfigDict, Field
@@ -183,7 +184,9 @@ def build_router(handlers: ProjectsHandlers) -> APIRouter:
         await handlers.revoke(identity, territory_id, sub, role)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    @router.post("/projects", status_code=status.HTTP_201_CREATED, tags=["projects"])
+    @router.post(
+        "/projects", status_code=status.HTTP_201_CREATED, tags=["projects"], dependencies=[IDEMPOTENT]
+    )
     async def create_project(body: CreateProject, identity: CurrentIdentity) -> ProjectOut:
         """Create a project as a draft: for a local actor or association you manage, or as a manager
         of the territory."""
@@ -232,7 +235,12 @@ def build_router(handlers: ProjectsHandlers) -> APIRouter:
         """End a published project, completed or cancelled (emits ProjectClosed)."""
         return ProjectOut.of(await handlers.close(identity, project_id, body.outcome))
 
-    @router.post("/projects/{project_id}/pledges", status_code=status.HTTP_201_CREATED, tags=["projects"])
+    @router.post(
+        "/projects/{project_id}/pledges",
+        status_code=status.HTTP_201_CREATED,
+        tags=["projects"],
+        dependencies=[IDEMPOTENT],
+    )
     async def pledge(project_id: str, body: PledgeIn, identity: CurrentIdentity) -> PledgeOut:
         """Pledge money to a published project with a funding goal (emits PledgeMade, and
         FundingGoalReached the first time the total reaches the goal)."""

@@ -13,6 +13,12 @@ from .types import ID_MAX_LENGTH, ONE_LINE, ONE_LINE_PATTERN
 
 CONTENT_TYPE = "application/cloudevents+json"
 
+# Where each event's JSON Schema is published (the same files ship in the package, `schemas/`): its
+# `$id`, and with the pointer to its `data` the `dataschema` of every event of that type.
+SCHEMA_BASE_URI = (
+    "https://raw.githubusercontent.com/passerelle/passerelle/main/contracts/src/passerelle/contracts/schemas/"
+)
+
 # What consumers can store: the inbox keeps `id` in passerelle_inbox.event_id (64 characters) and the
 # read models keep `subject`, an aggregate id, in id columns. An envelope beyond these, or with more
 # than one line in them, could never be handled: it fails validation and goes to the DLQ.
@@ -44,6 +50,16 @@ class EventData(BaseModel):
     def type_name(cls) -> str:
         return f"passerelle.{cls.owner}.{cls.event_name}.v{cls.version}"
 
+    @classmethod
+    def schema_uri(cls) -> str:
+        """The `$id` of the JSON Schema of this event's whole envelope."""
+        return f"{SCHEMA_BASE_URI}{cls.type_name()}.json"
+
+    @classmethod
+    def data_schema_uri(cls) -> str:
+        """The CloudEvents `dataschema`: the part of that schema that describes `data`."""
+        return f"{cls.schema_uri()}#/$defs/{cls.__name__}"
+
     def aggregate_id(self) -> str:
         """The id of the aggregate this fact is about; it becomes the envelope's `subject`."""
         raise NotImplementedError
@@ -64,6 +80,9 @@ class CloudEvent(BaseModel, Generic[DataT]):
     subject: AggregateId = Field(description="The id of the aggregate the event is about.")
     time: datetime = Field(description="When it happened, RFC 3339 in UTC.")
     datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = Field(
+        default=None, max_length=300, description="The JSON Schema that `data` follows (a URI)."
+    )
     correlationid: AggregateId | None = Field(
         default=None, description="Extension: the id shared by every event of one user action."
     )
@@ -85,6 +104,7 @@ def envelope(data: DataT, *, event_id: str | None = None, at: datetime | None = 
         type=data.type_name(),
         subject=data.aggregate_id(),
         time=at or datetime.now(UTC),
+        dataschema=data.data_schema_uri(),
         correlationid=correlation_id.get() or event_id,
         data=data,
     )

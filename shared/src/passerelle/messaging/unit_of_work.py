@@ -14,12 +14,13 @@ from typing import Generic, Self, TypeVar
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from passerelle.contracts import CloudEvent, EventData, envelope, stream_of
 from passerelle.errors import RuleBroken
 from passerelle.persistence.database import Database
 
+from .idempotency import KeyedRequest, joined
 from .tables import OUTBOX_CHANNEL, inbox, outbox
 
 # nats-server's default max_payload; the relay replaces it (`EventLimit`) with what its
@@ -59,7 +60,8 @@ class EventLimit:
 class SqlUnitOfWork(Generic[R]):
     """One transaction for one command or message: state, outbox rows and the inbox record commit together.
 
-    Leaving the block without `commit()` rolls everything back.
+    Leaving the block without `commit()` rolls everything back. Within a request sent with an
+    `Idempotency-Key`, it is a savepoint of the request's transaction, which commits with the answer.
     """
 
     session: AsyncSession
@@ -71,15 +73,24 @@ class SqlUnitOfWork(Generic[R]):
         repository: Callable[[AsyncSession], R],
         limit: EventLimit | None = None,
     ) -> None:
-        self._sessions = database.sessions
+        self._database = database
         self._repository = repository
         self._limit = limit or EventLimit()
         self.recorded: list[CloudEvent[EventData]] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._request: KeyedRequest | None = None
+        self._savepoint: AsyncSessionTransaction | None = None
 
     async def __aenter__(self) -> Self:
-        self.session = self._sessions()
-        await self.session.begin()
+        self._request = await joined(self._database)
+        if self._request is not None:
+            assert self._request.session is not None
+            self.session = self._request.session
+            self._savepoint = await self.session.begin_nested()
+        else:
+            self._savepoint = None
+            self.session = self._database.sessions()
+            await self.session.begin()
         self.repository = self._repository(self.session)
         self.recorded = []
         self._after_commit = []
@@ -88,6 +99,10 @@ class SqlUnitOfWork(Generic[R]):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._savepoint is not None:
+            if self._savepoint.is_active:
+                await self._savepoint.rollback()
+            return
         # Closing ends the transaction, rolling back whatever was not committed; unlike rollback() it
         # leaves what was read usable (detached, not expired), so read-only use cases can return rows.
         await self.session.close()
@@ -121,9 +136,17 @@ class SqlUnitOfWork(Generic[R]):
         if self.recorded:
             await self.session.execute(insert(outbox), [self._outbox_row(event) for event in self.recorded])
             await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
-        await self.session.commit()
+        if self._request is not None and self._savepoint is not None:
+            # Durable only with the request's answer: the callbacks wait for that commit.
+            await self._savepoint.commit()
+            self._savepoint = await self.session.begin_nested()
+        else:
+            await self.session.commit()
         self.recorded = []  # committed: a later commit in the same unit of work writes only new events
         callbacks, self._after_commit = self._after_commit, []
+        if self._request is not None:
+            self._request.after_commit.extend(callbacks)
+            return
         for callback in callbacks:
             callback()
 

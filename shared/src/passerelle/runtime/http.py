@@ -17,6 +17,7 @@ from passerelle.settings import PlatformSettings
 
 from .asgi import BodyLimit, Correlation, TextGuard, UnexpectedErrors
 from .auth import Authenticator
+from .idempotency import IdempotentRequests
 from .problems import Problem, install_problem_handlers
 from .service import ServiceApp
 
@@ -85,7 +86,9 @@ def build_http_app(
 def harden(app: FastAPI, settings: PlatformSettings) -> None:
     """Errors as problem+json, and the guards every request passes before any route."""
     install_problem_handlers(app)
-    # Added innermost first: a request meets Correlation, UnexpectedErrors, TextGuard, BodyLimit.
+    # Added innermost first: a request meets Correlation, UnexpectedErrors, TextGuard, BodyLimit,
+    # IdempotentRequests.
+    app.add_middleware(IdempotentRequests)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(TextGuard)
     app.add_middleware(UnexpectedErrors)
