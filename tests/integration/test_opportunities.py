@@ -412,3 +412,33 @@ async def test_every_endpoint_wants_a_token_and_bad_input_is_a_422_that_changes_
     assert found == []
     names = [event["type"].split(".")[2] for event in await platform.events("OPPORTUNITIES")]
     assert names == ["OpportunitySubmitted", "OpportunityReviewed", "OpportunityPublished"]
+
+
+async def test_the_same_idempotency_key_creates_one_opportunity_and_one_interest(platform: Platform) -> None:
+    place = await _territories(platform)
+    await _people(platform, place)
+    body = {**TAKEOVER, "territory_id": place.commune}
+    keyed = {**platform.as_("aicha"), "Idempotency-Key": "takeover-1"}
+
+    async def created() -> Any:
+        response = await platform.http.post("/opportunities", headers=keyed, json=body)
+        return response if response.status_code == 201 else None
+
+    first = await eventually(created)
+    again = await platform.http.post("/opportunities", headers=keyed, json=body)
+    assert (again.status_code, again.json()) == (201, first.json())
+    other = await platform.http.post("/opportunities", headers=keyed, json={**body, "title": "Autre"})
+    assert other.status_code == 422
+    drafts = await platform.call("GET", "/opportunities", "aicha", params={"status": "draft"}, expect=200)
+    assert [d["opportunity_id"] for d in drafts] == [first.json()["opportunity_id"]]
+
+    path = f"/opportunities/{first.json()['opportunity_id']}"
+    await platform.call("POST", f"{path}/submit", "aicha", expect=200)
+    await _approved(platform, first.json())
+    interested = {**platform.as_("youssef"), "Idempotency-Key": "interest-1"}
+    answers = [
+        await platform.http.post(f"{path}/interests", headers=interested, json={"role": "buyer"})
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [201, 201] and answers[0].json() == answers[1].json()
+    assert len(await platform.published("OPPORTUNITIES", "InterestExpressed")) == 1

@@ -17,13 +17,10 @@ from passerelle.contracts import (
     OpportunityUpdated,
 )
 from passerelle.messaging.consumers import EventConsumers
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import array
 
 from .handlers import NotificationsHandlers, Unit, _name
 from .notifier import Notice
-from .orm import ContactRow, PreferencesRow
-from .repository import NotificationsRepository
+from .orm import ContactRow
 from .texts import phrases, someone
 
 Snapshot = TypeVar("Snapshot", bound=OpportunitySnapshot)
@@ -86,23 +83,20 @@ async def remember_opportunity(event: CloudEvent[Snapshot], uow: Unit) -> None:
 async def announce_opportunity(
     handlers: NotificationsHandlers, event: CloudEvent[OpportunityPublished], uow: Unit
 ) -> None:
+    """News, in chunks as a project's, to those who listed the territory in `opportunity_news`."""
     await remember_opportunity(event, uow)
-    data, repository = event.data, uow.repository
-    chain = await repository.territory_and_ancestors(data.territory_id)
+    data = event.data
     summary = data.summary if len(data.summary) <= 300 else data.summary[:297].rstrip() + "..."
     values = {
         "opportunity": data.title,
-        "territory": await repository.territory_name(data.territory_id) or "",
+        "territory": await uow.repository.territory_name(data.territory_id) or "",
         "summary": summary,
     }
     facts = {"opportunity_id": data.opportunity_id, "territory_id": data.territory_id}
-    readers = [
-        member_id
-        for member_id in await opportunity_news_readers(repository, chain)
-        if member_id != data.promoter_member_id
-    ]
     notice = Notice(event.id, "opportunity_published", lambda _: values, facts)
-    await handlers._tell_each(uow, readers, notice)
+    await handlers.tell_territory_news(
+        uow, data.territory_id, notice, besides=[data.promoter_member_id], preference="opportunity_news"
+    )
 
 
 async def tell_promoter_of_interest(
@@ -161,18 +155,3 @@ async def remind_promoter(
 async def _tell(handlers: NotificationsHandlers, uow: Unit, member_id: str, notice: Notice) -> None:
     contact = await uow.repository.contact(member_id)
     await handlers._tell(uow, member_id, contact, notice)
-
-
-async def opportunity_news_readers(repository: NotificationsRepository, territories: list[str]) -> list[str]:
-    """Members attached to one of these territories who asked for news of its opportunities."""
-    rows = await repository.session.scalars(
-        select(PreferencesRow.member_id)
-        .join(ContactRow, ContactRow.member_id == PreferencesRow.member_id)
-        .where(
-            PreferencesRow.opportunity_news.has_any(array(territories)),
-            ContactRow.attachments.has_any(array(territories)),
-            ContactRow.erased.is_(False),
-        )
-        .order_by(PreferencesRow.member_id)
-    )
-    return list(rows)

@@ -120,6 +120,10 @@ class FanOutRow(Base):
     territories: Mapped[list[str]] = mapped_column(JSONB)  # the territory and those above it
     besides: Mapped[list[str]] = mapped_column(JSONB, default=list)  # members not to tell (the author)
     after: Mapped[str] = mapped_column(String(100), default="")
+    # The preference naming the territories whose news a member asked for (see NEWS_PREFERENCES).
+    preference: Mapped[str] = mapped_column(
+        String(30), default="territory_news", server_default="territory_news"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

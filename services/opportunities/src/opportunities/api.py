@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 from passerelle.contracts.opportunities import Instrument, OpportunityKind
 from passerelle.runtime.auth import CurrentIdentity
+from passerelle.runtime.idempotency import IDEMPOTENT
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from passerelle.validation import KnownCountry, Money
 from pydantic import BaseModel, Field
@@ -127,7 +128,12 @@ class InterestOnDesk(InterestOut):
 def build_router(handlers: OpportunitiesHandlers) -> APIRouter:
     router = APIRouter()
 
-    @router.post("/opportunities", status_code=status.HTTP_201_CREATED, tags=["opportunities"])
+    @router.post(
+        "/opportunities",
+        status_code=status.HTTP_201_CREATED,
+        tags=["opportunities"],
+        dependencies=[IDEMPOTENT],
+    )
     async def create_opportunity(body: CreateOpportunity, identity: CurrentIdentity) -> OpportunityOut:
         """Create a draft: for yourself, a member you act for, or as a manager of the territory."""
         return OpportunityOut.of(await handlers.create(identity, body), may_act=True)
@@ -202,7 +208,10 @@ def build_router(handlers: OpportunitiesHandlers) -> APIRouter:
         return OpportunityOut.of(await handlers.close(identity, opportunity_id, body.outcome), may_act=True)
 
     @router.post(
-        "/opportunities/{opportunity_id}/interests", status_code=status.HTTP_201_CREATED, tags=["interests"]
+        "/opportunities/{opportunity_id}/interests",
+        status_code=status.HTTP_201_CREATED,
+        tags=["interests"],
+        dependencies=[IDEMPOTENT],
     )
     async def express_interest(
         opportunity_id: str, body: ExpressInterest, identity: CurrentIdentity

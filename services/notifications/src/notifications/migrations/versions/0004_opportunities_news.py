@@ -1,7 +1,8 @@
-"""Opportunity news: the territories whose new opportunities a member wants to hear of
+"""Opportunity news: the territories whose new opportunities a member wants to hear of, and which
+preference a fan-out's news reads its audience from
 
 Revision ID: 0004_opportunities
-Revises: 0003
+Revises: 0004_throughput
 Create Date: 2026-12-01 12:45:00
 """
 
@@ -12,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004_opportunities"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004_throughput"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -27,7 +28,12 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
+    op.add_column(
+        "fan_outs",
+        sa.Column("preference", sa.String(length=30), server_default="territory_news", nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("fan_outs", "preference")
     op.drop_column("preferences", "opportunity_news")

@@ -9,7 +9,12 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from passerelle.messaging.migrations import create_messaging_tables, drop_messaging_tables
+from passerelle.messaging.migrations import (
+    create_idempotency_table,
+    create_messaging_tables,
+    drop_idempotency_table,
+    drop_messaging_tables,
+)
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0001'
@@ -100,9 +105,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_territory_roles_sub'), 'territory_roles', ['sub'], unique=False)
     create_messaging_tables(op)
+    create_idempotency_table(op)
 
 
 def downgrade() -> None:
+    drop_idempotency_table(op)
     drop_messaging_tables(op)
     op.drop_index(op.f('ix_territory_roles_sub'), table_name='territory_roles')
     op.drop_table('territory_roles')
