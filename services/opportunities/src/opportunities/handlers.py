@@ -131,15 +131,7 @@ class OpportunitiesHandlers:
             repository = uow.repository
             if wanted.territory_id and not await repository.territory_known(wanted.territory_id):
                 raise InvalidField("territory_id", f"territory {wanted.territory_id} does not exist")
-            visibility: Visibility | None = Visibility([], [])
-            if await repository.was_erased(identity.sub):
-                pass
-            elif identity.is_operator:
-                visibility = None
-            else:
-                promoters = [identity.sub, *await repository.members_managed_by(identity.sub)]
-                visibility = Visibility(promoters, await repository.territories_managed_by(identity.sub))
-            return await repository.search(wanted, visibility, limit, offset)
+            return await repository.search(wanted, await _visibility(repository, identity), limit, offset)
 
     async def edit(self, identity: Identity, opportunity_id: str, edit: EditOpportunity) -> Opportunity:
         async with self.units() as uow:
@@ -175,8 +167,10 @@ class OpportunitiesHandlers:
             actor = await _actor(repository, identity)
             opportunity = await _load(repository, opportunity_id, for_update=True)
             if not await _reviews(repository, actor, opportunity):
-                if await _may_act(repository, actor, opportunity):
-                    raise Forbidden("a manager of the territory reviews an opportunity, not its promoter")
+                if opportunity.visible_to_members or await _may_act(repository, actor, opportunity):
+                    raise Forbidden(
+                        "a manager of the territory or above reviews an opportunity, not its promoter"
+                    )
                 raise NotFound("opportunity", opportunity_id)
             reviewed = opportunity.reviewed(review.decision, review.notes, actor.sub, self.clock())
             await repository.save(reviewed)
@@ -462,6 +456,17 @@ async def _load_for_action(
             raise NotFound("opportunity", opportunity_id)
         raise Forbidden(MAY_NOT_ACT)
     return opportunity
+
+
+async def _visibility(repository: SqlOpportunitiesRepository, identity: Identity) -> Visibility | None:
+    """What the reader sees besides approved opportunities: everything (an operator), nothing (an
+    erased identity), else what they promote or act for and what is in the territories they manage."""
+    if await repository.was_erased(identity.sub):
+        return Visibility([], [])
+    if identity.is_operator:
+        return None
+    promoters = [identity.sub, *await repository.members_managed_by(identity.sub)]
+    return Visibility(promoters, await repository.territories_managed_by(identity.sub))
 
 
 async def _promotes(
