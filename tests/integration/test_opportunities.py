@@ -204,7 +204,15 @@ async def test_the_promoter_sees_a_card_without_contact_and_others_see_nothing(p
         "languages": ["fr"],
     }
     assert "youssef@example.org" not in text and "@" not in text
-    await platform.call("GET", path, "omar", expect=403)
+    omars = await platform.call(
+        "POST",
+        "/opportunities",
+        "omar",
+        expect=201,
+        json={**TAKEOVER, "territory_id": opportunity["territory_id"]},
+    )
+    await platform.call("GET", path, "omar", expect=403)  # another promoter's desk
+    await platform.call("GET", f"/opportunities/{omars['opportunity_id']}/interests", "omar", expect=200)
     await platform.call("GET", path, "karim", expect=200)  # the reviewer
     await platform.call(
         "POST",
