@@ -182,7 +182,7 @@ async def test_an_introduction_opens_one_thread_between_the_promoter_and_the_mem
         return [thread for thread in found if thread["context_kind"] == "introduction"]
 
     [thread] = await eventually(threads)
-    assert set(thread["participants"]) == {"aicha", "youssef"}
+    assert {participant["member_id"] for participant in thread["participants"]} == {"aicha", "youssef"}
     assert await platform.call("GET", f"/threads/{thread['thread_id']}", "aicha", expect=200)
 
 
