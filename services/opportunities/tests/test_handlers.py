@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from opportunities.commands import CreateOpportunity, Decline, ExpressInterest, Review
+from opportunities.commands import CreateOpportunity, Decline, EditOpportunity, ExpressInterest, Review
 from opportunities.config import OpportunitiesSettings
 from opportunities.domain import ERASED_KIND, Interest, MemberFacts, Opportunity
 from opportunities.handlers import OpportunitiesHandlers
@@ -22,6 +22,7 @@ from passerelle.contracts import (
     OpportunityClosed,
     OpportunityExpiring,
     OpportunityPublished,
+    OpportunityUpdated,
 )
 from passerelle.errors import Conflict, Forbidden, IllegalTransition, InvalidField, NotFound
 from passerelle.identity import Identity
@@ -291,3 +292,17 @@ def _profile(member_id: str, kind: str, managers: list[str]) -> MemberRegistered
         time_zone="Africa/Casablanca",
         managers=managers,
     )
+
+
+async def test_editing_an_open_opportunity_publishes_its_snapshot_and_a_draft_tells_nobody(
+    world: World,
+) -> None:
+    draft = await world.handlers.create(AICHA, CreateOpportunity(**TAKEOVER))
+    await world.handlers.edit(AICHA, draft.opportunity_id, EditOpportunity(title="Moulin de Tafraout"))
+    assert world.events == []
+    opened = await world.open()
+    with pytest.raises(Forbidden):
+        await world.handlers.edit(YOUSSEF, opened.opportunity_id, EditOpportunity(title="Mine"))
+    await world.handlers.edit(KARIM, opened.opportunity_id, EditOpportunity(expected_jobs=12))
+    [updated] = [e for e in world.events if isinstance(e, OpportunityUpdated)]
+    assert (updated.expected_jobs, updated.title) == (12, TAKEOVER["title"])
