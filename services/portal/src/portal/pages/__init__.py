@@ -1,5 +1,31 @@
 """The portal's pages, one module each: `routes(portal)` gives its routes."""
 
-from . import desk, manage, me, notifications, offers, owner, profile, public, register, signin
+from . import (
+    desk,
+    manage,
+    me,
+    notifications,
+    offers,
+    opportunities,
+    opportunity_desk,
+    owner,
+    profile,
+    public,
+    register,
+    signin,
+)
 
-PAGES = (public, signin, register, me, profile, offers, notifications, owner, desk, manage)
+PAGES = (
+    public,
+    signin,
+    register,
+    me,
+    profile,
+    offers,
+    notifications,
+    owner,
+    desk,
+    manage,
+    opportunities,
+    opportunity_desk,
+)
