@@ -3,7 +3,6 @@ page with the disclaimer and the programmes it names, expressing interest and wi
 promoter's desk and the review queue are in opportunity_desk.py. Passerelle lists, reviews and
 introduces: it moves no money."""
 
-
 import asyncio
 from typing import Annotated, Any
 

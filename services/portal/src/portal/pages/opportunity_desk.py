@@ -1,7 +1,6 @@
 """The promoter's desk of an opportunity (submit it, accept or decline each interest, renew, close)
 and the managers' queue of opportunities to review, with each one's age."""
 
-
 from datetime import UTC, datetime
 from typing import Annotated
 
