@@ -10,6 +10,7 @@ from . import (
     me,
     notifications,
     offers,
+    opportunities,
     owner,
     profile,
     public,
@@ -33,4 +34,5 @@ PAGES = (
     financing,
     gatherings,
     ideas,
+    opportunities,
 )
