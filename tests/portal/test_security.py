@@ -81,9 +81,14 @@ async def test_signing_out_ends_the_session(
     farid = await open_context(browser, contexts, site.url)
     await sign_in(farid, "farid")
     assert farid.url.endswith("/app/me")
+    signed_in = await farid.context.cookies()
 
     await farid.click('header button[name="action"][value="logout"]')
     await farid.goto("/app/me")
+    copy = await open_context(browser, contexts, site.url)
+    await copy.context.add_cookies(signed_in)  # a copy of the cookie taken before signing out
+    await copy.goto("/app/me")
 
     assert "/app/login" in farid.url
     assert await farid.locator('header a[href="/app/login"]').count() == 1
+    assert "/app/login" in copy.url, "the session ended for every copy of its cookie"
