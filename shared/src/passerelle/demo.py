@@ -6,6 +6,7 @@ Everything goes through the public HTTP API, as a real client would.
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 
 from passerelle.embedded.ports import free_port
-from passerelle.runtime.platform import serve_http, start_platform
+from passerelle.runtime.platform import allow_development_sign_in, serve_http, start_platform
 from passerelle.settings import PlatformSettings
 
 T = TypeVar("T")
@@ -50,6 +51,7 @@ async def run_demo(data_dir: Path | None = None) -> None:
         root = data_dir or Path(scratch)
         settings = PlatformSettings(data_dir=root, host="127.0.0.1", port=free_port(), log_level="WARNING")
         print(f"Starting a fresh platform (embedded NATS and PostgreSQL under {root}) ...")
+        allow_development_sign_in()
         platform = await start_platform(settings, database_url=None, embedded_nats=True)
         server = asyncio.create_task(serve_http(platform.app, settings.host, settings.port))
         try:
@@ -58,10 +60,31 @@ async def run_demo(data_dir: Path | None = None) -> None:
             ) as http:
                 await eventually(lambda: _answers(http))
                 await _scenario(http, platform.authenticator.issue, root / "mail")
+                await _open_the_portal(f"http://{settings.host}:{settings.port}")
         finally:
             server.cancel()
             await asyncio.gather(server, return_exceptions=True)
             await platform.stop()
+
+
+# Who the story's people are, to sign in as them in the portal (its development sign-in).
+PORTAL_IDENTITIES = (
+    ("fatima", "member", "nurse trainer in Brussels, French"),
+    ("amina", "member", "manages the association that runs the project"),
+    ("youssef", "member", "solar engineer in Lyon, Arabic"),
+    ("zineb", "community_manager", "mobilises Tafraout's diaspora"),
+    ("operator-1", "operator", "the platform's operator"),
+)
+
+
+async def _open_the_portal(base_url: str) -> None:
+    """The same platform, in a browser: in a terminal it stays open until Ctrl-C."""
+    print(f"\nThe portal: {base_url}/app/ (sign in with an identifier and a role):")
+    for sub, role, who in PORTAL_IDENTITIES:
+        print(f"   {sub:<11} {role:<18} {who}")
+    if sys.stdin.isatty():
+        print("Press Ctrl-C to stop.", flush=True)
+        await asyncio.Event().wait()
 
 
 async def _answers(http: httpx.AsyncClient) -> bool:
