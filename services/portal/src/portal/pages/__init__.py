@@ -11,6 +11,7 @@ from . import (
     notifications,
     offers,
     opportunities,
+    opportunity_desk,
     owner,
     profile,
     public,
@@ -35,4 +36,5 @@ PAGES = (
     gatherings,
     ideas,
     opportunities,
+    opportunity_desk,
 )
