@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
@@ -95,3 +96,5 @@ def harden(app: FastAPI, settings: PlatformSettings) -> None:
     app.add_middleware(TextGuard)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(Correlation)
+    # Outermost: behind a TLS proxy the request's own URL (and so each Link header) says https.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
