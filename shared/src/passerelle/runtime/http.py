@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from passerelle.errors import NotFound
 from passerelle.settings import PlatformSettings
