@@ -124,6 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--data-dir", type=Path, default=DATA_DIR, help="write DIR/taxonomy.json")
     where.add_argument("--out", type=Path, help="write this file (then set PASSERELLE_TAXONOMY_FILE to it)")
 
+    asyncapi = commands.add_parser("asyncapi", help="write each service's AsyncAPI 3 document as a file")
+    asyncapi.add_argument("--out", type=Path, default=Path("asyncapi"), help="the folder (default: asyncapi)")
+
     contracts = commands.add_parser("contracts", help="the public contract").add_subparsers(
         dest="action", required=True
     )
@@ -219,12 +222,19 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
             await _dlq(with_local_nats_admin(settings, args.data_dir), args)
         case "taxonomy":
             _import_esco(args)
-        case "contracts":
-            _contracts(args)
+        case "contracts" | "asyncapi":
+            _documents(settings, args)
 
 
-def _contracts(args: argparse.Namespace) -> None:
-    if args.action == "schemas":
+def _documents(settings: PlatformSettings, args: argparse.Namespace) -> None:
+    """What other teams read: the AsyncAPI documents, the JSON Schemas, the event catalogue."""
+    if args.command == "asyncapi":
+        from passerelle.runtime.asyncapi import write_documents
+
+        services = [definition.build(settings, settings.database_url) for definition in load_services()]
+        for path in write_documents(services, args.out):
+            print(path)
+    elif args.action == "schemas":
         for path in write_schemas():
             print(path)
     elif args.out:

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -17,6 +16,7 @@ from passerelle.errors import NotFound
 from passerelle.settings import PlatformSettings
 
 from .asgi import BodyLimit, Correlation, TextGuard, UnexpectedErrors
+from .asyncapi import asyncapi_document
 from .auth import Authenticator
 from .idempotency import IdempotentRequests
 from .openapi import honest_openapi
@@ -73,15 +73,14 @@ def build_http_app(
     @app.get("/asyncapi.json", tags=["operations"])
     async def asyncapi_all() -> Any:
         """The AsyncAPI document of the events served here."""
-        spec = AsyncAPI(*(service.broker for service in services), title="Passerelle", version="1.0.0")
-        return spec.to_specification().to_jsonable()
+        return asyncapi_document(services, "Passerelle")
 
     @app.get("/asyncapi/{service_name}.json", tags=["operations"])
     async def asyncapi_one(service_name: str) -> Any:
         """The AsyncAPI document of one service."""
         if service_name not in app.state.services:
             raise NotFound("service", service_name)
-        return app.state.services[service_name].asyncapi()
+        return asyncapi_document([app.state.services[service_name]], f"Passerelle {service_name}")
 
     return app
 
