@@ -32,6 +32,7 @@ SERVICES = (
     "gatherings",
     "ideas",
     "opportunities",
+    "portal",
 )
 KUBERNETES_VERSION = "1.33.0"  # the oldest version we support: lifecycle.preStop.sleep is GA there
 GRACEFUL_STOP = 3 * 20  # ServiceApp.stop: workers, relay, consumers drain, 20 s each at most

@@ -26,7 +26,7 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, A
         [sys.executable, "-m", "passerelle.cli", "asyncapi", "--out", str(out)],
         check=True,
         capture_output=True,
-        env={"PATH": "/usr/bin:/bin", "PASSERELLE_LOG_LEVEL": "WARNING"},
+        env={"PATH": "/usr/bin:/bin", "PASSERELLE_LOG_LEVEL": "WARNING", "PASSERELLE_JWT_SECRET": "s" * 40},
     )
     return {path.stem: json.loads(path.read_text()) for path in out.glob("asyncapi-*.json")}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import signal
 import threading
@@ -252,7 +253,15 @@ async def serve_http(app: FastAPI, host: str, port: int, on_ready: str | None = 
     await task
 
 
+def allow_development_sign_in() -> None:
+    """The portal's development sign-in belongs to `up` and `demo` only, never beside a real identity
+    provider; PASSERELLE_DEV_LOGIN set by hand wins."""
+    if "PASSERELLE_OIDC_ISSUER" not in os.environ:
+        os.environ.setdefault("PASSERELLE_DEV_LOGIN", "true")
+
+
 async def up(settings: PlatformSettings, *, nats_url: str | None, database_url: str | None) -> None:
+    allow_development_sign_in()
     if nats_url:
         settings = settings.model_copy(update={"nats_url": nats_url})
     platform = await start_platform(settings, database_url=database_url, embedded_nats=nats_url is None)
@@ -263,7 +272,9 @@ async def up(settings: PlatformSettings, *, nats_url: str | None, database_url: 
             print(f"port {settings.port} is taken: the API listens on {port}", flush=True)
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
         nats_servers = ",".join(without_secret(url) for url in platform.settings.nats_url.split(","))
-        ready = f"ready api=http://{shown_host}:{port} nats={nats_servers}"
+        ready = (
+            f"ready api=http://{shown_host}:{port} portal=http://{shown_host}:{port}/app/ nats={nats_servers}"
+        )
         await serve_http(platform.app, host, port, on_ready=ready)
     finally:
         await platform.stop()
@@ -272,7 +283,10 @@ async def up(settings: PlatformSettings, *, nats_url: str | None, database_url: 
 async def serve_one(settings: PlatformSettings, definition: ServiceDefinition) -> None:
     """One service, configured by environment, against external NATS and PostgreSQL."""
     service_name = definition.name
-    service = definition.build(settings, settings.database_url)
+    try:
+        service = definition.build(settings, settings.database_url)
+    except ValueError as error:  # a setting the service cannot start with: said, not a traceback
+        raise SystemExit(f"serve {service_name}: {error}") from error
     await service.start()
     try:
         app = build_http_app([service], Authenticator(settings))
