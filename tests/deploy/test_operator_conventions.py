@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 from passerelle.runtime.service import load_services
@@ -38,25 +39,27 @@ def test_every_object_and_pod_names_its_version_and_instance_but_no_selector_doe
             assert "app.kubernetes.io/version" not in deployment["spec"]["selector"]["matchLabels"]
 
 
-def test_the_gateway_api_component_routes_what_the_ingress_routes_and_replaces_it(tmp_path: Path) -> None:
+def with_component(tmp_path: Path, component: str) -> list[dict[str, Any]]:
+    """The base with one of deploy/components, rendered as an operator's overlay renders it."""
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     (overlay / "kustomization.yaml").write_text(
         yaml.safe_dump(
             {
                 "resources": [os.path.relpath(DEPLOY / "base", overlay)],
-                "components": [os.path.relpath(DEPLOY / "components" / "gateway-api", overlay)],
+                "components": [os.path.relpath(DEPLOY / "components" / component, overlay)],
             }
         )
     )
     kubectl = shutil.which("kubectl", path=str(Path(sys.executable).parent)) or "kubectl"
     output = subprocess.run(
-        [kubectl, "kustomize", "--load-restrictor", "LoadRestrictionsNone", str(overlay)],
-        check=True,
-        capture_output=True,
-        text=True,
+        [kubectl, "kustomize", str(overlay)], check=True, capture_output=True, text=True
     ).stdout
-    documents = [document for document in yaml.safe_load_all(output) if document]
+    return [document for document in yaml.safe_load_all(output) if document]
+
+
+def test_the_gateway_api_component_routes_what_the_ingress_routes_and_replaces_it(tmp_path: Path) -> None:
+    documents = with_component(tmp_path, "gateway-api")
     assert not [d for d in documents if d["kind"] == "Ingress"]
     [route] = [d for d in documents if d["kind"] == "HTTPRoute"]
     routed = {
@@ -89,3 +92,15 @@ def test_compose_runs_nats_postgresql_the_provisioning_and_every_installed_servi
         assert service["depends_on"]["provision"] == {"condition": "service_completed_successfully"}
     ports = [service["ports"][0] for service in compose.values() if "ports" in service]
     assert len(ports) == len(set(ports))
+
+
+def test_prometheus_may_scrape_every_pod_and_the_podmonitor_component_does_with_the_token(
+    tmp_path: Path,
+) -> None:
+    policy = of_kind("prod", "NetworkPolicy")["passerelle-metrics-from-prometheus"]["spec"]
+    assert policy["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "passerelle"}}
+    assert policy["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8080}]
+    [monitor] = [d for d in with_component(tmp_path, "podmonitor") if d["kind"] == "PodMonitor"]
+    [endpoint] = monitor["spec"]["podMetricsEndpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("http", "/metrics")
+    assert endpoint["authorization"]["credentials"]["name"] == "passerelle-metrics"

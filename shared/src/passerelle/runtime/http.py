@@ -21,6 +21,7 @@ from .auth import Authenticator
 from .idempotency import IdempotentRequests
 from .openapi import honest_openapi
 from .problems import Problem, install_problem_handlers
+from .request_metrics import RequestMetrics
 from .service import ServiceApp
 
 _metrics_bearer = HTTPBearer(auto_error=False, description="PASSERELLE_METRICS_TOKEN, when it is set")
@@ -88,12 +89,14 @@ def build_http_app(
 def harden(app: FastAPI, settings: PlatformSettings) -> None:
     """Errors as problem+json, and the guards every request passes before any route."""
     install_problem_handlers(app)
-    # Added innermost first: a request meets Correlation, UnexpectedErrors, TextGuard, BodyLimit,
+    # Added innermost first: a request meets ProxyHeaders, Correlation, RequestMetrics,
+    # UnexpectedErrors, TextGuard, BodyLimit,
     # IdempotentRequests.
     app.add_middleware(IdempotentRequests)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(TextGuard)
     app.add_middleware(UnexpectedErrors)
+    app.add_middleware(RequestMetrics)  # inside Correlation: its log line carries the correlation id
     app.add_middleware(Correlation)
     # Outermost: behind a TLS proxy the request's own URL (and so each Link header) says https.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
