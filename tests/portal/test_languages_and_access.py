@@ -27,7 +27,7 @@ async def serious_violations(page: Page) -> list[dict[str, Any]]:
 async def test_an_arabic_speaking_members_pages_and_a_managers_pages_are_right_to_left(
     site: Site, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
-    commune = await territory(site.platform, "Tafraout")
+    commune = await territory(site.platform, "Tata")
     project = await published_project(site.platform, "owner-2", commune, SKILL)
     await name_manager(site.platform, commune, "youssef")
     youssef = await open_context(browser, contexts, site.url, locale="fr-FR")
