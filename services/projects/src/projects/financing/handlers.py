@@ -167,6 +167,10 @@ class FinancingHandlers:
             opens_at = at_or_now(wanted.opens_at, now)
             if wanted.closes_at <= now:
                 raise InvalidField("closes_at", "is in the future")
+            if wanted.closes_at > now + domain.LONGEST_CAMPAIGN:
+                raise InvalidField(
+                    "closes_at", f"a campaign closes within {domain.LONGEST_CAMPAIGN.days} days"
+                )
             campaign = domain.open_campaign(
                 project_id,
                 Decimal(wanted.goal_amount),
