@@ -62,9 +62,11 @@ def test_the_gateway_api_component_routes_what_the_ingress_routes_and_replaces_i
     documents = with_component(tmp_path, "gateway-api")
     assert not [d for d in documents if d["kind"] == "Ingress"]
     [route] = [d for d in documents if d["kind"] == "HTTPRoute"]
+    assert len(route["spec"]["rules"]) <= 16  # Gateway API's limit
     routed = {
-        (rule["matches"][0]["path"]["value"], rule["backendRefs"][0]["name"])
+        (match["path"]["value"], rule["backendRefs"][0]["name"])
         for rule in route["spec"]["rules"]
+        for match in rule["matches"]
     }
     [ingress] = of_kind("prod", "Ingress").values()
     expected = {
