@@ -1,6 +1,7 @@
 """Settings common to every service, read from `PASSERELLE_*` environment variables."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,11 @@ class PlatformSettings(BaseSettings):
     )
     metrics_token: SecretStr | None = Field(
         default=None, description="When set, GET /metrics needs `Authorization: Bearer <token>`"
+    )
+    tracing: Literal["off", "otlp"] = Field(
+        default="off",
+        description="otlp: OpenTelemetry traces to the collector the standard OTEL_EXPORTER_OTLP_* variables "
+        "name (docs/operators.md, Tracing); off costs nothing",
     )
     log_level: str = "INFO"
     log_json: bool | None = Field(default=None, description="JSON logs; by default only off a terminal")

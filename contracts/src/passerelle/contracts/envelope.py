@@ -30,6 +30,10 @@ EventId = Annotated[
 AggregateId = Annotated[
     str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH), ONE_LINE, _DOCUMENTED_ONE_LINE
 ]
+# The W3C trace context (CloudEvents distributed-tracing extension). One line, since it is also sent as
+# a NATS header; its syntax is not checked: a context nobody can read starts a new trace, it never
+# makes the event invalid.
+TraceContext = Annotated[str, StringConstraints(max_length=512), ONE_LINE, _DOCUMENTED_ONE_LINE]
 
 # The correlation id of the request or message being handled; events recorded meanwhile carry it.
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
@@ -86,10 +90,24 @@ class CloudEvent(BaseModel, Generic[DataT]):
     correlationid: AggregateId | None = Field(
         default=None, description="Extension: the id shared by every event of one user action."
     )
+    traceparent: TraceContext | None = Field(
+        default=None,
+        description="Distributed-tracing extension: the W3C traceparent of the operation that recorded "
+        "the event, when tracing was on.",
+    )
+    tracestate: TraceContext | None = Field(
+        default=None, description="Distributed-tracing extension: the W3C tracestate that goes with it."
+    )
     data: DataT
 
     def nats_headers(self) -> dict[str, str]:
-        return {"Nats-Msg-Id": self.id, "content-type": CONTENT_TYPE}
+        headers = {"Nats-Msg-Id": self.id, "content-type": CONTENT_TYPE}
+        # The same context as a message header too, for tools that read only headers.
+        if self.traceparent:
+            headers["traceparent"] = self.traceparent
+            if self.tracestate:
+                headers["tracestate"] = self.tracestate
+        return headers
 
     def to_json(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()

@@ -18,6 +18,7 @@ from passerelle.contracts import CloudEvent, EventData, correlation_id, envelope
 from .authorization import inbox_prefix
 from .delivery import InvalidEvent
 from .topology import Subscription, TopologySettings, consumer_config
+from .tracing import consuming
 from .unit_of_work import SqlUnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -108,11 +109,14 @@ class EventConsumers:
     async def _handle(self, consumer: str, event: CloudEvent[E], handler: EventHandler[E]) -> None:
         token = correlation_id.set(event.correlationid or event.id)
         try:
-            with structlog.contextvars.bound_contextvars(
-                event_id=event.id,
-                event_type=event.type,
-                correlation_id=correlation_id.get(),
-                consumer=consumer,
+            with (
+                structlog.contextvars.bound_contextvars(
+                    event_id=event.id,
+                    event_type=event.type,
+                    correlation_id=correlation_id.get(),
+                    consumer=consumer,
+                ),
+                consuming(event, consumer),
             ):
                 async with self.units() as uow:
                     if not await uow.claim(consumer, event.id):

@@ -40,6 +40,7 @@ from passerelle.persistence.database import Database
 
 from .dead_letters import DeadLetters
 from .tables import OUTBOX_CHANNEL, outbox
+from .tracing import publish_traced
 from .unit_of_work import EventLimit, EventTooLarge, published_size
 
 log = structlog.get_logger(__name__)
@@ -161,7 +162,8 @@ class OutboxRelay:
                 # their acknowledgements are awaited together.
                 results = await asyncio.gather(
                     *(
-                        self.broker.publish(
+                        publish_traced(
+                            self.broker.publish,
                             row.payload,
                             row.subject,
                             headers=row.headers,

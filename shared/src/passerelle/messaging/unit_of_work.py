@@ -22,6 +22,7 @@ from passerelle.persistence.database import Database
 
 from .idempotency import KeyedRequest, joined
 from .tables import OUTBOX_CHANNEL, inbox, outbox
+from .tracing import traced
 
 # nats-server's default max_payload; the relay replaces it (`EventLimit`) with what its
 # server announces.
@@ -123,7 +124,7 @@ class SqlUnitOfWork(Generic[R]):
 
     def record(self, data: EventData) -> CloudEvent[EventData]:
         """Add an event to the outbox; it is written with this unit of work's commit."""
-        event = envelope(data)
+        event = traced(envelope(data))
         self.recorded.append(event)
         return event
 

@@ -23,6 +23,7 @@ from .openapi import honest_openapi
 from .problems import Problem, install_problem_handlers
 from .request_metrics import RequestMetrics
 from .service import ServiceApp
+from .tracing import trace_requests
 
 _metrics_bearer = HTTPBearer(auto_error=False, description="PASSERELLE_METRICS_TOKEN, when it is set")
 
@@ -45,6 +46,7 @@ def build_http_app(
     for service in services:
         app.include_router(service.router)
     honest_openapi(app)
+    trace_requests(app)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:

@@ -41,6 +41,7 @@ from passerelle.messaging.authorization import (
 )
 from passerelle.messaging.connection import connect_tool
 from passerelle.messaging.topology import TopologySettings, provision
+from passerelle.messaging.tracing import configure_tracing
 from passerelle.persistence.database import ensure_database, with_database
 from passerelle.persistence.migrations import upgrade
 from passerelle.settings import PlatformSettings
@@ -148,6 +149,7 @@ async def start_platform(
     Embedded servers accept only the credentials generated in the data dir: on NATS one user per
     service (and an admin, who provisions), on PostgreSQL one role per service database.
     """
+    configure_tracing(settings, "passerelle")
     embedded: list[EmbeddedServer] = []
     data_dir = private_directory(settings.data_dir.resolve())
     definitions = load_services(list(service_names) if service_names else None)
@@ -283,6 +285,7 @@ async def up(settings: PlatformSettings, *, nats_url: str | None, database_url: 
 async def serve_one(settings: PlatformSettings, definition: ServiceDefinition) -> None:
     """One service, configured by environment, against external NATS and PostgreSQL."""
     service_name = definition.name
+    configure_tracing(settings, f"passerelle-{service_name}")
     try:
         service = definition.build(settings, settings.database_url)
     except ValueError as error:  # a setting the service cannot start with: said, not a traceback
