@@ -9,8 +9,11 @@ stream) through durable pull consumers of their own: raw nats-py in pulls of `--
 services run (one message per pull, up to `--batch` handled at once). Ours is a service's
 real subscriber (`EventConsumers.on`): the envelope is validated by FastStream, the event is claimed in
 the service's inbox in PostgreSQL (what makes a redelivery harmless) in a unit of work, and acked after
-the commit; its handler itself does nothing, so what is measured is the stack. Each consumer runs
-alone, `--rounds` times, alternating; the best round of each is kept. Writes bench/results/consumer.json.
+the commit; its handler itself does nothing, so what is measured is the stack. Our stack runs again
+with tracing on (PASSERELLE_TRACING=otlp as the services do it, its spans exported to nowhere: what is
+measured is making them, not a collector), the events carrying a trace context as a traced producer
+records them. Each consumer runs alone, `--rounds` times, alternating; the best round of each is kept.
+Writes bench/results/consumer.json.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,8 @@ import harness
 import nats
 from harness import RESULTS, PlatformSettings
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 # The stack under measurement.
 from passerelle.contracts import CloudEvent, SkillOffered, envelope, envelope_type
@@ -32,6 +38,7 @@ from passerelle.messaging.broker import make_broker
 from passerelle.messaging.consumers import EventConsumers
 from passerelle.messaging.tables import messaging_metadata
 from passerelle.messaging.topology import Subscription, TopologySettings, consumer_config, provision
+from passerelle.messaging.tracing import disable_tracing, enable_tracing
 from passerelle.messaging.unit_of_work import SessionUnitOfWork, no_repository, units
 from passerelle.persistence.database import Database, ensure_database
 from passerelle.runtime.logging import configure_logging
@@ -41,8 +48,12 @@ SERVICE = "bench"  # a consumer of SkillOffered of its own, with its own databas
 CONSUMED = {SERVICE: (SkillOffered,)}
 
 
+# As a traced producer records them: every event carries the context of the request that made it.
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
 def offer_event(n: int) -> CloudEvent[SkillOffered]:
-    return envelope(
+    event = envelope(
         SkillOffered(
             member_id=f"member-{n % 5000}",
             offer_id=f"offer-{n}",
@@ -53,6 +64,7 @@ def offer_event(n: int) -> CloudEvent[SkillOffered]:
             sectors=["energy"],
         )
     )
+    return event.model_copy(update={"traceparent": TRACEPARENT})
 
 
 async def publish_events(js: Any, count: int) -> None:
@@ -129,6 +141,25 @@ async def stack_round(settings: PlatformSettings, js: Any, database_url: str, co
     return count / took
 
 
+class Discarded(SpanExporter):
+    """Spans made, batched and dropped: the cost of tracing in the service, without a collector's."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+async def traced_round(settings: PlatformSettings, js: Any, database_url: str, count: int) -> float:
+    """Our stack with tracing on: a consumer span per event, a span per database statement."""
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(Discarded()))
+    enable_tracing(provider)  # before the round's engine is made, as a service starts
+    try:
+        return await stack_round(settings, js, database_url, count)
+    finally:
+        disable_tracing()
+        provider.shutdown()
+
+
 async def fresh_inbox(database_url: str) -> None:
     """An empty inbox, so that every round claims every event."""
     database = Database(database_url)
@@ -152,16 +183,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await provision(js, TopologySettings(), CONSUMED)
             await publish_events(js, args.events)
             print(f"  {args.events:,} SkillOffered events stored; {args.batch} at a time", flush=True)
-            raw, ours = [], []
+            raw, ours, traced = [], [], []
             for n in range(args.rounds):
                 raw.append(await raw_round(js, args.events, args.batch, f"bench_raw_{n}"))
                 await fresh_inbox(database_url)
                 ours.append(await stack_round(settings, js, database_url, args.events))
+                await fresh_inbox(database_url)
+                traced.append(await traced_round(settings, js, database_url, args.events))
                 print(
-                    f"  round {n + 1}: raw nats-py {raw[-1]:,.0f}/s, our stack {ours[-1]:,.0f}/s", flush=True
+                    f"  round {n + 1}: raw nats-py {raw[-1]:,.0f}/s, our stack {ours[-1]:,.0f}/s,"
+                    f" traced {traced[-1]:,.0f}/s",
+                    flush=True,
                 )
             await connection.close()
-    best_raw, best_ours = max(raw), max(ours)
+    best_raw, best_ours, best_traced = max(raw), max(ours), max(traced)
     return {
         "events": args.events,
         "batch": args.batch,
@@ -169,9 +204,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "raw_nats_py_per_s": best_raw,
         "our_stack_per_s": best_ours,
         "ratio": best_ours / best_raw,
+        "our_stack_traced_per_s": best_traced,
+        "traced_ratio": best_traced / best_raw,
         "target_ratio": TARGET_RATIO,
         "target_met": best_ours / best_raw >= TARGET_RATIO,
-        "all_rounds": {"raw_nats_py_per_s": raw, "our_stack_per_s": ours},
+        "all_rounds": {"raw_nats_py_per_s": raw, "our_stack_per_s": ours, "our_stack_traced_per_s": traced},
     }
 
 
@@ -181,7 +218,9 @@ def report(result: dict[str, Any]) -> None:
     print(f"{'raw nats-py (validate, ack)':40} {result['raw_nats_py_per_s']:>10,.0f}")
     print(f"{'our stack (validate, inbox, ack)':40} {result['our_stack_per_s']:>10,.0f}")
     met = "yes" if result["target_met"] else "NO"
-    print(f"{'ratio':40} {result['ratio']:>10.2f}   target >= {TARGET_RATIO}: {met}")
+    print(f"{'our stack, tracing on':40} {result['our_stack_traced_per_s']:>10,.0f}")
+    print(f"{'ratio, tracing off':40} {result['ratio']:>10.2f}   target >= {TARGET_RATIO}: {met}")
+    print(f"{'ratio, tracing on':40} {result['traced_ratio']:>10.2f}")
 
 
 def main() -> None:

@@ -28,6 +28,8 @@ def test_the_consumer_benchmark_measures_both_consumers_on_the_same_events(tmp_p
     assert figures["events"] == 300
     assert figures["raw_nats_py_per_s"] > 0 and figures["our_stack_per_s"] > 0
     assert figures["ratio"] == figures["our_stack_per_s"] / figures["raw_nats_py_per_s"]
+    assert "ratio, tracing on" in printed and figures["our_stack_traced_per_s"] > 0
+    assert figures["traced_ratio"] == figures["our_stack_traced_per_s"] / figures["raw_nats_py_per_s"]
 
 
 def test_the_end_to_end_benchmark_times_every_flow_into_the_inbox(tmp_path: Path) -> None:

@@ -6,15 +6,17 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from passerelle.contracts import MatchProposed, MemberRegistered, SkillOffered
-from passerelle.messaging.tracing import disable_tracing, enable_tracing
+from passerelle.messaging.tracing import disable_tracing, enable_tracing, tracer_provider
 
 from ..harness import Databases, Platform, eventually, settings_for, start_platform
+from ..receivers import WebhookReceiver
 from .scenario import offer, profile, publish, published_project, territory
 
 
@@ -113,3 +115,27 @@ async def test_an_event_from_a_producer_that_does_not_trace_starts_a_trace_of_it
     [consumed] = await eventually(handled)
     assert consumed.parent is None
     assert consumed.status.status_code is not StatusCode.ERROR
+
+
+async def test_an_outgoing_http_call_is_a_client_span_whose_context_the_receiver_gets(
+    spans: InMemorySpanExporter,
+) -> None:
+    """What webhooks and the portal's calls do: httpx, instrumented while tracing is on."""
+    receiver = WebhookReceiver()
+    await receiver.start()
+    try:
+        provider = tracer_provider()
+        assert provider is not None
+        with provider.get_tracer("test").start_as_current_span("dispatch") as dispatch:
+            async with httpx.AsyncClient() as client:
+                await client.post(receiver.url, content=b"{}")
+    finally:
+        await receiver.stop()
+    [call] = [s for s in spans.get_finished_spans() if s.kind is SpanKind.CLIENT]
+    assert call.parent is not None and call.parent.span_id == dispatch.get_span_context().span_id
+    assert call.context is not None
+    [received] = receiver.requests
+    assert received.headers["traceparent"].split("-")[1:3] == [
+        format(call.context.trace_id, "032x"),
+        format(call.context.span_id, "016x"),
+    ]
