@@ -29,7 +29,7 @@ import harness
 import nats
 from harness import RESULTS, PlatformSettings
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 # The stack under measurement.
@@ -150,14 +150,11 @@ class Discarded(SpanExporter):
 
 async def traced_round(settings: PlatformSettings, js: Any, database_url: str, count: int) -> float:
     """Our stack with tracing on: a consumer span per event, a span per database statement."""
-    provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(Discarded()))
-    enable_tracing(provider)  # before the round's engine is made, as a service starts
+    enable_tracing(BatchSpanProcessor(Discarded()))  # before the round's engine is made, as a service starts
     try:
         return await stack_round(settings, js, database_url, count)
     finally:
         disable_tracing()
-        provider.shutdown()
 
 
 async def fresh_inbox(database_url: str) -> None:

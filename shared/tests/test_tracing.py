@@ -35,14 +35,11 @@ TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    enable_tracing(provider)
+    enable_tracing(SimpleSpanProcessor(exporter))
     try:
         yield exporter
     finally:
         disable_tracing()
-        provider.shutdown()
 
 
 def offered(**trace: str) -> Any:

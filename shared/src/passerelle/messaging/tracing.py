@@ -29,7 +29,8 @@ from passerelle.contracts import CloudEvent, EventData
 from passerelle.settings import PlatformSettings
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
 T = TypeVar("T")
 E = TypeVar("E", bound=EventData)
@@ -41,6 +42,7 @@ class _Tracing:
     """The process's tracing: None while it is off."""
 
     provider: TracerProvider | None = None
+    statements: TracerProvider | None = None  # SQL statements', traced only within a trace
     tracer: Tracer | None = None
 
 
@@ -55,38 +57,47 @@ def configure_tracing(settings: PlatformSettings, service: str) -> None:
     from opentelemetry import trace
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     name = os.environ.get("OTEL_SERVICE_NAME") or service
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
     # The exporter reads OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIMEOUT itself.
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
-    enable_tracing(provider)
+    provider = enable_tracing(BatchSpanProcessor(OTLPSpanExporter()), Resource.create({SERVICE_NAME: name}))
+    trace.set_tracer_provider(provider)  # for any other library that traces
 
 
-def enable_tracing(provider: TracerProvider) -> None:
-    """Trace into `provider` (the tests give one with an in-memory exporter)."""
+def enable_tracing(processor: SpanProcessor, resource: Resource | None = None) -> TracerProvider:
+    """Trace into `processor` (the tests give one with an in-memory exporter); returns the provider."""
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 
+    provider = TracerProvider(resource=resource)  # sampling: OTEL_TRACES_SAMPLER, by default every trace
+    provider.add_span_processor(processor)
+    # A statement outside any trace starts none: the relay's and notifications' polling loops would
+    # otherwise make a trace a second of nothing a user did.
+    statements = TracerProvider(resource=provider.resource, sampler=ParentBased(ALWAYS_OFF))
+    statements.add_span_processor(processor)
     # The instrumentation declares SQLAlchemy < 2.1; it works with 2.1 (tests/integration/test_tracing.py).
-    SQLAlchemyInstrumentor().instrument(tracer_provider=provider, skip_dep_check=True)
+    SQLAlchemyInstrumentor().instrument(tracer_provider=statements, skip_dep_check=True)
     HTTPXClientInstrumentor().instrument(tracer_provider=provider)
-    _on.provider, _on.tracer = provider, provider.get_tracer("passerelle")
+    _on.provider, _on.statements, _on.tracer = provider, statements, provider.get_tracer("passerelle")
+    return provider
 
 
 def disable_tracing() -> None:
-    """Stop tracing what is made from now on (the tests turn it off again after theirs)."""
-    if _on.provider is None:
+    """Stop tracing what is made from now on, once what was traced is exported (the tests turn it
+    off again after theirs)."""
+    if _on.provider is None or _on.statements is None:
         return
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
     SQLAlchemyInstrumentor().uninstrument()
     HTTPXClientInstrumentor().uninstrument()
-    _on.provider = _on.tracer = None
+    _on.provider.shutdown()
+    _on.statements.shutdown()
+    _on.provider = _on.statements = _on.tracer = None
 
 
 def tracer_provider() -> TracerProvider | None:
