@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from passerelle.persistence.database import FOREVER
+from passerelle.persistence.stored_answers import forget_answers_of
 from sqlalchemy import ColumnElement, Select, String, and_, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -323,6 +324,7 @@ class SqlGatheringsRepository:
     async def forget_member(self, member_id: str) -> list[Registration]:
         """Delete the member's registrations, calendar link and name; the gatherings they organised
         stay, organised by the erased marker. Returns the registrations that were deleted."""
+        await forget_answers_of(self.session, member_id)
         await self.remember_member(MemberFacts(member_id, ERASED_KIND, "", []), as_of=FOREVER)
         removed = await self.session.scalars(
             delete(RegistrationRow).where(RegistrationRow.member_id == member_id).returning(RegistrationRow)

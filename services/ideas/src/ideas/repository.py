@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from passerelle.persistence.database import FOREVER
+from passerelle.persistence.stored_answers import forget_answers_of
 from sqlalchemy import ColumnElement, Select, String, and_, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -205,6 +206,7 @@ class SqlIdeasRepository:
     async def forget_member(self, member_id: str) -> None:
         """Nothing links to the member any more: what they wrote stays under `erased`, their supports
         stay anonymous (bond and country), their reports go; no late event brings their facts back."""
+        await forget_answers_of(self.session, member_id)
         await self.remember_member(MemberFacts(member_id, "person", [], "ZZ", [], erased=True), FOREVER)
         await self.session.execute(
             update(SupportRow).where(SupportRow.member_id == member_id).values(member_id=None)

@@ -11,6 +11,7 @@ from typing import Any
 
 from passerelle.contracts import ERASED_OWNER
 from passerelle.persistence.database import FOREVER
+from passerelle.persistence.stored_answers import forget_answers_of
 from sqlalchemy import ColumnElement, Select, String, and_, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -275,6 +276,7 @@ class SqlOpportunitiesRepository:
     async def forget_member(self, member_id: str) -> list[str]:
         """Remove the member's interests, card and every right they held; returns the opportunities
         they promoted, now promoted by the erased marker and locked until the commit."""
+        await forget_answers_of(self.session, member_id)
         await self.remember_member(MemberFacts(member_id, ERASED_KIND), as_of=FOREVER)
         await self.session.execute(delete(InterestRow).where(InterestRow.member_id == member_id))
         await self.session.execute(delete(TerritoryRoleRow).where(TerritoryRoleRow.sub == member_id))

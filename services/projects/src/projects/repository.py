@@ -8,6 +8,7 @@ from datetime import datetime
 
 from passerelle.contracts import ERASED_OWNER
 from passerelle.persistence.database import FOREVER
+from passerelle.persistence.stored_answers import forget_answers_of
 from sqlalchemy import ColumnElement, Select, String, and_, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -217,6 +218,7 @@ class ProjectsRepository:
 
         Returns the (territory, role) the identity held and no longer holds, and the projects it
         owned (now owned by the erased marker, and locked until the commit)."""
+        await forget_answers_of(self.session, member_id)
         await self.remember_member(MemberFacts(member_id, ERASED_KIND, []), as_of=FOREVER)
         await forget_financing(self.session, member_id)
         owned = await self.session.scalars(
