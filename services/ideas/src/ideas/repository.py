@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from passerelle.persistence.database import FOREVER
 from passerelle.persistence.stored_answers import forget_answers_of
+from passerelle.persistence.territory_tree import lineage_query, subtree_query
 from sqlalchemy import ColumnElement, Select, String, and_, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,13 +99,7 @@ def _idea(row: IdeaRow) -> Idea:
 
 
 def _descendants_query(territory_id: str) -> Select[tuple[str]]:
-    tree = (
-        select(TerritoryRow.territory_id).where(TerritoryRow.territory_id == territory_id).cte(recursive=True)
-    )
-    tree = tree.union_all(
-        select(TerritoryRow.territory_id).where(TerritoryRow.parent_id == tree.c.territory_id)
-    )
-    return select(tree.c.territory_id)
+    return subtree_query(TerritoryRow.territory_id, TerritoryRow.parent_id, territory_id)
 
 
 class SqlIdeasRepository:
@@ -119,17 +114,8 @@ class SqlIdeasRepository:
 
     async def lineage(self, territory_id: str) -> list[str]:
         """The territory and every territory above it."""
-        chain = (
-            select(TerritoryRow.territory_id, TerritoryRow.parent_id)
-            .where(TerritoryRow.territory_id == territory_id)
-            .cte(recursive=True)
-        )
-        chain = chain.union_all(
-            select(TerritoryRow.territory_id, TerritoryRow.parent_id).where(
-                TerritoryRow.territory_id == chain.c.parent_id
-            )
-        )
-        return list(await self.session.scalars(select(chain.c.territory_id)))
+        query = lineage_query(TerritoryRow.territory_id, TerritoryRow.parent_id, territory_id)
+        return list(await self.session.scalars(query))
 
     async def descendants(self, territory_id: str) -> list[str]:
         """The territory and every territory under it."""
