@@ -38,7 +38,7 @@ from passerelle.messaging.broker import make_broker
 from passerelle.messaging.consumers import EventConsumers
 from passerelle.messaging.tables import messaging_metadata
 from passerelle.messaging.topology import Subscription, TopologySettings, consumer_config, provision
-from passerelle.messaging.tracing import disable_tracing, enable_tracing
+from passerelle.messaging.tracing import tracing_into
 from passerelle.messaging.unit_of_work import SessionUnitOfWork, no_repository, units
 from passerelle.persistence.database import Database, ensure_database
 from passerelle.runtime.logging import configure_logging
@@ -150,11 +150,8 @@ class Discarded(SpanExporter):
 
 async def traced_round(settings: PlatformSettings, js: Any, database_url: str, count: int) -> float:
     """Our stack with tracing on: a consumer span per event, a span per database statement."""
-    enable_tracing(BatchSpanProcessor(Discarded()))  # before the round's engine is made, as a service starts
-    try:
+    with tracing_into(BatchSpanProcessor(Discarded())):  # before the round's engine, as a service starts
         return await stack_round(settings, js, database_url, count)
-    finally:
-        disable_tracing()
 
 
 async def fresh_inbox(database_url: str) -> None:

@@ -20,10 +20,9 @@ from passerelle.contracts.examples import example_data
 from passerelle.contracts.schema_export import SCHEMA_DIR
 from passerelle.messaging.tracing import (
     consuming,
-    disable_tracing,
-    enable_tracing,
     publish_traced,
     traced,
+    tracing_into,
 )
 from passerelle.runtime.logging import configure_logging
 from pydantic import ValidationError
@@ -35,11 +34,8 @@ TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
-    enable_tracing(SimpleSpanProcessor(exporter))
-    try:
+    with tracing_into(SimpleSpanProcessor(exporter)):
         yield exporter
-    finally:
-        disable_tracing()
 
 
 def offered(**trace: str) -> Any:

@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from passerelle.contracts import MatchProposed, MemberRegistered, SkillOffered
-from passerelle.messaging.tracing import disable_tracing, enable_tracing, tracer_provider
+from passerelle.messaging.tracing import tracer_provider, tracing_into
 
 from ..harness import Databases, Platform, eventually, settings_for, start_platform
 from ..receivers import WebhookReceiver
@@ -23,11 +23,8 @@ from .scenario import offer, profile, publish, published_project, territory
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
-    enable_tracing(SimpleSpanProcessor(exporter))
-    try:
+    with tracing_into(SimpleSpanProcessor(exporter)):
         yield exporter
-    finally:
-        disable_tracing()
 
 
 @pytest.fixture
