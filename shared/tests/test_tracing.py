@@ -19,12 +19,16 @@ from passerelle.contracts import SkillOffered, envelope, envelope_type
 from passerelle.contracts.examples import example_data
 from passerelle.contracts.schema_export import SCHEMA_DIR
 from passerelle.messaging.tracing import (
+    configure_tracing,
     consuming,
+    disable_tracing,
     publish_traced,
     traced,
+    tracer_provider,
     tracing_into,
 )
 from passerelle.runtime.logging import configure_logging
+from passerelle.settings import PlatformSettings
 from pydantic import ValidationError
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -159,3 +163,29 @@ def test_log_lines_carry_the_active_spans_trace_and_span_ids(
     assert span.context is not None
     assert inside["trace_id"] == f"{TRACE_ID:032x}" and inside["span_id"] == f"{span.context.span_id:016x}"
     assert "trace_id" not in outside
+
+
+def test_tracing_is_off_unless_the_settings_ask_for_otlp() -> None:
+    configure_tracing(PlatformSettings(), "passerelle-members")
+    assert tracer_provider() is None
+    with pytest.raises(ValidationError):
+        PlatformSettings(tracing="jaeger")
+
+
+def test_with_otlp_the_service_traces_under_its_name_or_otel_service_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PASSERELLE_TRACING", "otlp")
+    try:
+        configure_tracing(PlatformSettings(), "passerelle-members")
+        provider = tracer_provider()
+        assert provider is not None and provider.resource.attributes["service.name"] == "passerelle-members"
+    finally:
+        disable_tracing()
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "members-eu")
+    try:
+        configure_tracing(PlatformSettings(), "passerelle-members")
+        provider = tracer_provider()
+        assert provider is not None and provider.resource.attributes["service.name"] == "members-eu"
+    finally:
+        disable_tracing()
