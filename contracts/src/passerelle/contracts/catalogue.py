@@ -22,8 +22,10 @@ A CloudEvents 1.0 JSON object (structured mode): `specversion` `1.0`, `id` (uniq
 64 characters), `source` (`passerelle/<service>`), `type` (`passerelle.<service>.<Event>.v<N>`),
 `subject` (the id of the aggregate it is about), `time` (RFC 3339, UTC), `datacontenttype`
 `application/json`, `dataschema` (the URI of its JSON Schema, pointing at `data`), `correlationid`
-(extension: shared by every event of one user action) and `data`. NATS headers: `Nats-Msg-Id: <id>`
-and `content-type: {CONTENT_TYPE}`. Each JSON Schema, with one example, ships in the
+(extension: shared by every event of one user action), optionally `traceparent` and `tracestate`
+(distributed-tracing extension: the W3C trace context it was recorded in) and `data`. NATS headers:
+`Nats-Msg-Id: <id>`, `content-type: {CONTENT_TYPE}`
+and, with a trace context, `traceparent`. Each JSON Schema, with one example, ships in the
 `passerelle-contracts` distribution (`passerelle/contracts/schemas/<type>.json`).
 
 ## Guarantees
