@@ -93,6 +93,10 @@ async def test_one_trace_follows_an_offer_from_the_request_through_matching_to_t
     [offered] = await traced.published("MEMBERS", "SkillOffered")
     assert offered["traceparent"].split("-")[1] == format(trace_id, "032x")
 
+    # Probes are not traced: they would be most of the traces and tell nothing of a user's action.
+    assert (await traced.http.get("/healthz")).status_code == 200
+    assert not [s for s in spans.get_finished_spans() if attribute(s, "http.route") == "/healthz"]
+
 
 async def test_an_event_from_a_producer_that_does_not_trace_starts_a_trace_of_its_own_and_is_handled(
     traced: Platform, spans: InMemorySpanExporter

@@ -1,6 +1,8 @@
 """HTTP server spans (OpenTelemetry's FastAPI instrumentation) when tracing is on
 (`passerelle.messaging.tracing` holds the rest and says how a trace crosses services)."""
 
+import os
+
 from fastapi import FastAPI
 
 from passerelle.messaging.tracing import tracer_provider
@@ -16,4 +18,7 @@ def trace_requests(app: FastAPI) -> None:
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=_UNTRACED_URLS)
+    # The instrumentation reads this variable only when given no URLs of ours: both apply.
+    more = os.environ.get("OTEL_PYTHON_FASTAPI_EXCLUDED_URLS")
+    excluded = f"{_UNTRACED_URLS},{more}" if more else _UNTRACED_URLS
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=excluded)
