@@ -25,6 +25,8 @@ from passerelle.persistence.database import Database
 from passerelle.settings import PlatformSettings
 from passerelle.taxonomy import Taxonomy, load_taxonomy
 
+from .operational_metrics import ServiceMetrics
+
 log = structlog.get_logger(__name__)
 R = TypeVar("R")
 
@@ -50,6 +52,9 @@ class ServiceApp:
             ),
         )
         self.relay = OutboxRelay(self.database, self.broker, name, limit=self.event_limit)
+        self.metrics = ServiceMetrics(
+            name, self.database, lambda: self.broker.connection, tuple(self.consumers.consumes)
+        )
         self.router = APIRouter()
         # Run before the service consumes its first event (e.g. building an in-memory index).
         self.on_start: list[Callable[[], Awaitable[None]]] = []
