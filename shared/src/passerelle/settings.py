@@ -33,6 +33,13 @@ class PlatformSettings(BaseSettings):
     jwks_url: str | None = Field(default=None, description="JWKS endpoint for RS256 tokens (production)")
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    jwt_roles_claim: str = Field(
+        default="roles", min_length=1, description="Dotted path of the roles claim, e.g. realm_access.roles"
+    )
+    jwks_timeout: float = Field(default=5.0, gt=0, description="Seconds a JWKS fetch may take")
+    jwks_cache: float = Field(
+        default=300.0, gt=0, description="Seconds the JWKS is kept; a stale one is kept while the IdP is down"
+    )
 
     taxonomy_file: Path | None = Field(
         default=None,
