@@ -88,6 +88,18 @@ class PlatformSettings(BaseSettings):
         "past events stay in JetStream, and how long a consumer may be down without losing any",
     )
 
+    inbox_prune_margin: float = Field(
+        default=24 * 3600.0,
+        ge=0,
+        description="Seconds inbox rows outlive the streams' max age (retries, DLQ replays) before pruning",
+    )
+    inbox_prune_interval: float = Field(default=3600.0, gt=0, description="Seconds between inbox prunings")
+
+    @property
+    def inbox_retention(self) -> float | None:
+        """Seconds an inbox row is kept; None (kept for ever) when the streams keep events for ever."""
+        return self.stream_max_age + self.inbox_prune_margin if self.stream_max_age else None
+
     @property
     def max_deliveries(self) -> int:
         return len(self.retry_delays) + 1
