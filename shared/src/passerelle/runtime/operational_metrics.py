@@ -106,13 +106,15 @@ class ServiceMetrics:
         if not connection.is_connected:
             raise ConnectionError("not connected to NATS")
         js = connection.jetstream()
-        for sub in self.subscriptions:
-            info = await js.consumer_info(sub.stream.name, sub.durable)
+        *consumers, letters = await asyncio.gather(
+            *(js.consumer_info(sub.stream.name, sub.durable) for sub in self.subscriptions),
+            # Letters live under dlq.<consumer>.<original subject>: one count per subject.
+            js.stream_info(DLQ_STREAM, subjects_filter="dlq.*.>"),
+        )
+        for sub, info in zip(self.subscriptions, consumers, strict=True):
             snapshot.lag[(sub.stream.name, sub.durable)] = (info.num_pending or 0, info.num_ack_pending or 0)
-        # Letters live under dlq.<consumer>.<original subject>: one count per subject, summed by consumer.
-        info = await js.stream_info(DLQ_STREAM, subjects_filter="dlq.*.>")
         own = f"{self.service}__"
-        for subject, count in (info.state.subjects or {}).items():
+        for subject, count in (letters.state.subjects or {}).items():
             consumer = subject.split(".")[1]
             if consumer.startswith(own):
                 snapshot.dead_letters[consumer] = snapshot.dead_letters.get(consumer, 0) + count
