@@ -325,3 +325,25 @@ async def test_concurrent_withdrawals_and_registrations_never_exceed_the_places_
     assert len(confirmed) == 3 and {"member3", "member4"} <= set(confirmed)
     promoted = await platform.published("GATHERINGS", "RegistrationPromoted", 2)
     assert sorted(e["data"]["member_id"] for e in promoted) == ["member3", "member4"]
+
+
+async def test_a_capacity_never_drops_below_the_places_given_and_a_raised_one_promotes(
+    platform: Platform,
+) -> None:
+    tafraout = await territory(platform)
+    await members(platform, tafraout, "fatima", "youssef", "hassan", "leila")
+    gathering_id = (await published(platform, "fatima", session(tafraout)))["gathering_id"]
+    for member in ("youssef", "hassan", "leila"):
+        await register(platform, gathering_id, member)
+    path = f"/gatherings/{gathering_id}"
+
+    lowered = await platform.http.patch(path, headers=platform.as_("fatima"), json={"capacity": 1})
+
+    assert lowered.status_code == 422
+    assert lowered.json()["errors"][0]["field"] == "capacity"
+    assert "2 places are already confirmed" in lowered.json()["errors"][0]["message"]
+    read = await platform.call("GET", path, "fatima", expect=200)
+    assert (read["capacity"], read["confirmed"], read["waitlisted"]) == (2, 2, 1)
+    raised = await platform.call("PATCH", path, "fatima", expect=200, json={"capacity": 3})
+    assert raised["capacity"] == 3
+    assert (await mine(platform, gathering_id, "leila") or {})["status"] == "confirmed"

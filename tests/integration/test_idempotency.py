@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from passerelle.messaging.idempotency import idempotency_metadata
-from sqlalchemy import Connection
+from passerelle.persistence.stored_answers import answers, idempotency_metadata
+from sqlalchemy import Connection, func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from ..harness import Databases, Platform
+from ..harness import Databases, Platform, eventually
 from .scenario import name_manager, profile, territory
 
 
@@ -184,5 +184,42 @@ async def test_a_service_with_idempotent_routes_has_the_table_the_code_writes_to
     try:
         async with engine.begin() as connection:
             assert await connection.run_sync(_differences) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_an_erased_members_stored_answers_go_with_the_rest_of_their_data(platform: Platform) -> None:
+    project_id = await project_with_goal(platform, "amina")
+    territory_id = (await platform.call("GET", f"/projects/{project_id}", "amina", expect=200))[
+        "territory_id"
+    ]
+    registration = profile("Fatima Zahra", territory_id)
+    await platform.http.post("/members", headers=keyed(platform, "fatima", "reg-1"), json=registration)
+    pledge = {"amount": "25.00"}
+    path = f"/projects/{project_id}/pledges"
+    first = await platform.http.post(path, headers=keyed(platform, "fatima", "pledge-1"), json=pledge)
+    assert first.status_code == 201
+    assert await stored_answers(platform, "members", "fatima") == 1
+    assert await stored_answers(platform, "projects", "fatima") == 1
+
+    await platform.call("DELETE", "/members/fatima", "fatima", expect=202)
+    await eventually(lambda: platform.drained("MEMBERS", "projects__MemberErased_v1"))
+
+    assert await stored_answers(platform, "members", "fatima") == 0
+    assert await stored_answers(platform, "projects", "fatima") == 0
+    for service_path, key, body in (("/members", "reg-1", registration), (path, "pledge-1", pledge)):
+        retried = await platform.http.post(service_path, headers=keyed(platform, "fatima", key), json=body)
+        assert "idempotent-replayed" not in retried.headers, (service_path, retried.status_code)
+        assert "Fatima Zahra" not in retried.text
+
+
+async def stored_answers(platform: Platform, service: str, caller: str) -> int:
+    engine = create_async_engine(platform.database_urls[service])
+    try:
+        async with engine.connect() as connection:
+            found = await connection.scalar(
+                select(func.count()).select_from(answers).where(answers.c.caller == caller)
+            )
+            return int(found or 0)
     finally:
         await engine.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +17,14 @@ from playwright.async_api import Browser, BrowserContext, Playwright, async_play
 
 from ..harness import Databases, Platform, reset_streams, settings_for, start_platform
 
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+# The browser tests take the documentation's screenshots: into docs/images when asked
+# (`PASSERELLE_UPDATE_SCREENSHOTS=1 make test`), else beside the run, so a test run leaves the
+# checkout as it found it.
+IMAGES = (
+    Path(__file__).resolve().parents[2] / "docs" / "images"
+    if os.environ.get("PASSERELLE_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.mkdtemp(prefix="passerelle-screenshots-"))
+)
 
 
 def chromium_path() -> str | None:

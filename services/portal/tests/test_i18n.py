@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 import pytest
-from portal.i18n import Speech, choose, languages
+from portal.i18n import LOCALES, Speech, choose, languages
 
 
 def test_the_languages_are_the_catalogue_files() -> None:
@@ -50,3 +53,14 @@ def test_the_page_language_is_the_chosen_one_else_the_profiles_else_the_browsers
     chosen: str | None, profile: str | None, accept: str | None, expected: str
 ) -> None:
     assert choose(chosen=chosen, profile_locale=profile, accept_language=accept) == expected
+
+
+@pytest.mark.parametrize("language", languages())
+def test_a_catalogue_says_each_text_once_and_has_every_text_the_french_one_has(language: str) -> None:
+    # read_po keeps the last of two entries for one text: a translator fixing the first sees no change.
+    entries = re.findall(
+        r'^(?:msgctxt (".*")\n)?msgid (".+")$', (LOCALES / f"{language}.po").read_text(), re.M
+    )
+    assert [entry for entry, seen in Counter(entries).items() if seen > 1] == []
+    french = set(re.findall(r'^msgid (".+")$', (LOCALES / "fr.po").read_text(), re.M))
+    assert french - {msgid for _, msgid in entries} == set()

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Protocol
 
+from passerelle.persistence.stored_answers import forget_answers_of
 from sqlalchemy import String, case, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,6 +91,7 @@ class SqlConversationsRepository:
     async def erase_member(self, member_id: str) -> None:
         """The member's name, their side of their threads, their reports and the bodies of their
         messages go; the messages stay, by an erased author, so the other side's thread reads on."""
+        await forget_answers_of(self.session, member_id)
         statement = insert(MemberRow).values(
             member_id=member_id, display_name=None, managers=[], erased=True, as_of=func.now()
         )

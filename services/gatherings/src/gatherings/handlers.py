@@ -138,6 +138,8 @@ class GatheringsHandlers:
             if "co_organiser_member_ids" in changed:
                 for index, member_id in enumerate(after.co_organiser_member_ids):
                     await _check_grantee(repository, f"co_organiser_member_ids.{index}", member_id)
+            if after.status == PUBLISHED:
+                await _check_places_kept(repository, after, changed)
             await repository.save_gathering(after)
             if after.status == PUBLISHED:
                 uow.record(GatheringUpdated(**after.snapshot(), changed=changed))
@@ -352,6 +354,22 @@ class GatheringsHandlers:
             gathering = await _load(repository, gathering_id, for_update=True)
             if gathering.status == PUBLISHED:
                 await _fill_places(uow, gathering)
+
+
+async def _check_places_kept(repository: GatheringsRepository, after: Gathering, changed: list[str]) -> None:
+    """A capacity never drops below the places already given: nobody confirmed loses theirs behind
+    their back (the organiser cancels registrations first, and those waiting move up as usual)."""
+    pools = {"capacity": None if after.online_capacity is None else "in_person", "online_capacity": "online"}
+    for field, pool in pools.items():
+        if field not in changed or (field == "online_capacity" and after.online_capacity is None):
+            continue
+        taken = await repository.holding_places(after.gathering_id, pool)
+        limit = after.limit(pool)
+        if limit and taken > limit:
+            raise InvalidField(
+                field,
+                f"{taken} places are already confirmed: cancel registrations before lowering it to {limit}",
+            )
 
 
 async def _fill_places(uow: GatheringsUnitOfWork, gathering: Gathering) -> None:

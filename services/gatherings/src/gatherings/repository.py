@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from passerelle.persistence.database import FOREVER
+from passerelle.persistence.stored_answers import forget_answers_of
+from passerelle.persistence.territory_tree import lineage_query, subtree_query
 from sqlalchemy import ColumnElement, Select, String, and_, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,13 +89,7 @@ def _in_pool(pool: str | None) -> ColumnElement[bool]:
 
 def descendants_query(territory_id: str) -> Select[tuple[str]]:
     """The territory and every territory under it."""
-    tree = (
-        select(TerritoryRow.territory_id).where(TerritoryRow.territory_id == territory_id).cte(recursive=True)
-    )
-    tree = tree.union_all(
-        select(TerritoryRow.territory_id).where(TerritoryRow.parent_id == tree.c.territory_id)
-    )
-    return select(tree.c.territory_id)
+    return subtree_query(TerritoryRow.territory_id, TerritoryRow.parent_id, territory_id)
 
 
 class SqlGatheringsRepository:
@@ -260,17 +256,8 @@ class SqlGatheringsRepository:
 
     async def lineage(self, territory_id: str) -> list[str]:
         """The territory and every territory above it."""
-        chain = (
-            select(TerritoryRow.territory_id, TerritoryRow.parent_id)
-            .where(TerritoryRow.territory_id == territory_id)
-            .cte(recursive=True)
-        )
-        chain = chain.union_all(
-            select(TerritoryRow.territory_id, TerritoryRow.parent_id).where(
-                TerritoryRow.territory_id == chain.c.parent_id
-            )
-        )
-        return list(await self.session.scalars(select(chain.c.territory_id)))
+        query = lineage_query(TerritoryRow.territory_id, TerritoryRow.parent_id, territory_id)
+        return list(await self.session.scalars(query))
 
     async def name_manager(self, territory_id: str, sub: str, role: str) -> None:
         statement = insert(TerritoryManagerRow).values(territory_id=territory_id, sub=sub, role=role)
@@ -323,6 +310,7 @@ class SqlGatheringsRepository:
     async def forget_member(self, member_id: str) -> list[Registration]:
         """Delete the member's registrations, calendar link and name; the gatherings they organised
         stay, organised by the erased marker. Returns the registrations that were deleted."""
+        await forget_answers_of(self.session, member_id)
         await self.remember_member(MemberFacts(member_id, ERASED_KIND, "", []), as_of=FOREVER)
         removed = await self.session.scalars(
             delete(RegistrationRow).where(RegistrationRow.member_id == member_id).returning(RegistrationRow)

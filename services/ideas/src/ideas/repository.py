@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from passerelle.persistence.database import FOREVER
+from passerelle.persistence.stored_answers import forget_answers_of
+from passerelle.persistence.territory_tree import lineage_query, subtree_query
 from sqlalchemy import ColumnElement, Select, String, and_, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,13 +99,7 @@ def _idea(row: IdeaRow) -> Idea:
 
 
 def _descendants_query(territory_id: str) -> Select[tuple[str]]:
-    tree = (
-        select(TerritoryRow.territory_id).where(TerritoryRow.territory_id == territory_id).cte(recursive=True)
-    )
-    tree = tree.union_all(
-        select(TerritoryRow.territory_id).where(TerritoryRow.parent_id == tree.c.territory_id)
-    )
-    return select(tree.c.territory_id)
+    return subtree_query(TerritoryRow.territory_id, TerritoryRow.parent_id, territory_id)
 
 
 class SqlIdeasRepository:
@@ -118,17 +114,8 @@ class SqlIdeasRepository:
 
     async def lineage(self, territory_id: str) -> list[str]:
         """The territory and every territory above it."""
-        chain = (
-            select(TerritoryRow.territory_id, TerritoryRow.parent_id)
-            .where(TerritoryRow.territory_id == territory_id)
-            .cte(recursive=True)
-        )
-        chain = chain.union_all(
-            select(TerritoryRow.territory_id, TerritoryRow.parent_id).where(
-                TerritoryRow.territory_id == chain.c.parent_id
-            )
-        )
-        return list(await self.session.scalars(select(chain.c.territory_id)))
+        query = lineage_query(TerritoryRow.territory_id, TerritoryRow.parent_id, territory_id)
+        return list(await self.session.scalars(query))
 
     async def descendants(self, territory_id: str) -> list[str]:
         """The territory and every territory under it."""
@@ -205,6 +192,7 @@ class SqlIdeasRepository:
     async def forget_member(self, member_id: str) -> None:
         """Nothing links to the member any more: what they wrote stays under `erased`, their supports
         stay anonymous (bond and country), their reports go; no late event brings their facts back."""
+        await forget_answers_of(self.session, member_id)
         await self.remember_member(MemberFacts(member_id, "person", [], "ZZ", [], erased=True), FOREVER)
         await self.session.execute(
             update(SupportRow).where(SupportRow.member_id == member_id).values(member_id=None)

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from passerelle.persistence.stored_answers import forget_answers_of
 from sqlalchemy import ColumnElement, and_, cast, delete, exists, func, literal, select, true, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -143,6 +144,7 @@ class MembersRepository:
 
     async def erase(self, member_id: str, now: datetime) -> None:
         """Delete every row about the member (offers and history go with it) and keep only the id."""
+        await forget_answers_of(self.session, member_id)
         await self.session.execute(delete(OfferRow).where(OfferRow.member_id == member_id))
         await self.session.execute(delete(HistoryRow).where(HistoryRow.member_id == member_id))
         await self.session.execute(delete(MemberRow).where(MemberRow.member_id == member_id))

@@ -11,6 +11,8 @@ from typing import Any
 
 from passerelle.contracts import ERASED_OWNER
 from passerelle.persistence.database import FOREVER
+from passerelle.persistence.stored_answers import forget_answers_of
+from passerelle.persistence.territory_tree import lineage_query, subtree_query
 from sqlalchemy import ColumnElement, Select, String, and_, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,13 +61,7 @@ def _to_row(values: dict[str, Any]) -> dict[str, Any]:
 
 def descendants_query(territory_id: str) -> Select[tuple[str]]:
     """The territory and every territory under it."""
-    tree = (
-        select(TerritoryRow.territory_id).where(TerritoryRow.territory_id == territory_id).cte(recursive=True)
-    )
-    tree = tree.union_all(
-        select(TerritoryRow.territory_id).where(TerritoryRow.parent_id == tree.c.territory_id)
-    )
-    return select(tree.c.territory_id)
+    return subtree_query(TerritoryRow.territory_id, TerritoryRow.parent_id, territory_id)
 
 
 class SqlOpportunitiesRepository:
@@ -188,17 +184,8 @@ class SqlOpportunitiesRepository:
 
     async def lineage(self, territory_id: str) -> list[str]:
         """The territory and every territory above it."""
-        chain = (
-            select(TerritoryRow.territory_id, TerritoryRow.parent_id)
-            .where(TerritoryRow.territory_id == territory_id)
-            .cte(recursive=True)
-        )
-        chain = chain.union_all(
-            select(TerritoryRow.territory_id, TerritoryRow.parent_id).where(
-                TerritoryRow.territory_id == chain.c.parent_id
-            )
-        )
-        return list(await self.session.scalars(select(chain.c.territory_id)))
+        query = lineage_query(TerritoryRow.territory_id, TerritoryRow.parent_id, territory_id)
+        return list(await self.session.scalars(query))
 
     async def name_manager(self, territory_id: str, sub: str, role: str) -> None:
         statement = insert(TerritoryRoleRow).values(territory_id=territory_id, sub=sub, role=role)
@@ -275,6 +262,7 @@ class SqlOpportunitiesRepository:
     async def forget_member(self, member_id: str) -> list[str]:
         """Remove the member's interests, card and every right they held; returns the opportunities
         they promoted, now promoted by the erased marker and locked until the commit."""
+        await forget_answers_of(self.session, member_id)
         await self.remember_member(MemberFacts(member_id, ERASED_KIND), as_of=FOREVER)
         await self.session.execute(delete(InterestRow).where(InterestRow.member_id == member_id))
         await self.session.execute(delete(TerritoryRoleRow).where(TerritoryRoleRow.sub == member_id))

@@ -8,6 +8,8 @@ from datetime import datetime
 
 from passerelle.contracts import ERASED_OWNER
 from passerelle.persistence.database import FOREVER
+from passerelle.persistence.stored_answers import forget_answers_of
+from passerelle.persistence.territory_tree import lineage_query, subtree_query
 from sqlalchemy import ColumnElement, Select, String, and_, delete, func, literal, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,13 +49,7 @@ def _project(row: ProjectRow) -> Project:
 
 def descendants_query(territory_id: str) -> Select[tuple[str]]:
     """The territory and every territory under it."""
-    tree = (
-        select(TerritoryRow.territory_id).where(TerritoryRow.territory_id == territory_id).cte(recursive=True)
-    )
-    tree = tree.union_all(
-        select(TerritoryRow.territory_id).where(TerritoryRow.parent_id == tree.c.territory_id)
-    )
-    return select(tree.c.territory_id)
+    return subtree_query(TerritoryRow.territory_id, TerritoryRow.parent_id, territory_id)
 
 
 class ProjectsRepository:
@@ -83,17 +79,8 @@ class ProjectsRepository:
 
     async def lineage(self, territory_id: str) -> list[str]:
         """The territory and every territory above it."""
-        chain = (
-            select(TerritoryRow.territory_id, TerritoryRow.parent_id)
-            .where(TerritoryRow.territory_id == territory_id)
-            .cte(recursive=True)
-        )
-        chain = chain.union_all(
-            select(TerritoryRow.territory_id, TerritoryRow.parent_id).where(
-                TerritoryRow.territory_id == chain.c.parent_id
-            )
-        )
-        return list(await self.session.scalars(select(chain.c.territory_id)))
+        query = lineage_query(TerritoryRow.territory_id, TerritoryRow.parent_id, territory_id)
+        return list(await self.session.scalars(query))
 
     async def roles(self, territory_id: str) -> list[TerritoryRoleRow]:
         query = select(TerritoryRoleRow).where(TerritoryRoleRow.territory_id == territory_id)
@@ -217,6 +204,7 @@ class ProjectsRepository:
 
         Returns the (territory, role) the identity held and no longer holds, and the projects it
         owned (now owned by the erased marker, and locked until the commit)."""
+        await forget_answers_of(self.session, member_id)
         await self.remember_member(MemberFacts(member_id, ERASED_KIND, []), as_of=FOREVER)
         await forget_financing(self.session, member_id)
         owned = await self.session.scalars(

@@ -12,16 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
     delete,
     func,
     insert,
@@ -31,24 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.errors import RuleBroken
 from passerelle.persistence.database import Database
-
-# Answers are kept this long: enough for any retry, and the personal data they may hold goes soon.
-RETENTION = timedelta(hours=24)
-
-idempotency_metadata = MetaData()
-
-answers = Table(
-    "passerelle_idempotency",
-    idempotency_metadata,
-    Column("caller", String(200), primary_key=True, comment="The token's sub"),
-    Column("route", String(300), primary_key=True, comment="Method and path template"),
-    Column("key", String(255), primary_key=True),
-    Column("fingerprint", String(64), nullable=False, comment="SHA-256 of path, body"),
-    Column("status", Integer, nullable=False),
-    Column("content_type", String(200), nullable=False),
-    Column("body", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
-)
+from passerelle.persistence.stored_answers import RETENTION, answers
 
 
 class KeyReused(RuleBroken):
