@@ -41,9 +41,8 @@ class Snapshot:
     outbox_events: int | None = None
     oldest_event_at: datetime | None = None
     dead_letters: dict[str, int] = field(default_factory=dict)  # by consumer
-    lag: dict[tuple[str, str], tuple[int, int]] = field(
-        default_factory=dict
-    )  # (stream, durable): pending, ack pending
+    # By (stream, durable): messages not delivered yet, and delivered but not acknowledged.
+    lag: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
 
 
 class ServiceMetrics:
@@ -82,8 +81,6 @@ class ServiceMetrics:
                 self._bounded(self._read_jetstream(snapshot), NATS),
             )
             snapshot.up = {DATABASE: database_ok, NATS: nats_ok}
-            if not nats_ok:  # half-read figures would mislead: none at all
-                snapshot.dead_letters, snapshot.lag = {}, {}
             self.snapshot, self._refreshed_at = snapshot, now
 
     async def _bounded(self, reading: Coroutine[Any, Any, None], source: str) -> bool:
@@ -106,6 +103,7 @@ class ServiceMetrics:
         if not connection.is_connected:
             raise ConnectionError("not connected to NATS")
         js = connection.jetstream()
+        # All read before any is kept: a source that fails half-way leaves no half-read figures.
         *consumers, letters = await asyncio.gather(
             *(js.consumer_info(sub.stream.name, sub.durable) for sub in self.subscriptions),
             # Letters live under dlq.<consumer>.<original subject>: one count per subject.
