@@ -480,7 +480,7 @@ async def _invest(
     tafraout: str,
 ) -> None:
     print(
-        "\n12. An olive-oil cooperative looks for someone to take over its press: reviewed, then introduced"
+        "\n13. An olive-oil cooperative looks for someone to take over its press: reviewed, then introduced"
     )
     brahim, rachid = Client(http, issue("brahim", ["member"])), Client(http, issue("rachid", ["member"]))
     cooperative = await brahim.call(

@@ -42,6 +42,8 @@ _NOT_AN_ID = re.compile(r"[^A-Za-z0-9._-]")
 
 
 def asyncapi_document(services: Sequence[ServiceApp], title: str) -> dict[str, Any]:
+    for service in services:
+        service.document_published_events()
     spec = AsyncAPI(*(service.broker for service in services), title=title, version="1.0.0")
     document: dict[str, Any] = _with_plain_ids(spec.to_specification().to_jsonable())
     document["defaultContentType"] = CONTENT_TYPE

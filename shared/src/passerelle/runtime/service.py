@@ -70,14 +70,18 @@ class ServiceApp:
         # Run first when stopping (e.g. background workers that use the database).
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self.taxonomy: Taxonomy = load_taxonomy(settings.taxonomy_file)
-        self._document_published_events()
+        self._events_documented = False
 
     def units(self, repository: Callable[[AsyncSession], R]) -> Callable[[], SqlUnitOfWork[R]]:
         """Units of work on this service's database whose repository is made by `repository`."""
         return units(self.database, repository, self.event_limit)
 
-    def _document_published_events(self) -> None:
-        """Publishers exist only for the AsyncAPI document; events leave through the outbox relay."""
+    def document_published_events(self) -> None:
+        """Publishers exist only for the AsyncAPI document; events leave through the outbox relay.
+        Made when a document is first asked for: they cost a third of a service's start."""
+        if self._events_documented:
+            return
+        self._events_documented = True
         for event in EVENTS:
             if event.owner == self.name:
                 self.broker.publisher(
