@@ -84,6 +84,10 @@ async def test_each_service_works_with_its_own_user_and_is_refused_elsewhere(
             await platform.js.stream_info("DLQ")
             and (await platform.js.stream_info("DLQ")).state.messages == 0
         )
+        # Each service's user may read what /metrics shows of its consumers and of the DLQ.
+        scraped = (await platform.http.get("/metrics")).text
+        assert scraped.count("passerelle_metrics_source_up{service=") == 2 * len(platform.services)
+        assert 'source="nats"} 0.0' not in scraped
     finally:
         await platform.stop()
 

@@ -34,6 +34,13 @@ class PlatformSettings(BaseSettings):
     jwks_url: str | None = Field(default=None, description="JWKS endpoint for RS256 tokens (production)")
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    jwt_roles_claim: str = Field(
+        default="roles", min_length=1, description="Dotted path of the roles claim, e.g. realm_access.roles"
+    )
+    jwks_timeout: float = Field(default=5.0, gt=0, description="Seconds a JWKS fetch may take")
+    jwks_cache: float = Field(
+        default=300.0, gt=0, description="Seconds the JWKS is kept; a stale one is kept while the IdP is down"
+    )
 
     taxonomy_file: Path | None = Field(
         default=None,
@@ -86,6 +93,18 @@ class PlatformSettings(BaseSettings):
         description="Seconds the streams keep events (0: no limit); it bounds how long an erased member's "
         "past events stay in JetStream, and how long a consumer may be down without losing any",
     )
+
+    inbox_prune_margin: float = Field(
+        default=24 * 3600.0,
+        ge=0,
+        description="Seconds inbox rows outlive the streams' max age (retries, DLQ replays) before pruning",
+    )
+    inbox_prune_interval: float = Field(default=3600.0, gt=0, description="Seconds between inbox prunings")
+
+    @property
+    def inbox_retention(self) -> float | None:
+        """Seconds an inbox row is kept; None (kept for ever) when the streams keep events for ever."""
+        return self.stream_max_age + self.inbox_prune_margin if self.stream_max_age else None
 
     @property
     def max_deliveries(self) -> int:

@@ -3,7 +3,8 @@ consumes (one source of truth).
 
 A service may publish only into its own stream, to the DLQ under its own consumers' and its outbox
 relay's names, and to
-the JetStream API calls its durable pull consumers need (info, next message, acknowledgements); it
+the JetStream API calls its durable pull consumers need (info, next message, acknowledgements) and
+the DLQ stream's info (how many letters its consumers left, for /metrics); it
 may subscribe only to its own reply inbox (`_INBOX_<service>.>`), where its requests' answers and its
 pull consumers' messages arrive. Streams and consumers are created by an admin user (the provisioning
 Job, `passerelle nats provision`), never by a service.
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from passerelle.contracts import EVENTS_BY_TYPE, STREAMS, EventData
+from passerelle.contracts import DLQ_STREAM, EVENTS_BY_TYPE, STREAMS, EventData
 
 from .dead_letters import outbox_consumer
 from .topology import Consumed, Subscription
@@ -55,6 +56,7 @@ def service_permissions(service: str, consumed: Consumed) -> Permissions:
         raise LookupError(f"unknown service {service!r}")
     publish = [subject for stream in STREAMS if stream.owner == service for subject in stream.subjects]
     publish.append(f"dlq.{outbox_consumer(service)}.>")  # outbox rows JetStream refuses for good
+    publish.append(f"$JS.API.STREAM.INFO.{DLQ_STREAM}")  # its letters' count on /metrics
     for sub in (Subscription(service, event) for event in consumed[service]):
         stream, durable = sub.stream.name, sub.durable
         publish += [

@@ -45,6 +45,26 @@ def drop_messaging_tables(op: Operations) -> None:
     op.drop_table("passerelle_inbox")
 
 
+INBOX_AGE_INDEX = "ix_passerelle_inbox_processed_at"
+
+
+def create_inbox_age_index(op: Operations) -> None:
+    """Index the inbox by age, so that pruning it (passerelle.messaging.inbox_pruning) finds its old
+    rows without reading the table. Built concurrently: a large inbox keeps taking writes meanwhile."""
+    with op.get_context().autocommit_block():
+        op.create_index(
+            INBOX_AGE_INDEX,
+            "passerelle_inbox",
+            ["processed_at"],
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
+
+
+def drop_inbox_age_index(op: Operations) -> None:
+    op.drop_index(INBOX_AGE_INDEX, "passerelle_inbox")
+
+
 def create_idempotency_table(op: Operations) -> None:
     """Create the table of answers to requests sent with an `Idempotency-Key` (contract 4.1), in the
     migration of a service that makes one of its routes idempotent (passerelle.runtime.idempotency)."""

@@ -46,9 +46,6 @@ from .unit_of_work import EventLimit, EventTooLarge, published_size
 log = structlog.get_logger(__name__)
 
 PUBLISHED = Counter("passerelle_outbox_published_total", "Events relayed to JetStream", ["service"])
-PENDING = Gauge(
-    "passerelle_outbox_pending", "Events seen waiting in the outbox at the last pass", ["service"]
-)
 UNPUBLISHABLE = Counter(
     "passerelle_outbox_dead_lettered_total",
     "Outbox rows that can never be published, moved to the DLQ",
@@ -153,7 +150,6 @@ class OutboxRelay:
                 if self._held_back:
                     query = query.where(outbox.c.id.not_in(self._held_back))
                 rows = (await connection.execute(query)).all()
-                PENDING.labels(self.service).set(len(rows))
                 if not rows:
                     return published
                 refused = {row.id: reason for row in rows if (reason := self._unpublishable(row, limit))}

@@ -1,6 +1,17 @@
 """Tables every service's database has: the outbox of events to publish and the inbox of events handled."""
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, LargeBinary, MetaData, String, Table, func
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 messaging_metadata = MetaData()
@@ -23,6 +34,7 @@ inbox = Table(
     Column("consumer", String(120), primary_key=True),
     Column("event_id", String(64), primary_key=True),
     Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_passerelle_inbox_processed_at", "processed_at"),  # pruning finds old rows by it
 )
 
 # The relay LISTENs here; a unit of work that recorded events NOTIFYs it in its own transaction.

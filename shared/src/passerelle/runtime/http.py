@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from passerelle.errors import NotFound
@@ -20,6 +20,7 @@ from .asyncapi import asyncapi_document
 from .auth import Authenticator
 from .idempotency import IdempotentRequests
 from .openapi import honest_openapi
+from .operational_metrics import OperationalCollector
 from .problems import Problem, install_problem_handlers
 from .request_metrics import RequestMetrics
 from .service import ServiceApp
@@ -43,6 +44,10 @@ def build_http_app(
     app.state.services = {service.name: service for service in services}
     harden(app, settings)
     metrics_token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else None
+    # The outbox, DLQ and lag figures of the services served here, read at each scrape.
+    operational = OperationalCollector([service.metrics for service in services])
+    operational_registry = CollectorRegistry(auto_describe=False)
+    operational_registry.register(operational)
     for service in services:
         app.include_router(service.router)
     honest_openapi(app)
@@ -71,7 +76,9 @@ def build_http_app(
             given = credentials.credentials.encode() if credentials else b""
             if not hmac.compare_digest(given, metrics_token):
                 raise Problem(401, "Unauthorized", "send Authorization: Bearer <PASSERELLE_METRICS_TOKEN>")
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        await operational.refresh()
+        body = generate_latest(REGISTRY) + generate_latest(operational_registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/asyncapi.json", tags=["operations"])
     async def asyncapi_all() -> Any:

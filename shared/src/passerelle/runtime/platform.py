@@ -16,7 +16,7 @@ from typing import Protocol
 import structlog
 import uvicorn
 from fastapi import FastAPI
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from passerelle.embedded.credentials import (
     NATS_ADMIN_URL_FILE,
@@ -288,11 +288,14 @@ async def serve_one(settings: PlatformSettings, definition: ServiceDefinition) -
     configure_tracing(settings, f"passerelle-{service_name}")
     try:
         service = definition.build(settings, settings.database_url)
-    except ValueError as error:  # a setting the service cannot start with: said, not a traceback
-        raise SystemExit(f"serve {service_name}: {error}") from error
+        authenticator = Authenticator(settings)
+    except ValidationError:
+        raise  # the command names each variable
+    except ValueError as error:  # a setting the service cannot start with: one line, exit code 5
+        raise BadConfiguration(f"{service_name}: {error}") from error
     await service.start()
     try:
-        app = build_http_app([service], Authenticator(settings))
+        app = build_http_app([service], authenticator)
         await serve_http(
             app,
             settings.host,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TypeVar
@@ -18,12 +19,15 @@ from passerelle.contracts import EVENTS, EventData, envelope_type, stream_of
 from passerelle.messaging.broker import make_broker
 from passerelle.messaging.consumers import EventConsumers
 from passerelle.messaging.dead_letters import DeadLetters
+from passerelle.messaging.inbox_pruning import InboxPruning
 from passerelle.messaging.relay import OutboxRelay
 from passerelle.messaging.topology import TopologySettings
 from passerelle.messaging.unit_of_work import EventLimit, SqlUnitOfWork, no_repository, units
 from passerelle.persistence.database import Database
 from passerelle.settings import PlatformSettings
 from passerelle.taxonomy import Taxonomy, load_taxonomy
+
+from .operational_metrics import ServiceMetrics
 
 log = structlog.get_logger(__name__)
 R = TypeVar("R")
@@ -50,6 +54,16 @@ class ServiceApp:
             ),
         )
         self.relay = OutboxRelay(self.database, self.broker, name, limit=self.event_limit)
+        retention = settings.inbox_retention
+        self.inbox_pruning = InboxPruning(
+            self.database,
+            name,
+            keep=timedelta(seconds=retention) if retention else None,
+            interval=settings.inbox_prune_interval,
+        )
+        self.metrics = ServiceMetrics(
+            name, self.database, lambda: self.broker.connection, tuple(self.consumers.consumes)
+        )
         self.router = APIRouter()
         # Run before the service consumes its first event (e.g. building an in-memory index).
         self.on_start: list[Callable[[], Awaitable[None]]] = []
@@ -86,6 +100,7 @@ class ServiceApp:
         self._delivery.dead_letters = DeadLetters(connection.jetstream(), connection.max_payload)
         await self.broker.start()
         self.relay.start()
+        self.inbox_pruning.start()
         log.info("service.started", service=self.name)
 
     async def stop(self, grace: float = 20.0) -> None:
@@ -94,6 +109,7 @@ class ServiceApp:
         always ends (what was not acknowledged is redelivered, what was not relayed stays queued)."""
         steps = [
             *(("on_stop", stopping) for stopping in self.on_stop),
+            ("inbox_pruning", self.inbox_pruning.stop),
             ("relay", self.relay.stop),
             ("broker", self.broker.stop),
         ]

@@ -87,7 +87,7 @@ def routes(portal: Portal) -> APIRouter:
             settings, await _metadata(), _callback_url(visit), code, started["verifier"]
         )
         try:
-            identity = authenticator.identify(access)  # checked as the APIs will check it
+            identity = await authenticator.identify(access)  # checked as the APIs will check it
         except Problem:
             return visit.failure(403, "token")
         visit.session.pop("oidc", None)
