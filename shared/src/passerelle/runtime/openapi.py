@@ -3,8 +3,8 @@ doing anything: readable operation ids, the problem+json answers each route can 
 FastAPI's validation error schema, which no route returns), and the paging headers of lists.
 
 Which answers a route can give is read from what it is: a route that needs a token can answer 401
-and 403, one with a path parameter 404, one that changes something 409, one that takes input 422,
-and every route 500.
+and 403 (and 503 while an identity provider's keys cannot be had), one with a path parameter 404,
+one that changes something 409, one that takes input 422, and every route 500.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ ANSWERS = {
     413: "The request body is larger than PASSERELLE_MAX_REQUEST_BYTES",
     422: "The input is invalid; nothing was changed",
     500: "An unexpected error; logged with the correlation id, nothing internal shown",
+    503: "The identity provider's keys cannot be fetched and none were before: try again later",
 }
 PAGE_HEADERS = {
     "X-Total-Count": {"description": "How many match in all", "schema": {"type": "integer"}},
@@ -68,7 +69,7 @@ def operation_id(summary: str) -> str:
 def expected_answers(method: str, path: str, operation: dict[str, Any]) -> list[int]:
     answers = []
     if operation.get("security"):
-        answers += [401, 403]
+        answers += [401, 403, 503]
     if "{" in path:
         answers.append(404)
     if method in CHANGES:
