@@ -42,6 +42,9 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     engine = MatchingEngine(units, app.taxonomy, MatchingSettings(), after_build=freeze_heap)
     handlers = MatchingHandlers(units, engine)
     app.consumers.units = units
+    # The index changes as each handler runs: a batch rolled back after a handler's own commit would
+    # leave it holding what the database does not, so each event has a transaction of its own.
+    app.consumers.batched = False
     app.on_start.append(engine.warm_up)
     app.router.include_router(build_router(handlers))
     register_subscribers(app.consumers, handlers)

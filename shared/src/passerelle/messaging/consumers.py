@@ -2,11 +2,21 @@
 
 Each handler runs in one unit of work together with the inbox record of the event, so a redelivered
 event has one effect; the message is acknowledged only after that commit.
+
+Messages of one durable that are in hand at the same time (up to `batch` of them: FastStream hands
+each to a worker while the next is pulled) are handled as a batch in one transaction: one multi-row
+inbox claim, the handlers one after the other, one commit, then each message is acked. When one
+handler fails, the batch is rolled back and replayed one message per transaction, so that only the
+culprit fails, in its own delivery scope (its retry, back-off or DLQ as for a message alone), and the
+others are acked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
@@ -60,13 +70,19 @@ class EventConsumers:
         consumes: Collection[type[EventData]] = (),
         workers: int = 16,
         topology: TopologySettings | None = None,
+        batch_wait: float = 0.0,
     ) -> None:
         self.broker = broker
         self.service = service
         self.consumes = consumes  # what the service declares: only those durables are provisioned
         self.units = units  # a service may give its own, whose repository its handlers use
-        self.workers = workers
+        self.workers = workers  # messages in hand at once per durable: the largest batch
         self.topology = topology or TopologySettings()
+        # False: one transaction per message (a service whose handlers keep state beyond the database
+        # that a rolled-back batch would leave wrong).
+        self.batched = True
+        self.batch_wait = batch_wait  # seconds a batch waits for more messages before it starts
+        self._batches: dict[str, _Batch] = {}
 
     def on(self, event_type: type[E]) -> Callable[[EventHandler[E]], EventHandler[E]]:
         if event_type not in self.consumes:
@@ -105,24 +121,117 @@ class EventConsumers:
 
         return register
 
-    async def _handle(self, consumer: str, event: CloudEvent[E], handler: EventHandler[E]) -> None:
-        token = correlation_id.set(event.correlationid or event.id)
+    async def drain(self) -> None:
+        """Wait for the batches in hand to end (their messages were handed over before the stop)."""
+        runners = [batch.runner for batch in self._batches.values() if batch.runner is not None]
+        await asyncio.gather(*runners, return_exceptions=True)
+
+    async def _handle(self, consumer: str, event: CloudEvent[Any], handler: EventHandler[Any]) -> None:
+        if not self.batched or self.workers == 1:
+            await self._handle_alone(consumer, event, handler)
+            return
+        batch = self._batches.setdefault(consumer, _Batch())
+        done = asyncio.get_running_loop().create_future()
+        batch.waiting.append(_Delivery(event, handler, done))
+        if batch.runner is None:
+            batch.runner = asyncio.create_task(self._run(consumer, batch), name=f"batches-{consumer}")
+        # The outcome of this message alone: its delivery scope (retries, DLQ, ack) sees it as before.
+        await asyncio.shield(done)
+
+    async def _run(self, consumer: str, batch: _Batch) -> None:
+        """Handle what waits, a batch at a time, until nothing does."""
         try:
-            with structlog.contextvars.bound_contextvars(
-                event_id=event.id,
-                event_type=event.type,
-                correlation_id=correlation_id.get(),
-                consumer=consumer,
-            ):
-                async with self.units() as uow:
-                    if not await uow.claim(consumer, event.id):
-                        log.info("event.duplicate_skipped")
-                        return
-                    try:
-                        await handler(event, uow)
-                    except ValidationError as error:
-                        raise HandlerFailed(str(error)) from error
-                    await uow.commit()
-                log.debug("event.handled")
+            while batch.waiting:
+                if self.batch_wait and len(batch.waiting) < self.workers:
+                    await asyncio.sleep(self.batch_wait)
+                taken, batch.waiting = batch.waiting[: self.workers], batch.waiting[self.workers :]
+                await self._handle_batch(consumer, taken)
         finally:
-            correlation_id.reset(token)
+            batch.runner = None
+            for delivery in batch.waiting:  # stopped: not handled, so not acked; delivered again
+                delivery.done.cancel()
+            batch.waiting = []
+
+    async def _handle_batch(self, consumer: str, deliveries: list[_Delivery]) -> None:
+        try:
+            if len(deliveries) > 1:
+                await self._together(consumer, deliveries)
+                for delivery in deliveries:
+                    delivery.done.set_result(None)
+                return
+        except asyncio.CancelledError:
+            for delivery in deliveries:
+                delivery.done.cancel()
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever failed, each is replayed on its own
+            log.info("event.batch_replayed", consumer=consumer, size=len(deliveries), error=repr(error))
+        for delivery in deliveries:
+            try:
+                await self._handle_alone(consumer, delivery.event, delivery.handler)
+            except asyncio.CancelledError:
+                delivery.done.cancel()
+                raise
+            except Exception as error:  # noqa: BLE001 - the culprit's own scope deals with it
+                delivery.done.set_exception(error)
+            else:
+                delivery.done.set_result(None)
+
+    async def _together(self, consumer: str, deliveries: list[_Delivery]) -> None:
+        """One transaction: one inbox claim for all, the handlers in order, one commit."""
+        async with self.units() as uow:
+            uow.held = True
+            claimed = await uow.claim_all(consumer, [delivery.event.id for delivery in deliveries])
+            for delivery in deliveries:
+                if delivery.event.id not in claimed:  # handled before, or twice in this batch
+                    log.info("event.duplicate_skipped", event_id=delivery.event.id, consumer=consumer)
+                    continue
+                claimed.discard(delivery.event.id)
+                with _about(consumer, delivery.event):
+                    await _run_handler(delivery.handler, delivery.event, uow)
+            uow.held = False
+            await uow.commit()
+
+    async def _handle_alone(self, consumer: str, event: CloudEvent[E], handler: EventHandler[E]) -> None:
+        with _about(consumer, event):
+            async with self.units() as uow:
+                if not await uow.claim(consumer, event.id):
+                    log.info("event.duplicate_skipped")
+                    return
+                await _run_handler(handler, event, uow)
+                await uow.commit()
+            log.debug("event.handled")
+
+
+async def _run_handler(handler: EventHandler[E], event: CloudEvent[E], uow: SqlUnitOfWork[Any]) -> None:
+    try:
+        await handler(event, uow)
+    except ValidationError as error:
+        raise HandlerFailed(str(error)) from error
+
+
+@contextlib.contextmanager
+def _about(consumer: str, event: CloudEvent[Any]) -> Iterator[None]:
+    """Logs and published events say which event, and which flow, they come of."""
+    token = correlation_id.set(event.correlationid or event.id)
+    try:
+        with structlog.contextvars.bound_contextvars(
+            event_id=event.id, event_type=event.type, correlation_id=correlation_id.get(), consumer=consumer
+        ):
+            yield
+    finally:
+        correlation_id.reset(token)
+
+
+@dataclass
+class _Delivery:
+    event: CloudEvent[Any]
+    handler: EventHandler[Any]
+    done: asyncio.Future[None]
+
+
+@dataclass
+class _Batch:
+    """What one durable has in hand and not handled yet, and the task handling it."""
+
+    waiting: list[_Delivery] = field(default_factory=list)
+    runner: asyncio.Task[None] | None = None

@@ -76,6 +76,9 @@ class SqlUnitOfWork(Generic[R]):
         self._limit = limit or EventLimit()
         self.recorded: list[CloudEvent[EventData]] = []
         self._after_commit: list[Callable[[], None]] = []
+        # Held by a consumer handling a batch: a handler's commit writes its events and ends its part,
+        # the transaction commits once for the whole batch (`held = False`, then `commit()`).
+        self.held = False
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -106,6 +109,16 @@ class SqlUnitOfWork(Generic[R]):
         result = await self.session.execute(statement)
         return result.first() is not None
 
+    async def claim_all(self, consumer: str, event_ids: list[str]) -> set[str]:
+        """`claim` for several events in one statement: the ids not handled before."""
+        statement = (
+            pg_insert(inbox)
+            .values([{"consumer": consumer, "event_id": event_id} for event_id in event_ids])
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        return set((await self.session.execute(statement)).scalars())
+
     def record(self, data: EventData) -> CloudEvent[EventData]:
         """Add an event to the outbox; it is written with this unit of work's commit."""
         event = envelope(data)
@@ -121,8 +134,10 @@ class SqlUnitOfWork(Generic[R]):
         if self.recorded:
             await self.session.execute(insert(outbox), [self._outbox_row(event) for event in self.recorded])
             await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+            self.recorded = []  # written: a later commit in the same unit of work writes only new events
+        if self.held:
+            return
         await self.session.commit()
-        self.recorded = []  # committed: a later commit in the same unit of work writes only new events
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()

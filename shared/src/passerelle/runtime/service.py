@@ -46,6 +46,7 @@ class ServiceApp:
             self.units(no_repository),
             consumes=load_services([name])[0].consumes,
             workers=settings.consumer_batch,
+            batch_wait=settings.consumer_batch_wait,
             topology=TopologySettings(
                 duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait
             ),
@@ -93,6 +94,7 @@ class ServiceApp:
             *(("on_stop", stopping) for stopping in self.on_stop),
             ("relay", self.relay.stop),
             ("broker", self.broker.stop),
+            ("batches", self.consumers.drain),
         ]
         for step, stopping in steps:
             try:

@@ -1,0 +1,94 @@
+"""Batched consumption on the real nats-server and PostgreSQL: messages in hand together are handled
+in one transaction, and one failing handler costs the others nothing but a replay.
+
+A probe is registered through the same EventConsumers a service uses, as the notifications service's
+consumer of MatchProposed; each event it handles records one NotificationDelivered, so that what a
+batch committed is seen on the NOTIFICATIONS stream, once per event."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from passerelle.contracts import CloudEvent, MatchProposed, NotificationDelivered, envelope
+from passerelle.messaging.dead_letters import DeadLetters
+from passerelle.messaging.unit_of_work import SessionUnitOfWork
+from passerelle.runtime.service import ServiceApp
+
+from ..harness import Databases, eventually, settings_for, stream_messages
+
+
+@dataclass
+class Probe:
+    """Fails for ever on the culprit; records one event for every other, and which transaction ran it."""
+
+    culprit: str = ""
+    units: list[SessionUnitOfWork] = field(default_factory=list)  # kept, so that no id is reused
+
+    async def __call__(self, event: CloudEvent[MatchProposed], uow: SessionUnitOfWork) -> None:
+        self.units.append(uow)
+        if event.data.member_id == self.culprit:
+            raise ConnectionError("the mail relay is down for this one")
+        uow.record(
+            NotificationDelivered(
+                notification_id=event.id,
+                member_id=event.data.member_id,
+                channel="inbox",
+                kind="match_proposed",
+                cause_event_id=event.id,
+            )
+        )
+        await uow.commit()  # as the services' handlers do: in a batch, it ends only this handler's part
+
+
+def proposed(member_id: str) -> CloudEvent[MatchProposed]:
+    return envelope(
+        MatchProposed(
+            match_id=str(uuid.uuid4()),
+            project_id="p1",
+            need_id="n1",
+            offer_id="o1",
+            member_id=member_id,
+            score=0.8,
+            reasons=["skill_exact"],
+        )
+    )
+
+
+async def test_a_failing_handler_in_a_batch_is_dead_lettered_alone_and_the_others_commit_once(
+    clean_nats: str, databases: Databases
+) -> None:
+    probe = Probe(culprit="m-7")
+    settings = settings_for(clean_nats, consumer_batch=32, consumer_batch_wait=0.3)
+    app = ServiceApp("notifications", settings, await databases.fresh("notifications"))
+    app.consumers.on(MatchProposed)(probe)
+    await app.start()
+    try:
+        events = [proposed(f"m-{n}") for n in range(20)]
+        js = app.broker.connection.jetstream()
+        for event in events:
+            await js.publish(
+                MatchProposed.subject,
+                event.to_json(),
+                headers={"Nats-Msg-Id": event.id, "content-type": "application/cloudevents+json"},
+                stream="MATCHING",
+            )
+
+        [letter] = await eventually(lambda: DeadLetters(js).list())
+        assert letter.consumer == "notifications__MatchProposed_v1"
+        assert "the mail relay is down for this one" in letter.error
+        assert letter.deliveries == app.settings.max_deliveries
+
+        async def told() -> Counter[str]:
+            messages = await stream_messages(js, "NOTIFICATIONS")
+            found = Counter(json.loads(message.data)["data"]["notification_id"] for message in messages)
+            return found if len(found) >= 19 else Counter()
+
+        delivered = await eventually(told)
+        wanted = {event.id for event in events if event.data.member_id != "m-7"}
+        assert set(delivered) == wanted and set(delivered.values()) == {1}  # once each, the culprit never
+        assert max(Counter(map(id, probe.units)).values()) > 1  # several events shared one transaction
+    finally:
+        await app.stop()
