@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import structlog
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from nats.aio.msg import Msg
+from nats.errors import ConnectionClosedError
+from nats.js.errors import ServiceUnavailableError
 from pydantic import ValidationError
 
 from passerelle.contracts import CloudEvent, EventData, correlation_id, envelope_type
@@ -31,6 +35,10 @@ from .topology import Subscription, TopologySettings, consumer_config
 from .unit_of_work import SqlUnitOfWork
 
 log = structlog.get_logger(__name__)
+
+IDLE_PULL = 5.0  # seconds a pull lingers for the next message while none comes
+_QUIET_TURNS = 4  # event-loop turns without a new message before a batch starts
+WAITING_PULL = 0.002  # seconds to take the messages already waiting behind the first one
 
 E = TypeVar("E", bound=EventData)
 # A handler gets the unit of work `units` makes, whatever repository the service gave it.
@@ -101,22 +109,24 @@ class EventConsumers:
             # takes the decoded instance as it is).
             consume.__annotations__ = {"event": model, "return": None}
             consume.__name__ = f"on_{event_type.event_name}"
-            self.broker.subscriber(
+            subscriber = self.broker.subscriber(
                 event_type.subject,
                 stream=JStream(sub.stream.name, declare=False),
                 durable=sub.durable,
                 config=consumer_config(sub, self.topology),
-                # One message per pull: nats-py holds the first message of a larger pull until the
-                # batch is full or the pull expires (up to a second per hop at low traffic). The
-                # fetch loop hands each message to up to `workers` concurrent workers and pulls the next.
-                pull_sub=PullSub(batch_size=1, timeout=1.0),
+                # The pulls are `_pull_continuously`'s (below): the loop of PullSub with a batch
+                # holds the first message of a pull until the batch is full or the pull expires.
+                pull_sub=PullSub(batch_size=1, timeout=IDLE_PULL),
                 max_workers=self.workers,
                 # Pulled messages arrive under the service's own inbox, all its NATS user may read.
                 inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
                 decoder=event_decoder(model),
                 title=f"{self.service}:{event_type.event_name}",
                 description=(handler.__doc__ or "").strip() or None,
-            )(consume)
+            )
+            subscriber(consume)
+            # FastStream 0.7.8 (pinned) starts this method as the subscriber's fetch task.
+            subscriber._consume_pull = functools.partial(_pull_continuously, subscriber, self.workers)  # type: ignore[attr-defined]
             return handler
 
         return register
@@ -144,6 +154,12 @@ class EventConsumers:
             while batch.waiting:
                 if self.batch_wait and len(batch.waiting) < self.workers:
                     await asyncio.sleep(self.batch_wait)
+                # Messages already pulled reach here some loop turns later (each passes FastStream's
+                # queue and middlewares): let them join while they keep coming.
+                quiet, seen = 0, len(batch.waiting)
+                while quiet < _QUIET_TURNS and len(batch.waiting) < self.workers:
+                    await asyncio.sleep(0)
+                    quiet, seen = (0, len(batch.waiting)) if len(batch.waiting) > seen else (quiet + 1, seen)
                 taken, batch.waiting = batch.waiting[: self.workers], batch.waiting[self.workers :]
                 await self._handle_batch(consumer, taken)
         finally:
@@ -200,6 +216,20 @@ class EventConsumers:
                 await _run_handler(handler, event, uow)
                 await uow.commit()
             log.debug("event.handled")
+
+
+async def _pull_continuously(subscriber: Any, batch: int, cb: Callable[[Msg], Awaitable[Any]]) -> None:
+    """Pull what is there as soon as it is there: a lingering pull of one message (one request a
+    `IDLE_PULL` while idle), then, at once, up to `batch - 1` more that are already waiting (one
+    request, answered at once), each handed to a worker (`cb` waits while all `batch` are busy)."""
+    while subscriber.running:
+        messages: list[Msg] = []
+        with contextlib.suppress(TimeoutError, ConnectionClosedError, ServiceUnavailableError):
+            messages = await subscriber.subscription.fetch(batch=1, timeout=IDLE_PULL)
+            if batch > 1:
+                messages += await subscriber.subscription.fetch(batch=batch - 1, timeout=WAITING_PULL)
+        for message in messages:
+            await cb(message)
 
 
 async def _run_handler(handler: EventHandler[E], event: CloudEvent[E], uow: SqlUnitOfWork[Any]) -> None:
