@@ -36,6 +36,7 @@ test: install lint typecheck
 bench: install
 	$(RUN) python bench/consumer.py
 	$(RUN) python bench/end_to_end.py
+	$(RUN) python bench/fan_out.py
 	$(RUN) python bench/matching_at_scale.py
 
 schemas: install
