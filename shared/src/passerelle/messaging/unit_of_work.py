@@ -70,10 +70,15 @@ class SqlUnitOfWork(Generic[R]):
         database: Database,
         repository: Callable[[AsyncSession], R],
         limit: EventLimit | None = None,
+        on_events: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = database.sessions
         self._repository = repository
         self._limit = limit or EventLimit()
+        # Told after a commit that wrote events: the relay of this process wakes in memory (its
+        # NOTIFY listener and its poll remain for the other processes and after a restart).
+        self._on_events = on_events
+        self._wrote_events = False
         self.recorded: list[CloudEvent[EventData]] = []
         self._after_commit: list[Callable[[], None]] = []
         # Held by a consumer handling a batch: a handler's commit writes its events and ends its part,
@@ -135,9 +140,13 @@ class SqlUnitOfWork(Generic[R]):
             await self.session.execute(insert(outbox), [self._outbox_row(event) for event in self.recorded])
             await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
             self.recorded = []  # written: a later commit in the same unit of work writes only new events
+            self._wrote_events = True
         if self.held:
             return
         await self.session.commit()
+        if self._wrote_events:
+            self._wrote_events = False
+            self._on_events()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()
@@ -170,7 +179,10 @@ SessionUnitOfWork = SqlUnitOfWork[AsyncSession]
 
 
 def units(
-    database: Database, repository: Callable[[AsyncSession], R], limit: EventLimit | None = None
+    database: Database,
+    repository: Callable[[AsyncSession], R],
+    limit: EventLimit | None = None,
+    on_events: Callable[[], None] = lambda: None,
 ) -> Callable[[], SqlUnitOfWork[R]]:
     """A maker of units of work on `database` whose `repository` is made on each one's session."""
-    return lambda: SqlUnitOfWork(database, repository, limit)
+    return lambda: SqlUnitOfWork(database, repository, limit, on_events)

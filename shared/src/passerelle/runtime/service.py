@@ -40,6 +40,7 @@ class ServiceApp:
         # The largest event a commit accepts; the relay sets it to what the NATS server announces.
         self.event_limit = EventLimit()
         self.broker, self._delivery = make_broker(settings, name)
+        self.relay = OutboxRelay(self.database, self.broker, name, limit=self.event_limit)
         self.consumers = EventConsumers(
             self.broker,
             name,
@@ -51,7 +52,6 @@ class ServiceApp:
                 duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait
             ),
         )
-        self.relay = OutboxRelay(self.database, self.broker, name, limit=self.event_limit)
         self.router = APIRouter()
         # Run before the service consumes its first event (e.g. building an in-memory index).
         self.on_start: list[Callable[[], Awaitable[None]]] = []
@@ -62,7 +62,7 @@ class ServiceApp:
 
     def units(self, repository: Callable[[AsyncSession], R]) -> Callable[[], SqlUnitOfWork[R]]:
         """Units of work on this service's database whose repository is made by `repository`."""
-        return units(self.database, repository, self.event_limit)
+        return units(self.database, repository, self.event_limit, on_events=self.relay.wake)
 
     def _document_published_events(self) -> None:
         """Publishers exist only for the AsyncAPI document; events leave through the outbox relay."""
