@@ -37,6 +37,7 @@ from .unit_of_work import SqlUnitOfWork
 log = structlog.get_logger(__name__)
 
 IDLE_PULL = 5.0  # seconds a pull lingers for the next message while none comes
+UNBATCHED_WORKERS = 16  # messages in hand at once per durable without batches
 _QUIET_TURNS = 4  # event-loop turns without a new message before a batch starts
 WAITING_PULL = 0.002  # seconds to take the messages already waiting behind the first one
 
@@ -117,7 +118,8 @@ class EventConsumers:
                 # The pulls are `_pull_continuously`'s (below): the loop of PullSub with a batch
                 # holds the first message of a pull until the batch is full or the pull expires.
                 pull_sub=PullSub(batch_size=1, timeout=IDLE_PULL),
-                max_workers=self.workers,
+                # Unbatched, each message in hand holds a database connection: as many as before.
+                max_workers=self.workers if self.batched else min(self.workers, UNBATCHED_WORKERS),
                 # Pulled messages arrive under the service's own inbox, all its NATS user may read.
                 inbox_prefix=f"{inbox_prefix(self.service)}.".encode(),
                 decoder=event_decoder(model),
