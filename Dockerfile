@@ -12,6 +12,7 @@ ENV UV_VERSION=0.13.8 \
 RUN pip install --no-cache-dir "uv==${UV_VERSION}"
 WORKDIR /src
 COPY pyproject.toml uv.lock ./
+COPY contracts ./contracts
 COPY shared ./shared
 COPY services ./services
 # The locked dependencies and our packages as wheels; not the dev tools, not the embedded servers.

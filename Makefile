@@ -5,7 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: install demo up test bench lint typecheck schemas migration service clean
+.PHONY: install browser demo up test bench lint typecheck schemas migration service clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -22,13 +22,22 @@ up: install
 
 lint: install
 	$(RUN) ruff check .
-	$(RUN) ruff format --check shared services tests scripts bench
+	$(RUN) ruff format --check shared services tests scripts bench examples
 	$(RUN) lint-imports
 
 typecheck: install
 	$(RUN) mypy
 
-test: install lint typecheck
+# The portal's browser tests (tests/portal) drive Chromium: on Debian the distribution's package
+# (Playwright's own browser download may be out of reach), elsewhere Playwright's.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser: install
+	@command -v chromium >/dev/null || { \
+	  if command -v apt-get >/dev/null; then \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
+	  else $(RUN) playwright install chromium; fi; }
+
+test: install lint typecheck browser
 	$(RUN) pytest
 
 # Every benchmark (bench/README.md): consumer overhead, end-to-end latency, matching at 1,000,000
@@ -39,8 +48,10 @@ bench: install
 	$(RUN) python bench/fan_out.py
 	$(RUN) python bench/matching_at_scale.py
 
+# The events' JSON Schemas (in the contracts package) and the catalogue docs/events.md, from the registry.
 schemas: install
 	$(RUN) passerelle contracts schemas
+	$(RUN) passerelle contracts catalogue --out docs/events.md
 
 # make migration SERVICE=members MESSAGE="what changed"
 migration: install

@@ -385,7 +385,7 @@ async def run_platform(args: argparse.Namespace, stored: int, rates: list[float]
                 await platform.ready(client)
                 print(f"  four services ready in {time.perf_counter() - started:.0f} s", flush=True)
                 community = await set_up(platform, client, args.territories, args.seed)
-                await harness.idle(connection.jetstream())
+                await harness.idle(connection.jetstream(), SERVICES)
                 print(f"  {args.territories} communes, projects and members set up", flush=True)
 
                 flows = Flows()
@@ -416,7 +416,7 @@ async def run_platform(args: argparse.Namespace, stored: int, rates: list[float]
                     step["baseline"] = await baseline(server.url, rate, args.duration)
                     steps.append(step)
                     print(_line(step), flush=True)
-                    await harness.idle(connection.jetstream())
+                    await harness.idle(connection.jetstream(), SERVICES)
                     if step["saturated"]:
                         break
                 return {"stored_offers": stored, "steps": steps}

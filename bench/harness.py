@@ -137,13 +137,14 @@ async def drained(js: Any, stream: str, durable: str, *, poll: float, deadline: 
         await asyncio.sleep(poll)
 
 
-async def idle(js: Any, timeout: float = 600) -> None:
-    """Every durable of every service has been delivered everything and has acknowledged it."""
+async def idle(js: Any, services: Iterable[str], timeout: float = 600) -> None:
+    """Every durable of these services has been delivered everything and has acknowledged it (the
+    durables of services the bench does not run are provisioned too, and never drain)."""
     from passerelle.messaging.topology import subscriptions
-    from passerelle.runtime.service import consumed_events
+    from passerelle.runtime.service import consumed_events, load_services
 
     deadline = time.monotonic() + timeout
-    for sub in subscriptions(consumed_events()):
+    for sub in subscriptions(consumed_events(load_services(list(services)))):
         await drained(js, sub.stream.name, sub.durable, poll=0.1, deadline=deadline)
 
 

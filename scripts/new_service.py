@@ -198,7 +198,7 @@ Left to do by hand (each file belongs to the shared platform, so read it before 
      in its handlers before `commit()`.
   5. deploy/overlays: add it to the HorizontalPodAutoscaler and PodDisruptionBudget patches whose
      targets name the services, and create its Secret passerelle-{name} (database URL, NATS user).
-  6. README.md: its API and settings (PASSERELLE_{upper}_*).
+  6. docs/{name}.md: its API, events and settings (PASSERELLE_{upper}_*), linked from README.md.
 """
 
 

@@ -3,16 +3,19 @@
 import json
 
 import pytest
+from jsonschema import Draft202012Validator
 from passerelle.contracts import (
     EVENTS,
     EVENTS_BY_SUBJECT,
     STREAMS,
+    EventData,
     MatchProposed,
     SkillOffered,
     envelope,
     envelope_type,
     stream_of,
 )
+from passerelle.contracts.examples import example_data
 from passerelle.contracts.schema_export import SCHEMA_DIR, event_schemas
 from pydantic import ValidationError
 
@@ -21,7 +24,31 @@ def test_the_committed_json_schemas_match_the_contract_models() -> None:
     """Run `make schemas` after changing a contract model; other teams read these files."""
     generated = event_schemas()
     committed = {path.name: path.read_text() for path in SCHEMA_DIR.glob("*.json")}
-    assert committed == generated
+    assert committed == generated, "the JSON Schemas drifted from the models: run `make schemas`"
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda event: event.type_name())
+def test_each_json_schema_names_its_dialect_and_id_and_its_example_validates(event: type[EventData]) -> None:
+    schema = json.loads((SCHEMA_DIR / f"{event.type_name()}.json").read_text())
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"] == event.schema_uri() and schema["$id"].endswith(f"/{event.type_name()}.json")
+    Draft202012Validator.check_schema(schema)
+    (example,) = schema["examples"]
+    Draft202012Validator(schema).validate(example)
+    assert envelope_type(event).model_validate(example).data == example_data(event)
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda event: event.type_name())
+def test_every_event_says_which_schema_its_data_follows(event: type[EventData]) -> None:
+    sent = envelope(example_data(event))
+    assert sent.dataschema is not None
+    schema_id, _, pointer = sent.dataschema.partition("#")
+    schema = json.loads((SCHEMA_DIR / f"{event.type_name()}.json").read_text())
+    assert schema_id == schema["$id"]
+    data_schema = schema["$defs"][pointer.removeprefix("/$defs/")]  # the pointer leads to `data`
+    Draft202012Validator({**data_schema, "$defs": schema["$defs"]}).validate(
+        json.loads(sent.to_json())["data"]
+    )
 
 
 CONTRACT_V1_SUBJECTS = {
@@ -53,7 +80,17 @@ def test_the_catalogue_has_every_v1_event_of_the_contract_each_in_its_owners_str
         stream = stream_of(event)
         assert event.subject.startswith(f"{event.owner}.") and event.subject.endswith(".v1")
         assert stream.owner == event.owner and any(s == f"{event.owner}.>" for s in stream.subjects)
-    assert {stream.name for stream in STREAMS} == {"MEMBERS", "PROJECTS", "MATCHING", "NOTIFICATIONS", "DLQ"}
+    assert {stream.name for stream in STREAMS} == {
+        "MEMBERS",
+        "PROJECTS",
+        "MATCHING",
+        "NOTIFICATIONS",
+        "CONVERSATIONS",
+        "GATHERINGS",
+        "IDEAS",
+        "OPPORTUNITIES",
+        "DLQ",
+    }
 
 
 def test_an_envelope_carries_cloudevents_attributes_and_the_msg_id_header() -> None:

@@ -75,6 +75,7 @@ async def test_an_unexpected_error_is_a_problem_json_500_without_traceback_or_in
     assert is_problem(response, 500)
     assert "hunter2" not in response.text and "Traceback" not in response.text
     assert "RuntimeError" not in response.text
+    assert response.json()["correlation_id"] == response.headers["x-correlation-id"]  # to find its logs
 
 
 async def test_a_decoding_bug_in_the_server_is_a_500_not_blamed_on_the_caller(

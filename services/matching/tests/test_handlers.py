@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -14,18 +14,21 @@ from types import TracebackType
 from typing import Any
 
 import pytest
+from matching.commands import PassMatch
 from matching.config import MatchingSettings
-from matching.domain import LIVE, Action, Fit, Status
+from matching.deadlines import Deadlines
+from matching.domain import LIVE, Action, Fit, Status, score
 from matching.engine import MatchingEngine
-from matching.facts import MemberFacts, OfferFacts, ProjectFacts, member_of, offer_of, project_of
+from matching.facts import MemberFacts, NeedFacts, OfferFacts, ProjectFacts, member_of, offer_of, project_of
 from matching.handlers import MatchingHandlers
-from matching.orm import MatchRow
+from matching.orm import MatchPassRow, MatchRow
 from passerelle.contracts import (
     ERASED_OWNER,
     EventData,
     MatchAccepted,
     MatchConfirmed,
     MatchProposed,
+    MatchReminded,
     MatchWithdrawn,
     MemberProfile,
     MemberRegistered,
@@ -33,7 +36,7 @@ from passerelle.contracts import (
     ProjectSnapshot,
     SkillOffered,
 )
-from passerelle.errors import Forbidden, RuleBroken
+from passerelle.errors import Forbidden, IllegalTransition, RuleBroken
 from passerelle.identity import Identity
 from passerelle.taxonomy import load_taxonomy
 from passerelle.unit_of_work import InMemoryUnitOfWork
@@ -246,6 +249,9 @@ class FakeRepository:
     async def save_member(self, member: MemberProfile, as_of: datetime) -> None:
         self.member_facts[member.member_id] = member_of(member, as_of)
 
+    async def erase_passes_of(self, member_id: str) -> None:
+        """No passes here: DeadlineRepository keeps them."""
+
     async def erase_member(self, member_id: str) -> None:
         self.erased.add(member_id)
         self.member_facts.pop(member_id, None)
@@ -411,3 +417,134 @@ class FakeUnitOfWork(InMemoryUnitOfWork[FakeRepository]):
         await super().commit()
         self._committed = True
         self._saved = copy.deepcopy(vars(self.repository))
+
+
+# Deadlines and passes: a proposal reminded half-way then expired, the next offer in its place; the
+# project side's kind pass; and the one-hour call's weighting.
+
+DAYS = 14
+
+
+class DeadlineRepository(FakeRepository):
+    """The fake, with when each match entered its stage and the project side's passes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passes: dict[str, MatchPassRow] = {}
+
+    async def declined_pairs(self) -> list[tuple[str, str]]:
+        closed = [(r.need_id, r.offer_id) for r in self.rows.values() if r.reason in ("passed", "expired")]
+        return [*await super().declined_pairs(), *closed]
+
+    async def waiting_since(
+        self, status: str, before: datetime, *, unreminded: bool, limit: int
+    ) -> list[MatchRow]:
+        found = [
+            r
+            for r in self.rows.values()
+            if r.status == status and r.stage_since < before and not (unreminded and r.reminded_at)
+        ]
+        return sorted(found, key=lambda r: (r.stage_since, r.match_id))[:limit]
+
+    async def save_pass(
+        self, match_id: str, reason_code: str, note: str | None, by: str, at: datetime
+    ) -> None:
+        self.passes[match_id] = MatchPassRow(
+            match_id=match_id, reason_code=reason_code, note=note, passed_by=by, passed_at=at
+        )
+
+    async def pass_of(self, match_id: str) -> MatchPassRow | None:
+        return self.passes.get(match_id)
+
+    async def erase_passes_of(self, member_id: str) -> None:
+        for record in self.passes.values():
+            if self.rows[record.match_id].member_id == member_id:
+                record.note = None
+            if record.passed_by == member_id:
+                record.passed_by = ERASED_OWNER
+
+
+async def with_deadlines(top_k: int) -> Matching:
+    matching = Matching(top_k)
+    matching.repository = DeadlineRepository()
+    await matching.territory()
+    await matching.project()
+    await matching.member("amina", "origin")
+    await matching.member("youssef", "heart")
+    await matching.offer("amina-pv", "amina")
+    await matching.offer("youssef-pv", "youssef")
+    return matching
+
+
+def deadlines(matching: Matching, days_later: float) -> Deadlines:
+    at = datetime.now(UTC) + timedelta(days=days_later)
+    return Deadlines(
+        matching.unit, matching.handlers.engine, MatchingSettings(answer_days=DAYS), clock=lambda: at
+    )
+
+
+def about(events: Iterable[MatchReminded | MatchWithdrawn]) -> list[tuple[str, str | None]]:
+    return [(e.member_id, getattr(e, "reminded", None) or getattr(e, "reason", None)) for e in events]
+
+
+async def test_a_proposal_left_unanswered_is_reminded_half_way_then_expires_once_for_the_next_offer() -> None:
+    matching = await with_deadlines(top_k=1)
+    assert [e.member_id for e in matching.published(MatchProposed)] == ["amina"]
+
+    assert await deadlines(matching, 1).sweep() == 0
+    assert await deadlines(matching, DAYS / 2 + 1).sweep() == 1
+    assert await deadlines(matching, DAYS / 2 + 2).sweep() == 0  # reminded once
+    assert about(matching.published(MatchReminded)) == [("amina", "member")]
+
+    late = deadlines(matching, DAYS + 1)
+    assert await late.sweep() == 1
+    assert about(matching.published(MatchWithdrawn)) == [("amina", "expired")]
+    assert [e.member_id for e in matching.published(MatchProposed)] == ["amina", "youssef"]
+    assert await late.sweep() == 0  # the next proposal waits from its own start; none ends twice
+    assert about(matching.published(MatchWithdrawn)) == [("amina", "expired")]
+
+
+async def test_an_accepted_match_left_unconfirmed_reminds_the_project_once() -> None:
+    matching = await with_deadlines(top_k=2)
+    await matching.handlers.act(person("amina"), matching.proposed("amina"), Action.ACCEPT)
+    for days in (DAYS + 1, DAYS + 2):
+        await deadlines(matching, days).sweep()
+    project_reminders = [e for e in matching.published(MatchReminded) if e.reminded == "project"]
+    assert about(project_reminders) == [("amina", "project")]
+    assert "amina" not in [e.member_id for e in matching.published(MatchWithdrawn)]
+
+
+async def test_the_project_side_passes_kindly_on_an_accepted_match_and_keeps_the_reason() -> None:
+    matching = await with_deadlines(top_k=1)
+    match_id = matching.proposed("amina")
+    command = PassMatch(reason_code="found_someone", note="A cousin of the mayor will do it")
+    with pytest.raises(IllegalTransition):
+        await matching.handlers.pass_match(person("owner"), match_id, command)
+    await matching.handlers.act(person("amina"), match_id, Action.ACCEPT)
+    with pytest.raises(Forbidden):
+        await matching.handlers.pass_match(person("amina"), match_id, command)
+
+    passed = await matching.handlers.pass_match(person("owner"), match_id, command)
+    assert (passed.status, passed.reason) == ("withdrawn", "passed")
+    [withdrawn] = matching.published(MatchWithdrawn)
+    assert withdrawn.reason == "passed" and "cousin" not in withdrawn.model_dump_json()
+    assert [e.member_id for e in matching.published(MatchProposed)] == ["amina", "youssef"]
+    record = await matching.handlers.pass_record(person("owner"), match_id)
+    assert (record.reason_code, record.note) == ("found_someone", "A cousin of the mayor will do it")
+    with pytest.raises(Forbidden):
+        await matching.handlers.pass_record(person("amina"), match_id)
+
+    await matching.consume("erase_member", "amina")  # the note may speak of her: it goes
+    record = await matching.handlers.pass_record(person("owner"), match_id)
+    assert (record.reason_code, record.note) == ("found_someone", None)
+
+
+def test_a_call_weighs_the_time_zone_distance_more_than_remote_work() -> None:
+    offer = OfferFacts("o", "m", "energy.solar_pv_design", 4, frozenset({"remote", "call"}))
+    near, far = MemberFacts("m", utc_offset=1.0), MemberFacts("m", utc_offset=9.0)
+
+    def gap(mode: str) -> float:
+        need = NeedFacts("n", "p", "energy.solar_pv_design", 3, mode, 1, ("t",), utc_offset=0.0)
+        return (score(need, offer, near, "exact") or 0) - (score(need, offer, far, "exact") or 0)
+
+    assert gap("call") > gap("remote") > 0

@@ -1,7 +1,21 @@
+import re
+import secrets
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from notifications.webhooks import TargetRefused, allowed_networks, check_url, sign, verify
+from notifications.preferences import Preferences
+from notifications.webhooks import (
+    TargetRefused,
+    allowed_networks,
+    check_url,
+    new_secret,
+    sign,
+    standard_signature,
+    verify,
+)
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 
 @pytest.mark.parametrize(
@@ -80,3 +94,38 @@ def test_a_signature_holds_only_for_that_secret_body_and_a_recent_timestamp() ->
     old = now - 3600
     assert not verify("whsec_a", str(old), body, sign("whsec_a", old, body))
     assert not verify("whsec_a", "yesterday", body, signature)
+
+
+def test_a_standard_signature_is_what_the_official_verifier_accepts_even_for_a_secret_made_before() -> None:
+    now = int(time.time())
+    body = b'{"notifications": []}'
+    older = "whsec_" + secrets.token_urlsafe(32)  # how secrets were made before Standard Webhooks
+    for secret in (new_secret(), older):
+        headers = {
+            "webhook-id": "msg-1",
+            "webhook-timestamp": str(now),
+            "webhook-signature": standard_signature([secret], "msg-1", now, body),
+        }
+        assert Webhook(secret).verify(body, headers) == {"notifications": []}
+        with pytest.raises(WebhookVerificationError):
+            Webhook(secret).verify(body + b" ", headers)
+    assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{43}=", new_secret())
+
+
+def test_after_a_rotation_the_old_secret_signs_too_until_the_overlap_ends() -> None:
+    first = Preferences(webhook_url="https://hooks.example.org/p").with_secret(Preferences(), False, T0)
+    assert first.previous_webhook_secret is None and first.signing_secrets(T0, DAY) == [first.webhook_secret]
+    kept = Preferences(webhook_url=first.webhook_url).with_secret(first, False, T0 + DAY)
+    assert kept.webhook_secret == first.webhook_secret
+    rotated = Preferences(webhook_url=first.webhook_url).with_secret(kept, True, T0)
+    assert rotated.webhook_secret != first.webhook_secret
+    assert rotated.signing_secrets(T0 + DAY / 2, DAY) == [rotated.webhook_secret, first.webhook_secret]
+    saved_again = Preferences(webhook_url=first.webhook_url).with_secret(rotated, False, T0 + DAY / 2)
+    assert saved_again.signing_secrets(T0 + DAY / 2, DAY) == rotated.signing_secrets(T0 + DAY / 2, DAY)
+    assert rotated.signing_secrets(T0 + DAY, DAY) == [rotated.webhook_secret]
+    dropped = Preferences().with_secret(rotated, False, T0)
+    assert dropped.signing_secrets(T0, DAY) == []
+
+
+T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+DAY = timedelta(days=1)

@@ -27,8 +27,11 @@ from passerelle.taxonomy import load_taxonomy
 from passerelle.unit_of_work import InMemoryUnitOfWork
 from projects.commands import CreateProject, EditProject, RegisterTerritory
 from projects.domain import ERASED_KIND, MemberFacts, Project, Territory
+from projects.financing.commands import PledgeIn
+from projects.financing.domain import Pledge
+from projects.financing.handlers import FinancingHandlers, FinancingRules, Receipt
 from projects.handlers import ProjectsHandlers
-from projects.orm import PledgeRow, TerritoryRoleRow
+from projects.orm import TerritoryRoleRow
 
 TAXONOMY = load_taxonomy()
 OPERATOR = Identity("op", frozenset({"operator"}))
@@ -43,7 +46,7 @@ class FakeProjects:
         self.territories_by_id: dict[str, Territory] = {}
         self.roles_held: list[TerritoryRoleRow] = []
         self.projects: dict[str, Project] = {}
-        self.ledger: list[PledgeRow] = []
+        self.ledger: list[Pledge] = []
         self.members: dict[str, MemberFacts] = {}
 
     async def territory(self, territory_id: str) -> Territory | None:
@@ -80,11 +83,22 @@ class FakeProjects:
     async def save_project(self, project: Project) -> None:
         self.projects[project.project_id] = project
 
-    async def add_pledge(self, pledge: PledgeRow) -> None:
-        self.ledger.append(pledge)
-
-    async def pledges(self, project_id: str) -> list[PledgeRow]:
+    async def pledges(self, project_id: str) -> list[Pledge]:
         return [pledge for pledge in self.ledger if pledge.project_id == project_id]
+
+    # What pledging reads and writes of financing: no plan, no campaign here.
+
+    async def plan(self, project_id: str) -> None:
+        return None
+
+    async def current_campaign_of(self, project_id: str) -> None:
+        return None
+
+    async def reference_taken(self, reference: str) -> bool:
+        return any(pledge.reference == reference for pledge in self.ledger)
+
+    async def add_financed_pledge(self, pledge: Pledge) -> None:
+        self.ledger.append(pledge)
 
     async def member(self, member_id: str) -> MemberFacts | None:
         return self.members.get(member_id)
@@ -98,9 +112,10 @@ class FakeProjects:
 
     async def forget_member(self, member_id: str) -> tuple[list[tuple[str, str]], list[str]]:
         self.members[member_id] = MemberFacts(member_id, ERASED_KIND, [])
-        for pledge in self.ledger:
-            if pledge.member_id == member_id:
-                pledge.member_id = None
+        self.ledger = [
+            replace(pledge, member_id=None, reference=None) if pledge.member_id == member_id else pledge
+            for pledge in self.ledger
+        ]
         owned = sorted(key for key, project in self.projects.items() if project.owner_member_id == member_id)
         for project_id in owned:
             self.projects[project_id] = replace(self.projects[project_id], owner_member_id=ERASED_OWNER)
@@ -123,6 +138,21 @@ def uow() -> Uow:
 @pytest.fixture
 def handlers(uow: Uow) -> ProjectsHandlers:
     return ProjectsHandlers(lambda: uow, TAXONOMY)
+
+
+@pytest.fixture
+def financing(uow: Uow) -> FinancingHandlers:
+    return FinancingHandlers(lambda: uow, FinancingRules({}, 30, (7, 21)))  # type: ignore[arg-type, return-value]
+
+
+async def pledge(
+    financing: FinancingHandlers,
+    identity: Identity,
+    project_id: str,
+    amount: str,
+    member_id: str | None = None,
+) -> Receipt:
+    return await financing.pledge(identity, project_id, PledgeIn(amount=amount, member_id=member_id))
 
 
 async def consumed(uow: Uow, handlers: ProjectsHandlers, event: MemberRegistered) -> None:
@@ -241,7 +271,7 @@ async def test_a_project_is_published_updated_and_closed_each_with_its_event(
 
 
 async def test_pledges_add_up_and_the_one_that_reaches_the_goal_publishes_it_once(
-    handlers: ProjectsHandlers, uow: Uow
+    handlers: ProjectsHandlers, financing: FinancingHandlers, uow: Uow
 ) -> None:
     tafraout = await commune(handlers)
     await handlers.grant(OPERATOR, tafraout, "amina", "territory_manager")
@@ -249,9 +279,7 @@ async def test_pledges_add_up_and_the_one_that_reaches_the_goal_publishes_it_onc
     await handlers.publish(AMINA, project.project_id)
     published = len(uow.published)
     for donor, amount in (("fatima", "200"), ("youssef", "100.00"), ("omar", "50")):
-        await handlers.pledge(
-            Identity(donor, frozenset({"member"})), project.project_id, None, Decimal(amount), None
-        )
+        await pledge(financing, Identity(donor, frozenset({"member"})), project.project_id, amount)
     events = uow.published[published:]
     assert [type(event) for event in events] == [PledgeMade, PledgeMade, FundingGoalReached, PledgeMade]
     reached = events[2]
@@ -265,7 +293,7 @@ async def test_pledges_add_up_and_the_one_that_reaches_the_goal_publishes_it_onc
 
 
 async def test_nobody_pledges_for_an_erased_member_nor_for_the_erased_marker(
-    handlers: ProjectsHandlers, uow: Uow
+    handlers: ProjectsHandlers, financing: FinancingHandlers, uow: Uow
 ) -> None:
     tafraout = await commune(handlers)
     await handlers.grant(OPERATOR, tafraout, "amina", "territory_manager")
@@ -277,21 +305,22 @@ async def test_nobody_pledges_for_an_erased_member_nor_for_the_erased_marker(
     published = len(uow.published)
     for member_id in ("fatima", ERASED_OWNER):
         with pytest.raises(InvalidField) as raised:
-            await handlers.pledge(OPERATOR, project.project_id, member_id, Decimal("10"), None)
+            await pledge(financing, OPERATOR, project.project_id, "10", member_id)
         assert raised.value.field == "member_id"
     with pytest.raises(Forbidden, match=ERASED_IDENTITY):
-        await handlers.pledge(FATIMA, project.project_id, None, Decimal("10"), None)
+        await pledge(financing, FATIMA, project.project_id, "10")
     assert len(uow.published) == published and uow.repository.ledger == []
 
 
 async def test_erasing_an_owner_hands_its_projects_to_the_marker_and_its_token_acts_on_nothing(
-    handlers: ProjectsHandlers, uow: Uow
+    handlers: ProjectsHandlers, financing: FinancingHandlers, uow: Uow
 ) -> None:
     tafraout = await commune(handlers)
     await handlers.grant(OPERATOR, tafraout, "amina", "territory_manager")
     project = await funded_project(handlers, AMINA, tafraout)
     await handlers.publish(AMINA, project.project_id)
-    await handlers.pledge(AMINA, project.project_id, None, Decimal("10"), None)
+    receipt = await pledge(financing, AMINA, project.project_id, "10")
+    assert receipt.pledge.reference is not None
     published = len(uow.published)
 
     async with uow:
@@ -301,7 +330,7 @@ async def test_erasing_an_owner_hands_its_projects_to_the_marker_and_its_token_a
     removed, updated = uow.published[published:]
     assert isinstance(removed, TerritoryManagerRemoved) and removed.sub == "amina"
     assert isinstance(updated, ProjectUpdated) and updated.owner_member_id == ERASED_OWNER
-    assert [pledge.member_id for pledge in uow.repository.ledger] == [None]
+    assert [(p.member_id, p.reference) for p in uow.repository.ledger] == [(None, None)]
     seen = await handlers.project(AMINA, project.project_id)
     assert seen.pledges is None, "an erased identity reads as nobody's"
     for act in (

@@ -11,10 +11,15 @@ from pathlib import Path
 import nats
 import uvloop
 
+from passerelle.contracts.catalogue import render_catalogue
 from passerelle.contracts.schema_export import write_schemas
 from passerelle.embedded.credentials import with_local_nats_admin
 from passerelle.identity import ROLES
-from passerelle.messaging.authorization import render_helm_values, render_server_config
+from passerelle.messaging.authorization import (
+    load_external_consumers,
+    render_helm_values,
+    render_server_config,
+)
 from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.runtime.auth import Authenticator
@@ -70,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
         default="conf",
         help="nats-server config, or NATS Helm chart values",
     )
+    auth_config.add_argument(
+        "--consumers",
+        type=Path,
+        help="other teams' consumers, a TOML file of [[consumer]] name, events "
+        "(default: PASSERELLE_NATS_CONSUMERS_FILE)",
+    )
 
     db = commands.add_parser("db", help="databases").add_subparsers(dest="action", required=True)
     db_upgrade = db.add_parser("upgrade", help="run every service's migrations")
@@ -99,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
         dest="action", required=True
     )
     contracts.add_parser("schemas", help="write the events' JSON Schemas into the package")
+    catalogue = contracts.add_parser("catalogue", help="the event catalogue in Markdown (docs/events.md)")
+    catalogue.add_argument("--out", type=Path, help="write it to this file instead of stdout")
     return parser
 
 
@@ -142,8 +155,17 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
         case "taxonomy":
             _import_esco(args)
         case "contracts":
-            for path in write_schemas():
-                print(path)
+            _contracts(args)
+
+
+def _contracts(args: argparse.Namespace) -> None:
+    if args.action == "schemas":
+        for path in write_schemas():
+            print(path)
+    elif args.out:
+        args.out.write_text(render_catalogue(), encoding="utf-8")
+    else:
+        print(render_catalogue(), end="")
 
 
 def _installed(name: str) -> ServiceDefinition:
@@ -157,9 +179,13 @@ def _installed(name: str) -> ServiceDefinition:
 async def _nats(settings: PlatformSettings, args: argparse.Namespace) -> None:
     if args.action == "auth-config":
         consumed = consumed_events()
-        print(
-            render_server_config(consumed) if args.format == "conf" else render_helm_values(consumed), end=""
-        )
+        consumers_file = args.consumers or settings.nats_consumers_file
+        try:
+            external = load_external_consumers(consumers_file, consumed) if consumers_file else []
+        except ValueError as error:
+            sys.exit(f"auth-config: {error}")
+        render = render_server_config if args.format == "conf" else render_helm_values
+        print(render(consumed, external), end="")
         return
     for line in await provision_nats(settings, replicas=args.replicas):
         print(line)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
@@ -180,6 +181,13 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
     )
     print("   Fatima: nurse trainer, level 4, short missions or mentoring")
 
+    solar_idea = await _plan_and_ideas(
+        (operator, Client(http, issue("hassan", ["member"]))),
+        (fatima, youssef, amina),
+        association["member_id"],
+        tafraout,
+    )
+
     print("\n4. The association publishes a project with concrete needs and a funding goal")
     project = await amina.call(
         "POST",
@@ -196,10 +204,12 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
                 {"skill": "energy.solar_pv_design", "min_level": 3, "mode": "remote", "count": 1},
             ],
             "funding": {"goal_amount": "12000.00", "currency": "EUR"},
+            "source_idea_ids": [solar_idea],
         },
     )
     await amina.call("POST", f"/projects/{project['project_id']}/publish")
     print(f'   "{project["title"]}": nurse trainer (3 weeks on site), solar engineer (remote), EUR 12,000')
+    await _promoted(fatima, solar_idea)
 
     print("\n5. Youssef and Claire offer solar engineering after the project is out")
     for client, member_id, level in ((youssef, "youssef", 5), (claire, "claire", 3)):
@@ -219,6 +229,7 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
 
     names = {"fatima": "Fatima", "youssef": "Youssef", "claire": "Claire"}
     await _matches(amina, fatima, project, names)
+    await _converse(fatima, amina)
 
     print("\n8. Each member is told, in their own language (their in-app inbox, newest first)")
     for client, member_id, expected in [(fatima, "fatima", 3), (youssef, "youssef", 2)]:
@@ -231,12 +242,110 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
             print(f"   [{names[member_id]}, {notification['language']}] {notification['title']}")
             if notification["kind"] == "match_proposed":
                 print(f"      {notification['body']}")
+    treasurer = await _open_campaign(http, issue, amina, project)
     await _fund(
         project["project_id"], amina, [(youssef, "5000.00"), (claire, "4000.00"), (fatima, "3000.00")]
     )
+    await _collect(treasurer, amina, project["project_id"])
     await _emails(mail_dir)
     await _forget(claire, amina, project["project_id"])
+    await _information_session(amina, fatima, youssef, tafraout, association["member_id"])
     print("\nDone: published, matched and notified through NATS JetStream and PostgreSQL.")
+
+
+async def _plan_and_ideas(
+    officials: tuple[Client, Client],
+    members: tuple[Client, Client, Client],
+    association_id: str,
+    tafraout: str,
+) -> str:
+    """Tafraout's development plan, three ideas and their support from Brussels, Lyon and Tafraout;
+    returns the idea the solar project grows from."""
+    (operator, hassan), (fatima, youssef, amina) = officials, members
+    print("\n3b. Tafraout opens its communal development plan to its people, at home and abroad")
+    await operator.call("POST", f"/territories/{tafraout}/managers", json={"sub": "hassan"})
+    today = date.today()
+    bounds = [today - timedelta(days=30), today, today + timedelta(days=30), today + timedelta(days=60)]
+    bounds += [today + timedelta(days=90), date(today.year + 6, 12, 31)]
+    names = ("diagnosis", "ideas", "prioritisation", "adoption", "monitoring")
+    phases = [
+        {"phase": name, "starts_on": str(bounds[i]), "ends_on": str(bounds[i + 1] - timedelta(days=1))}
+        for i, name in enumerate(names)
+    ]
+    plan = {
+        "territory_id": tafraout,
+        "title": "Plan communal de développement de Tafraout",
+        "period_from": f"{today.year + 1}-01-01",
+        "period_to": f"{today.year + 6}-12-31",
+        "phases": phases,
+        "axes": [
+            {"title": "Health and energy", "sectors": ["health", "energy"]},
+            {"title": "Youth and jobs"},
+        ],
+    }
+    plan = await _once_known(hassan, "POST", "/plans", json=plan)
+    plan = await hassan.call("POST", f"/plans/{plan['plan_id']}/publish")
+    print(f"   {plan['title']}: the {plan['current_phase']} phase is open until {phases[1]['ends_on']}")
+    health, youth = (axis["axis_id"] for axis in plan["axes"])
+    posted = [
+        (
+            fatima,
+            None,
+            health,
+            "energy",
+            "Solar power for the health post",
+            "Power cuts stop the vaccine fridge.",
+        ),
+        (amina, association_id, youth, None, "An argan cooperative for young women", "Jobs without leaving."),
+        (youssef, None, youth, None, "Summer tutoring by diaspora students", "Two weeks each July."),
+    ]
+    ideas = []
+    for client, author, axis, sector, title, body in posted:
+        idea = {"territory_id": tafraout, "plan_id": plan["plan_id"], "axis_id": axis, "sector": sector,
+                "title": title, "body": body, "language": "fr", "author_member_id": author}  # fmt: skip
+        ideas.append(await _once_known(client, "POST", "/ideas", json=idea))
+    supporters = [(fatima, None, "Brussels"), (youssef, None, "Lyon"), (amina, association_id, "Tafraout")]
+    for idea, backers in zip(ideas, (supporters, supporters[1:], supporters[:1]), strict=True):
+        for client, member_id, city in backers:
+            await _once_known(
+                client, "POST", f"/ideas/{idea['idea_id']}/supports", json={"member_id": member_id}
+            )
+            print(f"   supported from {city:<9} {idea['title']}")
+    ranking = await hassan.call("GET", f"/plans/{plan['plan_id']}/priorities")
+    for axis in ranking["axes"]:
+        for ranked in axis["ideas"]:
+            supports = ranked["supports"]
+            bonds = " ".join(f"{bond} {count}" for bond, count in supports["by_bond"].items())
+            where = supports["by_residence"]
+            print(f"   {axis['title']:<17} {supports['total']}  {ranked['title']:<38} {bonds};"
+                  f" abroad {where['abroad']}, in Morocco {where['in_country']}")  # fmt: skip
+    return str(ideas[0]["idea_id"])
+
+
+async def _once_known(client: Client, method: str, path: str, **kwargs: Any) -> Any:
+    """Ideas learns members, territories and managers from their events: a 403 may only mean that
+    it has not heard of them yet."""
+
+    async def accepted() -> Any:
+        response = await client.http.request(method, path, headers=client.headers, **kwargs)
+        return None if response.status_code == 403 else response
+
+    response = await eventually(accepted)
+    if response is None or response.is_error:
+        raise RuntimeError(
+            f"{method} {path} -> {response.status_code if response else 403}: {response and response.text}"
+        )
+    return response.json()
+
+
+async def _promoted(reader: Client, idea_id: str) -> None:
+    async def promoted() -> Any:
+        idea = await reader.call("GET", f"/ideas/{idea_id}")
+        return idea if idea["status"] == "promoted" else None
+
+    idea = await eventually(promoted)
+    status = idea["status"] if idea else "not promoted yet"
+    print(f"   the idea it grew from (source_idea_ids) is {status}, with a link to the project")
 
 
 async def _matches(owner: Client, fatima: Client, project: dict[str, Any], names: dict[str, str]) -> None:
@@ -256,6 +365,21 @@ async def _matches(owner: Client, fatima: Client, project: dict[str, Any], names
     await fatima.call("POST", f"/matches/{nurse['match_id']}/accept")
     confirmed = await owner.call("POST", f"/matches/{nurse['match_id']}/confirm")
     print(f"   Fatima accepts; the association confirms: the nurse trainer match is {confirmed['status']}")
+
+
+async def _converse(helper: Client, owner: Client) -> None:
+    print("\n7b. The confirmed match opens a thread: Fatima and the association write to each other")
+
+    async def opened() -> list[Any]:
+        return list(await helper.call("GET", "/threads", params={"member_id": "fatima"}))
+
+    [thread] = await eventually(opened)
+    path = f"/threads/{thread['thread_id']}/messages"
+    await helper.call("POST", path, json={"body": "Salam! I can train the nurses in March."})
+    await owner.call("POST", path, json={"body": "Wonderful, March suits us. Shall we call on Monday?"})
+    for message in await helper.call("GET", path):
+        author = next(p for p in thread["participants"] if p["member_id"] == message["author_member_id"])
+        print(f"   {author['display_name']} ({author['role']}): {message['body']}")
 
 
 async def _mobilise(manager: Client, territory_id: str) -> None:
@@ -322,3 +446,139 @@ async def _forget(claire: Client, owner: Client, project_id: str) -> None:
 
     seen = await eventually(anonymous_pledge)
     print(f"   the ledger keeps her pledge anonymously: total still EUR {seen['pledged_total']}")
+
+
+async def _open_campaign(
+    http: httpx.AsyncClient, issue: Callable[[str, list[str]], str], owner: Client, project: dict[str, Any]
+) -> Client:
+    """The financing plan names the association's treasurer, a keep-it-all campaign opens and the
+    commune offers to match the diaspora 1:1 up to EUR 3,000; the treasurer is returned."""
+    print("\n8b. The association plans the financing: a keep-it-all campaign, the commune matches 1:1")
+    path = f"/projects/{project['project_id']}"
+    await owner.call(
+        "PUT",
+        f"{path}/financing-plan",
+        json={
+            "budget_amount": "18000.00",
+            "currency": "EUR",
+            "lines": [
+                {"source": "diaspora_campaign", "label": "The diaspora's campaign", "amount": "12000.00"},
+                {"source": "cofunding", "label": "Commune of Tafraout, 1:1", "amount": "3000.00"},
+                {
+                    "source": "own_funds",
+                    "label": "The association",
+                    "amount": "3000.00",
+                    "status": "received",
+                },
+            ],
+            "collector": {
+                "kind": "association",
+                "name": "Association des femmes de Tafraout",
+                "payment_instructions": "IBAN MA64 0000 0000 0000 0000 0000 0000, write your reference",
+                "confirmer_subs": ["hafsa"],
+            },
+        },
+    )
+    closes_at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    campaign = await owner.call(
+        "POST",
+        f"{path}/campaigns",
+        json={"goal_amount": "12000.00", "currency": "EUR", "rule": "keep_it_all", "closes_at": closes_at},
+    )
+    print(f"   keep it all: whatever is pledged by {campaign['closes_at'][:10]} is collected")
+    mayor = Client(http, issue("mayor", ["member"]))
+    commune = await mayor.call(
+        "POST",
+        "/members",
+        json={
+            "kind": "local_actor",
+            "display_name": "Commune de Tafraout",
+            "email": "commune@tafraout.example.org",
+            "locale": "fr",
+            "country_of_residence": "MA",
+            "time_zone": "Africa/Casablanca",
+            "languages": ["ar", "fr"],
+            "attachments": [{"territory_id": project["territory_id"], "bond": "origin"}],
+            "sectors": ["energy"],
+            "managers": ["mayor"],
+        },
+    )
+
+    async def offered() -> Any:
+        response = await mayor.http.post(
+            f"{path}/cofunding-offers",
+            headers=mayor.headers,
+            json={
+                "sponsor_member_id": commune["member_id"],
+                "ratio": "1",
+                "cap_amount": "3000",
+                "currency": "EUR",
+            },
+        )
+        return response.json() if response.status_code == 201 else None  # 403 until projects knows the mayor
+
+    offer = await eventually(offered)
+    print(f"   {commune['display_name']} matches each euro collected, up to EUR {offer['cap_amount']}")
+    return Client(http, issue("hafsa", ["member"]))
+
+
+async def _collect(treasurer: Client, owner: Client, project_id: str) -> None:
+    print("\n9b. The association's treasurer confirms two transfers from the bank statement")
+    pledges = (await owner.call("GET", f"/projects/{project_id}"))["pledges"]
+    references = [
+        (await treasurer.call("GET", f"/pledges/{p['pledge_id']}"))["reference"] for p in pledges[:2]
+    ]
+    items = [{"reference": reference, "method": "bank_transfer"} for reference in references]
+    for collected in await treasurer.call(
+        "POST", f"/projects/{project_id}/collections", json={"items": items}
+    ):
+        print(f"   {collected['reference']}: EUR {collected['collected_amount']} arrived")
+    ledger = await owner.call("GET", f"/projects/{project_id}/ledger")
+    print(
+        f"   ledger: EUR {ledger['pledged_total']} pledged, {ledger['collected_total']} collected, "
+        f"{ledger['cofunded_total']} co-funded by the commune"
+    )
+
+
+async def _information_session(
+    organiser: Client, fatima: Client, youssef: Client, tafraout: str, association_id: str
+) -> None:
+    print("\n12. The association holds an information session on investing at home; one place, two people")
+    starts = (datetime.now(UTC) + timedelta(days=14)).replace(hour=17, minute=0, second=0, microsecond=0)
+    body = {
+        "territory_id": tafraout,
+        "organiser_member_id": association_id,
+        "kind": "information_session",
+        "format": "in_person",
+        "title": "Investir au pays : MEDMA II",
+        "description": "How the diaspora invests at home, and with what support.",
+        "languages": ["fr", "ar"],
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        "time_zone": "Africa/Casablanca",
+        "venue": {"name": "Maison des jeunes", "city": "Tafraout", "country": "MA"},
+        "capacity": 1,
+    }
+
+    async def created() -> Any:  # once gatherings has heard of the territory and the association
+        response = await organiser.http.post("/gatherings", headers=organiser.headers, json=body)
+        return response.json() if response.status_code == 201 else None
+
+    gathering = await eventually(created)
+    gathering_id = gathering["gathering_id"]
+    await organiser.call("POST", f"/gatherings/{gathering_id}/publish")
+    path = f"/gatherings/{gathering_id}/registrations"
+    first = await fatima.call("POST", path, json={})
+    second = await youssef.call("POST", path, json={})
+    print(f"   Fatima: {first['status']}; Youssef: {second['status']} (number {second['position']})")
+    await fatima.call("DELETE", f"{path}/{first['registration_id']}")
+
+    async def promoted() -> Any:
+        found = await youssef.call("GET", "/notifications", params={"member_id": "youssef"})
+        return next((n for n in found if n["kind"] == "gathering_promoted"), None)
+
+    notice = await eventually(promoted)
+    seen = await youssef.call("GET", f"/gatherings/{gathering_id}")
+    print(f"   Fatima cancels; Youssef is {seen['my_registration']['status']} and told, in Arabic:")
+    print(f"      {notice['title']}")
+    print(f"      {notice['body']}")

@@ -19,6 +19,10 @@ class PlatformSettings(BaseSettings):
     nats_token: SecretStr | None = None
     nats_creds_file: Path | None = Field(default=None, description="A .creds file (JWT + NKey)")
     nats_nkey_seed_file: Path | None = None
+    nats_consumers_file: Path | None = Field(
+        default=None,
+        description="Other teams' consumers (TOML: name, events), given NATS users by auth-config and up",
+    )
 
     database_url: str = Field(
         default="postgresql+asyncpg://postgres@127.0.0.1:5432/passerelle",

@@ -2,12 +2,19 @@
 
 from pathlib import Path
 
-from passerelle.contracts import MemberErased
+from passerelle.contracts import (
+    IntroductionMade,
+    MatchConfirmed,
+    MemberErased,
+    MemberProfileUpdated,
+    MemberRegistered,
+    ProjectPublished,
+    ProjectUpdated,
+)
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
 from passerelle.settings import PlatformSettings
 
 from .api import build_router
-from .config import ConversationsSettings
 from .handlers import ConversationsHandlers
 from .repository import SqlConversationsRepository
 from .subscribers import register_subscribers
@@ -16,7 +23,7 @@ from .subscribers import register_subscribers
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("conversations", settings, database_url)
     units = app.units(SqlConversationsRepository)
-    handlers = ConversationsHandlers(units, ConversationsSettings())
+    handlers = ConversationsHandlers(units)
     app.router.include_router(build_router(handlers))
     app.consumers.units = units  # consumed events reach the handlers with the same repository
     register_subscribers(app.consumers, handlers)
@@ -27,5 +34,13 @@ service = ServiceDefinition(
     name="conversations",
     migrations=Path(__file__).parent / "migrations",
     build=build,
-    consumes=(MemberErased,),  # what provisioning and its NATS user are made from
+    consumes=(  # what provisioning and its NATS user are made from
+        MemberRegistered,
+        MemberProfileUpdated,
+        MemberErased,
+        ProjectPublished,
+        ProjectUpdated,
+        MatchConfirmed,
+        IntroductionMade,
+    ),
 )

@@ -5,22 +5,32 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from passerelle.contracts.types import ONE_LINE
-from passerelle.validation import omittable
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from passerelle.contracts.types import ONE_LINE, PARAGRAPHS
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), ONE_LINE]
+BODY_MAX_LENGTH = 4000
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class CreateConversation(Strict):
-    title: Title
+class PostMessage(Strict):
+    body: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=BODY_MAX_LENGTH),
+        PARAGRAPHS,
+        Field(
+            description="Up to 4,000 characters. Contact details written here are shared by choice: "
+            "the platform never reveals a member's e-mail otherwise."
+        ),
+    ]
 
 
-class ChangeConversation(Strict):
-    """Only the fields sent change."""
-
-    title: Title = omittable()
+class ReportMessage(Strict):
+    reason: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+        ONE_LINE,
+        Field(description="Why the message should be looked at by the moderators"),
+    ]

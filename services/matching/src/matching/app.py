@@ -22,6 +22,7 @@ from passerelle.settings import PlatformSettings
 
 from .api import build_router
 from .config import MatchingSettings
+from .deadlines import Deadlines
 from .engine import MatchingEngine
 from .handlers import MatchingHandlers
 from .repository import MatchingRepository
@@ -39,14 +40,18 @@ def freeze_heap() -> None:
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("matching", settings, database_url)
     units = app.units(MatchingRepository)
-    engine = MatchingEngine(units, app.taxonomy, MatchingSettings(), after_build=freeze_heap)
+    config = MatchingSettings()
+    engine = MatchingEngine(units, app.taxonomy, config, after_build=freeze_heap)
     handlers = MatchingHandlers(units, engine)
+    deadlines = Deadlines(units, engine, config)
     app.consumers.units = units
     # The index changes as each handler runs: a batch rolled back after a handler's own commit would
     # leave it holding what the database does not, so each event has a transaction of its own.
     app.consumers.batched = False
     app.on_start.append(engine.warm_up)
-    app.router.include_router(build_router(handlers))
+    app.on_start.append(deadlines.start)
+    app.on_stop.append(deadlines.stop)
+    app.router.include_router(build_router(handlers, config.answer_days))
     register_subscribers(app.consumers, handlers)
     return app
 

@@ -14,7 +14,9 @@ from passerelle.errors import IllegalTransition
 
 from .facts import MemberFacts, NeedFacts, OfferFacts
 
-REMOTE_MODES = frozenset({"remote", "mentoring"})  # done from afar: no tie to the place needed
+# Done from afar: no tie to the place needed. A call is an hour's talk with an expert: matched like
+# remote work, with the time-zone distance weighing more (both must be awake at the same hour).
+REMOTE_MODES = frozenset({"remote", "mentoring", "call"})
 
 # Weights of the score's parts; a part that does not apply to a pair is left out and the others
 # are rescaled, so every score stays in 0..1.
@@ -24,6 +26,7 @@ WEIGHT_LANGUAGE = 0.15
 WEIGHT_AVAILABILITY = 0.10
 WEIGHT_SECTOR = 0.05
 WEIGHT_TIME_ZONE = 0.10
+WEIGHT_TIME_ZONE_CALL = 0.30
 
 # How well an offered skill answers a needed one: the same code, a more specific skill, a related
 # one, a broader one.
@@ -73,8 +76,9 @@ def score(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, relati
         weights += WEIGHT_AVAILABILITY
     distance = _time_zone_distance(need, member)
     if distance is not None:
-        total += WEIGHT_TIME_ZONE * max(0.0, 1 - distance / 12)
-        weights += WEIGHT_TIME_ZONE
+        weight = time_zone_weight(need.mode)
+        total += weight * max(0.0, 1 - distance / 12)
+        weights += weight
     return round(total / weights, 4)
 
 
@@ -108,8 +112,13 @@ def score_bound(need: NeedFacts, relation: str, interested: bool = True, bond: f
     if need.starts_on or need.ends_on:
         total, weights = total + WEIGHT_AVAILABILITY, weights + WEIGHT_AVAILABILITY
     if need.mode in REMOTE_MODES and need.utc_offset is not None:
-        total, weights = total + WEIGHT_TIME_ZONE, weights + WEIGHT_TIME_ZONE
+        weight = time_zone_weight(need.mode)
+        total, weights = total + weight, weights + weight
     return round(total / weights, 4)
+
+
+def time_zone_weight(mode: str) -> float:
+    return WEIGHT_TIME_ZONE_CALL if mode == "call" else WEIGHT_TIME_ZONE
 
 
 def _excluded(need: NeedFacts, offer: OfferFacts, member: MemberFacts | None, overlap: float | None) -> bool:
@@ -185,6 +194,7 @@ class Action(StrEnum):
     ACCEPT = "accept"  # the member (or those who manage it)
     DECLINE = "decline"  # the member (or those who manage it)
     CONFIRM = "confirm"  # the project's owner, its managers or a manager of its territory
+    PASS = "pass"  # the project side declines an accepted match, kindly
 
 
 class Ending(StrEnum):
@@ -198,6 +208,8 @@ class Ending(StrEnum):
     PROJECT_CLOSED = "project_closed"
     NEED_REMOVED = "need_removed"
     NEED_FILLED = "need_filled"
+    PASSED = "passed"  # the project side passed on an accepted match
+    EXPIRED = "expired"  # a proposal was not answered in time
 
 
 LIVE = (Status.PROPOSED, Status.ACCEPTED, Status.CONFIRMED)
@@ -205,7 +217,10 @@ TRANSITIONS = {
     Action.ACCEPT: ((Status.PROPOSED,), Status.ACCEPTED),
     Action.DECLINE: ((Status.PROPOSED, Status.ACCEPTED), Status.DECLINED),
     Action.CONFIRM: ((Status.ACCEPTED,), Status.CONFIRMED),
+    Action.PASS: ((Status.ACCEPTED,), Status.WITHDRAWN),
 }
+# Endings after which the pair is never proposed again, as after the member declined.
+CLOSING = frozenset({Ending.PASSED, Ending.EXPIRED})
 # Anything ends a proposal; once the member accepted it, only what takes the offer or the need away;
 # once the project confirmed it, only what takes the offer, the member or the need itself away.
 ENDS_ACCEPTED = frozenset(

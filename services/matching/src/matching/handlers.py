@@ -20,11 +20,12 @@ from passerelle.errors import Forbidden, NotFound, RuleBroken
 from passerelle.identity import Identity
 from passerelle.unit_of_work import UnitOfWork
 
+from .commands import PassMatch
 from .domain import Action, Ending, transition
 from .engine import MatchingEngine
 from .facts import member_of, offer_of, project_of
-from .orm import MatchRow
-from .proposals import settle, sweep
+from .orm import MatchPassRow, MatchRow
+from .proposals import entered_stage, settle, sweep, withdraw
 from .repository import Repository
 
 Units = Callable[[], UnitOfWork[Repository]]
@@ -52,6 +53,7 @@ class MatchingHandlers:
     async def erase_member(self, member_id: str, uow: UnitOfWork[Repository]) -> None:
         async with self.engine.change(uow) as change:
             await uow.repository.erase_member(member_id)
+            await uow.repository.erase_passes_of(member_id)
             change.member_erased(member_id)
             await sweep(uow, Ending.MEMBER_ERASED, member_id=member_id)
             await settle(uow, change)
@@ -124,6 +126,8 @@ class MatchingHandlers:
                 raise NotFound("match", match_id)
             await self._authorize(repository, identity, match, action)
             match.status, match.updated_at = transition(match.status, action), datetime.now(UTC)
+            if action is Action.ACCEPT:
+                entered_stage(match, match.updated_at)
             uow.record(
                 TOLD[action](
                     match_id=match.match_id,
@@ -142,6 +146,46 @@ class MatchingHandlers:
                 await sweep(uow, Ending.NEED_FILLED, need_id=match.need_id)
             await settle(uow, change)
             await uow.commit()
+        return match
+
+    async def pass_match(self, identity: Identity, match_id: str, command: PassMatch) -> MatchRow:
+        """The project side passes on an accepted match: withdrawn `passed`, the pair never proposed
+        again and the next offer takes its place; the reason stays here, for the project's record."""
+        async with self._acting(identity) as uow, self.engine.change(uow) as change:
+            repository = uow.repository
+            match = await self._project_side(repository, identity, match_id, for_update=True)
+            transition(match.status, Action.PASS)
+            withdraw(uow, match, Ending.PASSED)
+            match.in_top = False
+            await repository.save_pass(
+                match_id, command.reason_code, command.note, identity.sub, match.updated_at
+            )
+            change.declined_by_member(match.need_id, match.offer_id)
+            await settle(uow, change)
+            await uow.commit()
+        return match
+
+    async def pass_record(self, identity: Identity, match_id: str) -> MatchPassRow:
+        """Why the project side passed on a match: theirs (and operators') to read, not the member's."""
+        async with self._acting(identity) as uow:
+            await self._project_side(uow.repository, identity, match_id)
+            record = await uow.repository.pass_of(match_id)
+            if record is None:
+                raise NotFound("pass of match", match_id)
+            return record
+
+    async def _project_side(
+        self, repository: Repository, identity: Identity, match_id: str, *, for_update: bool = False
+    ) -> MatchRow:
+        match = await repository.match(match_id, for_update=for_update)
+        if match is None:
+            raise NotFound("match", match_id)
+        if not (
+            identity.is_operator or await self._may_act_for_project(repository, identity, match.project_id)
+        ):
+            raise Forbidden(
+                "only the project's owner, its managers or a manager of its territory pass on a match"
+            )
         return match
 
     async def matches(

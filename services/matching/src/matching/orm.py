@@ -3,7 +3,18 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, MetaData, String, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -89,7 +100,10 @@ class TerritoryManagerRow(Base):
 
 class MatchRow(Base):
     __tablename__ = "matches"
-    __table_args__ = (UniqueConstraint("need_id", "offer_id", name="one_match_per_need_and_offer"),)
+    __table_args__ = (
+        UniqueConstraint("need_id", "offer_id", name="one_match_per_need_and_offer"),
+        Index("ix_matches_status_stage_since", "status", "stage_since"),
+    )
 
     match_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(100), index=True)
@@ -105,3 +119,23 @@ class MatchRow(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    stage_since: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        server_default=func.now(),
+        comment="Since when it waits as proposed or accepted",
+    )
+    reminded_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="When the side awaited was reminded, in the current stage"
+    )
+
+
+class MatchPassRow(Base):
+    """Why the project side passed on a match: its own record, never shown to the member."""
+
+    __tablename__ = "match_passes"
+
+    match_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    reason_code: Mapped[str] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    passed_by: Mapped[str] = mapped_column(String(100))
+    passed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -16,9 +16,11 @@ from .repository import Repository
 log = structlog.get_logger(__name__)
 
 
-async def settle(uow: UnitOfWork[Repository], change: Change) -> None:
-    """Propose what entered a top k, end what left it (as far as its status allows), rescore the rest."""
+async def settle(uow: UnitOfWork[Repository], change: Change, now: datetime | None = None) -> None:
+    """Propose what entered a top k, end what left it (as far as its status allows), rescore the rest;
+    a proposal waits for its answer from `now` (default: the present)."""
     effect, repository = change.effect(), uow.repository
+    since = now or datetime.now(UTC)
     for need_id, offer_id, reason in effect.withdrawn:
         match = await repository.pair(need_id, offer_id)
         if match is None:
@@ -32,11 +34,13 @@ async def settle(uow: UnitOfWork[Repository], change: Change) -> None:
             match = await repository.add_match(
                 change.project_of(need_id), need_id, offer_id, change.member_of(offer_id), fit
             )
+            entered_stage(match, since)
             _propose(uow, match)
             continue
         match.in_top, match.score, match.reasons = True, fit.score, list(fit.reasons)
         if match.status == Status.WITHDRAWN:
             match.status, match.reason = Status.PROPOSED, None
+            entered_stage(match, since)
             _propose(uow, match)
     for need_id, offer_id, fit in effect.rescored:
         match = await repository.pair(need_id, offer_id)
@@ -63,6 +67,11 @@ def withdraw(uow: UnitOfWork[Repository], match: MatchRow, reason: str) -> None:
             reason=reason,
         )
     )
+
+
+def entered_stage(match: MatchRow, now: datetime) -> None:
+    """A match newly proposed or accepted waits for its answer from `now`, not reminded yet."""
+    match.stage_since, match.reminded_at = now, None
 
 
 def _propose(uow: UnitOfWork[Repository], match: MatchRow) -> None:

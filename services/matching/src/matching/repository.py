@@ -17,7 +17,7 @@ from sqlalchemy import String, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .domain import LIVE, Fit, Status
+from .domain import CLOSING, LIVE, Fit, Status
 from .facts import (
     MemberFacts,
     OfferFacts,
@@ -29,6 +29,7 @@ from .facts import (
 )
 from .orm import (
     FilledNeedRow,
+    MatchPassRow,
     MatchRow,
     MemberRow,
     OfferRow,
@@ -84,6 +85,16 @@ class Repository(Protocol):
     async def matches(
         self, *, member_id: str | None = None, project_id: str | None = None
     ) -> list[MatchRow]: ...
+
+    # Deadlines and passes
+    async def waiting_since(
+        self, status: str, before: datetime, *, unreminded: bool, limit: int
+    ) -> list[MatchRow]: ...
+    async def save_pass(
+        self, match_id: str, reason_code: str, note: str | None, by: str, at: datetime
+    ) -> None: ...
+    async def pass_of(self, match_id: str) -> MatchPassRow | None: ...
+    async def erase_passes_of(self, member_id: str) -> None: ...
 
     # Who may act
     async def project(self, project_id: str) -> ProjectFacts | None: ...
@@ -264,8 +275,10 @@ class MatchingRepository:
         return list(await self.session.scalars(select(FilledNeedRow.need_id)))
 
     async def declined_pairs(self) -> list[tuple[str, str]]:
+        """Pairs never to be proposed again: declined by the member, passed on or expired."""
+        closed = (MatchRow.status == Status.WITHDRAWN) & MatchRow.reason.in_(list(CLOSING))
         rows = await self.session.execute(
-            select(MatchRow.need_id, MatchRow.offer_id).where(MatchRow.status == Status.DECLINED)
+            select(MatchRow.need_id, MatchRow.offer_id).where((MatchRow.status == Status.DECLINED) | closed)
         )
         return [(need_id, offer_id) for need_id, offer_id in rows]
 
@@ -319,6 +332,40 @@ class MatchingRepository:
         if project_id:
             query = query.where(MatchRow.project_id == project_id)
         return list(await self.session.scalars(query))
+
+    # Deadlines and passes
+
+    async def waiting_since(
+        self, status: str, before: datetime, *, unreminded: bool, limit: int
+    ) -> list[MatchRow]:
+        """Matches in `status` since before `before` (not reminded yet, if asked), oldest first, locked;
+        those another sweep holds are skipped, and it is that sweep's to end or remind them."""
+        query = select(MatchRow).where(MatchRow.status == status, MatchRow.stage_since < before)
+        if unreminded:
+            query = query.where(MatchRow.reminded_at.is_(None))
+        query = query.order_by(MatchRow.stage_since, MatchRow.match_id).limit(limit)
+        return list(await self.session.scalars(query.with_for_update(skip_locked=True)))
+
+    async def save_pass(
+        self, match_id: str, reason_code: str, note: str | None, by: str, at: datetime
+    ) -> None:
+        self.session.add(
+            MatchPassRow(match_id=match_id, reason_code=reason_code, note=note, passed_by=by, passed_at=at)
+        )
+
+    async def pass_of(self, match_id: str) -> MatchPassRow | None:
+        return await self.session.get(MatchPassRow, match_id)
+
+    async def erase_passes_of(self, member_id: str) -> None:
+        """The notes of passes on the member's matches (they may speak of them) and the member as the
+        one who passed go; the reason codes stay, for the project's record."""
+        theirs = select(MatchRow.match_id).where(MatchRow.member_id == member_id)
+        await self.session.execute(
+            update(MatchPassRow).where(MatchPassRow.match_id.in_(theirs)).values(note=None)
+        )
+        await self.session.execute(
+            update(MatchPassRow).where(MatchPassRow.passed_by == member_id).values(passed_by=ERASED_OWNER)
+        )
 
     # Who may act
 

@@ -12,6 +12,7 @@ from passerelle.contracts.types import Attachment, Bond, Generation, MemberKind
 from passerelle.errors import NotFound
 from passerelle.identity import Identity
 from passerelle.runtime.auth import CurrentIdentity
+from passerelle.runtime.idempotency import IDEMPOTENT
 from passerelle.runtime.pagination import Limit, Offset, describe_page
 from passerelle.taxonomy import Skill, Taxonomy
 from passerelle.validation import KnownCountry, KnownLanguage
@@ -126,7 +127,7 @@ LabelLanguage = Annotated[
 def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
     router = APIRouter()
 
-    @router.post("/members", status_code=status.HTTP_201_CREATED, tags=["members"])
+    @router.post("/members", status_code=status.HTTP_201_CREATED, tags=["members"], dependencies=[IDEMPOTENT])
     async def register_member(body: RegisterMember, identity: CurrentIdentity) -> MemberOut:
         """Register the caller: a person as themself, or an association / local actor they manage."""
         member = await handlers.register(identity, body)
@@ -182,7 +183,12 @@ def build_router(handlers: MembersHandlers, taxonomy: Taxonomy) -> APIRouter:
             headers={"Content-Disposition": f'attachment; filename="passerelle-member-{member_id}.json"'},
         )
 
-    @router.post("/members/{member_id}/offers", status_code=status.HTTP_201_CREATED, tags=["offers"])
+    @router.post(
+        "/members/{member_id}/offers",
+        status_code=status.HTTP_201_CREATED,
+        tags=["offers"],
+        dependencies=[IDEMPOTENT],
+    )
     async def offer_skill(member_id: str, body: OfferSkill, identity: CurrentIdentity) -> OfferOut:
         """Offer a skill to the community's projects."""
         offer = await handlers.offer_skill(identity, member_id, body)

@@ -4,13 +4,17 @@ from pathlib import Path
 
 from passerelle.contracts import (
     FundingGoalReached,
+    IdeaAnswered,
     MatchAccepted,
     MatchConfirmed,
     MatchProposed,
+    MatchReminded,
     MatchWithdrawn,
     MemberErased,
     MemberProfileUpdated,
     MemberRegistered,
+    MessagePosted,
+    PlanPhaseStarted,
     PledgeMade,
     ProjectPublished,
     ProjectUpdated,
@@ -21,7 +25,10 @@ from passerelle.settings import PlatformSettings
 
 from .api import build_router
 from .config import NotificationsSettings
+from .conversation_notices import ConversationNotices, register_conversation_notices
 from .dispatch import Dispatcher
+from .financing_notices import FINANCING_EVENTS
+from .gathering_notices import CONSUMES as GATHERING_EVENTS
 from .handlers import NotificationsHandlers
 from .mail import Mailer
 from .repository import NotificationsRepository
@@ -50,6 +57,7 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app.router.include_router(build_router(handlers))
     app.consumers.units = units
     register_subscribers(app.consumers, handlers)
+    register_conversation_notices(app.consumers, ConversationNotices(handlers, config.message_burst_seconds))
     app.on_start.append(dispatcher.start)
     app.on_stop.append(dispatcher.stop)
 
@@ -78,5 +86,11 @@ service = ServiceDefinition(
         MatchAccepted,
         MatchConfirmed,
         MatchWithdrawn,
+        MessagePosted,
+        MatchReminded,
+        *FINANCING_EVENTS,
+        *GATHERING_EVENTS,
+        IdeaAnswered,
+        PlanPhaseStarted,
     ),
 )

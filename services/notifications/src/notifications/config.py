@@ -24,12 +24,22 @@ class NotificationsSettings(BaseSettings):
         description="Non-public networks that webhooks may reach anyway (CIDR), e.g. 10.1.0.0/16",
     )
     webhook_timeout: float = Field(default=10.0, description="Seconds before a webhook POST is abandoned")
+    webhook_secret_overlap: float = Field(
+        default=24 * 3600.0,
+        ge=0,
+        description="Seconds after a rotation during which calls are signed with the old secret too",
+    )
     delivery_retry_delays: list[float] = Field(
         default=[30.0, 120.0, 600.0, 3600.0, 6 * 3600.0],
         description="Delay before each new try of an e-mail or webhook; after the last, NotificationFailed",
     )
     dispatch_interval: float = Field(
         default=1.0, description="Seconds between looks for due e-mails and webhooks"
+    )
+    message_burst_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="Seconds the e-mail of a new message waits for the rest of its thread's burst",
     )
     email_workers: int = Field(default=4, ge=1, description="E-mails sent at once by one process")
     webhook_workers: int = Field(default=4, ge=1, description="Webhook calls made at once by one process")

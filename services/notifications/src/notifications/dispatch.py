@@ -43,7 +43,7 @@ from prometheus_client import Counter
 
 from .config import NotificationsSettings
 from .handlers import WAITING
-from .mail import DeliveryError, Mailer
+from .mail import Attachment, DeliveryError, Mailer
 from .orm import ContactRow, MessageRow, NotificationRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
@@ -98,6 +98,7 @@ class Dispatcher:
         self.retry_delays = settings.delivery_retry_delays
         self.interval = settings.dispatch_interval
         self.profile_wait = settings.profile_wait
+        self.secret_overlap = settings.webhook_secret_overlap
         self.workers = {"email": settings.email_workers, "webhook": settings.webhook_workers}
         self.leases = {"email": mailer.deadline + LEASE_MARGIN, "webhook": webhooks.timeout + LEASE_MARGIN}
         self._in_flight: dict[str, set[str]] = {channel: set() for channel in CHANNELS}
@@ -281,7 +282,12 @@ class Dispatcher:
             language = language_of(contact.locale)
             texts = [Text(n.kind, n.language, n.title, n.body) for n in notifications]
             email = compose_email(language, contact.display_name or "", texts, digest=claim.digest)
-            message = self.mailer.compose(claim.message_id, contact.email, email)  # fails here if at all
+            # A gathering's confirmation carries its calendar file.
+            calendars = [n.data["ics"] for n in notifications if isinstance(n.data.get("ics"), str)]
+            attachments = [Attachment("gathering.ics", "text/calendar", ics) for ics in calendars]
+            message = self.mailer.compose(
+                claim.message_id, contact.email, email, attachments
+            )  # fails here if at all
             return functools.partial(self.mailer.send, claim.message_id, message)
         if not preferences.webhook_url or not preferences.webhook_secret:
             raise DeliveryError("the member no longer has a webhook", permanent=True)
@@ -306,9 +312,9 @@ class Dispatcher:
             },
             ensure_ascii=False,
         ).encode()
-        return functools.partial(
-            self.webhooks.post, preferences.webhook_url, preferences.webhook_secret, claim.message_id, body
-        )
+        overlap = timedelta(seconds=self.secret_overlap)
+        signing = preferences.signing_secrets(datetime.now(UTC), overlap)
+        return functools.partial(self.webhooks.post, preferences.webhook_url, signing, claim.message_id, body)
 
     async def _settle(self, claim: Claim, outcome: Outcome) -> None:
         try:

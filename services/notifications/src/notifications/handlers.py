@@ -463,9 +463,10 @@ class NotificationsHandlers:
             if row is None:
                 raise NotFound("member", member_id)
             previous = Preferences.of(row)
-            saved = wanted.with_secret(previous, change.rotate_secret)
+            now = datetime.now(UTC)
+            saved = wanted.with_secret(previous, change.rotate_secret, now)
             saved.write(row)
-            row.updated_at = datetime.now(UTC)
+            row.updated_at = now
             if previous.digest != "immediate" and saved.digest == "immediate":
                 await repository.send_digests_now(member_id, datetime.now(UTC))
                 uow.on_commit(self.on_queued)

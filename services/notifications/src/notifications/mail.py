@@ -7,7 +7,7 @@ import asyncio
 import base64
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
@@ -47,10 +47,11 @@ class Mailer:
         self._from = formataddr((name, address), charset="utf-8")
         self._domain = address.rpartition("@")[2] or "passerelle.invalid"
 
-    def compose(self, message_id: str, to: str, email: Email) -> Outgoing:
+    def compose(
+        self, message_id: str, to: str, email: Email, attachments: Sequence[Attachment] = ()
+    ) -> Outgoing:
         """The message as it is sent, written here in one pass: `email.message.EmailMessage` spent
         milliseconds on each (its policy machinery), this spends microseconds."""
-        boundary = f"=_{uuid.uuid4().hex}"
         # Every header is made one line: a member's name or a project's title can neither break the
         # message nor add headers.
         headers = {
@@ -63,20 +64,24 @@ class Mailer:
             "Auto-Submitted": "auto-generated",
             "Content-Language": _encoded(flattened(email.language)),
             "MIME-Version": "1.0",
-            "Content-Type": f'multipart/alternative; boundary="{boundary}"',
         }
         lines = [f"{name}: {value}" for name, value in headers.items()]
-        for subtype, content in (("plain", email.text), ("html", email.html)):
-            lines += [
-                "",
-                f"--{boundary}",
-                f'Content-Type: text/{subtype}; charset="utf-8"',
-                "Content-Transfer-Encoding: base64",
-                "",
-                base64.encodebytes(content.encode()).decode("ascii").rstrip("\n").replace("\n", "\r\n"),
+        texts = [
+            _part(f"text/{subtype}", content)
+            for subtype, content in (("plain", email.text), ("html", email.html))
+        ]
+        body = _multipart("alternative", texts)
+        if attachments:
+            files = [
+                _part(
+                    file.content_type,
+                    file.content,
+                    f'Content-Disposition: attachment; filename="{file.filename}"',
+                )
+                for file in attachments
             ]
-        lines += [f"--{boundary}--", ""]
-        return Outgoing(to, "\r\n".join(lines).encode("utf-8"))
+            body = _multipart("mixed", [body, *files])
+        return Outgoing(to, "\r\n".join([*lines, *body, ""]).encode("utf-8"))
 
     @property
     def deadline(self) -> float:
@@ -135,6 +140,35 @@ class Outgoing:
 
     to: str
     data: bytes
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A text file sent with an e-mail (a gathering's calendar)."""
+
+    filename: str
+    content_type: str
+    content: str
+
+
+def _part(content_type: str, content: str, *headers: str) -> list[str]:
+    encoded = base64.encodebytes(content.encode()).decode("ascii").rstrip("\n").replace("\n", "\r\n")
+    return [
+        f'Content-Type: {content_type}; charset="utf-8"',
+        "Content-Transfer-Encoding: base64",
+        *headers,
+        "",
+        encoded,
+    ]
+
+
+def _multipart(subtype: str, parts: list[list[str]]) -> list[str]:
+    """A multipart entity's lines, its headers first."""
+    boundary = f"=_{uuid.uuid4().hex}"
+    lines = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"']
+    for part in parts:
+        lines += ["", f"--{boundary}", *part]
+    return [*lines, f"--{boundary}--"]
 
 
 def _encoded(value: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from passerelle.contracts import EventData, NotificationDelivered
@@ -32,6 +32,10 @@ class Notice:
     kind: str
     values: Values
     facts: dict[str, Any]
+    # Notices of this kind whose fact `burst_of` is the same (e.g. one thread's messages) gather in
+    # one e-mail, which waits `burst_seconds` for the rest of the burst.
+    burst_of: str | None = None
+    burst_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ async def notify(repository: NotificationsRepository, contact: ContactRow, notic
         if channel == "inbox":
             events.append(_delivered(row))
         else:
-            message = await _message_for(repository, contact, preferences, channel, now)
+            message = await _message_for(repository, contact, preferences, channel, now, notice)
             await repository.attach(row["notification_id"], message.message_id)
             queued = True
     return Told(tuple(events), queued)
@@ -164,13 +168,24 @@ async def _message_for(
     preferences: Preferences,
     channel: str,
     now: datetime,
+    notice: Notice,
 ) -> MessageRow:
-    """The e-mail or webhook call that will carry a notification: its own, or the digest gathering."""
+    """The e-mail or webhook call that will carry a notification: its own, or the digest or burst
+    gathering."""
     digest = preferences.digest != "immediate"
+    burst = not digest and channel == "email" and notice.burst_of is not None
     if digest:
         # One digest at a time per member: concurrent events wait here instead of each starting one.
         await repository.lock_member(contact.member_id)
         gathering = await repository.collecting_digest(contact.member_id, channel, now)
+        if gathering is not None:
+            return gathering
+    elif burst:
+        await repository.lock_member(contact.member_id)
+        fact = notice.burst_of or ""
+        gathering = await repository.collecting_burst(
+            contact.member_id, notice.kind, fact, str(notice.facts[fact]), now
+        )
         if gathering is not None:
             return gathering
     message = MessageRow(
@@ -183,7 +198,7 @@ async def _message_for(
         due_at=(
             next_digest_at(now, contact.time_zone, preferences.digest_hour, preferences.digest)
             if digest
-            else now
+            else now + timedelta(seconds=notice.burst_seconds if burst else 0)
         ),
     )
     await repository.add_message(message)

@@ -54,6 +54,8 @@ class PreferencesRow(Base):
     digest_hour: Mapped[int] = mapped_column(Integer, default=8)
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    previous_webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    webhook_secret_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     territory_news: Mapped[list[str]] = mapped_column(JSONB, default=list)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

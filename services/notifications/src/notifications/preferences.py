@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from .orm import PreferencesRow
 from .texts import KINDS
@@ -22,6 +23,9 @@ class Preferences:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     territory_news: tuple[str, ...] = ()
+    # The secret a rotation replaced, and when: it still signs for the overlap the operator sets.
+    previous_webhook_secret: str | None = None
+    webhook_secret_rotated_at: datetime | None = None
 
     @classmethod
     def of(cls, row: PreferencesRow | None) -> Preferences:
@@ -34,6 +38,8 @@ class Preferences:
             webhook_url=row.webhook_url,
             webhook_secret=row.webhook_secret,
             territory_news=tuple(row.territory_news),
+            previous_webhook_secret=row.previous_webhook_secret,
+            webhook_secret_rotated_at=row.webhook_secret_rotated_at,
         )
 
     def channels_for(self, kind: str) -> tuple[str, ...]:
@@ -44,12 +50,36 @@ class Preferences:
     def every_kind(self) -> dict[str, list[str]]:
         return {kind: list(self.channels_for(kind)) for kind in KINDS}
 
-    def with_secret(self, previous: Preferences, rotate: bool) -> Preferences:
-        """A webhook keeps its signing secret across saves until the member asks for a new one."""
+    def with_secret(self, previous: Preferences, rotate: bool, now: datetime) -> Preferences:
+        """A webhook keeps its signing secret across saves until the member asks for a new one; the
+        secret a rotation replaces is kept, with the time, so that receivers can switch over."""
         if self.webhook_url is None:
-            return replace(self, webhook_secret=None)
-        keep = previous.webhook_secret if previous.webhook_url and not rotate else None
-        return replace(self, webhook_secret=keep or new_secret())
+            return replace(
+                self, webhook_secret=None, previous_webhook_secret=None, webhook_secret_rotated_at=None
+            )
+        if previous.webhook_url and previous.webhook_secret and not rotate:
+            return replace(
+                self,
+                webhook_secret=previous.webhook_secret,
+                previous_webhook_secret=previous.previous_webhook_secret,
+                webhook_secret_rotated_at=previous.webhook_secret_rotated_at,
+            )
+        replaced = previous.webhook_secret if previous.webhook_url else None
+        return replace(
+            self,
+            webhook_secret=new_secret(),
+            previous_webhook_secret=replaced,
+            webhook_secret_rotated_at=now if replaced else None,
+        )
+
+    def signing_secrets(self, now: datetime, overlap: timedelta) -> list[str]:
+        """The secrets a call is signed with: the current one, and the one it replaced while the
+        rotation's overlap lasts."""
+        current = [self.webhook_secret] if self.webhook_secret else []
+        rotated_at = self.webhook_secret_rotated_at
+        if self.previous_webhook_secret and rotated_at is not None and now < rotated_at + overlap:
+            return [*current, self.previous_webhook_secret]
+        return current
 
     def write(self, row: PreferencesRow) -> None:
         row.channels = {kind: list(channels) for kind, channels in self.channels.items()}
@@ -57,4 +87,6 @@ class Preferences:
         row.digest_hour = self.digest_hour
         row.webhook_url = self.webhook_url
         row.webhook_secret = self.webhook_secret
+        row.previous_webhook_secret = self.previous_webhook_secret
+        row.webhook_secret_rotated_at = self.webhook_secret_rotated_at
         row.territory_news = list(self.territory_news)

@@ -333,6 +333,29 @@ class NotificationsRepository:
             .with_for_update()
         )
 
+    async def collecting_burst(
+        self, member_id: str, kind: str, fact: str, value: str, now: datetime
+    ) -> MessageRow | None:
+        """The member's e-mail still gathering a burst of notices of `kind` whose `fact` is `value`
+        (not yet due, never tried)."""
+        return await self.session.scalar(
+            select(MessageRow)
+            .join(NotificationRow, NotificationRow.message_id == MessageRow.message_id)
+            .where(
+                MessageRow.member_id == member_id,
+                MessageRow.channel == "email",
+                MessageRow.digest.is_(False),
+                MessageRow.status == "pending",
+                MessageRow.attempts == 0,
+                MessageRow.due_at > now,
+                NotificationRow.kind == kind,
+                NotificationRow.data[fact].astext == value,
+            )
+            .order_by(MessageRow.due_at)
+            .limit(1)
+            .with_for_update(of=MessageRow)
+        )
+
     async def send_digests_now(self, member_id: str, now: datetime) -> None:
         """The member gave up digests: what was gathering goes out at once."""
         await self.session.execute(

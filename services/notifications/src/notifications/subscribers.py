@@ -17,10 +17,16 @@ from passerelle.contracts import (
 )
 from passerelle.messaging.consumers import EventConsumers
 
+from .financing_notices import register_financing_notices
+from .gathering_notices import forget_registrant, register_gathering_subscribers
 from .handlers import NotificationsHandlers, Unit
+from .idea_notices import register_idea_notices
 
 
 def register_subscribers(consumers: EventConsumers, handlers: NotificationsHandlers) -> None:
+    register_financing_notices(consumers, handlers)
+    register_idea_notices(consumers, handlers)
+
     @consumers.on(MemberRegistered)
     async def on_member_registered(event: CloudEvent[MemberRegistered], uow: Unit) -> None:
         """Learn how to address a new member, and welcome them."""
@@ -35,6 +41,7 @@ def register_subscribers(consumers: EventConsumers, handlers: NotificationsHandl
     async def on_member_erased(event: CloudEvent[MemberErased], uow: Unit) -> None:
         """Delete the member's contact data, preferences and messages; send them nothing more."""
         await handlers.erase(event.data.member_id, uow)
+        await forget_registrant(event.data.member_id, uow)
 
     @consumers.on(TerritoryRegistered)
     async def on_territory_registered(event: CloudEvent[TerritoryRegistered], uow: Unit) -> None:
@@ -80,3 +87,5 @@ def register_subscribers(consumers: EventConsumers, handlers: NotificationsHandl
     async def on_match_withdrawn(event: CloudEvent[MatchWithdrawn], uow: Unit) -> None:
         """Tell the member, kindly, that a proposal no longer stands, and why."""
         await handlers.tell_member_of_transition(event, uow, "match_withdrawn")
+
+    register_gathering_subscribers(consumers, handlers)

@@ -27,6 +27,26 @@ Kind = Literal[
     "project_published",
     "pledge_made",
     "funding_goal_reached",
+    "message_posted",
+    "match_reminder",
+    "match_confirm_reminder",
+    "pledge_released",
+    "pledge_reminder",
+    "pledge_lapsed",
+    "pledge_collected",
+    "campaign_succeeded",
+    "campaign_failed",
+    "campaign_extended",
+    "project_update",
+    "gathering_scheduled",
+    "gathering_confirmed",
+    "gathering_waitlisted",
+    "gathering_promoted",
+    "gathering_changed",
+    "gathering_cancelled",
+    "gathering_reminder",
+    "idea_answered",
+    "plan_phase_started",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
 
@@ -80,6 +100,10 @@ def plain_error(error: str) -> str:
 def withdrawn_because(reason: str | None, language: str) -> str:
     because = phrases(language)["withdrawn_because"]
     return str(because.get(reason or "other", because["other"]))
+
+
+def a_conversation(language: str) -> str:
+    return str(phrases(language)["a_conversation"])
 
 
 def someone(language: str) -> str:

@@ -1,7 +1,12 @@
-"""Webhooks out: a JSON POST signed with HMAC-SHA256 over the timestamp and the body.
+"""Webhooks out: a JSON POST signed as Standard Webhooks (standardwebhooks.com) says.
 
-A receiver checks `X-Passerelle-Signature: v1=<hex>` against
-`hmac_sha256(secret, f"{X-Passerelle-Timestamp}." + raw body)` and refuses old timestamps (`verify`).
+Each call carries `webhook-id` (the delivery id, the same on every retry), `webhook-timestamp` (Unix
+seconds) and `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, keyed with
+the bytes of the `whsec_<base64>` secret, so that any official verifier accepts it. After a rotation
+the old secret signs too, for an overlap the operator sets: the header then holds both signatures,
+space separated. The headers before Standard Webhooks (`X-Passerelle-Timestamp`,
+`X-Passerelle-Signature: v1=<hex HMAC of "<timestamp>." + body>`, `X-Passerelle-Delivery`) are
+still sent, signed with the current secret, for one release: they are deprecated (`verify`).
 
 Targets in loopback, private, link-local or otherwise non-public networks are refused (a member
 must not make the platform call into the operator's own network) unless the operator allows those
@@ -17,21 +22,28 @@ deadline, and only the first few KB of the answer are read.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import ipaddress
 import secrets
 import socket
 import time
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from .mail import DeliveryError
 
+WEBHOOK_ID = "webhook-id"
+WEBHOOK_TIMESTAMP = "webhook-timestamp"
+WEBHOOK_SIGNATURE = "webhook-signature"
+# Deprecated: the headers before Standard Webhooks, kept for one release.
 SIGNATURE = "X-Passerelle-Signature"
 TIMESTAMP = "X-Passerelle-Timestamp"
 DELIVERY = "X-Passerelle-Delivery"
+SECRET_PREFIX = "whsec_"
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -53,16 +65,34 @@ _OPAQUE = (
 
 
 def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _key(secret: str) -> bytes:
+    """The key a Standard Webhooks verifier derives from the secret, whatever its age: secrets made
+    before were URL-safe base64, decoded the same lenient way (padding added, other characters
+    skipped), so their receivers may switch verifiers without a rotation."""
+    return base64.b64decode(secret.removeprefix(SECRET_PREFIX) + "==")
+
+
+def standard_signature(secrets_: Sequence[str], delivery_id: str, timestamp: int, body: bytes) -> str:
+    """`v1,<base64>` for each secret, space separated (the current one first)."""
+    signed = f"{delivery_id}.{timestamp}.".encode() + body
+    return " ".join(
+        "v1," + base64.b64encode(hmac.new(_key(secret), signed, hashlib.sha256).digest()).decode()
+        for secret in secrets_
+    )
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """Deprecated `X-Passerelle-Signature`."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"v1={digest}"
 
 
 def verify(secret: str, timestamp: str, body: bytes, signature: str, *, tolerance: float = 300.0) -> bool:
-    """What a receiver runs: the signature matches and the timestamp is recent (no replays)."""
+    """Deprecated: what a receiver of `X-Passerelle-Signature` runs (the signature matches and the
+    timestamp is recent); new receivers use a Standard Webhooks verifier."""
     try:
         sent_at = int(timestamp)
     except ValueError:
@@ -144,21 +174,24 @@ async def _resolve(host: str, port: int, allowed: list[Network]) -> Address:
 
 
 class WebhookSender:
-    def __init__(self, allowed: list[Network], timeout: float) -> None:
+    def __init__(
+        self, allowed: list[Network], timeout: float, clock: Callable[[], float] = time.time
+    ) -> None:
         self.allowed = allowed
         self.timeout = timeout
+        self.clock = clock
 
-    async def post(self, url: str, secret: str, delivery_id: str, body: bytes) -> str:
+    async def post(self, url: str, secrets_: Sequence[str], delivery_id: str, body: bytes) -> str:
         """POST within `timeout` seconds all told, whatever the receiver does (httpx's own timeouts
         bound each read, so a receiver trickling bytes could hold us for ever)."""
         host = urlsplit(url).hostname or ""
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._post(url, secret, delivery_id, body)
+                return await self._post(url, secrets_, delivery_id, body)
         except TimeoutError as error:
             raise DeliveryError(f"webhook {host}: no full answer within {self.timeout:g} s") from error
 
-    async def _post(self, url: str, secret: str, delivery_id: str, body: bytes) -> str:
+    async def _post(self, url: str, secrets_: Sequence[str], delivery_id: str, body: bytes) -> str:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -169,13 +202,16 @@ class WebhookSender:
             raise DeliveryError(str(error), permanent=True) from error
         literal = f"[{address}]" if address.version == 6 else str(address)
         pinned = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
-        timestamp = int(time.time())
+        timestamp = int(self.clock())
         headers = {
             "Host": parts.netloc.rsplit("@", 1)[-1],
             "Content-Type": "application/json",
             "User-Agent": "Passerelle-Webhooks/1",
+            WEBHOOK_ID: delivery_id,
+            WEBHOOK_TIMESTAMP: str(timestamp),
+            WEBHOOK_SIGNATURE: standard_signature(secrets_, delivery_id, timestamp, body),
             TIMESTAMP: str(timestamp),
-            SIGNATURE: sign(secret, timestamp, body),
+            SIGNATURE: sign(secrets_[0], timestamp, body),
             DELIVERY: delivery_id,
         }
         try:

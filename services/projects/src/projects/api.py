@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from passerelle.contracts.types import ProjectOutcome, TerritoryLevel
 from passerelle.runtime.auth import CurrentIdentity
+from passerelle.runtime.idempotency import IDEMPOTENT
 from passerelle.runtime.pagination import Limit, Offset, describe_page
-from passerelle.validation import KnownCountry, KnownCurrency, Money
+from passerelle.validation import KnownCountry
 from pydantic import BaseModel, ConfigDict, Field
 
 from .commands import (
@@ -82,12 +82,6 @@ class CloseProject(Strict):
     outcome: ProjectOutcome
 
 
-class PledgeIn(Strict):
-    amount: Money
-    currency: KnownCurrency | None = Field(default=None, description="Default: the project's currency")
-    member_id: Code | None = Field(default=None, description="Default: the caller; or a member you manage")
-
-
 class PledgeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -124,6 +118,7 @@ class ProjectOut(BaseModel):
     languages: list[str]
     needs: list[NeedOut]
     funding: FundingOut | None
+    source_idea_ids: list[str]
     status: Status
     outcome: ProjectOutcome | None
     pledged_total: str = Field(description="Sum of the pledges, a decimal string in the funding currency")
@@ -183,7 +178,9 @@ def build_router(handlers: ProjectsHandlers) -> APIRouter:
         await handlers.revoke(identity, territory_id, sub, role)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    @router.post("/projects", status_code=status.HTTP_201_CREATED, tags=["projects"])
+    @router.post(
+        "/projects", status_code=status.HTTP_201_CREATED, tags=["projects"], dependencies=[IDEMPOTENT]
+    )
     async def create_project(body: CreateProject, identity: CurrentIdentity) -> ProjectOut:
         """Create a project as a draft: for a local actor or association you manage, or as a manager
         of the territory."""
@@ -231,12 +228,5 @@ def build_router(handlers: ProjectsHandlers) -> APIRouter:
     async def close_project(project_id: str, body: CloseProject, identity: CurrentIdentity) -> ProjectOut:
         """End a published project, completed or cancelled (emits ProjectClosed)."""
         return ProjectOut.of(await handlers.close(identity, project_id, body.outcome))
-
-    @router.post("/projects/{project_id}/pledges", status_code=status.HTTP_201_CREATED, tags=["projects"])
-    async def pledge(project_id: str, body: PledgeIn, identity: CurrentIdentity) -> PledgeOut:
-        """Pledge money to a published project with a funding goal (emits PledgeMade, and
-        FundingGoalReached the first time the total reaches the goal)."""
-        row = await handlers.pledge(identity, project_id, body.member_id, Decimal(body.amount), body.currency)
-        return PledgeOut.of(row)
 
     return router

@@ -51,6 +51,9 @@ class CreateProject(Strict):
     languages: list[KnownLanguage] = Field(default_factory=list, max_length=20)
     needs: list[NeedIn] = Field(default_factory=list, max_length=30)
     funding: FundingIn | None = None
+    source_idea_ids: list[Code] = Field(
+        default_factory=list, max_length=20, description="The ideas (of the ideas service) it grew from"
+    )
 
 
 class EditProject(Strict):
@@ -62,4 +65,5 @@ class EditProject(Strict):
     sector: Code = omittable()
     languages: list[KnownLanguage] = omittable(max_length=20)
     needs: list[NeedIn] = omittable(max_length=30, description="The whole list")
+    source_idea_ids: list[Code] = omittable(max_length=20, description="The whole list")
     funding: FundingIn | None = None

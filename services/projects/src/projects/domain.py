@@ -51,6 +51,8 @@ class MemberFacts:
     member_id: str
     kind: str
     managers: list[str]
+    # Bonds to territories ({territory_id, bond}), which co-funding offers may ask of a giver.
+    attachments: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def erased(self) -> bool:
@@ -83,6 +85,7 @@ class Project:
     languages: list[str] = field(default_factory=list)
     needs: list[dict[str, Any]] = field(default_factory=list)
     funding: dict[str, str] | None = None
+    source_idea_ids: list[str] = field(default_factory=list)
     status: str = DRAFT
     outcome: str | None = None
     pledged_total: Decimal = Decimal("0.00")
@@ -100,6 +103,7 @@ class Project:
             "languages": self.languages,
             "needs": self.needs,
             "funding": self.funding,
+            "source_idea_ids": self.source_idea_ids or None,  # left out of events when there are none
         }
 
     @property

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from passerelle.contracts import (
     FundingGoalReached,
     MemberProfile,
-    PledgeMade,
     ProjectClosed,
     ProjectPublished,
     ProjectUpdated,
@@ -221,53 +219,11 @@ class ProjectsHandlers:
             await uow.commit()
         return project
 
-    async def pledge(
-        self,
-        identity: Identity,
-        project_id: str,
-        member_id: str | None,
-        amount: Decimal,
-        currency: str | None,
-    ) -> PledgeRow:
-        """The project's row is locked while the pledge is added, so that concurrent pledges see each
-        other's totals and only one of them reaches the goal."""
-        async with self.units() as uow:
-            repository = uow.repository
-            actor = await self._actor(repository, identity)
-            member_id = member_id or actor.sub
-            await self._authorize_pledge(repository, actor, member_id)
-            before = await self._load(repository, project_id, for_update=True)
-            now = _now()
-            pledged = before.pledge(amount, currency, now)
-            project = pledged.project
-            assert project.funding is not None
-            await repository.save_project(project)
-            row = PledgeRow(
-                pledge_id=pledged.pledge_id,
-                project_id=project_id,
-                member_id=member_id,
-                amount=pledged.amount,
-                currency=project.funding["currency"],
-                pledged_at=now,
-            )
-            await repository.add_pledge(row)
-            uow.record(
-                PledgeMade(
-                    pledge_id=pledged.pledge_id,
-                    project_id=project_id,
-                    member_id=member_id,
-                    amount=str(pledged.amount),
-                    currency=project.funding["currency"],
-                )
-            )
-            self._record_goal_reached(uow, before, project)
-            await uow.commit()
-        return row
-
     # What projects learns from the members service
 
     async def remember_member(self, profile: MemberProfile, as_of: datetime, uow: ProjectsUnitOfWork) -> None:
-        facts = MemberFacts(profile.member_id, profile.kind, list(profile.managers))
+        attachments = [attachment.model_dump() for attachment in profile.attachments]
+        facts = MemberFacts(profile.member_id, profile.kind, list(profile.managers), attachments)
         await uow.repository.remember_member(facts, as_of=as_of)
 
     async def forget_member(self, member_id: str, uow: ProjectsUnitOfWork) -> None:

@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, MetaData, Numeric, String, Text, func
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, MetaData, Numeric, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -37,6 +37,7 @@ class ProjectRow(Base):
     languages: Mapped[list[str]] = mapped_column(JSONB, default=list)
     needs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     funding: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    source_idea_ids: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
     status: Mapped[str] = mapped_column(String(20), index=True)
     outcome: Mapped[str | None] = mapped_column(String(20))
     pledged_total: Mapped[Decimal] = mapped_column(
@@ -72,6 +73,18 @@ class PledgeRow(Base):
     amount: Mapped[Decimal] = mapped_column(Numeric(15, 2))
     currency: Mapped[str] = mapped_column(String(3))
     pledged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Financing (contract 4.8): a pledge's campaign, its transfer reference and the rest of its life.
+    campaign_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True, comment="NULL once erased")
+    on_behalf_of_member_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    public_name: Mapped[str | None] = mapped_column(String(200), comment="NULL: anonymous, or erased")
+    status: Mapped[str] = mapped_column(String(20), default="pledged", server_default="pledged")
+    offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    collected_amount: Mapped[Decimal | None] = mapped_column(Numeric(15, 2))
+    collected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    method: Mapped[str | None] = mapped_column(String(20))
+    collected_by: Mapped[str | None] = mapped_column(String(100), comment="NULL once erased")
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MemberFactsRow(Base):
@@ -82,4 +95,7 @@ class MemberFactsRow(Base):
     member_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     managers: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    attachments: Mapped[list[dict[str, str]]] = mapped_column(
+        JSONB, default=list, server_default="[]", comment="Bonds to territories, for co-funding conditions"
+    )
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True), comment="Time of the event that set it")

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .domain import ERASED_KIND, MemberFacts, Project, Territory
+from .financing.erasure import forget_financing
 from .orm import MemberFactsRow, PledgeRow, ProjectRow, TerritoryRoleRow, TerritoryRow
 
 _PROJECT_FIELDS = [f.name for f in fields(Project)]
@@ -186,7 +187,7 @@ class ProjectsRepository:
 
     async def member(self, member_id: str) -> MemberFacts | None:
         row = await self.session.get(MemberFactsRow, member_id)
-        return MemberFacts(row.member_id, row.kind, row.managers) if row else None
+        return MemberFacts(row.member_id, row.kind, row.managers, row.attachments) if row else None
 
     async def was_erased(self, member_id: str) -> bool:
         member = await self.member(member_id)
@@ -201,7 +202,12 @@ class ProjectsRepository:
         statement = insert(MemberFactsRow).values(**asdict(facts), as_of=as_of)
         statement = statement.on_conflict_do_update(
             index_elements=[MemberFactsRow.member_id],
-            set_={"kind": statement.excluded.kind, "managers": statement.excluded.managers, "as_of": as_of},
+            set_={
+                "kind": statement.excluded.kind,
+                "managers": statement.excluded.managers,
+                "attachments": statement.excluded.attachments,
+                "as_of": as_of,
+            },
             where=MemberFactsRow.as_of < statement.excluded.as_of,
         )
         await self.session.execute(statement)
@@ -212,9 +218,7 @@ class ProjectsRepository:
         Returns the (territory, role) the identity held and no longer holds, and the projects it
         owned (now owned by the erased marker, and locked until the commit)."""
         await self.remember_member(MemberFacts(member_id, ERASED_KIND, []), as_of=FOREVER)
-        await self.session.execute(
-            update(PledgeRow).where(PledgeRow.member_id == member_id).values(member_id=None)
-        )
+        await forget_financing(self.session, member_id)
         owned = await self.session.scalars(
             update(ProjectRow)
             .where(ProjectRow.owner_member_id == member_id)

@@ -43,3 +43,25 @@ def drop_messaging_tables(op: Operations) -> None:
     """Drop what `create_messaging_tables` created, in the reverse order."""
     op.drop_table("passerelle_outbox")
     op.drop_table("passerelle_inbox")
+
+
+def create_idempotency_table(op: Operations) -> None:
+    """Create the table of answers to requests sent with an `Idempotency-Key` (contract 4.1), in the
+    migration of a service that makes one of its routes idempotent (passerelle.runtime.idempotency)."""
+    op.create_table(
+        "passerelle_idempotency",
+        sa.Column("caller", sa.String(length=200), nullable=False, comment="The token's sub"),
+        sa.Column("route", sa.String(length=300), nullable=False, comment="Method and path template"),
+        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False, comment="SHA-256 of path, body"),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("content_type", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("caller", "route", "key"),
+    )
+    op.create_index("ix_passerelle_idempotency_created_at", "passerelle_idempotency", ["created_at"])
+
+
+def drop_idempotency_table(op: Operations) -> None:
+    op.drop_table("passerelle_idempotency")

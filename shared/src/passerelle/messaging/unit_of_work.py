@@ -14,12 +14,13 @@ from typing import Generic, Self, TypeVar
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from passerelle.contracts import CloudEvent, EventData, envelope, stream_of
 from passerelle.errors import RuleBroken
 from passerelle.persistence.database import Database
 
+from .idempotency import KeyedRequest, joined
 from .tables import OUTBOX_CHANNEL, inbox, outbox
 
 # nats-server's default max_payload; the relay replaces it (`EventLimit`) with what its
@@ -59,7 +60,8 @@ class EventLimit:
 class SqlUnitOfWork(Generic[R]):
     """One transaction for one command or message: state, outbox rows and the inbox record commit together.
 
-    Leaving the block without `commit()` rolls everything back.
+    Leaving the block without `commit()` rolls everything back. Within a request sent with an
+    `Idempotency-Key`, it is a savepoint of the request's transaction, which commits with the answer.
     """
 
     session: AsyncSession
@@ -72,7 +74,7 @@ class SqlUnitOfWork(Generic[R]):
         limit: EventLimit | None = None,
         on_events: Callable[[], None] = lambda: None,
     ) -> None:
-        self._sessions = database.sessions
+        self._database = database
         self._repository = repository
         self._limit = limit or EventLimit()
         # Told after a commit that wrote events: the relay of this process wakes in memory (its
@@ -84,10 +86,19 @@ class SqlUnitOfWork(Generic[R]):
         # Held by a consumer handling a batch: a handler's commit writes its events and ends its part,
         # the transaction commits once for the whole batch (`held = False`, then `commit()`).
         self.held = False
+        self._request: KeyedRequest | None = None
+        self._savepoint: AsyncSessionTransaction | None = None
 
     async def __aenter__(self) -> Self:
-        self.session = self._sessions()
-        await self.session.begin()
+        self._request = await joined(self._database)
+        if self._request is not None:
+            assert self._request.session is not None
+            self.session = self._request.session
+            self._savepoint = await self.session.begin_nested()
+        else:
+            self._savepoint = None
+            self.session = self._database.sessions()
+            await self.session.begin()
         self.repository = self._repository(self.session)
         self.recorded = []
         self._after_commit = []
@@ -96,6 +107,10 @@ class SqlUnitOfWork(Generic[R]):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._savepoint is not None:
+            if self._savepoint.is_active:
+                await self._savepoint.rollback()
+            return
         # Closing ends the transaction, rolling back whatever was not committed; unlike rollback() it
         # leaves what was read usable (detached, not expired), so read-only use cases can return rows.
         await self.session.close()
@@ -143,11 +158,19 @@ class SqlUnitOfWork(Generic[R]):
             self._wrote_events = True
         if self.held:
             return
-        await self.session.commit()
+        if self._request is not None and self._savepoint is not None:
+            # Durable only with the request's answer: the callbacks wait for that commit.
+            await self._savepoint.commit()
+            self._savepoint = await self.session.begin_nested()
+        else:
+            await self.session.commit()
+        callbacks, self._after_commit = self._after_commit, []
         if self._wrote_events:
             self._wrote_events = False
-            self._on_events()
-        callbacks, self._after_commit = self._after_commit, []
+            callbacks.append(self._on_events)
+        if self._request is not None:
+            self._request.after_commit.extend(callbacks)
+            return
         for callback in callbacks:
             callback()
 

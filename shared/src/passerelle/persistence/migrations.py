@@ -24,6 +24,15 @@ def upgrade(migrations: Path, database_url: str, revision: str = "head") -> None
     command.upgrade(alembic_config(migrations, database_url), revision)
 
 
+# Tables a service creates by calling a helper in one of its migrations, when it needs them, rather
+# than by declaring them: autogenerate must not propose to drop them.
+HELPER_TABLES = frozenset({"passerelle_idempotency"})
+
+
+def _not_created_by_a_helper(name: str | None, kind: str, _parent: object) -> bool:
+    return not (kind == "table" and name in HELPER_TABLES)
+
+
 def run_migrations_online(config: Config, *metadata: MetaData) -> None:
     """The body of every service's `env.py`: its own tables, and the outbox and inbox (messaging's)."""
     url = config.get_main_option("sqlalchemy.url")
@@ -32,7 +41,9 @@ def run_migrations_online(config: Config, *metadata: MetaData) -> None:
     def migrate(connection: Connection) -> None:
         from alembic import context
 
-        context.configure(connection=connection, target_metadata=list(metadata))
+        context.configure(
+            connection=connection, target_metadata=list(metadata), include_name=_not_created_by_a_helper
+        )
         with context.begin_transaction():
             context.run_migrations()
 

@@ -17,6 +17,8 @@ from passerelle.settings import PlatformSettings
 
 from .asgi import BodyLimit, Correlation, TextGuard, UnexpectedErrors
 from .auth import Authenticator
+from .idempotency import IdempotentRequests
+from .openapi import honest_openapi
 from .problems import Problem, install_problem_handlers
 from .service import ServiceApp
 
@@ -40,6 +42,7 @@ def build_http_app(
     metrics_token = settings.metrics_token.get_secret_value().encode() if settings.metrics_token else None
     for service in services:
         app.include_router(service.router)
+    honest_openapi(app)
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
@@ -85,7 +88,9 @@ def build_http_app(
 def harden(app: FastAPI, settings: PlatformSettings) -> None:
     """Errors as problem+json, and the guards every request passes before any route."""
     install_problem_handlers(app)
-    # Added innermost first: a request meets Correlation, UnexpectedErrors, TextGuard, BodyLimit.
+    # Added innermost first: a request meets Correlation, UnexpectedErrors, TextGuard, BodyLimit,
+    # IdempotentRequests.
+    app.add_middleware(IdempotentRequests)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(TextGuard)
     app.add_middleware(UnexpectedErrors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 import signal
 import threading
@@ -30,7 +31,14 @@ from passerelle.embedded.credentials import (
 )
 from passerelle.embedded.nats import EmbeddedNats
 from passerelle.embedded.ports import preferred_or_free_port
-from passerelle.messaging.authorization import ADMIN, all_permissions, password_variable, render_server_config
+from passerelle.messaging.authorization import (
+    ADMIN,
+    ExternalConsumer,
+    all_permissions,
+    load_external_consumers,
+    password_variable,
+    render_server_config,
+)
 from passerelle.messaging.connection import nats_connect_options
 from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.persistence.database import ensure_database, with_database
@@ -78,15 +86,27 @@ def jwt_secret_for(data_dir: Path) -> SecretStr:
     return SecretStr(read_or_create_secret(data_dir / "jwt-secret", lambda: secrets.token_urlsafe(48)))
 
 
-async def start_embedded_nats(data_dir: Path, credentials: LocalCredentials) -> EmbeddedNats:
+def external_consumers(settings: PlatformSettings) -> list[ExternalConsumer]:
+    """Other teams' consumers declared in PASSERELLE_NATS_CONSUMERS_FILE, if any."""
+    path = settings.nats_consumers_file
+    return load_external_consumers(path, consumed_events()) if path else []
+
+
+async def start_embedded_nats(
+    data_dir: Path, credentials: LocalCredentials, external: Sequence[ExternalConsumer]
+) -> EmbeddedNats:
     """A nats-server that knows only the users of `passerelle nats auth-config`, with their permissions;
-    the configuration names the passwords as variables, given to the server in its environment."""
+    the configuration names the passwords as variables, given to the server in its environment. Each
+    declared consumer finds its own URL, with its credentials, in `DIR/nats-<name>.url`."""
     config = data_dir / "nats.conf"
-    write_private(config, render_server_config(consumed_events()))
+    write_private(config, render_server_config(consumed_events(), external))
     environment = {password_variable(user): password for user, password in credentials.nats.items()}
     server = EmbeddedNats(store_dir=data_dir / "nats", port=4222, config_file=config, environment=environment)
     await server.start()
     write_private(data_dir / NATS_ADMIN_URL_FILE, user_url(server.url, ADMIN, credentials.nats[ADMIN]) + "\n")
+    for consumer in external:
+        url = user_url(server.url, consumer.name, credentials.nats[consumer.name])
+        write_private(data_dir / f"nats-{consumer.name}.url", url + "\n")
     return server
 
 
@@ -129,16 +149,17 @@ async def start_platform(
     data_dir = private_directory(settings.data_dir.resolve())
     definitions = load_services(list(service_names) if service_names else None)
     settings = _with_data_dir_defaults(settings, data_dir)
+    external = external_consumers(settings) if embedded_nats else []
     credentials = LocalCredentials.load_or_create(
         data_dir,
-        nats_users=[permissions.user for permissions in all_permissions(consumed_events())]
+        nats_users=[permissions.user for permissions in all_permissions(consumed_events(), external)]
         if embedded_nats
         else [],
         postgres_roles=[service_database_name(d.name) for d in definitions] if database_url is None else [],
     )
     try:
         if embedded_nats:
-            server = await start_embedded_nats(data_dir, credentials)
+            server = await start_embedded_nats(data_dir, credentials, external)
             embedded.append(server)
             if server.port != 4222:
                 print(f"port 4222 is taken: nats listens on {server.port}", flush=True)
@@ -235,7 +256,15 @@ async def serve_http(app: FastAPI, host: str, port: int, on_ready: str | None = 
     await task
 
 
+def allow_development_sign_in() -> None:
+    """The portal's development sign-in belongs to `up` and `demo` only, never beside a real identity
+    provider; PASSERELLE_DEV_LOGIN set by hand wins."""
+    if "PASSERELLE_OIDC_ISSUER" not in os.environ:
+        os.environ.setdefault("PASSERELLE_DEV_LOGIN", "true")
+
+
 async def up(settings: PlatformSettings, *, nats_url: str | None, database_url: str | None) -> None:
+    allow_development_sign_in()
     if nats_url:
         settings = settings.model_copy(update={"nats_url": nats_url})
     platform = await start_platform(settings, database_url=database_url, embedded_nats=nats_url is None)
@@ -246,7 +275,9 @@ async def up(settings: PlatformSettings, *, nats_url: str | None, database_url: 
             print(f"port {settings.port} is taken: the API listens on {port}", flush=True)
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
         nats_servers = ",".join(without_secret(url) for url in platform.settings.nats_url.split(","))
-        ready = f"ready api=http://{shown_host}:{port} nats={nats_servers}"
+        ready = (
+            f"ready api=http://{shown_host}:{port} portal=http://{shown_host}:{port}/app/ nats={nats_servers}"
+        )
         await serve_http(platform.app, host, port, on_ready=ready)
     finally:
         await platform.stop()
@@ -255,7 +286,10 @@ async def up(settings: PlatformSettings, *, nats_url: str | None, database_url: 
 async def serve_one(settings: PlatformSettings, definition: ServiceDefinition) -> None:
     """One service, configured by environment, against external NATS and PostgreSQL."""
     service_name = definition.name
-    service = definition.build(settings, settings.database_url)
+    try:
+        service = definition.build(settings, settings.database_url)
+    except ValueError as error:  # a setting the service cannot start with: said, not a traceback
+        raise SystemExit(f"serve {service_name}: {error}") from error
     await service.start()
     try:
         app = build_http_app([service], Authenticator(settings))

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
+from passerelle.contracts import correlation_id
 from passerelle.errors import Conflict, Forbidden, IllegalTransition, InvalidField, NotFound, RuleBroken
 from passerelle.persistence.database import refused_by_database
 
@@ -49,19 +50,28 @@ def invalid(field: str, message: str) -> Problem:
 
 
 def problem_body(status: int, title: str, detail: str, instance: str, **extra: Any) -> dict[str, Any]:
+    """The problem document; `correlation_id` is the request's (also its X-Correlation-Id header),
+    the key to its log lines."""
+    found = correlation_id.get()
     return {
         "type": "about:blank",
         "title": title,
         "status": status,
         "detail": excerpt(detail, 10 * EXCERPT_CHARACTERS),
         "instance": excerpt(instance),
+        **({"correlation_id": found} if found else {}),
         **extra,
     }
 
 
+# RFC 6750: a 401 says which scheme would be accepted.
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
 def problem_response(request: Request, problem: Problem) -> JSONResponse:
     body = problem_body(problem.status, problem.title, problem.detail, request.url.path, **problem.extra)
-    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON)
+    headers = CHALLENGE if problem.status == 401 else None
+    return JSONResponse(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _field_name(location: tuple[Any, ...]) -> str:

@@ -1,0 +1,24 @@
+"""What the API asks of the matching service beyond a bare action: typed commands, validated at the edge."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from passerelle.contracts.types import PARAGRAPHS
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+PassReason = Literal["profile_mismatch", "need_changed", "found_someone", "timing", "other"]
+
+
+class PassMatch(BaseModel):
+    """Why the project side passes; kept for its own record, never told to the member."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason_code: PassReason
+    note: Annotated[
+        str | None,
+        StringConstraints(strip_whitespace=True, max_length=1000),
+        PARAGRAPHS,
+        Field(description="For the project's own record"),
+    ] = None

@@ -1,1 +1,0 @@
-"""Passerelle's shared contracts and plumbing. Services share only this package."""
