@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from notifications.config import NotificationsSettings
-from notifications.mail import Mailer
+from notifications.mail import Attachment, Mailer
 from notifications.texts import Email
 from passerelle.contracts.types import flattened
 
@@ -57,3 +57,17 @@ def test_an_email_reads_back_with_its_headers_and_both_bodies_in_any_script(tmp_
     assert read["Message-ID"] == "<m-1@passerelle.example>" and read["Content-Language"] == "ar"
     plain, html = (part.get_content() for part in read.iter_parts())
     assert plain.rstrip() == "Bonjour Fatima,\nvoici 🌞" and html.rstrip() == "<p>مرحبًا</p>"
+
+
+def test_an_attached_calendar_reads_back_beside_both_bodies(tmp_path: Path) -> None:
+    mailer = Mailer(NotificationsSettings(), tmp_path)
+    ics = "BEGIN:VCALENDAR\r\nSUMMARY:Réunion à Tafraout\r\nEND:VCALENDAR\r\n"
+    email = Email("Votre place est confirmée", "Bonjour", "<p>Bonjour</p>", "fr")
+    attached = [Attachment("gathering.ics", "text/calendar", ics)]
+    sent = mailer.compose("m-2", "leila@example.org", email, attached)
+    read = message_from_bytes(sent.data, policy=default)
+    assert read.get_content_type() == "multipart/mixed"
+    [calendar] = list(read.iter_attachments())
+    assert calendar.get_content_type() == "text/calendar" and calendar.get_filename() == "gathering.ics"
+    assert calendar.get_content() == ics
+    assert read.get_body(("plain",)).get_content().rstrip() == "Bonjour"  # type: ignore[union-attr]
