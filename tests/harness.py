@@ -30,8 +30,9 @@ T = TypeVar("T")
 _database_numbers = itertools.count(1)
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], timeout: float = 20.0, interval: float = 0.1) -> T:
-    """The probe's first truthy answer; fails with the last answer when time runs out."""
+async def eventually(probe: Callable[[], Awaitable[T]], timeout: float = 45.0, interval: float = 0.1) -> T:
+    """The probe's first truthy answer; fails with the last answer when time runs out (generous:
+    a loaded CI machine can be several times slower than a quiet one)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -71,6 +72,7 @@ class Databases:
     def __init__(self, server_url: str) -> None:
         self.server_url = server_url
         self.templates: dict[str, str] = {}
+        self.created: list[str] = []
 
     def url(self, name: str) -> str:
         return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
@@ -90,6 +92,7 @@ class Databases:
 
     async def fresh(self, service: str) -> str:
         name = f"test_{next(_database_numbers)}_{service}"
+        self.created.append(name)
         admin = await _admin(self.server_url)
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -97,6 +100,18 @@ class Databases:
         finally:
             await admin.close()
         return self.url(name)
+
+    async def drop_created(self, since: int = 0) -> None:
+        """Drop the databases made after the first `since`."""
+        names, self.created = self.created[since:], self.created[:since]
+        if not names:
+            return
+        admin = await _admin(self.server_url)
+        try:
+            for name in names:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
 
 
 STREAM_STORE_FAILED = 10049
@@ -195,12 +210,14 @@ async def start_platform(
     `settings_of(service)` gives a service settings of its own, e.g. its NATS credentials)."""
     services: dict[str, ServiceApp] = {}
     urls = dict(database_urls or {})
-    for definition in load_services():
-        urls.setdefault(definition.name, await databases.fresh(definition.name))
+    definitions = load_services()
+    missing = [definition.name for definition in definitions if definition.name not in urls]
+    # Concurrently: each waits mostly on PostgreSQL or on nats-server's JetStream API.
+    urls.update(zip(missing, await asyncio.gather(*(databases.fresh(name) for name in missing)), strict=True))
+    for definition in definitions:
         own = settings_of(definition.name) if settings_of else settings
         services[definition.name] = definition.build(own, urls[definition.name])
-    for service in services.values():
-        await service.start()
+    await asyncio.gather(*(service.start() for service in services.values()))
     authenticator = Authenticator(settings)
     app = build_http_app(list(services.values()), authenticator)
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://passerelle.test")

@@ -174,7 +174,7 @@ async def test_the_slice_through_passerelle_up_publishes_contract_events(
         await eventually(lambda: asyncio.sleep(0, notification["notification_id"] in delivered()))
         metrics = (await http.get("/metrics")).text
         assert "passerelle_outbox_published_total" in metrics
-        assert "matching:MatchProposed" in json.dumps((await http.get("/asyncapi.json")).json())
+        assert "matching.MatchProposed" in json.dumps((await http.get("/asyncapi.json")).json())
     await outside.connection.close()
 
     expected = {

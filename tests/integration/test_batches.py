@@ -11,11 +11,14 @@ import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
+from notifications.orm import ContactRow
 from passerelle.contracts import CloudEvent, MatchProposed, NotificationDelivered, envelope
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.messaging.unit_of_work import SessionUnitOfWork
 from passerelle.runtime.service import ServiceApp
+from sqlalchemy.dialects.postgresql import insert
 
 from ..harness import Databases, eventually, settings_for, stream_messages
 
@@ -90,5 +93,59 @@ async def test_a_failing_handler_in_a_batch_is_dead_lettered_alone_and_the_other
         wanted = {event.id for event in events if event.data.member_id != "m-7"}
         assert set(delivered) == wanted and set(delivered.values()) == {1}  # once each, the culprit never
         assert max(Counter(map(id, probe.units)).values()) > 1  # several events shared one transaction
+    finally:
+        await app.stop()
+
+
+@dataclass
+class Renamer:
+    """Renames one contact with an upsert, which bypasses the session's objects (as the read models'
+    upserts do), then reads it back through the session, as a handler reading what it just wrote; an
+    after-commit callback keeps the row it read (the session would otherwise forget it at once)."""
+
+    seen: dict[str, str | None] = field(default_factory=dict)
+    renamed: list[str] = field(default_factory=list)
+    units: list[SessionUnitOfWork] = field(default_factory=list)
+
+    async def __call__(self, event: CloudEvent[MatchProposed], uow: SessionUnitOfWork) -> None:
+        self.units.append(uow)
+        name = f"name of {event.data.member_id}"
+        upsert = insert(ContactRow).values(member_id="shared", display_name=name, as_of=datetime.now(UTC))
+        await uow.session.execute(
+            upsert.on_conflict_do_update(index_elements=[ContactRow.member_id], set_={"display_name": name})
+        )
+        contact = await uow.session.get(ContactRow, "shared")
+        assert contact is not None
+        self.seen[name] = contact.display_name
+        uow.on_commit(lambda: self.renamed.append(contact.member_id))
+        await uow.commit()
+
+
+async def test_each_handler_of_a_batch_reads_what_the_database_holds_not_what_an_earlier_one_loaded(
+    clean_nats: str, databases: Databases
+) -> None:
+    renamer = Renamer()
+    settings = settings_for(clean_nats, consumer_batch=32, consumer_batch_wait=0.3)
+    app = ServiceApp("notifications", settings, await databases.fresh("notifications"))
+    app.consumers.on(MatchProposed)(renamer)
+    async with app.database.sessions() as session, session.begin():
+        await session.execute(insert(ContactRow).values(member_id="shared", as_of=datetime.now(UTC)))
+    await app.start()
+    try:
+        js = app.broker.connection.jetstream()
+        for event in [proposed(f"m-{n}") for n in range(10)]:
+            await js.publish(
+                MatchProposed.subject,
+                event.to_json(),
+                headers={"Nats-Msg-Id": event.id, "content-type": "application/cloudevents+json"},
+                stream="MATCHING",
+            )
+
+        async def all_seen() -> bool:
+            return len(renamer.renamed) == 10
+
+        await eventually(all_seen)
+        assert all(seen == name for name, seen in renamer.seen.items()), renamer.seen
+        assert max(Counter(map(id, renamer.units)).values()) > 1  # several events shared one transaction
     finally:
         await app.stop()

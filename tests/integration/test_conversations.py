@@ -3,14 +3,17 @@ messages both sides exchange, who may read them, and erasure."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+import pytest
 from passerelle.contracts import (
     IntroductionMade,
     MatchConfirmed,
     MemberRegistered,
     MessagePosted,
     Need,
+    OpportunityPublished,
     ProjectPublished,
     envelope,
     envelope_type,
@@ -91,6 +94,36 @@ async def test_a_match_confirmed_twice_and_before_the_owners_profile_opens_exact
     assert posted["author_member_id"] == "assoc"
     await eventually(lambda: platform.drained("MATCHING", "conversations__MatchConfirmed_v1", 3))
     assert len(await platform.published("CONVERSATIONS", "ThreadOpened")) == 1
+
+
+@pytest.mark.parametrize("opportunity_first", [True, False])
+async def test_a_match_on_an_opportunitys_support_need_opens_one_thread_with_its_promoter_in_either_order(
+    platform: Platform, opportunity_first: bool
+) -> None:
+    opportunity = OpportunityPublished(
+        opportunity_id="bakery",
+        territory_id="tafraout",
+        promoter_member_id="karim",
+        kind="business_takeover",
+        sector="food",
+        title="Bakery takeover",
+        summary="Take over the village bakery.",
+        language="fr",
+        stage="operating",
+        support_needs=[Need(need_id="need-1", skill=SKILL, min_level=3, mode="remote", count=1)],
+        expires_on=date(2027, 6, 30),
+    )
+    confirmed = MatchConfirmed(match_id="match-1", project_id="bakery", need_id="need-1", member_id="fatima")
+    for event in (opportunity, confirmed) if opportunity_first else (confirmed, opportunity):
+        await publish(platform, event)
+    [opened] = await platform.published("CONVERSATIONS", "ThreadOpened")
+    assert opened["data"]["participant_member_ids"] == ["fatima", "karim"]
+    assert (opened["data"]["context_kind"], opened["data"]["context_id"]) == ("match", "match-1")
+    [thread] = await threads_of(platform, "karim", "karim")
+    assert (thread["title"], [p["role"] for p in thread["participants"]]) == (
+        "Bakery takeover",
+        ["helper", "owner"],
+    )
 
 
 async def test_both_sides_exchange_messages_that_strangers_neither_read_nor_write(platform: Platform) -> None:

@@ -72,13 +72,13 @@ async def test_a_declared_consumer_reads_its_events_and_may_publish_nothing_into
         url, user=CONSUMER, password=passwords[CONSUMER], inbox_prefix=f"_INBOX_{CONSUMER}", error_cb=on_error
     )
     try:
-        js = connection.jetstream(timeout=2)
+        js = connection.jetstream(timeout=10)  # a loaded CI machine answers slowly
         with pytest.raises((NatsError, asyncio.TimeoutError)):  # its own durable, on an event not given
             await js.add_consumer(
                 "MEMBERS", ConsumerConfig(name=DURABLE, filter_subject=SkillOfferWithdrawn.subject)
             )
         reader = await js.pull_subscribe(MemberErased.subject, DURABLE, stream="MEMBERS")
-        (message,) = await reader.fetch(1, timeout=5)
+        (message,) = await reader.fetch(1, timeout=15)
         assert message.subject == MemberErased.subject and message.headers is not None
         await message.ack_sync()  # answered once the server has the ack
         assert (await js.consumer_info("MEMBERS", DURABLE)).num_ack_pending == 0

@@ -584,3 +584,36 @@ async def test_a_pledge_or_a_campaign_sent_again_with_its_idempotency_key_is_mad
     await events_of(platform, "PledgeMade", 1)  # relayed after the campaign's event
     opened = [e for e in await platform.events("PROJECTS") if e["type"].endswith("CampaignOpened.v1")]
     assert len(opened) == 1
+
+
+async def test_a_member_lists_their_own_pledges_newest_first_in_pages_and_no_one_else_s(
+    platform: Platform,
+) -> None:
+    project = await financed_project(platform)
+    first = await pledge(platform, project["path"], "fatima", "250")
+    second = await pledge(platform, project["path"], "fatima", "40.5")
+    await pledge(platform, project["path"], "omar", "99")
+
+    page = await platform.http.get(
+        "/pledges", params={"member_id": "fatima", "limit": 1}, headers=platform.as_("fatima")
+    )
+    assert page.status_code == 200 and page.headers["X-Total-Count"] == "2"
+    assert 'rel="next"' in page.headers["Link"]
+    [newest] = page.json()
+    assert newest["pledge_id"] == second["pledge_id"] and newest["amount"] == "40.50"
+    assert newest["project_title"] == "Tafraout solar pumps" and newest["status"] == "pledged"
+    assert newest["reference"] == second["reference"] and newest["currency"] == "EUR"
+    rest = await platform.call(
+        "GET", "/pledges", "fatima", params={"member_id": "fatima", "limit": 1, "offset": 1}, expect=200
+    )
+    assert [p["pledge_id"] for p in rest] == [first["pledge_id"]]
+
+    assert (
+        await platform.http.get("/pledges", params={"member_id": "fatima"}, headers=platform.as_("omar"))
+    ).status_code == 403
+    seen = await platform.call(
+        "GET", "/pledges", "ops", "operator", params={"member_id": "fatima"}, expect=200
+    )
+    assert len(seen) == 2
+    missing = await platform.http.get("/pledges", headers=platform.as_("fatima"))
+    assert missing.status_code == 422

@@ -24,6 +24,9 @@ from ..harness import Platform
 from .scenario import name_manager, profile, territory
 
 EXAMPLES_PER_OPERATION = 15
+# The operations are fuzzed in shards, each its own test, so that each stays well within the per-test
+# timeout however many services the platform grows.
+SHARDS = 4
 SOLAR = "energy.solar_pv_design"
 # Operations whose answers are not JSON problems by design, or that stop the fuzzing itself.
 NOT_FUZZED = {("GET", "/metrics")}
@@ -86,11 +89,15 @@ def explore(operation: Any, mode: GenerationMode, known: dict[str, str], send: C
 
 
 def fuzz(
-    document: dict[str, Any], base_url: str, identities: dict[str, dict[str, str]], ids: dict[str, str]
+    document: dict[str, Any],
+    base_url: str,
+    identities: dict[str, dict[str, str]],
+    ids: dict[str, str],
+    shard: int,
 ) -> Findings:
     schema = schemathesis.openapi.from_dict(document)
     findings = Findings()
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations()][shard::SHARDS]
     # Deleting (erasing a member, withdrawing an offer) last, so that the other operations reach
     # the objects that exist.
     operations.sort(key=lambda operation: operation.method.upper() == "DELETE")
@@ -118,23 +125,25 @@ def fuzz(
     return findings
 
 
+@pytest.mark.parametrize("shard", range(SHARDS))
 async def test_requests_generated_from_the_openapi_document_never_get_a_5xx_and_errors_are_problems(
-    platform: Platform, served: str
+    platform: Platform, served: str, shard: int
 ) -> None:
+    member = f"fuzz-member-{shard}"
     tafraout = await territory(platform)
-    await name_manager(platform, tafraout, "fuzz-member")
-    await platform.call("POST", "/members", "fuzz-member", expect=201, json=profile("Fuzz", tafraout))
+    await name_manager(platform, tafraout, member)
+    await platform.call("POST", "/members", member, expect=201, json=profile("Fuzz", tafraout))
     offer = await platform.call(
         "POST",
-        "/members/fuzz-member/offers",
-        "fuzz-member",
+        f"/members/{member}/offers",
+        member,
         expect=201,
         json={"skill": SOLAR, "level": 3, "modes": ["remote"]},
     )
     project = await platform.call(
         "POST",
         "/projects",
-        "fuzz-member",
+        member,
         expect=201,
         json={
             "territory_id": tafraout,
@@ -145,22 +154,22 @@ async def test_requests_generated_from_the_openapi_document_never_get_a_5xx_and_
             "funding": {"goal_amount": "1000.00", "currency": "EUR"},
         },
     )
-    await platform.call("POST", f"/projects/{project['project_id']}/publish", "fuzz-member", expect=200)
+    await platform.call("POST", f"/projects/{project['project_id']}/publish", member, expect=200)
     ids = {
-        "member_id": "fuzz-member",
+        "member_id": member,
         "offer_id": offer["offer_id"],
         "project_id": project["project_id"],
         "territory_id": tafraout,
-        "sub": "fuzz-member",
+        "sub": member,
         "code": SOLAR,
         "service_name": "members",
     }
     document = (await platform.http.get("/openapi.json")).json()
     identities = {
         "operator": platform.as_("fuzz-operator", "operator"),
-        "member": platform.as_("fuzz-member", "member"),
+        "member": platform.as_(member, "member"),
     }
-    findings = await asyncio.to_thread(fuzz, document, served, identities, ids)
+    findings = await asyncio.to_thread(fuzz, document, served, identities, ids, shard)
     print(f"fuzz: {findings.requests} requests, by status {sorted(findings.statuses.items())}")
-    assert findings.requests > 1000
+    assert findings.requests > 1000 // SHARDS
     assert findings.failures == [], "\n".join(findings.failures)

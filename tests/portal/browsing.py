@@ -6,6 +6,7 @@ import gzip
 from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Error as PlaywrightError
 
 from ..harness import eventually
 
@@ -96,8 +97,14 @@ async def weigh(page: Page, path: str) -> dict[str, Any]:
         await page.wait_for_load_state("load")
     finally:
         page.remove_listener("response", seen)
-    for response in pending:
-        bodies.append(await response.body())
+    for response in list(pending):
+        try:
+            bodies.append(await response.body())
+        except PlaywrightError:
+            # A late answer to the page we left (its favicon, say) is not part of this page.
+            if response.frame.url == page.url and response.request.is_navigation_request():
+                raise
+            pending.remove(response)
     width = await page.evaluate("document.documentElement.scrollWidth")
     return {
         "path": path,

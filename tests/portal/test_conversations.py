@@ -21,27 +21,31 @@ async def test_after_the_match_the_project_passes_kindly_confirms_and_both_sides
 ) -> None:
     platform = site.platform
     tiznit = await territory(platform, "Tiznit")
-    for sub in ("leila", "nadia", "omar"):
-        await platform.call("POST", "/members", sub, expect=201, json=profile(sub.capitalize(), tiznit))
-    project = await published_project(platform, "omar", tiznit, SKILL)
-    for sub in ("leila", "nadia"):
+    for sub in ("c-leila", "c-nadia", "c-omar"):
+        await platform.call(
+            "POST", "/members", sub, expect=201, json=profile(sub.removeprefix("c-").capitalize(), tiznit)
+        )
+    project = await published_project(platform, "c-omar", tiznit, SKILL)
+    for sub in ("c-leila", "c-nadia"):
         await offer(platform, sub, SKILL)
 
     async def proposed() -> dict[str, Any]:
-        listed = await platform.call("GET", "/matches", "omar", params={"project_id": project["project_id"]})
+        listed = await platform.call(
+            "GET", "/matches", "c-omar", params={"project_id": project["project_id"]}
+        )
         return {m["member_id"]: m for m in listed} if len(listed) == 2 else {}
 
     matches = await eventually(proposed)
-    await platform.call("POST", f"/matches/{matches['nadia']['match_id']}/accept", "nadia", expect=200)
+    await platform.call("POST", f"/matches/{matches['c-nadia']['match_id']}/accept", "c-nadia", expect=200)
 
     leila = await open_context(browser, contexts, site.url)
-    await sign_in(leila, "leila")
+    await sign_in(leila, "c-leila")
     await reload_until(leila, "/app/me", 'button[name="action"][value="accept"]')
     assert "Réponse attendue avant le" in await leila.locator("main").inner_text()
     await leila.click('button[name="action"][value="accept"]')
 
     omar = await open_context(browser, contexts, site.url)
-    await sign_in(omar, "omar")
+    await sign_in(omar, "c-omar")
     desk = f"/app/p/{project['project_id']}/desk"
     await reload_until(omar, desk, 'button[name="action"][value="confirm"] >> nth=1')
     nadia_card = omar.locator(".card", has_text="Nadia")
@@ -53,7 +57,7 @@ async def test_after_the_match_the_project_passes_kindly_confirms_and_both_sides
     await omar.locator(".card", has_text="Leila").locator('button[name="action"][value="confirm"]').click()
 
     async def nadia_told() -> list[dict[str, Any]]:
-        inbox = await platform.call("GET", "/notifications", "nadia", params={"member_id": "nadia"})
+        inbox = await platform.call("GET", "/notifications", "c-nadia", params={"member_id": "c-nadia"})
         return [n for n in inbox if n["kind"] == "match_withdrawn"]
 
     [notice] = await eventually(nadia_told)
@@ -82,8 +86,8 @@ async def test_after_the_match_the_project_passes_kindly_confirms_and_both_sides
     assert "اكتب رسالة" in await leila.locator("main").inner_text()
 
     stranger = await open_context(browser, contexts, site.url)
-    await platform.call("POST", "/members", "karim", expect=201, json=profile("Karim", tiznit))
-    await sign_in(stranger, "karim")
+    await platform.call("POST", "/members", "c-karim", expect=201, json=profile("Karim", tiznit))
+    await sign_in(stranger, "c-karim")
     refused = await stranger.goto(thread_path)
     assert refused is not None and refused.status == 403
     assert "Vous ne pouvez pas voir cette page" in await stranger.locator("main").inner_text()

@@ -47,7 +47,7 @@ async def financed_project(site: Site) -> str:
         },
     }
     await platform.call("PUT", f"{path}/financing-plan", "amina", expect=200, json=plan)
-    closes_at = datetime(2030, 6, 30, 18, tzinfo=UTC)
+    closes_at = datetime(2029, 6, 30, 18, tzinfo=UTC)
     assert closes_at > datetime.now(UTC) + timedelta(days=1)
     campaign = {
         "goal_amount": "12000.00",
@@ -70,7 +70,7 @@ async def test_a_donor_pledges_and_the_treasurer_collects_in_a_browser_without_j
 
     await donor.goto(page_path)
     rule = await donor.locator(".rule").inner_text()
-    assert "Tout ou rien" in rule and "12\u202f000,00" in rule and "30 juin 2030" in rule
+    assert "Tout ou rien" in rule and "12\u202f000,00" in rule and "30 juin 2029" in rule
     await sign_in(donor, "fatima")
     await donor.goto(page_path)
     await donor.fill('[name="amount"]', "250")
@@ -108,7 +108,31 @@ async def test_a_donor_pledges_and_the_treasurer_collects_in_a_browser_without_j
     funding = await donor.locator(".funding").inner_text()
     assert "330,00" in funding.split("Collecté")[0] and "330,00" in funding.split("Collecté")[1]
 
+    await donor.goto("/app/me")
+    [mine] = await donor.locator("#my-pledges tbody tr").all_inner_texts()
+    assert "Tafraout solar pumps" in mine and "250,00" in mine and "collecté" in mine and reference in mine
+    await within_budget(donor, "/app/me")
+
     arabic = await open_context(browser, contexts, site.url, locale="ar-MA")
     await arabic.goto(page_path)
     assert await arabic.get_attribute("html", "dir") == "rtl"
     assert "الكل أو لا شيء" in await arabic.locator(".rule").inner_text()
+
+
+async def test_every_kind_of_notice_the_api_knows_is_chosen_in_words_on_the_preferences_page(
+    site: Site, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    member = await open_context(browser, contexts, site.url)
+    await sign_in(member, "nadia")
+    await member.goto("/app/me/notifications")
+    rows = await member.locator("tbody th").all_inner_texts()
+    assert "Mon don est bien arrivé" in rows and "Un nouveau message dans une conversation" in rows
+    assert "Une opportunité va bientôt fermer" in rows and not [row for row in rows if "_" in row]
+    await member.uncheck("#channels-pledge_collected-email")
+    await member.click('button[name="action"][value="save"]')
+    assert "saved=1" in member.url
+    saved = await site.platform.call("GET", "/notification-preferences/nadia", "nadia", expect=200)
+    assert saved["channels"]["pledge_collected"] == ["inbox", "webhook"]
+    assert saved["channels"]["match_reminder"] == ["inbox", "email", "webhook"]
+    assert await member.is_checked("#channels-match_reminder-email")
+    assert not await member.is_checked("#channels-pledge_collected-email")

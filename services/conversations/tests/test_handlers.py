@@ -257,3 +257,35 @@ async def test_an_introduction_opens_a_thread_between_the_member_and_the_promote
     assert (opened.context_kind, opened.context_id) == ("introduction", "interest-1")
     roles = {p.member_id: p.role for p in uow.repository.threads[opened.thread_id].participants}
     assert roles == {"fatima": "investor", "karim": "promoter"}
+
+
+@pytest.mark.parametrize("opportunity_first", [True, False])
+async def test_a_match_on_an_opportunitys_support_need_opens_one_thread_with_its_promoter_in_either_order(
+    handlers: ConversationsHandlers, uow: InMemoryUnitOfWork[InMemoryConversations], opportunity_first: bool
+) -> None:
+    steps = [
+        lambda: handlers.remember_opportunity("bakery", "karim", "Bakery takeover", NOW, uow),
+        lambda: handlers.open_for_match("match-1", "bakery", "fatima", uow),
+    ]
+    for step in steps if opportunity_first else steps[::-1]:
+        async with uow:
+            await step()
+            await step()  # redelivered
+            await uow.commit()
+    [opened] = uow.published
+    assert isinstance(opened, ThreadOpened)
+    assert (opened.context_kind, opened.context_id, opened.title) == ("match", "match-1", "Bakery takeover")
+    roles = {p.member_id: p.role for p in uow.repository.threads[opened.thread_id].participants}
+    assert roles == {"fatima": "helper", "karim": "owner"}
+
+
+@pytest.mark.parametrize("erased_promoter", ["karim", ERASED])
+async def test_a_match_on_an_erased_promoters_opportunity_opens_no_thread(
+    handlers: ConversationsHandlers, uow: InMemoryUnitOfWork[InMemoryConversations], erased_promoter: str
+) -> None:
+    async with uow:
+        await handlers.forget_member("karim", uow)
+        await handlers.remember_opportunity("bakery", erased_promoter, "Bakery takeover", NOW, uow)
+        await handlers.open_for_match("match-1", "bakery", "fatima", uow)
+        await uow.commit()
+    assert uow.published == []

@@ -548,3 +548,8 @@ def test_a_call_weighs_the_time_zone_distance_more_than_remote_work() -> None:
         return (score(need, offer, near, "exact") or 0) - (score(need, offer, far, "exact") or 0)
 
     assert gap("call") > gap("remote") > 0
+
+
+def test_a_pass_sent_with_a_null_note_is_a_pass_without_a_note() -> None:
+    assert PassMatch.model_validate({"reason_code": "timing", "note": None}).note is None
+    assert PassMatch.model_validate({"reason_code": "timing", "note": "  moved  "}).note == "moved"

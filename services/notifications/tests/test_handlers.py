@@ -174,12 +174,12 @@ class InMemoryNotificationsRepository:
         return min(self.fan_outs.values(), key=lambda row: row.created_at, default=None)
 
     async def news_readers_after(
-        self, territories: list[str], besides: list[str], after: str, limit: int
+        self, territories: list[str], besides: list[str], after: str, limit: int, preference: str
     ) -> list[str]:
         readers = sorted(
             member_id
             for member_id, row in self.preferences_rows.items()
-            if set(row.territory_news) & set(territories)
+            if set(getattr(row, preference)) & set(territories)
             and member_id in self.contacts
             and set(self.contacts[member_id].attachments) & set(territories)
             and not self.contacts[member_id].erased
@@ -219,7 +219,12 @@ class InMemoryNotificationsRepository:
         return self.preferences_rows.setdefault(
             member_id,
             PreferencesRow(
-                member_id=member_id, channels={}, digest="immediate", digest_hour=8, territory_news=[]
+                member_id=member_id,
+                channels={},
+                digest="immediate",
+                digest_hour=8,
+                territory_news=[],
+                opportunity_news=[],
             ),
         )
 
@@ -543,6 +548,7 @@ async def test_territory_news_are_told_after_the_event_in_chunks_once_to_each_re
             webhook_url=None,
             webhook_secret=None,
             territory_news=["tafraout"],
+            opportunity_news=[],
         )
     await places(service)
     published = envelope(PROJECT)
@@ -586,7 +592,12 @@ async def test_a_news_reader_whose_data_the_database_refuses_is_reported_failed_
     for known in ["amina", *readers]:
         await service.consume(service.handlers.welcome, member(known, known.title()))
         service.repository.preferences_rows[known] = PreferencesRow(
-            member_id=known, channels={}, digest="immediate", digest_hour=8, territory_news=["tafraout"]
+            member_id=known,
+            channels={},
+            digest="immediate",
+            digest_hour=8,
+            territory_news=["tafraout"],
+            opportunity_news=[],
         )
     await places(service)
     add = service.repository.add_notification

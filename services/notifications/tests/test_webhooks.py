@@ -1,5 +1,5 @@
+import binascii
 import re
-import secrets
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -99,7 +99,8 @@ def test_a_signature_holds_only_for_that_secret_body_and_a_recent_timestamp() ->
 def test_a_standard_signature_is_what_the_official_verifier_accepts_even_for_a_secret_made_before() -> None:
     now = int(time.time())
     body = b'{"notifications": []}'
-    older = "whsec_" + secrets.token_urlsafe(32)  # how secrets were made before Standard Webhooks
+    # Secrets made before Standard Webhooks were `"whsec_" + secrets.token_urlsafe(32)`.
+    older = "whsec_" + "A" * 20 + "_" * 3 + "B" * 20  # its 40 standard characters decode
     for secret in (new_secret(), older):
         headers = {
             "webhook-id": "msg-1",
@@ -110,6 +111,18 @@ def test_a_standard_signature_is_what_the_official_verifier_accepts_even_for_a_s
         with pytest.raises(WebhookVerificationError):
             Webhook(secret).verify(body + b" ", headers)
     assert re.fullmatch(r"whsec_[A-Za-z0-9+/]{43}=", new_secret())
+
+
+def test_an_old_secret_no_verifier_can_decode_still_signs_and_a_rotation_fixes_it() -> None:
+    undecodable = "whsec_" + "A" * 21 + "-" * 2 + "B" * 20  # 41 standard characters: not base64
+    with pytest.raises(binascii.Error):
+        Webhook(undecodable)
+    first, second = (standard_signature([undecodable], "msg-1", 1, body) for body in (b"{}", b"[]"))
+    assert first.startswith("v1,") and first != second
+    rotated = Preferences(webhook_url="https://hooks.example.org/p").with_secret(
+        Preferences(webhook_url="https://hooks.example.org/p", webhook_secret=undecodable), True, T0
+    )
+    assert Webhook(rotated.webhook_secret)  # what the receiver switches to
 
 
 def test_after_a_rotation_the_old_secret_signs_too_until_the_overlap_ends() -> None:

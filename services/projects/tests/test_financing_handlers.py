@@ -110,6 +110,13 @@ class FakeFinancing:
             and (status is None or p.status == status)
         ]
 
+    async def pledges_by_member(
+        self, member_id: str, limit: int, offset: int
+    ) -> tuple[list[tuple[Pledge, str]], int]:
+        mine = [p for p in self.ledger.values() if member_id in (p.member_id, p.on_behalf_of_member_id)]
+        mine.sort(key=lambda p: p.pledged_at, reverse=True)
+        return [(p, self.projects[p.project_id].title) for p in mine[offset : offset + limit]], len(mine)
+
     async def pledges_by_reference(self, project_id: str, references: list[str]) -> dict[str, Pledge]:
         return {p.reference: p for p in self.ledger.values() if p.reference in references and p.reference}
 
@@ -271,3 +278,16 @@ async def test_a_pledge_is_cancelled_by_its_pledger_before_the_close_and_leaves_
     clock.now = START + timedelta(days=10)
     with pytest.raises(IllegalTransition, match="the pledge stands"):
         await financing.cancel_pledge(AMINA, kept.pledge_id)
+
+
+async def test_a_member_s_pledges_are_listed_for_those_who_manage_them_and_for_operators_only(
+    financing: FinancingHandlers, uow: Uow
+) -> None:
+    given = Pledge("pl-1", "p1", "commune", Decimal("80"), "EUR", START)
+    uow.repository.ledger[given.pledge_id] = given
+    found, total = await financing.member_pledges(MAYOR, "commune", 20, 0)
+    assert found == [(given, "Tafraout solar")] and total == 1
+    operator = Identity("ops", frozenset({"operator"}))
+    assert (await financing.member_pledges(operator, "commune", 20, 0))[1] == 1
+    with pytest.raises(Forbidden):
+        await financing.member_pledges(AMINA, "commune", 20, 0)

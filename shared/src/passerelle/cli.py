@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import json
 import os
+import socket
 import sys
+from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
 
-import nats
 import uvloop
+from pydantic import ValidationError
 
 from passerelle.contracts.catalogue import render_catalogue
 from passerelle.contracts.schema_export import write_schemas
 from passerelle.embedded.credentials import with_local_nats_admin
+from passerelle.errors import BadConfiguration, Unreachable
 from passerelle.identity import ROLES
 from passerelle.messaging.authorization import (
     load_external_consumers,
     render_helm_values,
     render_server_config,
 )
-from passerelle.messaging.connection import nats_connect_options
+from passerelle.messaging.connection import connect_tool
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.runtime.auth import Authenticator
 from passerelle.runtime.logging import configure_logging
@@ -35,6 +40,16 @@ from passerelle.runtime.service import ServiceDefinition, consumed_events, load_
 from passerelle.settings import PlatformSettings
 from passerelle.taxonomy.esco import import_esco
 
+# Flags fall back to their PASSERELLE_* variables, as the services' settings do.
+DATA_DIR = Path(os.environ.get("PASSERELLE_DATA_DIR") or ".passerelle")
+DATA_DIR_HELP = "default: PASSERELLE_DATA_DIR, else .passerelle"
+
+# Exit codes an operator's script can tell apart (argparse's own is 2: a wrong command line).
+EXIT_UNEXPECTED = 1
+EXIT_NATS = 3
+EXIT_DATABASE = 4
+EXIT_CONFIGURATION = 5
+
 LOCAL_ADMIN_HELP = (
     "without NATS credentials in the environment, use the admin of the `up` of this dir (DIR/nats-admin.url)"
 )
@@ -42,17 +57,19 @@ LOCAL_ADMIN_HELP = (
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="passerelle", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"passerelle {_version()}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of a failure")
     commands = parser.add_subparsers(dest="command", required=True)
 
     up = commands.add_parser("up", help="the whole platform on this machine")
-    up.add_argument("--data-dir", type=Path, default=Path(".passerelle"))
+    up.add_argument("--data-dir", type=Path, default=DATA_DIR, help=DATA_DIR_HELP)
     up.add_argument("--nats-url", help="use this NATS instead of an embedded nats-server")
     up.add_argument("--database-url", help="use this PostgreSQL server instead of an embedded one")
-    up.add_argument("--host", default="127.0.0.1")
-    up.add_argument("--port", type=int, default=8080)
+    up.add_argument("--host", default=os.environ.get("PASSERELLE_HOST") or "127.0.0.1")
+    up.add_argument("--port", type=int, default=int(os.environ.get("PASSERELLE_PORT") or 8080))
 
     serve = commands.add_parser("serve", help="one service, configured by environment")
-    serve.add_argument("service", help="an installed service: members, projects, matching, notifications ...")
+    serve.add_argument("service", choices=_installed_names(), help="an installed service")
 
     demo = commands.add_parser("demo", help="a scripted scenario on a fresh embedded platform")
     demo.add_argument("--data-dir", type=Path, help="keep the demo's data here (default: a temporary dir)")
@@ -60,12 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="a signed development token")
     token.add_argument("--sub", required=True)
     token.add_argument("--role", action="append", choices=sorted(ROLES), required=True)
-    token.add_argument("--data-dir", type=Path, default=Path(".passerelle"))
+    token.add_argument("--data-dir", type=Path, default=DATA_DIR)
 
     nats_cmd = commands.add_parser("nats", help="NATS topology").add_subparsers(dest="action", required=True)
     provision = nats_cmd.add_parser("provision", help="create or update streams and durable consumers")
     provision.add_argument("--replicas", type=int, default=1)
-    provision.add_argument("--data-dir", type=Path, default=Path(".passerelle"), help=LOCAL_ADMIN_HELP)
+    provision.add_argument("--data-dir", type=Path, default=DATA_DIR, help=LOCAL_ADMIN_HELP)
     auth_config = nats_cmd.add_parser(
         "auth-config", help="each service's NATS user and permissions, from the topology in code"
     )
@@ -92,10 +109,11 @@ def _parser() -> argparse.ArgumentParser:
     dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(dest="action", required=True)
     dlq_list = dlq.add_parser("list", help="show the messages in the DLQ")
     dlq_list.add_argument("--limit", type=int, default=100)
+    dlq_list.add_argument("--json", action="store_true", help="one JSON object per letter, a line each")
     dlq_replay = dlq.add_parser("replay", help="publish one dead letter again on its original subject")
     dlq_replay.add_argument("sequence", type=int)
     for dlq_command in (dlq_list, dlq_replay):
-        dlq_command.add_argument("--data-dir", type=Path, default=Path(".passerelle"), help=LOCAL_ADMIN_HELP)
+        dlq_command.add_argument("--data-dir", type=Path, default=DATA_DIR, help=LOCAL_ADMIN_HELP)
 
     taxonomy = commands.add_parser("taxonomy", help="the skill taxonomy").add_subparsers(
         dest="action", required=True
@@ -103,8 +121,11 @@ def _parser() -> argparse.ArgumentParser:
     esco = taxonomy.add_parser("import-esco", help="import the official ESCO CSV export (skills, hierarchy)")
     esco.add_argument("source", type=Path, help="the unzipped ESCO CSV folder")
     where = esco.add_mutually_exclusive_group()
-    where.add_argument("--data-dir", type=Path, default=Path(".passerelle"), help="write DIR/taxonomy.json")
+    where.add_argument("--data-dir", type=Path, default=DATA_DIR, help="write DIR/taxonomy.json")
     where.add_argument("--out", type=Path, help="write this file (then set PASSERELLE_TAXONOMY_FILE to it)")
+
+    asyncapi = commands.add_parser("asyncapi", help="write each service's AsyncAPI 3 document as a file")
+    asyncapi.add_argument("--out", type=Path, default=Path("asyncapi"), help="the folder (default: asyncapi)")
 
     contracts = commands.add_parser("contracts", help="the public contract").add_subparsers(
         dest="action", required=True
@@ -115,14 +136,61 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _installed_names() -> list[str]:
+    """The services installed (their entry points), without importing them."""
+    return sorted(entry.name for entry in entry_points(group="passerelle.services"))
+
+
+def _version() -> str:
+    try:
+        return version("passerelle-shared")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    settings = PlatformSettings()
-    # The demo tells its story on stdout; only warnings from the machinery interrupt it.
-    quiet = args.command == "demo" and "PASSERELLE_LOG_LEVEL" not in os.environ
-    configure_logging("WARNING" if quiet else settings.log_level, settings.log_json)
-    with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(_run(args, settings))  # libuv's loop: a tenth less CPU than asyncio's own
+    try:
+        settings = PlatformSettings()
+        # The demo tells its story on stdout; only warnings from the machinery interrupt it.
+        quiet = args.command == "demo" and "PASSERELLE_LOG_LEVEL" not in os.environ
+        configure_logging("WARNING" if quiet else settings.log_level, settings.log_json)
+        with contextlib.suppress(KeyboardInterrupt):
+            uvloop.run(_run(args, settings))  # libuv's loop: a tenth less CPU than asyncio's own
+    except Exception as error:
+        if args.debug:
+            raise
+        code, line = _failure(error)
+        sys.exit(print(f"passerelle {args.command}: {line}", file=sys.stderr) or code)
+
+
+def _failure(error: Exception) -> tuple[int, str]:
+    """One line and an exit code for what went wrong; the traceback only with --debug."""
+    if isinstance(error, Unreachable):
+        return (EXIT_NATS if error.what == "NATS" else EXIT_DATABASE), str(error)
+    if isinstance(error, ValidationError):
+        fields = "; ".join(
+            f"PASSERELLE_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors()
+        )
+        return EXIT_CONFIGURATION, f"bad configuration: {fields}"
+    if isinstance(error, BadConfiguration):
+        return EXIT_CONFIGURATION, f"bad configuration: {error}"
+    if _database_unreachable(error):
+        return EXIT_DATABASE, f"cannot reach the database: {error}"
+    return EXIT_UNEXPECTED, f"unexpected {type(error).__name__}: {error} (--debug shows the traceback)"
+
+
+def _database_unreachable(error: BaseException) -> bool:
+    """Refused, timed out or not allowed in, at connection: PostgreSQL's class 08 and 28 errors."""
+    while error is not None:
+        if isinstance(error, (ConnectionRefusedError, socket.gaierror)):
+            return True
+        code = str(getattr(error, "sqlstate", "") or "")
+        if code.startswith(("08", "28")):
+            return True
+        error = error.__cause__ or getattr(error, "orig", None)  # type: ignore[assignment]
+    return False
 
 
 async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
@@ -154,12 +222,19 @@ async def _run(args: argparse.Namespace, settings: PlatformSettings) -> None:
             await _dlq(with_local_nats_admin(settings, args.data_dir), args)
         case "taxonomy":
             _import_esco(args)
-        case "contracts":
-            _contracts(args)
+        case "contracts" | "asyncapi":
+            _documents(settings, args)
 
 
-def _contracts(args: argparse.Namespace) -> None:
-    if args.action == "schemas":
+def _documents(settings: PlatformSettings, args: argparse.Namespace) -> None:
+    """What other teams read: the AsyncAPI documents, the JSON Schemas, the event catalogue."""
+    if args.command == "asyncapi":
+        from passerelle.runtime.asyncapi import write_documents
+
+        services = [definition.build(settings, settings.database_url) for definition in load_services()]
+        for path in write_documents(services, args.out):
+            print(path)
+    elif args.action == "schemas":
         for path in write_schemas():
             print(path)
     elif args.out:
@@ -183,7 +258,7 @@ async def _nats(settings: PlatformSettings, args: argparse.Namespace) -> None:
         try:
             external = load_external_consumers(consumers_file, consumed) if consumers_file else []
         except ValueError as error:
-            sys.exit(f"auth-config: {error}")
+            raise BadConfiguration(f"the consumers file: {error}") from error
         render = render_server_config if args.format == "conf" else render_helm_values
         print(render(consumed, external), end="")
         return
@@ -216,10 +291,14 @@ async def _upgrade_databases(settings: PlatformSettings, names: list[str], serve
 
 
 async def _dlq(settings: PlatformSettings, args: argparse.Namespace) -> None:
-    connection = await nats.connect(settings.nats_url.split(","), **nats_connect_options(settings))
+    connection = await connect_tool(settings)
     try:
         letters = DeadLetters(connection.jetstream())
-        if args.action == "list":
+        if args.action == "list" and args.json:
+            for letter in await letters.list(args.limit):
+                line = {**dataclasses.asdict(letter), "payload": letter.payload.decode("utf-8", "replace")}
+                print(json.dumps(line, ensure_ascii=False))
+        elif args.action == "list":
             shown = await letters.list(args.limit)
             for letter in shown:
                 print(

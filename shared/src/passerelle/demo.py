@@ -6,6 +6,7 @@ Everything goes through the public HTTP API, as a real client would.
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 
 from passerelle.embedded.ports import free_port
-from passerelle.runtime.platform import serve_http, start_platform
+from passerelle.runtime.platform import allow_development_sign_in, serve_http, start_platform
 from passerelle.settings import PlatformSettings
 
 T = TypeVar("T")
@@ -50,6 +51,7 @@ async def run_demo(data_dir: Path | None = None) -> None:
         root = data_dir or Path(scratch)
         settings = PlatformSettings(data_dir=root, host="127.0.0.1", port=free_port(), log_level="WARNING")
         print(f"Starting a fresh platform (embedded NATS and PostgreSQL under {root}) ...")
+        allow_development_sign_in()
         platform = await start_platform(settings, database_url=None, embedded_nats=True)
         server = asyncio.create_task(serve_http(platform.app, settings.host, settings.port))
         try:
@@ -58,10 +60,31 @@ async def run_demo(data_dir: Path | None = None) -> None:
             ) as http:
                 await eventually(lambda: _answers(http))
                 await _scenario(http, platform.authenticator.issue, root / "mail")
+                await _open_the_portal(f"http://{settings.host}:{settings.port}")
         finally:
             server.cancel()
             await asyncio.gather(server, return_exceptions=True)
             await platform.stop()
+
+
+# Who the story's people are, to sign in as them in the portal (its development sign-in).
+PORTAL_IDENTITIES = (
+    ("fatima", "member", "nurse trainer in Brussels, French"),
+    ("amina", "member", "manages the association that runs the project"),
+    ("youssef", "member", "solar engineer in Lyon, Arabic"),
+    ("zineb", "community_manager", "mobilises Tafraout's diaspora"),
+    ("operator-1", "operator", "the platform's operator"),
+)
+
+
+async def _open_the_portal(base_url: str) -> None:
+    """The same platform, in a browser: in a terminal it stays open until Ctrl-C."""
+    print(f"\nThe portal: {base_url}/app/ (sign in with an identifier and a role):")
+    for sub, role, who in PORTAL_IDENTITIES:
+        print(f"   {sub:<11} {role:<18} {who}")
+    if sys.stdin.isatty():
+        print("Press Ctrl-C to stop.", flush=True)
+        await asyncio.Event().wait()
 
 
 async def _answers(http: httpx.AsyncClient) -> bool:
@@ -250,6 +273,7 @@ async def _scenario(http: httpx.AsyncClient, issue: Callable[[str, list[str]], s
     await _emails(mail_dir)
     await _forget(claire, amina, project["project_id"])
     await _information_session(amina, fatima, youssef, tafraout, association["member_id"])
+    await _invest(http, issue, operator, fatima, tafraout)
     print("\nDone: published, matched and notified through NATS JetStream and PostgreSQL.")
 
 
@@ -446,6 +470,92 @@ async def _forget(claire: Client, owner: Client, project_id: str) -> None:
 
     seen = await eventually(anonymous_pledge)
     print(f"   the ledger keeps her pledge anonymously: total still EUR {seen['pledged_total']}")
+
+
+async def _invest(
+    http: httpx.AsyncClient,
+    issue: Callable[[str, list[str]], str],
+    operator: Client,
+    fatima: Client,
+    tafraout: str,
+) -> None:
+    print(
+        "\n12. An olive-oil cooperative looks for someone to take over its press: reviewed, then introduced"
+    )
+    brahim, rachid = Client(http, issue("brahim", ["member"])), Client(http, issue("rachid", ["member"]))
+    cooperative = await brahim.call(
+        "POST",
+        "/members",
+        json={
+            "kind": "local_actor",
+            "display_name": "Coopérative oléicole Tafraout",
+            "email": "cooperative.tafraout@example.org",
+            "locale": "fr",
+            "country_of_residence": "MA",
+            "time_zone": "Africa/Casablanca",
+            "languages": ["ar", "fr"],
+            "attachments": [{"territory_id": tafraout, "bond": "origin"}],
+            "sectors": ["agriculture"],
+        },
+    )
+    await operator.call("POST", f"/territories/{tafraout}/managers", json={"sub": "rachid"})
+    takeover = {
+        "territory_id": tafraout,
+        "promoter_member_id": cooperative["member_id"],
+        "kind": "business_takeover",
+        "sector": "agriculture",
+        "title": "Reprise du moulin de la coopérative oléicole",
+        "summary": "Les fondateurs partent à la retraite : le moulin et ses 40 membres cherchent repreneur.",
+        "language": "fr",
+        "amount_min": "80000",
+        "amount_max": "150000",
+        "currency": "EUR",
+        "instruments": ["equity", "loan"],
+        "stage": "operating",
+        "expected_jobs": 12,
+        "support_programmes": ["ma.mdm_invest", "ma.medma"],
+        "support_needs": [{"skill": "entrepreneurship.business_plan", "mode": "remote"}],
+    }
+    opportunity = await eventually(lambda: _attempt(brahim, "POST", "/opportunities", json=takeover))
+    path = f"/opportunities/{opportunity['opportunity_id']}"
+    await brahim.call("POST", f"{path}/submit")
+    hidden = await http.get(path, headers=fatima.headers)
+    print(f'   "{opportunity["title"]}": EUR 80,000-150,000 (indicative), MDM Invest and MEDMA II may apply')
+    print(f"   submitted: Fatima, a member, gets {hidden.status_code} until a manager of Tafraout approves")
+    review = {"decision": "approved", "notes": "Complet ; programmes vérifiés."}
+    await eventually(lambda: _attempt(rachid, "POST", f"{path}/review", json=review))
+    seen = await fatima.call("GET", path)
+    print(f"   Rachid approves: it is {seen['status']} until {seen['expires_on']}; {seen['disclaimer']}")
+    interest = await fatima.call(
+        "POST",
+        f"{path}/interests",
+        json={
+            "role": "investor",
+            "message": "Je vis à Bruxelles et souhaite investir à Tafraout.",
+            "amount_max": "100000",
+            "currency": "EUR",
+        },
+    )
+    [card] = await brahim.call("GET", f"{path}/interests")
+    who = card["member"] or {"display_name": "a member", "country_of_residence": "?"}
+    print(
+        f"   Fatima, from Brussels, is interested as investor; the cooperative sees "
+        f"{who['display_name']} ({who['country_of_residence']}), no e-mail"
+    )
+    await brahim.call("POST", f"/interests/{interest['interest_id']}/accept")
+
+    async def introduced() -> Any:
+        found = await fatima.call("GET", "/notifications", params={"member_id": "fatima"})
+        return [n for n in found if n["kind"] == "introduction_made"]
+
+    for notification in await eventually(introduced) or []:
+        print(f"   the cooperative accepts: [Fatima, {notification['language']}] {notification['title']}")
+
+
+async def _attempt(client: Client, method: str, path: str, **kwargs: Any) -> Any:
+    """The answer once the service has heard of what it refers to (a territory, a manager), else None."""
+    response = await client.http.request(method, path, headers=client.headers, **kwargs)
+    return response.json() if response.is_success else None
 
 
 async def _open_campaign(

@@ -39,3 +39,15 @@ class Forbidden(Exception):
 class NotYetKnown(Exception):
     """An event refers to something its consumer has not heard of yet (another stream or consumer
     runs behind): retried on its own short schedule for the wait budget, then dead-lettered."""
+
+
+class Unreachable(Exception):
+    """A server the command needs does not answer (NATS, the database): said in one line."""
+
+    def __init__(self, what: str, where: str, reason: str) -> None:
+        super().__init__(f"cannot reach {what} at {where}: {reason}")
+        self.what = what
+
+
+class BadConfiguration(Exception):
+    """A setting or a file the operator gave cannot be used; the message says which and why."""

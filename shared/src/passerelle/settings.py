@@ -42,6 +42,11 @@ class PlatformSettings(BaseSettings):
     data_dir: Path = Field(default=Path(".passerelle"), description="Where `up` keeps its state")
     host: str = "0.0.0.0"  # noqa: S104 - a service in a container listens on every interface
     port: int = 8080
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies (comma-separated IPs or networks, or *) whose X-Forwarded-Proto and -For are "
+        "believed, so that Link headers say https behind a TLS proxy",
+    )
     max_request_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Larger request bodies are refused with 413"
     )

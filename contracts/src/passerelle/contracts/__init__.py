@@ -46,7 +46,19 @@ from .members import (
     SkillOfferWithdrawn,
 )
 from .notifications import NotificationDelivered, NotificationFailed
-from .opportunities import IntroductionMade
+from .opportunities import (
+    InterestDeclined,
+    InterestExpressed,
+    InterestWithdrawn,
+    IntroductionMade,
+    OpportunityClosed,
+    OpportunityExpiring,
+    OpportunityPublished,
+    OpportunityReviewed,
+    OpportunitySnapshot,
+    OpportunitySubmitted,
+    OpportunityUpdated,
+)
 from .projects import (
     ERASED_OWNER,
     CampaignCancelled,
@@ -111,6 +123,9 @@ __all__ = [
     "IdeaSupportWithdrawn",
     "IdeaSupported",
     "IdeaUnhidden",
+    "InterestDeclined",
+    "InterestExpressed",
+    "InterestWithdrawn",
     "IntroductionMade",
     "MatchAccepted",
     "MatchConfirmed",
@@ -126,6 +141,13 @@ __all__ = [
     "Need",
     "NotificationDelivered",
     "NotificationFailed",
+    "OpportunityClosed",
+    "OpportunityExpiring",
+    "OpportunityPublished",
+    "OpportunityReviewed",
+    "OpportunitySnapshot",
+    "OpportunitySubmitted",
+    "OpportunityUpdated",
     "PlanPhaseStarted",
     "PlanPublished",
     "PlanUpdated",

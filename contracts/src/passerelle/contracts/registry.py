@@ -46,7 +46,18 @@ from .members import (
     SkillOfferWithdrawn,
 )
 from .notifications import NotificationDelivered, NotificationFailed
-from .opportunities import IntroductionMade
+from .opportunities import (
+    InterestDeclined,
+    InterestExpressed,
+    InterestWithdrawn,
+    IntroductionMade,
+    OpportunityClosed,
+    OpportunityExpiring,
+    OpportunityPublished,
+    OpportunityReviewed,
+    OpportunitySubmitted,
+    OpportunityUpdated,
+)
 from .projects import (
     CampaignCancelled,
     CampaignExtended,
@@ -129,6 +140,13 @@ EVENTS: tuple[type[EventData], ...] = (
     MatchWithdrawn,
     NotificationDelivered,
     NotificationFailed,
+    OpportunitySubmitted,
+    OpportunityReviewed,
+    OpportunityPublished,
+    OpportunityUpdated,
+    OpportunityExpiring,
+    OpportunityClosed,
+    InterestExpressed,
     IntroductionMade,
     ThreadOpened,
     MessagePosted,
@@ -154,6 +172,8 @@ EVENTS: tuple[type[EventData], ...] = (
     IdeaPromoted,
     IdeaHidden,
     IdeaUnhidden,
+    InterestDeclined,
+    InterestWithdrawn,
 )
 
 EVENTS_BY_TYPE: dict[str, type[EventData]] = {event.type_name(): event for event in EVENTS}

@@ -8,6 +8,8 @@ from passerelle.contracts import (
     MemberErased,
     MemberProfileUpdated,
     MemberRegistered,
+    OpportunityPublished,
+    OpportunityUpdated,
     ProjectPublished,
     ProjectUpdated,
 )
@@ -40,6 +42,8 @@ service = ServiceDefinition(
         MemberErased,
         ProjectPublished,
         ProjectUpdated,
+        OpportunityPublished,
+        OpportunityUpdated,
         MatchConfirmed,
         IntroductionMade,
     ),

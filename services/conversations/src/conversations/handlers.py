@@ -74,6 +74,18 @@ class ConversationsHandlers:
                 sides = [(pending.member_id, HELPER), (project.owner_member_id, OWNER)]
                 await self._open(uow, pending.context_kind, pending.context_id, sides, project.title)
 
+    async def remember_opportunity(
+        self,
+        opportunity_id: str,
+        promoter_member_id: str,
+        title: str,
+        as_of: datetime,
+        uow: ConversationsUnitOfWork,
+    ) -> None:
+        """Matching confirms helpers for an opportunity's support needs with its id as `project_id`:
+        the promoter is that match's owner, kept and followed as a project's owner is."""
+        await self.remember_project(opportunity_id, promoter_member_id, title, as_of, uow)
+
     async def open_for_match(
         self, match_id: str, project_id: str, member_id: str, uow: ConversationsUnitOfWork
     ) -> None:

@@ -7,6 +7,8 @@ from passerelle.contracts import (
     MemberErased,
     MemberProfileUpdated,
     MemberRegistered,
+    OpportunityPublished,
+    OpportunityUpdated,
     ProjectPublished,
     ProjectUpdated,
 )
@@ -49,9 +51,25 @@ def register_subscribers(consumers: EventConsumers, handlers: ConversationsHandl
         data = event.data
         await handlers.remember_project(data.project_id, data.owner_member_id, data.title, event.time, uow)
 
+    @consumers.on(OpportunityPublished)
+    async def on_opportunity_published(event: CloudEvent[OpportunityPublished], uow: Unit) -> None:
+        """Learn an opportunity's promoter and title: matching proposes helpers for its support needs."""
+        data = event.data
+        await handlers.remember_opportunity(
+            data.opportunity_id, data.promoter_member_id, data.title, event.time, uow
+        )
+
+    @consumers.on(OpportunityUpdated)
+    async def on_opportunity_updated(event: CloudEvent[OpportunityUpdated], uow: Unit) -> None:
+        """Follow an opportunity's promoter (`erased` once erased) and title."""
+        data = event.data
+        await handlers.remember_opportunity(
+            data.opportunity_id, data.promoter_member_id, data.title, event.time, uow
+        )
+
     @consumers.on(MatchConfirmed)
     async def on_match_confirmed(event: CloudEvent[MatchConfirmed], uow: Unit) -> None:
-        """Open the thread between the member and the project's owner."""
+        """Open the thread between the member and the owner of the project (or opportunity)."""
         data = event.data
         await handlers.open_for_match(data.match_id, data.project_id, data.member_id, uow)
 

@@ -25,6 +25,7 @@ from .config import MatchingSettings
 from .deadlines import Deadlines
 from .engine import MatchingEngine
 from .handlers import MatchingHandlers
+from .opportunity_needs import OPPORTUNITY_EVENTS, register_opportunity_needs
 from .repository import MatchingRepository
 from .subscribers import register_subscribers
 
@@ -53,6 +54,7 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app.on_stop.append(deadlines.stop)
     app.router.include_router(build_router(handlers, config.answer_days))
     register_subscribers(app.consumers, handlers)
+    register_opportunity_needs(app.consumers, handlers)
     return app
 
 
@@ -73,5 +75,6 @@ service = ServiceDefinition(
         ProjectPublished,
         ProjectUpdated,
         ProjectClosed,
+        *OPPORTUNITY_EVENTS,
     ),
 )

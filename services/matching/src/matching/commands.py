@@ -16,9 +16,7 @@ class PassMatch(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     reason_code: PassReason
-    note: Annotated[
-        str | None,
-        StringConstraints(strip_whitespace=True, max_length=1000),
-        PARAGRAPHS,
-        Field(description="For the project's own record"),
-    ] = None
+    # The checks apply to the text only: `Annotated[str | None, PARAGRAPHS]` ran them on a null note (a 500).
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), PARAGRAPHS] | None = (
+        Field(default=None, description="For the project's own record")
+    )

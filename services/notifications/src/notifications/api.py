@@ -52,6 +52,11 @@ class PreferencesIn(BaseModel):
         max_length=50,
         description="Territories whose new projects you want to hear of (you must be attached to them)",
     )
+    opportunity_news: list[Annotated[str, Field(min_length=1, max_length=100), ONE_LINE]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Territories whose new opportunities (to invest, lend, partner) you want to hear of",
+    )
     rotate_webhook_secret: bool = Field(default=False, description="Issue a new signing secret")
     # What GET answers besides, so that a client may PUT back what it read: set by the platform.
     member_id: str | None = Field(default=None, description="Read only; must be the path's if given")
@@ -68,6 +73,7 @@ class PreferencesOut(BaseModel):
     webhook_url: str | None
     webhook_secret: str | None = Field(description="Verify our X-Passerelle-Signature with it")
     territory_news: list[str]
+    opportunity_news: list[str]
 
 
 class DeliveryOut(BaseModel):
@@ -132,6 +138,7 @@ def build_router(handlers: NotificationsHandlers) -> APIRouter:
             digest_hour=body.digest_hour,
             webhook_url=body.webhook_url,
             territory_news=tuple(dict.fromkeys(body.territory_news)),
+            opportunity_news=tuple(dict.fromkeys(body.opportunity_news)),
         )
         change = SetPreferences(member_id, wanted, rotate_secret=body.rotate_webhook_secret)
         saved, time_zone = await handlers.set_preferences(identity, change)
@@ -186,4 +193,5 @@ def _out(member_id: str, saved: Preferences, time_zone: str) -> PreferencesOut:
         webhook_url=saved.webhook_url,
         webhook_secret=saved.webhook_secret,
         territory_news=list(saved.territory_news),
+        opportunity_news=list(saved.opportunity_news),
     )

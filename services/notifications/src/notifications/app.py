@@ -31,6 +31,7 @@ from .financing_notices import FINANCING_EVENTS
 from .gathering_notices import CONSUMES as GATHERING_EVENTS
 from .handlers import NotificationsHandlers
 from .mail import Mailer
+from .opportunity_notices import OPPORTUNITY_EVENTS
 from .repository import NotificationsRepository
 from .subscribers import register_subscribers
 from .webhooks import WebhookSender, allowed_networks
@@ -92,5 +93,6 @@ service = ServiceDefinition(
         *GATHERING_EVENTS,
         IdeaAnswered,
         PlanPhaseStarted,
+        *OPPORTUNITY_EVENTS,
     ),
 )

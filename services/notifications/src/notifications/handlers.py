@@ -244,12 +244,18 @@ class NotificationsHandlers:
     # Telling: a territory's news readers, one member, several, what waited
 
     async def tell_territory_news(
-        self, uow: Unit, territory_id: str, notice: Notice, *, besides: Iterable[str] = ()
+        self,
+        uow: Unit,
+        territory_id: str,
+        notice: Notice,
+        *,
+        besides: Iterable[str] = (),
+        preference: str = "territory_news",
     ) -> None:
         """News of a territory, to the members attached to it or to a territory above it who asked
-        for news of one of them, but `besides` (its author): kept with this unit of work, then told
-        after its commit by `tell_news_chunk`, a bounded chunk of members per transaction, so that no
-        transaction grows with the audience, whatever its size."""
+        for news of one of them (in `preference`), but `besides` (its author): kept with this unit of
+        work, then told after its commit by `tell_news_chunk`, a bounded chunk of members per
+        transaction, so that no transaction grows with the audience, whatever its size."""
         chain = await uow.repository.territory_and_ancestors(territory_id)
         await uow.repository.add_fan_out(
             {
@@ -260,6 +266,7 @@ class NotificationsHandlers:
                 "territories": chain,
                 "besides": sorted(set(besides)),
                 "after": "",
+                "preference": preference,
             }
         )
         uow.on_commit(self.on_news)
@@ -275,7 +282,7 @@ class NotificationsHandlers:
             if news is None:
                 return False
             readers = await repository.news_readers_after(
-                news.territories, news.besides, news.after, self.news_chunk
+                news.territories, news.besides, news.after, self.news_chunk, news.preference
             )
             await repository.lock_members(readers)  # before reading them: an erasure is seen, or waits
             recipients = await repository.recipients(readers)

@@ -57,6 +57,7 @@ class PreferencesRow(Base):
     previous_webhook_secret: Mapped[str | None] = mapped_column(String(200))
     webhook_secret_rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     territory_news: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    opportunity_news: Mapped[list[str]] = mapped_column(JSONB, default=list, server_default="[]")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -121,6 +122,10 @@ class FanOutRow(Base):
     territories: Mapped[list[str]] = mapped_column(JSONB)  # the territory and those above it
     besides: Mapped[list[str]] = mapped_column(JSONB, default=list)  # members not to tell (the author)
     after: Mapped[str] = mapped_column(String(100), default="")
+    # The preference naming the territories whose news a member asked for (see NEWS_PREFERENCES).
+    preference: Mapped[str] = mapped_column(
+        String(30), default="territory_news", server_default="territory_news"
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -26,6 +26,7 @@ class Preferences:
     # The secret a rotation replaced, and when: it still signs for the overlap the operator sets.
     previous_webhook_secret: str | None = None
     webhook_secret_rotated_at: datetime | None = None
+    opportunity_news: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, row: PreferencesRow | None) -> Preferences:
@@ -40,6 +41,7 @@ class Preferences:
             territory_news=tuple(row.territory_news),
             previous_webhook_secret=row.previous_webhook_secret,
             webhook_secret_rotated_at=row.webhook_secret_rotated_at,
+            opportunity_news=tuple(row.opportunity_news),
         )
 
     def channels_for(self, kind: str) -> tuple[str, ...]:
@@ -90,3 +92,4 @@ class Preferences:
         row.previous_webhook_secret = self.previous_webhook_secret
         row.webhook_secret_rotated_at = self.webhook_secret_rotated_at
         row.territory_news = list(self.territory_news)
+        row.opportunity_news = list(self.opportunity_news)

@@ -28,6 +28,13 @@ from .orm import (
     WaitingRow,
 )
 
+# Where a member lists the territories whose news of each kind they asked for: new projects, and
+# new opportunities (to invest, lend, partner).
+NEWS_PREFERENCES = {
+    "territory_news": PreferencesRow.territory_news,
+    "opportunity_news": PreferencesRow.opportunity_news,
+}
+
 
 class NotificationsRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -218,17 +225,18 @@ class NotificationsRepository:
         )
 
     async def news_readers_after(
-        self, territories: list[str], besides: list[str], after: str, limit: int
+        self, territories: list[str], besides: list[str], after: str, limit: int, preference: str
     ) -> list[str]:
         """The next `limit` members after `after`, in member order, attached to one of these
-        territories who asked for news of one of them (but `besides`)."""
+        territories who asked for news of one of them in `preference` (but `besides`)."""
+        asked = NEWS_PREFERENCES[preference]
         rows = await self.session.scalars(
             select(PreferencesRow.member_id)
             .join(ContactRow, ContactRow.member_id == PreferencesRow.member_id)
             .where(
                 PreferencesRow.member_id > after,
                 PreferencesRow.member_id.not_in(besides),
-                PreferencesRow.territory_news.has_any(array(territories)),
+                asked.has_any(array(territories)),
                 ContactRow.attachments.has_any(array(territories)),
                 ContactRow.erased.is_(False),
             )

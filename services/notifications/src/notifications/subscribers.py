@@ -21,11 +21,13 @@ from .financing_notices import register_financing_notices
 from .gathering_notices import forget_registrant, register_gathering_subscribers
 from .handlers import NotificationsHandlers, Unit
 from .idea_notices import register_idea_notices
+from .opportunity_notices import register_opportunity_notices
 
 
 def register_subscribers(consumers: EventConsumers, handlers: NotificationsHandlers) -> None:
     register_financing_notices(consumers, handlers)
     register_idea_notices(consumers, handlers)
+    register_opportunity_notices(consumers, handlers)
 
     @consumers.on(MemberRegistered)
     async def on_member_registered(event: CloudEvent[MemberRegistered], uow: Unit) -> None:

@@ -47,6 +47,11 @@ Kind = Literal[
     "gathering_reminder",
     "idea_answered",
     "plan_phase_started",
+    "opportunity_published",
+    "interest_expressed",
+    "introduction_made",
+    "interest_declined",
+    "opportunity_expiring",
 ]
 KINDS: tuple[str, ...] = get_args(Kind)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import hashlib
 import hmac
 import ipaddress
@@ -71,8 +72,14 @@ def new_secret() -> str:
 def _key(secret: str) -> bytes:
     """The key a Standard Webhooks verifier derives from the secret, whatever its age: secrets made
     before were URL-safe base64, decoded the same lenient way (padding added, other characters
-    skipped), so their receivers may switch verifiers without a rotation."""
-    return base64.b64decode(secret.removeprefix(SECRET_PREFIX) + "==")
+    skipped), so most of their receivers may switch verifiers without a rotation. The few old
+    secrets a verifier cannot decode at all still sign (with their URL-safe bytes): their receivers
+    rotate before switching."""
+    encoded = secret.removeprefix(SECRET_PREFIX)
+    try:
+        return base64.b64decode(encoded + "==")
+    except binascii.Error:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
 
 
 def standard_signature(secrets_: Sequence[str], delivery_id: str, timestamp: int, body: bytes) -> str:

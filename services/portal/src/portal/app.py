@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from passerelle.persistence.database import Database
 from passerelle.runtime.auth import Authenticator
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
 from passerelle.settings import PlatformSettings
@@ -31,13 +32,15 @@ def _session_secret(portal: PortalSettings, settings: PlatformSettings) -> str:
     )
 
 
-def build_portal(settings: PlatformSettings, portal_settings: PortalSettings) -> tuple[Portal, APIRouter]:
+def build_portal(
+    settings: PlatformSettings, portal_settings: PortalSettings, database: Database | None = None
+) -> tuple[Portal, APIRouter]:
     portal_settings.check()
     secret = settings.jwt_secret or settings.jwks_url
     authenticator = Authenticator(settings) if secret else None
     portal = Portal(
         portal_settings,
-        Sessions(_session_secret(portal_settings, settings), portal_settings.session_hours),
+        Sessions(_session_secret(portal_settings, settings), portal_settings.session_hours, database),
         authenticator,
     )
     router = APIRouter(include_in_schema=False)
@@ -70,7 +73,7 @@ def build_portal(settings: PlatformSettings, portal_settings: PortalSettings) ->
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app = ServiceApp("portal", settings, database_url)
-    portal, router = build_portal(settings, PortalSettings())
+    portal, router = build_portal(settings, PortalSettings(), app.database)
     app.router.include_router(router)
     app.on_stop.append(portal.close)
     return app

@@ -10,7 +10,7 @@ SERVICES = ("members", "projects", "matching", "notifications")
 
 
 class PortalSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PASSERELLE_PORTAL_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PASSERELLE_PORTAL_", extra="ignore", populate_by_name=True)
 
     api_url: str | None = Field(
         default=None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
@@ -24,7 +25,7 @@ def _client(settings: PortalSettings, redirect_uri: str) -> AsyncOAuth2Client:
 
 async def discover(issuer: str) -> dict[str, Any]:
     """The provider's endpoints (OpenID Connect Discovery)."""
-    async with AsyncOAuth2Client() as http:
+    async with httpx.AsyncClient(timeout=10) as http:
         answer = await http.get(f"{issuer.rstrip('/')}/.well-known/openid-configuration")
         answer.raise_for_status()
         return dict(answer.json())

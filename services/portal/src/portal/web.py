@@ -67,7 +67,7 @@ class Visit:
 
     def become(self, sub: str, roles: list[str], token: str) -> None:
         """Signed in from now on, in this visit too."""
-        self.session.set(sub=sub, roles=roles, token=token)
+        self.portal.sessions.start(self.session, sub=sub, roles=roles, token=token)
         self.api = self.portal.api(self.request, token)
 
     def signed_in(self) -> str:
@@ -140,7 +140,7 @@ class Portal:
         return self._local, "http://in-process"
 
     async def visit(self, request: Request) -> Visit:
-        session = self.sessions.load(request)
+        session = await self.sessions.load(request)
         language = choose(
             chosen=session.get("lang"),
             profile_locale=None,
@@ -190,7 +190,7 @@ def page(handler: Callable[P, Awaitable[Response]]) -> Callable[P, Awaitable[Res
             return visit.failure(403, str(refused))
         except ApiError as error:
             if error.status == 401:
-                visit.session.end()
+                await visit.portal.sessions.end(visit.session)
                 return visit.redirect("/app/login")
             return visit.failure(error.status if error.status in (403, 404, 409) else 502, error.detail)
 

@@ -206,6 +206,7 @@ class EventConsumers:
                 claimed.discard(delivery.event.id)
                 with _about(consumer, delivery.event):
                     await _run_handler(delivery.handler, delivery.event, uow)
+                    await uow.end_part()
             uow.held = False
             await uow.commit()
 

@@ -139,6 +139,13 @@ class SqlUnitOfWork(Generic[R]):
         )
         return set((await self.session.execute(statement)).scalars())
 
+    async def end_part(self) -> None:
+        """One handler of a batch is done: the next starts from what the database holds, as it would
+        in a session of its own (objects this session loaded are stale after a statement that bypasses
+        it, such as an `INSERT ... ON CONFLICT DO UPDATE`, and `session.get` would return them)."""
+        await self.session.flush()
+        self.session.expunge_all()
+
     def record(self, data: EventData) -> CloudEvent[EventData]:
         """Add an event to the outbox; it is written with this unit of work's commit."""
         event = envelope(data)

@@ -9,17 +9,19 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from faststream.specification import AsyncAPI
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from passerelle.errors import NotFound
 from passerelle.settings import PlatformSettings
 
 from .asgi import BodyLimit, Correlation, TextGuard, UnexpectedErrors
+from .asyncapi import asyncapi_document
 from .auth import Authenticator
 from .idempotency import IdempotentRequests
 from .openapi import honest_openapi
 from .problems import Problem, install_problem_handlers
+from .request_metrics import RequestMetrics
 from .service import ServiceApp
 
 _metrics_bearer = HTTPBearer(auto_error=False, description="PASSERELLE_METRICS_TOKEN, when it is set")
@@ -72,15 +74,14 @@ def build_http_app(
     @app.get("/asyncapi.json", tags=["operations"])
     async def asyncapi_all() -> Any:
         """The AsyncAPI document of the events served here."""
-        spec = AsyncAPI(*(service.broker for service in services), title="Passerelle", version="1.0.0")
-        return spec.to_specification().to_jsonable()
+        return asyncapi_document(services, "Passerelle")
 
     @app.get("/asyncapi/{service_name}.json", tags=["operations"])
     async def asyncapi_one(service_name: str) -> Any:
         """The AsyncAPI document of one service."""
         if service_name not in app.state.services:
             raise NotFound("service", service_name)
-        return app.state.services[service_name].asyncapi()
+        return asyncapi_document([app.state.services[service_name]], f"Passerelle {service_name}")
 
     return app
 
@@ -88,10 +89,14 @@ def build_http_app(
 def harden(app: FastAPI, settings: PlatformSettings) -> None:
     """Errors as problem+json, and the guards every request passes before any route."""
     install_problem_handlers(app)
-    # Added innermost first: a request meets Correlation, UnexpectedErrors, TextGuard, BodyLimit,
+    # Added innermost first: a request meets ProxyHeaders, Correlation, RequestMetrics,
+    # UnexpectedErrors, TextGuard, BodyLimit,
     # IdempotentRequests.
     app.add_middleware(IdempotentRequests)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(TextGuard)
     app.add_middleware(UnexpectedErrors)
+    app.add_middleware(RequestMetrics)  # inside Correlation: its log line carries the correlation id
     app.add_middleware(Correlation)
+    # Outermost: behind a TLS proxy the request's own URL (and so each Link header) says https.
+    app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import nats
 import structlog
 import uvicorn
 from fastapi import FastAPI
@@ -31,6 +30,7 @@ from passerelle.embedded.credentials import (
 )
 from passerelle.embedded.nats import EmbeddedNats
 from passerelle.embedded.ports import preferred_or_free_port
+from passerelle.errors import BadConfiguration
 from passerelle.messaging.authorization import (
     ADMIN,
     ExternalConsumer,
@@ -39,7 +39,7 @@ from passerelle.messaging.authorization import (
     password_variable,
     render_server_config,
 )
-from passerelle.messaging.connection import nats_connect_options
+from passerelle.messaging.connection import connect_tool
 from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.persistence.database import ensure_database, with_database
 from passerelle.persistence.migrations import upgrade
@@ -53,7 +53,7 @@ log = structlog.get_logger(__name__)
 
 
 async def provision_nats(settings: PlatformSettings, replicas: int = 1) -> list[str]:
-    connection = await nats.connect(settings.nats_url.split(","), **nats_connect_options(settings))
+    connection = await connect_tool(settings)
     try:
         topology = TopologySettings(
             duplicate_window=settings.duplicate_window,
@@ -89,7 +89,10 @@ def jwt_secret_for(data_dir: Path) -> SecretStr:
 def external_consumers(settings: PlatformSettings) -> list[ExternalConsumer]:
     """Other teams' consumers declared in PASSERELLE_NATS_CONSUMERS_FILE, if any."""
     path = settings.nats_consumers_file
-    return load_external_consumers(path, consumed_events()) if path else []
+    try:
+        return load_external_consumers(path, consumed_events()) if path else []
+    except ValueError as error:
+        raise BadConfiguration(f"PASSERELLE_NATS_CONSUMERS_FILE: {error}") from error
 
 
 async def start_embedded_nats(

@@ -7,12 +7,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import structlog
 from fastapi import APIRouter
 from faststream.nats import JStream
-from faststream.specification import AsyncAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from passerelle.contracts import EVENTS, EventData, envelope_type, stream_of
@@ -116,10 +115,6 @@ class ServiceApp:
         connected = await self.broker.ping(timeout=2)
         checks["nats"] = "ok" if connected else "unreachable"
         return checks
-
-    def asyncapi(self) -> Any:
-        spec = AsyncAPI(self.broker, title=f"Passerelle {self.name}", version="1.0.0")
-        return spec.to_specification().to_jsonable()
 
 
 def _stuck_tasks() -> list[str]:

@@ -1,7 +1,8 @@
-"""Alembic environment of the portal service: it owns no domain data, only the shared outbox and inbox."""
+"""Alembic environment of the portal service: no domain data, the ended sessions, the outbox and inbox."""
 
 from alembic import context
 from passerelle.messaging.tables import messaging_metadata
 from passerelle.persistence.migrations import run_migrations_online
+from portal.sessions import sessions_metadata
 
-run_migrations_online(context.config, messaging_metadata)
+run_migrations_online(context.config, sessions_metadata, messaging_metadata)

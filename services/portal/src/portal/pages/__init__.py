@@ -10,6 +10,8 @@ from . import (
     me,
     notifications,
     offers,
+    opportunities,
+    opportunity_desk,
     owner,
     profile,
     public,
@@ -33,4 +35,6 @@ PAGES = (
     financing,
     gatherings,
     ideas,
+    opportunities,
+    opportunity_desk,
 )

@@ -1,4 +1,5 @@
-"""A member's space: the proposals (accept, decline) with their reasons in words, and the inbox."""
+"""A member's space: the proposals (accept, decline) with their reasons in words, their pledges,
+and the inbox."""
 
 import asyncio
 from typing import Annotated
@@ -10,19 +11,6 @@ from ..web import Portal, Visit, one, page
 from .gatherings import registrations_of
 
 MODES = ("remote", "short_mission", "long_mission", "mentoring", "call")
-KINDS = (
-    "welcome",
-    "match_proposed",
-    "match_accepted",
-    "match_confirmed",
-    "match_withdrawn",
-    "project_published",
-    "pledge_made",
-    "funding_goal_reached",
-)
-CHANNELS = ("inbox", "email", "webhook")
-DIGESTS = ("immediate", "daily", "weekly")
-OFFER_LISTS = frozenset({"modes", "languages"})
 
 
 def routes(portal: Portal) -> APIRouter:
@@ -31,8 +19,9 @@ def routes(portal: Portal) -> APIRouter:
 
     async def space(visit: Visit, errors: dict[str, str] | None = None) -> Response:
         sub = visit.signed_in()
-        matches, inbox, registrations = await asyncio.gather(
+        matches, pledges, inbox, registrations = await asyncio.gather(
             visit.api.get("matching", "/matches", member_id=sub, lang=visit.speech.language),
+            visit.api.get("projects", "/pledges", member_id=sub, limit=20),
             visit.api.get("notifications", "/notifications", member_id=sub, limit=20),
             registrations_of(visit, sub),
         )
@@ -46,6 +35,7 @@ def routes(portal: Portal) -> APIRouter:
         return visit.render(
             "me.html",
             matches=matches,
+            pledges=pledges,
             inbox=inbox,
             titles=titles,
             errors=errors or {},

@@ -8,27 +8,8 @@ from fastapi.responses import Response
 from ..client import ApiError
 from ..web import Portal, Visit, field_errors, one, page
 
-MODES = ("remote", "short_mission", "long_mission", "mentoring")
-KINDS = (
-    "welcome",
-    "match_proposed",
-    "match_accepted",
-    "match_confirmed",
-    "match_withdrawn",
-    "project_published",
-    "pledge_made",
-    "funding_goal_reached",
-    "gathering_scheduled",
-    "gathering_confirmed",
-    "gathering_waitlisted",
-    "gathering_promoted",
-    "gathering_changed",
-    "gathering_cancelled",
-    "gathering_reminder",
-)
 CHANNELS = ("inbox", "email", "webhook")
 DIGESTS = ("immediate", "daily", "weekly")
-OFFER_LISTS = frozenset({"modes", "languages"})
 
 
 def routes(portal: Portal) -> APIRouter:
@@ -40,12 +21,13 @@ def routes(portal: Portal) -> APIRouter:
     ) -> Response:
         sub = visit.signed_in()
         preferences = await visit.api.get("notifications", f"/notification-preferences/{sub}")
+        # Every kind the API answers, so that a kind added there can be chosen here at once.
         return visit.render(
             "notifications.html",
             status,
             preferences=preferences,
             errors=errors or {},
-            kinds=[(kind, visit.speech.word("notice", kind)) for kind in KINDS],
+            kinds=[(kind, visit.speech.word("notice", kind)) for kind in preferences["channels"]],
             channels=[(channel, visit.speech.word("channel", channel)) for channel in CHANNELS],
             digests=[(digest, visit.speech.word("digest", digest)) for digest in DIGESTS],
         )
@@ -60,13 +42,18 @@ def routes(portal: Portal) -> APIRouter:
     async def change_notifications(visit: Current) -> Response:
         sub = visit.signed_in()
         form = await visit.form()
+        saved = await visit.api.get("notifications", f"/notification-preferences/{sub}")
         body = {
             "channels": {
-                kind: list(dict.fromkeys(["inbox", *form.get(f"channels.{kind}", [])])) for kind in KINDS
+                kind: list(dict.fromkeys(["inbox", *form.get(f"channels.{kind}", [])]))
+                for kind in saved["channels"]
             },
             "digest": one(form, "digest", "immediate"),
             "digest_hour": one(form, "digest_hour", "8"),
             "webhook_url": one(form, "webhook_url") or None,
+            # Not chosen on this page: kept as they are, since a PUT replaces everything.
+            "territory_news": saved.get("territory_news", []),
+            "opportunity_news": saved.get("opportunity_news", []),
         }
         try:
             await visit.api.call("notifications", "PUT", f"/notification-preferences/{sub}", json=body)

@@ -68,7 +68,7 @@ def routes(portal: Portal) -> APIRouter:
             return await profile_page(visit, confirm=True)
         if action == "erase_confirmed":
             await visit.api.call("members", "DELETE", f"/members/{sub}")
-            visit.session.end()
+            await portal.sessions.end(visit.session)
             return visit.redirect("/app/")
         if action == "download":
             exported = await visit.api.get("members", f"/members/{sub}/export")

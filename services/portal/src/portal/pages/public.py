@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from ..client import ApiError
 from ..web import Portal, Visit, field_errors, nest, one, page
 from .gatherings import upcoming
+from .opportunities import open_in
 
 SECTORS = ("agriculture", "education", "energy", "health", "water", "culture", "digital", "economy")
 
@@ -54,14 +55,20 @@ def routes(portal: Portal) -> APIRouter:
     @router.get("/app/t/{territory_id}")
     @page
     async def territory(visit: Current, territory_id: str) -> Response:
-        found, projects, planned = await asyncio.gather(
+        found, projects, planned, opportunities = await asyncio.gather(
             visit.api.get("projects", f"/territories/{territory_id}", descendants="true"),
             visit.api.get("projects", "/projects", territory_id=territory_id, status="published", limit=50),
             upcoming(visit, territory_id),
+            open_in(visit, territory_id),
         )
         labels = await skill_labels(visit, {need["skill"] for p in projects for need in p["needs"]})
         return visit.render(
-            "territory.html", territory=found, projects=projects, labels=labels, gatherings=planned
+            "territory.html",
+            territory=found,
+            projects=projects,
+            labels=labels,
+            gatherings=planned,
+            opportunities=opportunities,
         )
 
     @router.get("/app/p/{project_id}")

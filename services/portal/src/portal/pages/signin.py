@@ -111,7 +111,7 @@ def routes(portal: Portal) -> APIRouter:
     @page
     async def logout(visit: Current) -> Response:
         await visit.form()
-        visit.session.end()
+        await portal.sessions.end(visit.session)
         return visit.redirect("/app/")
 
     @router.get("/app/language/{code}")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from passerelle.runtime.auth import CurrentIdentity
 from passerelle.runtime.idempotency import IDEMPOTENT
 from passerelle.runtime.pagination import Limit, Offset, describe_page
@@ -169,6 +169,33 @@ class PledgeReceiptOut(BaseModel):
             },
             payment_instructions=instructions,
             collector_name=collector,
+        )
+
+
+class MemberPledgeOut(BaseModel):
+    pledge_id: str
+    project_id: str
+    project_title: str
+    campaign_id: str | None
+    on_behalf_of_member_id: str | None
+    amount: str
+    currency: str
+    status: Literal["pledged", "collected", "cancelled", "released", "lapsed"]
+    reference: str | None = Field(description="Write it on the transfer, so that the collector can tell")
+    pledged_at: datetime
+    offline: bool
+    collected_amount: str | None
+
+    @classmethod
+    def of(cls, pledge: Pledge, project_title: str) -> MemberPledgeOut:
+        fields = {name: getattr(pledge, name) for name in cls.model_fields if hasattr(pledge, name)}
+        return cls(
+            **{
+                **fields,
+                "amount": money(pledge.amount),
+                "collected_amount": money(pledge.collected_amount) if pledge.collected_amount else None,
+            },
+            project_title=project_title,
         )
 
 
@@ -358,6 +385,21 @@ def build_financing_router(handlers: FinancingHandlers) -> APIRouter:
         the answer gives the reference to write on the transfer and the collector's instructions
         (emits PledgeMade, and FundingGoalReached the first time the total reaches the goal)."""
         return PledgeReceiptOut.of(await handlers.pledge(identity, project_id, body))
+
+    @router.get("/pledges")
+    async def list_member_pledges(
+        member_id: Annotated[str, Query(min_length=1, max_length=100)],
+        identity: CurrentIdentity,
+        request: Request,
+        response: Response,
+        limit: Limit = 20,
+        offset: Offset = 0,
+    ) -> list[MemberPledgeOut]:
+        """A member's pledges, made by them or in their name, newest first: for the member, those who
+        manage them and operators. `X-Total-Count` and `Link` page it."""
+        found, total = await handlers.member_pledges(identity, member_id, limit, offset)
+        describe_page(request, response, total=total, limit=limit, offset=offset, shown=len(found))
+        return [MemberPledgeOut.of(pledge, title) for pledge, title in found]
 
     @router.get("/pledges/{pledge_id}")
     async def read_pledge(pledge_id: str, identity: CurrentIdentity) -> PledgeReceiptOut:

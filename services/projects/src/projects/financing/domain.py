@@ -15,6 +15,8 @@ from passerelle.errors import Forbidden, IllegalTransition, InvalidField, RuleBr
 from ..domain import CENT, MAX_TOTAL
 from . import references
 
+# How far ahead a campaign may close: beyond, dates (and their collection windows) stop making sense.
+LONGEST_CAMPAIGN = timedelta(days=3 * 365)
 OPEN, SUCCEEDED, FAILED, CANCELLED = "open", "succeeded", "failed", "cancelled"
 ALL_OR_NOTHING, KEEP_IT_ALL = "all_or_nothing", "keep_it_all"
 PLEDGED, COLLECTED, RELEASED, LAPSED = "pledged", "collected", "released", "lapsed"
@@ -180,6 +182,8 @@ class Campaign:
             raise IllegalTransition("a cancelled campaign is not extended; open another one")
         if closes_at <= max(self.closes_at, now):
             raise InvalidField("closes_at", f"an extension closes after {when(max(self.closes_at, now))}")
+        if closes_at > now + LONGEST_CAMPAIGN:
+            raise InvalidField("closes_at", f"a campaign closes before {when(now + LONGEST_CAMPAIGN)}")
         if self.status != OPEN and self.collected_total > 0:
             raise IllegalTransition(
                 f"{self.collected_total} {self.currency} of this campaign was collected: it stays closed"

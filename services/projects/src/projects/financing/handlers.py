@@ -167,6 +167,10 @@ class FinancingHandlers:
             opens_at = at_or_now(wanted.opens_at, now)
             if wanted.closes_at <= now:
                 raise InvalidField("closes_at", "is in the future")
+            if wanted.closes_at > now + domain.LONGEST_CAMPAIGN:
+                raise InvalidField(
+                    "closes_at", f"a campaign closes within {domain.LONGEST_CAMPAIGN.days} days"
+                )
             campaign = domain.open_campaign(
                 project_id,
                 Decimal(wanted.goal_amount),
@@ -341,6 +345,19 @@ class FinancingHandlers:
             ):
                 raise Forbidden("a pledge is seen by its pledger, the project's team and its collector")
             return _receipt(pledge, plan)
+
+    async def member_pledges(
+        self, identity: Identity, member_id: str, limit: int, offset: int
+    ) -> tuple[list[tuple[Pledge, str]], int]:
+        """A member's pledges are seen by the member, those who act for them, and operators."""
+        async with self.units() as uow:
+            repository = uow.repository
+            actor = await _Access._actor(repository, identity)
+            if not (actor.is_operator or actor.sub == member_id):
+                facts = await repository.member(member_id)
+                if facts is None or not facts.may_act_for(actor.sub):
+                    raise Forbidden(f"the pledges of member {member_id} are seen by them and their managers")
+            return await repository.pledges_by_member(member_id, limit, offset)
 
     async def cancel_pledge(self, identity: Identity, pledge_id: str) -> Pledge:
         async with self.units() as uow:

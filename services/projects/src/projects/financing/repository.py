@@ -7,10 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
-from ..orm import PledgeRow
+from ..orm import PledgeRow, ProjectRow
 from ..repository import ProjectsRepository
 from .domain import (
     OPEN,
@@ -155,6 +155,21 @@ class FinancingRepository(ProjectsRepository):
             query = query.where(PledgeRow.status == status)
         rows = await self.session.scalars(query.order_by(PledgeRow.pledged_at, PledgeRow.pledge_id))
         return [_pledge(row) for row in rows]
+
+    async def pledges_by_member(
+        self, member_id: str, limit: int, offset: int
+    ) -> tuple[list[tuple[Pledge, str]], int]:
+        """The member's pledges, theirs or given in their name, newest first, with their project's title."""
+        where = or_(PledgeRow.member_id == member_id, PledgeRow.on_behalf_of_member_id == member_id)
+        total = await self.session.scalar(select(func.count()).select_from(PledgeRow).where(where))
+        query = (
+            select(PledgeRow, ProjectRow.title)
+            .join(ProjectRow, ProjectRow.project_id == PledgeRow.project_id)
+            .where(where)
+            .order_by(PledgeRow.pledged_at.desc(), PledgeRow.pledge_id)
+        )
+        rows = await self.session.execute(query.limit(limit).offset(offset))
+        return [(_pledge(row), title) for row, title in rows], total or 0
 
     async def pledges_by_reference(self, project_id: str, references: list[str]) -> dict[str, Pledge]:
         """The project's pledges with these references, locked until the commit."""
