@@ -12,15 +12,22 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
+from matching import app as matching_app
+from matching.engine import MatchingEngine
+from matching.handlers import MatchingHandlers
+from matching.index import MatchIndex
 from notifications.orm import ContactRow
-from passerelle.contracts import CloudEvent, MatchProposed, NotificationDelivered, envelope
+from passerelle.contracts import CloudEvent, MatchProposed, NotificationDelivered, SkillOffered, envelope
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.messaging.unit_of_work import SessionUnitOfWork
 from passerelle.runtime.service import ServiceApp
 from sqlalchemy.dialects.postgresql import insert
 
-from ..harness import Databases, eventually, settings_for, stream_messages
+from ..harness import Databases, eventually, settings_for, start_platform, stream_messages
+from .scenario import profile, publish, published_project, territory
 
 
 @dataclass
@@ -149,3 +156,66 @@ async def test_each_handler_of_a_batch_reads_what_the_database_holds_not_what_an
         assert max(Counter(map(id, renamer.units)).values()) > 1  # several events shared one transaction
     finally:
         await app.stop()
+
+
+async def test_a_rolled_back_batch_of_matching_leaves_its_index_as_the_database_says_without_a_rebuild(
+    clean_nats: str, databases: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six offers reach matching together; the handler of one fails once, after the index took it.
+    The batch is undone in memory and replayed one offer at a time, and the index built once at
+    start is then what a build from the database gives."""
+    builds: list[MatchingEngine] = []
+
+    class CountedEngine(MatchingEngine):
+        async def _build(self) -> MatchIndex:
+            builds.append(self)
+            return await super()._build()
+
+    failed: list[bool] = []
+    offer_skill = MatchingHandlers.offer_skill
+
+    async def fails_once(
+        handlers: MatchingHandlers, offered: SkillOffered, as_of: datetime, uow: Any
+    ) -> None:
+        await offer_skill(handlers, offered, as_of, uow)  # the index took the offer
+        if offered.member_id == "member-3" and not failed:
+            failed.append(uow.held)
+            raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(matching_app, "MatchingEngine", CountedEngine)
+    monkeypatch.setattr(MatchingHandlers, "offer_skill", fails_once)
+    platform = await start_platform(settings_for(clean_nats, consumer_batch_wait=0.3), databases)
+    try:
+        tafraout = await territory(platform)
+        project = await published_project(platform, "amina", tafraout, "energy.solar_pv_design")
+        members = [f"member-{n}" for n in range(6)]
+        for member in members:
+            await platform.call("POST", "/members", member, expect=201, json=profile(member, tafraout))
+        for member in members:  # at once, straight onto the stream: they reach matching together
+            offered = SkillOffered(
+                member_id=member,
+                offer_id=f"{member}-pv",
+                skill="energy.solar_pv_design",
+                level=4,
+                modes=["remote"],
+                languages=["fr"],
+            )
+            await publish(platform, offered)
+
+        async def all_proposed() -> list[dict[str, Any]]:
+            listed = await platform.call(
+                "GET", "/matches", "op", "operator", params={"project_id": project["project_id"]}, expect=200
+            )
+            return listed if len(listed) == len(members) else []
+
+        await eventually(all_proposed)
+        assert failed == [True]  # it failed within a batch
+        [engine] = builds  # built once, at start: never again
+        fresh = MatchingEngine(engine.units, engine.taxonomy, engine.settings)
+        await fresh.warm_up()
+        async with engine.lock:
+            assert engine.index is not None and fresh.index is not None
+            assert engine.index.tops() == fresh.index.tops()
+            assert engine.index.offers == fresh.index.offers
+    finally:
+        await platform.stop()

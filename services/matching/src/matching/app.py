@@ -46,9 +46,6 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     handlers = MatchingHandlers(units, engine)
     deadlines = Deadlines(units, engine, config)
     app.consumers.units = units
-    # The index changes as each handler runs: a batch rolled back after a handler's own commit would
-    # leave it holding what the database does not, so each event has a transaction of its own.
-    app.consumers.batched = False
     app.on_start.append(engine.warm_up)
     app.on_start.append(deadlines.start)
     app.on_stop.append(deadlines.stop)

@@ -83,6 +83,7 @@ class SqlUnitOfWork(Generic[R]):
         self._wrote_events = False
         self.recorded: list[CloudEvent[EventData]] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._after_rollback: list[Callable[[], None]] = []
         # Held by a consumer handling a batch: a handler's commit writes its events and ends its part,
         # the transaction commits once for the whole batch (`held = False`, then `commit()`).
         self.held = False
@@ -101,19 +102,24 @@ class SqlUnitOfWork(Generic[R]):
             await self.session.begin()
         self.repository = self._repository(self.session)
         self.recorded = []
-        self._after_commit = []
+        self._after_commit, self._after_rollback = [], []
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._savepoint is not None:
-            if self._savepoint.is_active:
-                await self._savepoint.rollback()
-            return
-        # Closing ends the transaction, rolling back whatever was not committed; unlike rollback() it
-        # leaves what was read usable (detached, not expired), so read-only use cases can return rows.
-        await self.session.close()
+        try:
+            if self._savepoint is not None:
+                if self._savepoint.is_active:
+                    await self._savepoint.rollback()
+                return
+            # Closing ends the transaction, rolling back whatever was not committed; unlike rollback()
+            # it leaves what was read usable (detached, not expired), so read-only use cases can return rows.
+            await self.session.close()
+        finally:
+            callbacks, self._after_rollback = self._after_rollback, []  # left: not committed
+            for callback in callbacks:
+                callback()
 
     async def claim(self, consumer: str, event_id: str) -> bool:
         """Record that `consumer` handles `event_id`; False when it already did (a redelivery).
@@ -157,6 +163,12 @@ class SqlUnitOfWork(Generic[R]):
         if callback not in self._after_commit:
             self._after_commit.append(callback)
 
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this unit of work has ended without committing what it did since its
+        last commit (e.g. to undo what it changed in memory); not after a commit."""
+        if callback not in self._after_rollback:
+            self._after_rollback.append(callback)
+
     async def commit(self) -> None:
         if self.recorded:
             await self.session.execute(insert(outbox), [self._outbox_row(event) for event in self.recorded])
@@ -172,11 +184,13 @@ class SqlUnitOfWork(Generic[R]):
         else:
             await self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
+        undo, self._after_rollback = self._after_rollback, []
         if self._wrote_events:
             self._wrote_events = False
             callbacks.append(self._on_events)
         if self._request is not None:
             self._request.after_commit.extend(callbacks)
+            self._request.after_rollback.extend(undo)  # the request may still end without its commit
             return
         for callback in callbacks:
             callback()
