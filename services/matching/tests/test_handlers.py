@@ -220,6 +220,43 @@ async def test_an_offer_whose_commit_failed_is_proposed_when_its_event_comes_aga
     assert [e.offer_id for e in matching.published(MatchProposed)] == ["amina-pv"]
 
 
+async def test_a_change_whose_commit_fails_is_undone_in_memory_and_the_index_is_not_rebuilt() -> None:
+    matching = Matching()
+    await matching.territory()
+    await matching.project()
+    await matching.member("amina", "origin")
+    await matching.member("youssef", "origin")
+    await matching.consume("offer_skill", _offered("youssef"), next(matching.clock))
+    engine = matching.handlers.engine
+    index = engine.index
+    assert index is not None
+    before = (
+        index.tops(),
+        dict(index.offers),
+        {k: list(v) for k, v in index.offers_by_skill_mode.items() if v},
+    )
+    matching.failures.append(RuleBroken("the MatchProposed event would be too large"))
+    with pytest.raises(RuleBroken):
+        await matching.consume("offer_skill", _offered("amina"), next(matching.clock))
+    assert engine.index is index  # the same index, not one built again
+    after = (
+        index.tops(),
+        dict(index.offers),
+        {k: list(v) for k, v in index.offers_by_skill_mode.items() if v},
+    )
+    assert after == before
+    fresh = MatchingEngine(matching.unit, TAXONOMY, MatchingSettings())
+    await fresh.warm_up()
+    assert fresh.index is not None and fresh.index.tops() == index.tops()
+    assert not engine.lock.locked()  # the next change may come
+
+
+def _offered(member_id: str) -> SkillOffered:
+    return SkillOffered(
+        member_id=member_id, offer_id=f"{member_id}-pv", skill=SKILL, level=4, modes=["short_mission"]
+    )
+
+
 # The fakes: an in-memory repository, and a unit of work around it that forgets what it did not
 # commit, as a transaction would.
 

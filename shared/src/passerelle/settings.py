@@ -74,7 +74,16 @@ class PlatformSettings(BaseSettings):
         description="Delay before each redelivery of a failed message; after the last, DLQ",
     )
     consumer_batch: int = Field(
-        default=16, ge=1, le=256, description="Messages each durable consumer handles at once"
+        default=64,
+        ge=1,
+        le=256,
+        description="Messages each durable consumer has in hand at once, handled in one transaction",
+    )
+    consumer_batch_wait: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Seconds a batch waits for more messages before it starts (0: it takes what is there)",
     )
     consumer_ack_wait: float = Field(default=60.0, description="Seconds before an unacked message returns")
     not_yet_known_wait: float | None = Field(

@@ -32,6 +32,8 @@ class UnitOfWork(Protocol[R_co]):
 
     def on_commit(self, callback: Callable[[], None]) -> None: ...
 
+    def on_rollback(self, callback: Callable[[], None]) -> None: ...
+
     async def commit(self) -> None: ...
 
 
@@ -45,15 +47,19 @@ class InMemoryUnitOfWork(Generic[R]):
         self.published: list[EventData] = []
         self.commits = 0
         self._after_commit: list[Callable[[], None]] = []
+        self._after_rollback: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Self:
-        self.recorded, self._after_commit = [], []
+        self.recorded, self._after_commit, self._after_rollback = [], [], []
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.recorded, self._after_commit = [], []
+        callbacks = self._after_rollback
+        self.recorded, self._after_commit, self._after_rollback = [], [], []
+        for callback in callbacks:
+            callback()
 
     def record(self, data: EventData) -> EventData:
         self.recorded.append(data)
@@ -63,10 +69,14 @@ class InMemoryUnitOfWork(Generic[R]):
         if callback not in self._after_commit:
             self._after_commit.append(callback)
 
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        if callback not in self._after_rollback:
+            self._after_rollback.append(callback)
+
     async def commit(self) -> None:
         self.published += self.recorded
         self.commits += 1
-        self.recorded = []
+        self.recorded, self._after_rollback = [], []
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()

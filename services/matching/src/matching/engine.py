@@ -1,10 +1,12 @@
-"""The one owner of the in-memory index's life: it builds it from the database, serialises every
-change to it, and throws it away when a change that touched it did not commit.
+"""The one owner of the in-memory index's life: it builds it from the database, serialises the
+transactions that change it, and undoes what a transaction changed in it when that transaction does
+not commit.
 
-The index lives in this process. Every change happens under one lock and commits before the lock is
-released; a change that touched the index and then failed to commit, for whatever reason, leaves it
-to be rebuilt from the database before the next change, so it never holds what the database does
-not. Run one replica of this service.
+The index lives in this process. The first change of a unit of work takes the index (a lock) until
+that unit of work ends: a consumer's batch makes several changes in one transaction, and no other
+transaction may see them before they commit. Meanwhile the index notes what each change replaces (a
+`Journal`); a rollback, for whatever reason, puts it back in memory, so the index never holds what the
+database does not and is never rebuilt for it. Run one replica of this service.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from passerelle.unit_of_work import UnitOfWork
 
 from .config import MatchingSettings
 from .facts import MemberFacts, OfferFacts, ProjectFacts
-from .index import Delta, Effect, MatchIndex, Ranked
+from .index import Delta, Effect, Journal, MatchIndex, Ranked
 from .repository import Repository
 
 log = structlog.get_logger(__name__)
@@ -33,37 +35,32 @@ class Change:
     def __init__(self, index: MatchIndex) -> None:
         self._index = index
         self._delta = Delta()
-        self.touched = False
-
-    def _touch(self) -> MatchIndex:
-        self.touched = True  # before the index changes, in case it fails half-way
-        return self._index
 
     def member_upserted(self, member: MemberFacts) -> bool:
         """Whether the index now holds these facts (False: it knew newer ones, or the member was erased)."""
-        self._delta += self._touch().member_upserted(member)
+        self._delta += self._index.member_upserted(member)
         held = self._index.members.get(member.member_id)
         return held is not None and held.as_of == member.as_of
 
     def member_erased(self, member_id: str) -> None:
-        self._delta += self._touch().member_erased(member_id)
+        self._delta += self._index.member_erased(member_id)
 
     def offer_upserted(self, offer: OfferFacts) -> bool:
         """Whether the index now holds these facts (False: it knew newer ones, or the offer went)."""
-        self._delta += self._touch().offer_upserted(offer)
+        self._delta += self._index.offer_upserted(offer)
         held = self._index.offers.get(offer.offer_id)
         return held is not None and held.as_of == offer.as_of
 
     def offer_withdrawn(self, offer_id: str) -> None:
-        self._delta += self._touch().offer_withdrawn(offer_id)
+        self._delta += self._index.offer_withdrawn(offer_id)
 
     def territory_registered(self, territory_id: str, parent_id: str | None, country: str) -> None:
-        self._delta += self._touch().territory_registered(territory_id, parent_id, country)
+        self._delta += self._index.territory_registered(territory_id, parent_id, country)
 
     def project_upserted(self, project: ProjectFacts) -> list[str] | None:
         """The open needs the project no longer has, in order; None when the index knew newer facts
         (or the project was closed)."""
-        index = self._touch()
+        index = self._index
         before = {n for n, need in index.needs.items() if need.project_id == project.project_id}
         self._delta += index.project_upserted(project)
         held = index.projects.get(project.project_id)
@@ -72,13 +69,13 @@ class Change:
         return sorted(before - {need.need_id for need in project.needs})
 
     def project_closed(self, project_id: str) -> None:
-        self._delta += self._touch().project_closed(project_id)
+        self._delta += self._index.project_closed(project_id)
 
     def need_filled(self, need_id: str) -> None:
-        self._delta += self._touch().need_filled(need_id)
+        self._delta += self._index.need_filled(need_id)
 
     def declined_by_member(self, need_id: str, offer_id: str) -> None:
-        self._delta += self._touch().declined_by_member(need_id, offer_id)
+        self._delta += self._index.declined_by_member(need_id, offer_id)
 
     def lineage(self, territory_id: str) -> tuple[str, ...]:
         return self._index.lineage(territory_id)
@@ -108,6 +105,7 @@ class MatchingEngine:
         self.after_build = after_build  # the process's own tuning once a large heap is built
         self.lock = asyncio.Lock()
         self.index: MatchIndex | None = None
+        self._holder: UnitOfWork[Repository] | None = None  # the unit of work whose changes may be undone
 
     async def warm_up(self) -> None:
         async with self.lock:
@@ -115,22 +113,36 @@ class MatchingEngine:
 
     @asynccontextmanager
     async def change(self, uow: UnitOfWork[Repository]) -> AsyncIterator[Change]:
-        """One change under the lock; commit `uow` inside the block. Leaving it uncommitted, by an
-        error of any kind or none, after the index was touched throws the index away."""
-        async with self.lock:
-            change = Change(await self._ready())
-            committed = False
-
-            def settled() -> None:
-                nonlocal committed
-                committed = True
-
-            uow.on_commit(settled)
+        """One change to the index within `uow`, which holds the index until it commits (the changes
+        stay) or ends without committing (they are undone)."""
+        if self._holder is not uow:
+            await self.lock.acquire()
             try:
-                yield change
-            finally:
-                if change.touched and not committed:
-                    self.index = None  # rebuilt from what the database holds before the next change
+                index = await self._ready()
+            except BaseException:
+                self.lock.release()
+                raise
+            self._holder, index.journal = uow, Journal()
+            uow.on_commit(self._kept)
+            uow.on_rollback(self._undone)
+        assert self.index is not None
+        yield Change(self.index)
+
+    def _kept(self) -> None:
+        assert self.index is not None
+        self.index.journal = None
+        self._release()
+
+    def _undone(self) -> None:
+        assert self.index is not None and self.index.journal is not None
+        self.index.journal.undo()
+        self.index.journal = None
+        log.info("matching.index_change_undone")
+        self._release()
+
+    def _release(self) -> None:
+        self._holder = None
+        self.lock.release()
 
     def lineage(self, territory_id: str) -> tuple[str, ...]:
         """The territory and those above it, as far as the index knows (itself alone before the build)."""

@@ -6,6 +6,9 @@ It is built from the database at start and kept current by the events. Every cha
 those whose score moved. A need's top k is always what ranking every candidate from scratch gives
 (ties broken by offer id): whenever an offer in a top k changes or goes, that need is ranked again.
 Older facts than those held change nothing, so events may arrive late, twice or out of order.
+
+While a `Journal` is open (`journal`), each change first notes what it replaces, so that the changes
+of a transaction that does not commit are undone in memory instead of rebuilding the index.
 """
 
 from __future__ import annotations
@@ -38,6 +41,43 @@ from .timezones import country_offset
 
 MAX_DEPTH = 8  # commune < province < region < country, with room to spare
 NO_LANGUAGE = frozenset({""})  # what an offer whose member names no language is filed under
+_ABSENT = object()  # what a journal notes for a key that was not there
+
+
+class Journal:
+    """What the index held before the changes since it opened: each key and set element once, as
+    it was first seen, so that `undo()` puts back exactly what was there."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple[int, Any]] = set()
+        self._kept: list[tuple[Any, Any, Any]] = []  # container, key or element, what it held
+        self._containers: list[Any] = []  # kept alive, so that no container's id is reused
+
+    def keep(self, container: dict[Any, Any], key: Any) -> None:
+        if (id(container), key) in self._seen:
+            return
+        self._seen.add((id(container), key))
+        self._containers.append(container)
+        held = container.get(key, _ABSENT)
+        # The index changes lists and sets in place: keep a copy of them as they were.
+        self._kept.append((container, key, held.copy() if isinstance(held, list | set) else held))
+
+    def keep_element(self, container: set[Any], element: Any) -> None:
+        if (id(container), element) in self._seen:
+            return
+        self._seen.add((id(container), element))
+        self._containers.append(container)
+        self._kept.append((container, element, element in container))
+
+    def undo(self) -> None:
+        for container, key, held in reversed(self._kept):
+            if isinstance(container, set):
+                (container.add if held else container.discard)(key)
+            elif held is _ABSENT:
+                container.pop(key, None)
+            else:
+                container[key] = held
+        self._seen, self._kept, self._containers = set(), [], []
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +196,16 @@ class MatchIndex:
         self.top: dict[str, list[Ranked]] = {}
         # offer_id -> the needs whose top k hold it; a tuple, as most offers are in one top or none
         self.tops_with_offer: dict[str, tuple[str, ...]] = {}
+        self.journal: Journal | None = None  # open while the changes may still be undone
+
+    def _keep(self, container: dict[Any, Any], key: Any) -> None:
+        """Before `container[key]` changes, or the list or set it holds changes in place."""
+        if self.journal is not None:
+            self.journal.keep(container, key)
+
+    def _keep_element(self, container: set[Any], element: Any) -> None:
+        if self.journal is not None:
+            self.journal.keep_element(container, element)
 
     # Offers
 
@@ -171,45 +221,55 @@ class MatchIndex:
         return self._refresh_offer(offer)
 
     def offer_withdrawn(self, offer_id: str) -> Delta:
+        self._keep_element(self.withdrawn_offers, offer_id)
         self.withdrawn_offers.add(offer_id)
         return self._forget_offer(offer_id, Ending.OFFER_WITHDRAWN)
 
     def index_offer(self, offer: OfferFacts, in_order: bool = True) -> None:
         """Hold the offer; when loading many, `in_order=False` defers ordering to `order_buckets()`."""
+        self._keep(self.offers, offer.offer_id)
         self.offers[offer.offer_id] = offer
+        self._keep(self.offers_by_member, offer.member_id)
         self.offers_by_member[offer.member_id].add(offer.offer_id)
         add = bisect.insort if in_order else list.append
-        for bucket in self._buckets_of(offer):
-            add(bucket, offer.offer_id)
+        for buckets, key in self._buckets_of(offer):
+            self._keep(buckets, key)
+            add(buckets[key], offer.offer_id)
         languages = self._spoken(offer)
         for mode in offer.modes:
+            self._keep(self.languages_by_skill_mode, (offer.skill, mode))
             self.languages_by_skill_mode[(offer.skill, mode)].update(languages)
         for place in offer.territory_ids:
+            self._keep(self.placed, (place, offer.skill))
             self.placed[(place, offer.skill)].add(offer.offer_id)
 
     def _unindex_offer(self, offer: OfferFacts) -> None:
+        self._keep(self.offers, offer.offer_id)
         self.offers.pop(offer.offer_id, None)
+        self._keep(self.offers_by_member, offer.member_id)
         self.offers_by_member[offer.member_id].discard(offer.offer_id)
-        for bucket in self._buckets_of(offer):
-            _remove(bucket, offer.offer_id)
+        for buckets, key in self._buckets_of(offer):
+            self._keep(buckets, key)
+            _remove(buckets[key], offer.offer_id)
         for place in offer.territory_ids:
+            self._keep(self.placed, (place, offer.skill))
             self.placed[(place, offer.skill)].discard(offer.offer_id)
 
-    def _buckets_of(self, offer: OfferFacts) -> Iterator[list[str]]:
-        """The id-ordered lists that hold the offer: by skill, mode and language; by these and sector
-        of interest; by its member's bonds. The languages and sectors are the offer's and its
-        member's."""
+    def _buckets_of(self, offer: OfferFacts) -> Iterator[tuple[dict[Any, list[str]], Any]]:
+        """Where the id-ordered lists that hold the offer are (their dict and key): by skill, mode
+        and language; by these and sector of interest; by its member's bonds. The languages and
+        sectors are the offer's and its member's."""
         member = self.members.get(offer.member_id)
         spoken = self._spoken(offer)
         sectors = offer.sectors | member.sectors if member else offer.sectors
         skill = offer.skill
         for mode in offer.modes:
             for language in spoken:
-                yield self.offers_by_skill_mode[(skill, mode, language)]
+                yield self.offers_by_skill_mode, (skill, mode, language)
                 for sector in sectors:
-                    yield self.interested[(skill, mode, sector, language)]
+                    yield self.interested, (skill, mode, sector, language)
         for place, bond in member.attachments if member else ():
-            yield self.bonded[(place, skill, bond)]
+            yield self.bonded, (place, skill, bond)
 
     def _spoken(self, offer: OfferFacts) -> frozenset[str]:
         return spoken(offer, self.members.get(offer.member_id)) or NO_LANGUAGE
@@ -228,6 +288,7 @@ class MatchIndex:
             return Delta()
         self._unindex_offer(offer)
         delta = Delta()
+        self._keep(self.tops_with_offer, offer_id)
         for need_id in sorted(self.tops_with_offer.pop(offer_id, ())):
             delta += self._rerank(need_id, reason)
         return delta
@@ -248,6 +309,7 @@ class MatchIndex:
                     if need_id in already or (need_id, offer.offer_id) in self.declined:
                         continue
                     need = self.needs[need_id]
+                    self._keep(self.top, need_id)
                     top = self.top.setdefault(need_id, [])
                     bound = score_bound(need, relation, sector_interest(need, offer, member))
                     full = len(top) >= self.top_k and top[-1].fit.score > bound
@@ -280,6 +342,7 @@ class MatchIndex:
         ]
         for offer in offers:
             self._unindex_offer(offer)
+        self._keep(self.members, member.member_id)
         self.members[member.member_id] = member
         for offer in offers:
             self.index_offer(offer)
@@ -289,11 +352,14 @@ class MatchIndex:
         return delta
 
     def member_erased(self, member_id: str) -> Delta:
+        self._keep_element(self.erased, member_id)
         self.erased.add(member_id)
         delta = Delta()
         for offer_id in sorted(self.offers_by_member.get(member_id, set())):
             delta += self._forget_offer(offer_id, Ending.MEMBER_ERASED)
+        self._keep(self.offers_by_member, member_id)
         self.offers_by_member.pop(member_id, None)
+        self._keep(self.members, member_id)
         self.members.pop(member_id, None)
         return delta
 
@@ -302,12 +368,14 @@ class MatchIndex:
     def territory_registered(self, territory_id: str, parent_id: str | None, country: str) -> Delta:
         if self.territories.get(territory_id) == (parent_id, country):
             return Delta()
+        self._keep(self.territories, territory_id)
         self.territories[territory_id] = (parent_id, country)
         delta = Delta()
         for need_id in sorted(self.needs):
             need = self.needs[need_id]
             lineage = self.lineage(self.projects[need.project_id].territory_id)
             if lineage != need.lineage or need.utc_offset != self._offset(lineage):
+                self._keep(self.needs, need_id)
                 self.needs[need_id] = replace(need, lineage=lineage, utc_offset=self._offset(lineage))
                 delta += self._rerank(need_id, Ending.NO_LONGER_FITS)
         return delta
@@ -359,6 +427,7 @@ class MatchIndex:
         held = self.projects.get(project.project_id)
         if project.project_id in self.closed or (held is not None and held.as_of >= project.as_of):
             return Delta()
+        self._keep(self.projects, project.project_id)
         self.projects[project.project_id] = project
         wanted = {need.need_id: need for need in self._needs_of(project)}
         delta = Delta()
@@ -369,14 +438,19 @@ class MatchIndex:
             if need_id in self.filled or self.needs.get(need_id) == need:
                 continue
             self._unindex_need(need_id)
+            self._keep(self.needs, need_id)
             self.needs[need_id] = need
+            self._keep(self.needs_by_project, need.project_id)
             self.needs_by_project[need.project_id].add(need_id)
+            self._keep(self.needs_by_skill_mode, (need.skill, need.mode))
             self.needs_by_skill_mode[(need.skill, need.mode)].add(need_id)
             delta += self._rerank(need_id, Ending.NO_LONGER_FITS)
         return delta
 
     def project_closed(self, project_id: str) -> Delta:
+        self._keep_element(self.closed, project_id)
         self.closed.add(project_id)
+        self._keep(self.projects, project_id)
         self.projects.pop(project_id, None)
         delta = Delta()
         for need_id in sorted(self.needs_by_project.get(project_id, set())):
@@ -384,19 +458,24 @@ class MatchIndex:
         return delta
 
     def need_filled(self, need_id: str) -> Delta:
+        self._keep_element(self.filled, need_id)
         self.filled.add(need_id)
         return self._drop_need(need_id, Ending.NEED_FILLED)
 
     def declined_by_member(self, need_id: str, offer_id: str) -> Delta:
+        self._keep_element(self.declined, (need_id, offer_id))
         self.declined.add((need_id, offer_id))
         return self._rerank(need_id, Ending.DECLINED) if need_id in self.needs else Delta()
 
     def _drop_need(self, need_id: str, reason: str) -> Delta:
         self._unindex_need(need_id)
+        self._keep(self.needs, need_id)
         dropped = self.needs.pop(need_id, None)
         if dropped is not None:
+            self._keep(self.needs_by_project, dropped.project_id)
             self.needs_by_project[dropped.project_id].discard(need_id)
         delta = Delta()
+        self._keep(self.top, need_id)
         for ranked in self.top.pop(need_id, []):
             self._unlink(ranked.offer_id, need_id)
             delta.left(need_id, ranked.offer_id, reason)
@@ -405,6 +484,7 @@ class MatchIndex:
     def _unindex_need(self, need_id: str) -> None:
         need = self.needs.get(need_id)
         if need is not None:
+            self._keep(self.needs_by_skill_mode, (need.skill, need.mode))
             self.needs_by_skill_mode[(need.skill, need.mode)].discard(need_id)
 
     # Ranking
@@ -520,6 +600,7 @@ class MatchIndex:
         old = {ranked.offer_id: ranked for ranked in self.top.get(need_id, [])}
         need = self.needs.get(need_id)
         new = self.rank(need) if need else []
+        self._keep(self.top, need_id)
         self.top[need_id] = new
         delta = Delta()
         kept = {ranked.offer_id for ranked in new}
@@ -539,9 +620,11 @@ class MatchIndex:
     def _link(self, offer_id: str, need_id: str) -> None:
         held = self.tops_with_offer.get(offer_id, ())
         if need_id not in held:
+            self._keep(self.tops_with_offer, offer_id)
             self.tops_with_offer[offer_id] = (*held, need_id)
 
     def _unlink(self, offer_id: str, need_id: str) -> None:
+        self._keep(self.tops_with_offer, offer_id)
         held = tuple(n for n in self.tops_with_offer.get(offer_id, ()) if n != need_id)
         if held:
             self.tops_with_offer[offer_id] = held

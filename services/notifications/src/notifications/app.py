@@ -67,11 +67,6 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
 
     app.on_start.append(tell_news)
     app.on_stop.append(news.stop)
-
-    async def close_mailer() -> None:
-        mailer.close()
-
-    app.on_stop.append(close_mailer)
     return app
 
 

@@ -43,7 +43,7 @@ from prometheus_client import Counter
 
 from .config import NotificationsSettings
 from .handlers import WAITING
-from .mail import DeliveryError, Mailer
+from .mail import Attachment, DeliveryError, Mailer
 from .orm import ContactRow, MessageRow, NotificationRow
 from .preferences import Preferences
 from .repository import NotificationsRepository
@@ -102,7 +102,9 @@ class Dispatcher:
         self.workers = {"email": settings.email_workers, "webhook": settings.webhook_workers}
         self.leases = {"email": mailer.deadline + LEASE_MARGIN, "webhook": webhooks.timeout + LEASE_MARGIN}
         self._in_flight: dict[str, set[str]] = {channel: set() for channel in CHANNELS}
-        self._wake = asyncio.Event()
+        # Workers waiting for work, woken one at a time; `_missed`: a wake came while none waited.
+        self._idle: dict[str, list[asyncio.Event]] = {channel: [] for channel in CHANNELS}
+        self._missed = dict.fromkeys(CHANNELS, False)
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -110,11 +112,19 @@ class Dispatcher:
         return len(self.retry_delays) + 1
 
     def wake(self) -> None:
-        self._wake.set()
+        """New work was committed: one worker of each channel looks (told in memory, no poll)."""
+        for channel in CHANNELS:
+            self._wake_one(channel)
+
+    def _wake_one(self, channel: str) -> None:
+        if self._idle[channel]:
+            self._idle[channel].pop().set()
+        else:
+            self._missed[channel] = True
 
     async def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(self._run(channel), name=f"notifications-{channel}-{n}")
+            asyncio.create_task(self._run(channel, watch=n == 0), name=f"notifications-{channel}-{n}")
             for channel in CHANNELS
             for n in range(self.workers[channel])
         ]
@@ -128,7 +138,10 @@ class Dispatcher:
                 await task
         self._tasks = []
 
-    async def _run(self, channel: str) -> None:
+    async def _run(self, channel: str, *, watch: bool) -> None:
+        """Send while there is work; then wait to be woken. Only the `watch` worker also looks every
+        `interval` (work another process left, retries coming due): idle workers cost no polls."""
+        woken = asyncio.Event()
         while True:
             try:
                 while await self.send_next(channel):
@@ -137,9 +150,19 @@ class Dispatcher:
                 raise
             except Exception as error:  # noqa: BLE001 - the loop must outlive a database outage
                 log.warning("notifications.dispatch.retry", error=repr(error))
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+            if self._missed[channel]:
+                self._missed[channel] = False
+                continue
+            woken.clear()
+            self._idle[channel].append(woken)
+            try:
+                async with asyncio.timeout(self.interval if watch else None):
+                    await woken.wait()
+            except TimeoutError:
+                pass
+            finally:
+                if woken in self._idle[channel]:
+                    self._idle[channel].remove(woken)
 
     async def send_next(self, channel: str) -> bool:
         """Try the oldest due message of that channel; False when none is due."""
@@ -175,6 +198,7 @@ class Dispatcher:
             if target in busy:  # checked and taken in one step: no other worker comes in between
                 return None
             busy.add(target)
+            self._wake_one(channel)  # there may be more: another worker looks while this one sends
             try:
                 message.attempts += 1
                 message.due_at = now + timedelta(seconds=self.leases[channel])
@@ -258,11 +282,12 @@ class Dispatcher:
             language = language_of(contact.locale)
             texts = [Text(n.kind, n.language, n.title, n.body) for n in notifications]
             email = compose_email(language, contact.display_name or "", texts, digest=claim.digest)
-            message = self.mailer.compose(claim.message_id, contact.email, email)
-            for n in notifications:  # a gathering's confirmation carries its calendar file
-                if isinstance(n.data.get("ics"), str):
-                    message.add_attachment(n.data["ics"], subtype="calendar", filename="gathering.ics")
-            message.as_bytes()  # what would fail in the writing, fails while building
+            # A gathering's confirmation carries its calendar file.
+            calendars = [n.data["ics"] for n in notifications if isinstance(n.data.get("ics"), str)]
+            attachments = [Attachment("gathering.ics", "text/calendar", ics) for ics in calendars]
+            message = self.mailer.compose(
+                claim.message_id, contact.email, email, attachments
+            )  # fails here if at all
             return functools.partial(self.mailer.send, claim.message_id, message)
         if not preferences.webhook_url or not preferences.webhook_secret:
             raise DeliveryError("the member no longer has a webhook", permanent=True)

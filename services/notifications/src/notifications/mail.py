@@ -4,14 +4,15 @@ directory, so that `passerelle up` needs no mail server and a developer can open
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -23,7 +24,7 @@ from .texts import Email
 
 # A whole SMTP conversation must end within this, so that one slow server cannot hold a worker.
 SMTP_DEADLINE = 60.0
-# Writing an .eml file takes milliseconds; a message claimed by a process that died is tried again
+# Writing an .eml file takes microseconds; a message claimed by a process that died is tried again
 # this long (plus the dispatcher's margin) after its claim, so keep it short.
 FILE_DEADLINE = 5.0
 
@@ -42,44 +43,50 @@ class Mailer:
         self.sender = settings.mail_from
         self.directory = directory
         self.smtp = _smtp_options(settings.smtp_url.get_secret_value()) if settings.smtp_url else None
-        # .eml files are written by threads of their own: webhooks resolving names in the default
-        # executor cannot keep e-mails waiting.
-        self._writers = (
-            ThreadPoolExecutor(max_workers=2, thread_name_prefix="notifications-eml")
-            if self.smtp is None
-            else None
-        )
+        name, address = parseaddr(flattened(self.sender))
+        self._from = formataddr((name, address), charset="utf-8")
+        self._domain = address.rpartition("@")[2] or "passerelle.invalid"
 
-    def compose(self, message_id: str, to: str, email: Email) -> EmailMessage:
-        message = EmailMessage()
-        # The same id on every try: a receiving server or client can tell a retried send from a new one.
-        domain = Address(addr_spec=_address_of(self.sender)).domain or "passerelle.invalid"
-        headers = {
-            "From": self.sender,
-            "To": to,
-            "Subject": email.subject,
-            "Date": format_datetime(datetime.now(UTC)),
-            "Message-ID": make_msgid(idstring=message_id, domain=domain),
-            "Auto-Submitted": "auto-generated",
-        }
+    def compose(
+        self, message_id: str, to: str, email: Email, attachments: Sequence[Attachment] = ()
+    ) -> Outgoing:
+        """The message as it is sent, written here in one pass: `email.message.EmailMessage` spent
+        milliseconds on each (its policy machinery), this spends microseconds."""
         # Every header is made one line: a member's name or a project's title can neither break the
         # message nor add headers.
-        for name, value in headers.items():
-            message[name] = flattened(value)
-        message.set_content(email.text)
-        message.add_alternative(email.html, subtype="html")
-        # After the content, which resets Content-* headers.
-        message["Content-Language"] = flattened(email.language)
-        return message
+        headers = {
+            "From": self._from,
+            "To": Address(addr_spec=flattened(to)).addr_spec,  # refuses what no mailbox can be
+            "Subject": _encoded(flattened(email.subject)),
+            "Date": format_datetime(datetime.now(UTC)),
+            # The same id on every try: a receiving server or client can tell a retried send from a new one.
+            "Message-ID": f"<{message_id}@{self._domain}>",
+            "Auto-Submitted": "auto-generated",
+            "Content-Language": _encoded(flattened(email.language)),
+            "MIME-Version": "1.0",
+        }
+        lines = [f"{name}: {value}" for name, value in headers.items()]
+        texts = [
+            _part(f"text/{subtype}", content)
+            for subtype, content in (("plain", email.text), ("html", email.html))
+        ]
+        body = _multipart("alternative", texts)
+        if attachments:
+            files = [
+                _part(
+                    file.content_type,
+                    file.content,
+                    f'Content-Disposition: attachment; filename="{file.filename}"',
+                )
+                for file in attachments
+            ]
+            body = _multipart("mixed", [body, *files])
+        return Outgoing(to, "\r\n".join([*lines, *body, ""]).encode("utf-8"))
 
     @property
     def deadline(self) -> float:
         """The longest one send may take."""
         return FILE_DEADLINE if self.smtp is None else SMTP_DEADLINE
-
-    def close(self) -> None:
-        if self._writers is not None:
-            self._writers.shutdown(wait=True)
 
     def forget(self, message_ids: Iterable[str]) -> None:
         """Delete the .eml files of these messages (an erased member's): their name and address go too."""
@@ -87,17 +94,21 @@ class Mailer:
             for message_id in message_ids:
                 (self.directory / f"{message_id}.eml").unlink(missing_ok=True)
 
-    async def send(self, message_id: str, message: EmailMessage) -> str:
+    async def send(self, message_id: str, message: Outgoing) -> str:
         """Send, and say where it went (for the delivery log)."""
         if self.smtp is None:
-            return await self._write_file(message_id, message)
+            # A few kilobytes written without fsync take microseconds: handing them to a thread
+            # (and waking the loop when it is done) would cost more than writing them here.
+            return self._write(message_id, message)
         return await self._send_smtp(self.smtp, message)
 
-    async def _send_smtp(self, smtp: SmtpServer, message: EmailMessage) -> str:
+    async def _send_smtp(self, smtp: SmtpServer, message: Outgoing) -> str:
         try:
             async with asyncio.timeout(SMTP_DEADLINE):
                 await aiosmtplib.send(
-                    message,
+                    message.data,
+                    sender=parseaddr(self._from)[1],
+                    recipients=[message.to],
                     hostname=smtp.hostname,
                     port=smtp.port,
                     username=smtp.username,
@@ -113,26 +124,58 @@ class Mailer:
             raise DeliveryError(f"SMTP: {error}", permanent=permanent) from error
         return f"smtp {smtp.hostname}"
 
-    async def _write_file(self, message_id: str, message: EmailMessage) -> str:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(FILE_DEADLINE):
-                return await loop.run_in_executor(self._writers, self._write, message_id, message)
-        except TimeoutError as error:
-            raise DeliveryError(f"the .eml file was not written within {FILE_DEADLINE:g} s") from error
-
-    def _write(self, message_id: str, message: EmailMessage) -> str:
+    def _write(self, message_id: str, message: Outgoing) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
         # Named after the message alone: a try repeated after a crash replaces its own file.
         path = self.directory / f"{message_id}.eml"
         partial = path.with_suffix(".eml.partial")
-        partial.write_bytes(message.as_bytes())
+        partial.write_bytes(message.data)
         os.replace(partial, path)  # readers never see half a message
         return str(path)
 
 
-def _address_of(sender: str) -> str:
-    return sender.rsplit("<", 1)[-1].rstrip(">").strip()
+@dataclass(frozen=True)
+class Outgoing:
+    """An e-mail ready to go: its recipient and its bytes."""
+
+    to: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A text file sent with an e-mail (a gathering's calendar)."""
+
+    filename: str
+    content_type: str
+    content: str
+
+
+def _part(content_type: str, content: str, *headers: str) -> list[str]:
+    encoded = base64.encodebytes(content.encode()).decode("ascii").rstrip("\n").replace("\n", "\r\n")
+    return [
+        f'Content-Type: {content_type}; charset="utf-8"',
+        "Content-Transfer-Encoding: base64",
+        *headers,
+        "",
+        encoded,
+    ]
+
+
+def _multipart(subtype: str, parts: list[list[str]]) -> list[str]:
+    """A multipart entity's lines, its headers first."""
+    boundary = f"=_{uuid.uuid4().hex}"
+    lines = [f'Content-Type: multipart/{subtype}; boundary="{boundary}"']
+    for part in parts:
+        lines += ["", f"--{boundary}", *part]
+    return [*lines, f"--{boundary}--"]
+
+
+def _encoded(value: str) -> str:
+    """A header value as is when ASCII, else as RFC 2047 encoded words (folded, so never too long)."""
+    if value.isascii() and len(value) < 900:
+        return value
+    return Header(value, "utf-8").encode()
 
 
 @dataclass(frozen=True)

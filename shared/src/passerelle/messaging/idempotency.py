@@ -62,6 +62,7 @@ class KeyedRequest:
     database: Database | None = None
     session: AsyncSession | None = None
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    after_rollback: list[Callable[[], None]] = field(default_factory=list)
 
     async def join(self, database: Database) -> AsyncSession | None:
         """The session a unit of work on `database` runs in: the request's own, locked on its key,
@@ -97,6 +98,7 @@ class KeyedRequest:
         """Keep a successful answer with the effect, in one commit; anything else changes nothing."""
         if self.session is None or self.key is None:
             return
+        committed = False
         try:
             if 200 <= answer.status < 300:
                 key = self.key
@@ -112,15 +114,24 @@ class KeyedRequest:
                     )
                 )
                 await self.session.commit()
-                callbacks, self.after_commit = self.after_commit, []
+                committed = True
+                callbacks, self.after_commit, self.after_rollback = self.after_commit, [], []
                 for callback in callbacks:
                     callback()
         finally:
             await self.session.close()
+            if not committed:
+                self._rolled_back()
 
     async def abandon(self) -> None:
         if self.session is not None:
             await self.session.close()
+        self._rolled_back()
+
+    def _rolled_back(self) -> None:
+        callbacks, self.after_commit, self.after_rollback = self.after_rollback, [], []
+        for callback in callbacks:
+            callback()
 
 
 # The keyed request being served, if any (set by the HTTP layer around each request).

@@ -131,6 +131,10 @@ class OutboxRelay:
             host=url.host, port=url.port, user=url.username, password=url.password, database=url.database
         )
 
+    def wake(self) -> None:
+        """Events were committed in this process: relay them now, without waiting for the NOTIFY."""
+        self._wake.set()
+
     def _on_notify(self, *_: Any) -> None:
         self._wake.set()
 

@@ -73,12 +73,21 @@ class SqlUnitOfWork(Generic[R]):
         database: Database,
         repository: Callable[[AsyncSession], R],
         limit: EventLimit | None = None,
+        on_events: Callable[[], None] = lambda: None,
     ) -> None:
         self._database = database
         self._repository = repository
         self._limit = limit or EventLimit()
+        # Told after a commit that wrote events: the relay of this process wakes in memory (its
+        # NOTIFY listener and its poll remain for the other processes and after a restart).
+        self._on_events = on_events
+        self._wrote_events = False
         self.recorded: list[CloudEvent[EventData]] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._after_rollback: list[Callable[[], None]] = []
+        # Held by a consumer handling a batch: a handler's commit writes its events and ends its part,
+        # the transaction commits once for the whole batch (`held = False`, then `commit()`).
+        self.held = False
         self._request: KeyedRequest | None = None
         self._savepoint: AsyncSessionTransaction | None = None
 
@@ -94,19 +103,24 @@ class SqlUnitOfWork(Generic[R]):
             await self.session.begin()
         self.repository = self._repository(self.session)
         self.recorded = []
-        self._after_commit = []
+        self._after_commit, self._after_rollback = [], []
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._savepoint is not None:
-            if self._savepoint.is_active:
-                await self._savepoint.rollback()
-            return
-        # Closing ends the transaction, rolling back whatever was not committed; unlike rollback() it
-        # leaves what was read usable (detached, not expired), so read-only use cases can return rows.
-        await self.session.close()
+        try:
+            if self._savepoint is not None:
+                if self._savepoint.is_active:
+                    await self._savepoint.rollback()
+                return
+            # Closing ends the transaction, rolling back whatever was not committed; unlike rollback()
+            # it leaves what was read usable (detached, not expired), so read-only use cases can return rows.
+            await self.session.close()
+        finally:
+            callbacks, self._after_rollback = self._after_rollback, []  # left: not committed
+            for callback in callbacks:
+                callback()
 
     async def claim(self, consumer: str, event_id: str) -> bool:
         """Record that `consumer` handles `event_id`; False when it already did (a redelivery).
@@ -122,6 +136,23 @@ class SqlUnitOfWork(Generic[R]):
         result = await self.session.execute(statement)
         return result.first() is not None
 
+    async def claim_all(self, consumer: str, event_ids: list[str]) -> set[str]:
+        """`claim` for several events in one statement: the ids not handled before."""
+        statement = (
+            pg_insert(inbox)
+            .values([{"consumer": consumer, "event_id": event_id} for event_id in event_ids])
+            .on_conflict_do_nothing()
+            .returning(inbox.c.event_id)
+        )
+        return set((await self.session.execute(statement)).scalars())
+
+    async def end_part(self) -> None:
+        """One handler of a batch is done: the next starts from what the database holds, as it would
+        in a session of its own (objects this session loaded are stale after a statement that bypasses
+        it, such as an `INSERT ... ON CONFLICT DO UPDATE`, and `session.get` would return them)."""
+        await self.session.flush()
+        self.session.expunge_all()
+
     def record(self, data: EventData) -> CloudEvent[EventData]:
         """Add an event to the outbox; it is written with this unit of work's commit."""
         event = traced(envelope(data))
@@ -133,20 +164,34 @@ class SqlUnitOfWork(Generic[R]):
         if callback not in self._after_commit:
             self._after_commit.append(callback)
 
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this unit of work has ended without committing what it did since its
+        last commit (e.g. to undo what it changed in memory); not after a commit."""
+        if callback not in self._after_rollback:
+            self._after_rollback.append(callback)
+
     async def commit(self) -> None:
         if self.recorded:
             await self.session.execute(insert(outbox), [self._outbox_row(event) for event in self.recorded])
             await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+            self.recorded = []  # written: a later commit in the same unit of work writes only new events
+            self._wrote_events = True
+        if self.held:
+            return
         if self._request is not None and self._savepoint is not None:
             # Durable only with the request's answer: the callbacks wait for that commit.
             await self._savepoint.commit()
             self._savepoint = await self.session.begin_nested()
         else:
             await self.session.commit()
-        self.recorded = []  # committed: a later commit in the same unit of work writes only new events
         callbacks, self._after_commit = self._after_commit, []
+        undo, self._after_rollback = self._after_rollback, []
+        if self._wrote_events:
+            self._wrote_events = False
+            callbacks.append(self._on_events)
         if self._request is not None:
             self._request.after_commit.extend(callbacks)
+            self._request.after_rollback.extend(undo)  # the request may still end without its commit
             return
         for callback in callbacks:
             callback()
@@ -179,7 +224,10 @@ SessionUnitOfWork = SqlUnitOfWork[AsyncSession]
 
 
 def units(
-    database: Database, repository: Callable[[AsyncSession], R], limit: EventLimit | None = None
+    database: Database,
+    repository: Callable[[AsyncSession], R],
+    limit: EventLimit | None = None,
+    on_events: Callable[[], None] = lambda: None,
 ) -> Callable[[], SqlUnitOfWork[R]]:
     """A maker of units of work on `database` whose `repository` is made on each one's session."""
-    return lambda: SqlUnitOfWork(database, repository, limit)
+    return lambda: SqlUnitOfWork(database, repository, limit, on_events)

@@ -244,7 +244,13 @@ async def serve_http(app: FastAPI, host: str, port: int, on_ready: str | None = 
     """Serve until SIGINT/SIGTERM; print `on_ready` (with the real port) once listening."""
     server = _HttpServer(
         uvicorn.Config(
-            app, host=host, port=port, log_config=None, lifespan="off", timeout_graceful_shutdown=10
+            app,
+            host=host,
+            port=port,
+            http="httptools",
+            log_config=None,
+            lifespan="off",
+            timeout_graceful_shutdown=10,
         )
     )
     task = asyncio.create_task(server.serve())

@@ -43,17 +43,18 @@ class ServiceApp:
         # The largest event a commit accepts; the relay sets it to what the NATS server announces.
         self.event_limit = EventLimit()
         self.broker, self._delivery = make_broker(settings, name)
+        self.relay = OutboxRelay(self.database, self.broker, name, limit=self.event_limit)
         self.consumers = EventConsumers(
             self.broker,
             name,
             self.units(no_repository),
             consumes=load_services([name])[0].consumes,
             workers=settings.consumer_batch,
+            batch_wait=settings.consumer_batch_wait,
             topology=TopologySettings(
                 duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait
             ),
         )
-        self.relay = OutboxRelay(self.database, self.broker, name, limit=self.event_limit)
         retention = settings.inbox_retention
         self.inbox_pruning = InboxPruning(
             self.database,
@@ -74,7 +75,7 @@ class ServiceApp:
 
     def units(self, repository: Callable[[AsyncSession], R]) -> Callable[[], SqlUnitOfWork[R]]:
         """Units of work on this service's database whose repository is made by `repository`."""
-        return units(self.database, repository, self.event_limit)
+        return units(self.database, repository, self.event_limit, on_events=self.relay.wake)
 
     def document_published_events(self) -> None:
         """Publishers exist only for the AsyncAPI document; events leave through the outbox relay.
@@ -112,6 +113,7 @@ class ServiceApp:
             ("inbox_pruning", self.inbox_pruning.stop),
             ("relay", self.relay.stop),
             ("broker", self.broker.stop),
+            ("batches", self.consumers.drain),
         ]
         for step, stopping in steps:
             try:
