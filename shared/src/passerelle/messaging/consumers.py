@@ -250,7 +250,10 @@ def _about(consumer: str, event: CloudEvent[Any]) -> Iterator[None]:
     try:
         with (
             structlog.contextvars.bound_contextvars(
-                event_id=event.id, event_type=event.type, correlation_id=correlation_id.get(), consumer=consumer
+                event_id=event.id,
+                event_type=event.type,
+                correlation_id=correlation_id.get(),
+                consumer=consumer,
             ),
             consuming(event, consumer),
         ):
