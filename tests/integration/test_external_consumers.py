@@ -73,8 +73,10 @@ async def test_a_declared_consumer_reads_its_events_and_may_publish_nothing_into
     )
     try:
         js = connection.jetstream(timeout=10)  # a loaded CI machine answers slowly
+        # A refused request gets no answer: it times out, and the server reports the violation.
+        refusing = connection.jetstream(timeout=2)
         with pytest.raises((NatsError, asyncio.TimeoutError)):  # its own durable, on an event not given
-            await js.add_consumer(
+            await refusing.add_consumer(
                 "MEMBERS", ConsumerConfig(name=DURABLE, filter_subject=SkillOfferWithdrawn.subject)
             )
         reader = await js.pull_subscribe(MemberErased.subject, DURABLE, stream="MEMBERS")
@@ -85,21 +87,20 @@ async def test_a_declared_consumer_reads_its_events_and_may_publish_nothing_into
 
         forged = envelope(MemberErased(member_id="m-2"))
         with pytest.raises((NatsError, asyncio.TimeoutError)):
-            await js.publish(MemberErased.subject, forged.to_json(), stream="MEMBERS")
+            await refusing.publish(MemberErased.subject, forged.to_json(), stream="MEMBERS")
         with pytest.raises((NatsError, asyncio.TimeoutError)):  # an event it was not given
-            await js.pull_subscribe(
+            await refusing.pull_subscribe(
                 SkillOfferWithdrawn.subject, DURABLE.replace("Erased", "X"), stream="MEMBERS"
             )
         with pytest.raises((NatsError, asyncio.TimeoutError)):  # a service's durable
-            await js.consumer_info("MEMBERS", "matching__MemberErased_v1")
+            await refusing.consumer_info("MEMBERS", "matching__MemberErased_v1")
         await connection.subscribe("members.>")
         await connection.flush()
-        await eventually(lambda: _value(len(violations) >= 4))
+        # The server reports each refusal as it comes, others (the JetStream API's) among them.
+        refused = (f'publish to "{MemberErased.subject}"', 'subscription to "members.>"')
+        await eventually(lambda: _value(all(any(r in v for v in violations) for r in refused)))
     finally:
         await connection.close()
-    said = " ".join(violations)
-    assert f'publish to "{MemberErased.subject}"' in said, violations
-    assert 'subscription to "members.>"' in said, violations
     admin = await nats.connect(url, user=ADMIN, password=passwords[ADMIN])
     try:
         assert (await admin.jetstream().stream_info("MEMBERS")).state.messages == 2  # nothing got in
