@@ -234,7 +234,9 @@ class NotificationsRepository:
             select(PreferencesRow.member_id)
             .join(ContactRow, ContactRow.member_id == PreferencesRow.member_id)
             .where(
+                # Both sides from the cursor: each chunk reads its own members, not all the rest.
                 PreferencesRow.member_id > after,
+                ContactRow.member_id > after,
                 PreferencesRow.member_id.not_in(besides),
                 asked.has_any(array(territories)),
                 ContactRow.attachments.has_any(array(territories)),
