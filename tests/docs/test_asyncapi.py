@@ -54,7 +54,7 @@ def test_ids_are_plain_and_messages_say_content_type_headers_and_correlation(
     assert not [ref for ref in re.findall(r'"\$ref": "([^"]*)"', json.dumps(document)) if ":" in ref]
     for message in messages.values():
         assert message["contentType"] == "application/cloudevents+json"
-        assert {"Nats-Msg-Id", "content-type"} <= set(message["headers"]["properties"])
+        assert {"Nats-Msg-Id", "content-type", "traceparent"} <= set(message["headers"]["properties"])
         assert message["correlationId"]["location"] == "$message.header#/correlation_id"
     for server in document["servers"].values():
         assert server["protocol"] == "nats" and "protocolVersion" not in server

@@ -24,6 +24,12 @@ HEADERS: dict[str, Any] = {
         "Nats-Msg-Id": {"type": "string", "description": "The event's id: JetStream drops a duplicate"},
         "content-type": {"const": CONTENT_TYPE},
         "correlation_id": {"type": "string", "description": "The event's id again, set when it is published"},
+        "traceparent": {
+            "type": "string",
+            "description": "W3C Trace Context of the publish, when the producer traces (the event's own "
+            "`traceparent` names the operation that recorded it)",
+        },
+        "tracestate": {"type": "string", "description": "W3C Trace Context vendor state, with traceparent"},
     },
 }
 CORRELATION = {
