@@ -7,14 +7,13 @@ ended or reminded once, whatever restarts and replicas; what a crash interrupts 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import structlog
 from passerelle.contracts import MatchReminded
+from passerelle.periodic import Periodic
 from passerelle.unit_of_work import UnitOfWork
 
 from .config import MatchingSettings
@@ -35,7 +34,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class Deadlines:
+class Deadlines(Periodic):
     def __init__(
         self,
         units: Callable[[], UnitOfWork[Repository]],
@@ -43,12 +42,18 @@ class Deadlines:
         settings: MatchingSettings,
         clock: Clock = _now,
     ) -> None:
+        # A full batch may leave more due: sweeps follow at once until none is.
+        super().__init__(
+            "matching-deadlines",
+            self.sweep,
+            settings.deadline_sweep_seconds,
+            failed="matching.deadlines_retry",
+            until_done=True,
+        )
         self.units = units
         self.engine = engine
         self.delay = timedelta(days=settings.answer_days)
-        self.interval = settings.deadline_sweep_seconds
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
 
     async def sweep(self) -> int:
         """One batch: expire, then remind; how many matches it ended or reminded (0: none was due)."""
@@ -92,24 +97,3 @@ class Deadlines:
                 answer_by=match.stage_since + self.delay,
             )
         )
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="matching-deadlines")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await self.sweep():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - the loop must outlive a database outage
-                log.warning("matching.deadlines_retry", error=repr(error))
-            await asyncio.sleep(self.interval)

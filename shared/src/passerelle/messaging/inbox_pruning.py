@@ -10,14 +10,13 @@ rows.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy import delete, select, tuple_
 
+from passerelle.periodic import Periodic
 from passerelle.persistence.database import Database
 
 from .tables import inbox
@@ -29,7 +28,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class InboxPruning:
+class InboxPruning(Periodic):
     def __init__(
         self,
         database: Database,
@@ -40,33 +39,16 @@ class InboxPruning:
         batch: int = 1000,
         clock: Callable[[], datetime] = _now,
     ) -> None:
+        super().__init__(f"inbox-pruning-{service}", self.prune, interval, failed="inbox.pruning_failed")
         self.database = database
         self.service = service
         self.keep = keep  # None: the streams keep events for ever, and so does the inbox
-        self.interval = interval
         self.batch = batch
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        if self.keep is None:
-            return
-        self._task = asyncio.create_task(self._run(), name=f"inbox-pruning-{self.service}")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.prune()
-            except Exception as error:  # noqa: BLE001 - the next round tries again
-                log.warning("inbox.pruning_failed", service=self.service, error=repr(error))
-            await asyncio.sleep(self.interval)
+    async def start(self) -> None:
+        if self.keep is not None:
+            await super().start()
 
     async def prune(self) -> int:
         """Delete every inbox row older than `keep`; returns how many went."""

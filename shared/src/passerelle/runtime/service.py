@@ -101,7 +101,7 @@ class ServiceApp:
         self._delivery.dead_letters = DeadLetters(connection.jetstream(), connection.max_payload)
         await self.broker.start()
         self.relay.start()
-        self.inbox_pruning.start()
+        await self.inbox_pruning.start()
         log.info("service.started", service=self.name)
 
     async def stop(self, grace: float = 20.0) -> None:

@@ -7,27 +7,22 @@ what was not done is done by the next pass."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import datetime
 
-import structlog
+from passerelle.periodic import Periodic
 
 from .handlers import Clock, FinancingHandlers, Units
 
-log = structlog.get_logger(__name__)
 
-
-class FinancingLoop:
+class FinancingLoop(Periodic):
     def __init__(
         self, units: Units, handlers: FinancingHandlers, interval: float, batch: int, clock: Clock
     ) -> None:
+        super().__init__("projects-financing-loop", self.run_once, interval, failed="financing.pass_failed")
         self.units = units
         self.handlers = handlers
-        self.interval = interval
         self.batch = batch
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
 
     async def run_once(self, now: datetime | None = None) -> int:
         """One pass at `now` (default: the clock's); how many campaigns it closed."""
@@ -41,20 +36,3 @@ class FinancingLoop:
         for campaign_id in collecting:
             await self.handlers.remind_or_lapse(campaign_id, now)
         return closed
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("financing.pass_failed")
-            await asyncio.sleep(self.interval)
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="projects-financing-loop")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
