@@ -110,13 +110,14 @@ async def stack_round(settings: PlatformSettings, js: Any, database_url: str, co
     sub = Subscription(SERVICE, SkillOffered)
     await js.add_consumer("MEMBERS", consumer_config(sub, TopologySettings()))
     database = Database(database_url)
-    broker, _ = make_broker(settings, SERVICE)
+    broker, delivery = make_broker(settings, SERVICE)
     consumers = EventConsumers(
         broker,
         SERVICE,
         units(database, no_repository),
         consumes=CONSUMED[SERVICE],
         workers=settings.consumer_batch,
+        delivery=delivery,
     )
     handled = 0
     finished = asyncio.Event()
@@ -136,6 +137,7 @@ async def stack_round(settings: PlatformSettings, js: Any, database_url: str, co
         took = time.perf_counter() - started
     finally:
         await broker.stop()
+        await consumers.drain()
         await database.dispose()
     await js.delete_consumer("MEMBERS", sub.durable)  # the next round starts from the first event
     return count / took
