@@ -211,7 +211,8 @@ class EventConsumers:
                     claimed.discard(item.event.id)
                     with _about(route.durable, item.event):
                         await _run_handler(route.handler, item.event, uow)
-                        await uow.end_part()
+                        if _holds_objects(uow):
+                            await uow.end_part()
                 uow.held = False
                 await uow.commit()
         except Exception as error:  # noqa: BLE001 - whatever failed, each is replayed on its own
@@ -248,6 +249,13 @@ async def _run_handler(handler: EventHandler[E], event: CloudEvent[E], uow: SqlU
         await handler(event, uow)
     except ValidationError as error:
         raise HandlerFailed(str(error)) from error
+
+
+def _holds_objects(uow: SqlUnitOfWork[Any]) -> bool:
+    """Whether a handler left objects in the session, which the next one must not see stale (a
+    handler of Core statements leaves none: nothing to flush or forget)."""
+    session = uow.session
+    return bool(session.new or session.dirty or session.deleted or session.identity_map)
 
 
 @contextlib.contextmanager
