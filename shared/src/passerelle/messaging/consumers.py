@@ -162,17 +162,22 @@ class EventConsumers:
         assert loop is not None
         self._loops.add(loop)
         pulls = Pulls(subscriber.subscription, self.workers, self.batch_wait)
+        pulled = asyncio.ensure_future(pulls.next())
         try:
             while subscriber.running:
-                messages = await pulls.next()
+                messages = await pulled
                 if not subscriber.running:  # stopping: the broker waits only for what is in hand
-                    for message in messages:
-                        await settle(message, Verdict(ack=False))
                     return
+                # The next pull travels while this one is handled: pulls are handled in order.
+                pulled = asyncio.ensure_future(pulls.next())
                 with subscriber.lock:  # the broker's graceful stop waits for it
                     await self._handle_pull(route, messages)
         finally:
             self._loops.discard(loop)
+            if not pulled.done():
+                pulled.cancel()
+            elif not pulled.cancelled() and pulled.exception() is None:
+                await _give_back(pulled.result())
 
     async def _handle_pull(self, route: _Route, messages: list[Msg]) -> None:
         """Each message gets its own verdict: the unreadable ones the DLQ at once, the others are
@@ -242,6 +247,12 @@ class EventConsumers:
                 await _run_handler(handler, event, uow)
                 await uow.commit()
             log.debug("event.handled")
+
+
+async def _give_back(messages: list[Msg]) -> None:
+    """Pulled but not handled (the loop stops): delivered again at once, here or elsewhere."""
+    for message in messages:
+        await settle(message, Verdict(ack=False))
 
 
 async def _run_handler(handler: EventHandler[E], event: CloudEvent[E], uow: SqlUnitOfWork[Any]) -> None:
