@@ -1,6 +1,6 @@
 """The consumers' own pull loop on the real nats-server and PostgreSQL: each message of a pull gets its
-own outcome, a NATS restart mid-pull loses nothing, and unbatched consumers give each message its own
-transaction.
+own outcome, a NATS restart mid-pull loses nothing, unbatched consumers give each message its own
+transaction, and a graceful stop commits and acknowledges the batch in hand.
 
 The probes are registered through the same EventConsumers a service uses, as the notifications
 service's consumer of MatchProposed."""
@@ -20,9 +20,12 @@ from passerelle.embedded.nats import EmbeddedNats
 from passerelle.embedded.ports import free_port
 from passerelle.errors import NotYetKnown
 from passerelle.messaging.dead_letters import DeadLetters
+from passerelle.messaging.tables import inbox
 from passerelle.messaging.topology import TopologySettings, provision
 from passerelle.messaging.unit_of_work import SessionUnitOfWork
+from passerelle.persistence.database import Database
 from passerelle.runtime.service import ServiceApp, consumed_events
+from sqlalchemy import func, select
 
 from ..harness import Databases, eventually, settings_for, stream_messages
 from .test_batches import Probe, proposed
@@ -148,3 +151,49 @@ async def test_an_unbatched_consumer_handles_each_message_of_a_pull_in_its_own_t
         assert len({id(uow) for uow in probe.units}) == len(events)  # one transaction each
     finally:
         await app.stop()
+
+
+@dataclass
+class Held(Probe):
+    """The probe of test_batches, whose handlers wait until the test lets them go."""
+
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    waiting: int = 0
+
+    async def __call__(self, event: CloudEvent[MatchProposed], uow: SessionUnitOfWork) -> None:
+        self.waiting += 1
+        await self.gate.wait()
+        await super().__call__(event, uow)
+
+
+async def test_a_graceful_stop_lets_the_batch_in_hand_commit_and_acknowledges_every_message_of_it(
+    clean_nats: str, databases: Databases
+) -> None:
+    held = Held()
+    settings = settings_for(clean_nats, consumer_batch=32, consumer_batch_wait=0.5)
+    url = await databases.fresh("notifications")
+    app = ServiceApp("notifications", settings, url)
+    app.consumers.on(MatchProposed)(held)
+    await app.start()
+    events = [proposed(f"m-{n}") for n in range(5)]
+    await _publish(app, events)
+    await eventually(lambda: asyncio.sleep(0, held.waiting))  # a batch is in hand, its handler waiting
+
+    stopping = asyncio.create_task(app.stop())
+    await eventually(lambda: asyncio.sleep(0, not any(s.running for s in app.broker.subscribers)))
+    held.gate.set()
+    await stopping
+
+    database = Database(url)
+    try:
+        async with database.engine.connect() as connection:
+            claimed = (await connection.execute(select(func.count()).select_from(inbox))).scalar()
+    finally:
+        await database.dispose()
+    observer = await nats.connect(clean_nats)
+    try:
+        info = await observer.jetstream().consumer_info("MATCHING", "notifications__MatchProposed_v1")
+    finally:
+        await observer.close()
+    assert claimed == len(held.units) == len(events)  # the batch in hand (one pull: the batch wait) committed
+    assert (info.num_ack_pending, info.num_pending) == (0, 0)  # and was acknowledged
