@@ -8,11 +8,14 @@ service's consumer of MatchProposed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import tempfile
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import nats
 from passerelle.contracts import CloudEvent, MatchProposed
@@ -29,6 +32,26 @@ from sqlalchemy import func, select
 
 from ..harness import Databases, eventually, settings_for, stream_messages
 from .test_batches import Probe, proposed
+
+
+async def _started(
+    nats_url: str, url: str, handler: Probe, *, batched: bool = True, **settings: Any
+) -> ServiceApp:
+    """A service whose consumer of MatchProposed is `handler`, pulling up to 32 at once."""
+    app = ServiceApp("notifications", settings_for(nats_url, consumer_batch=32, **settings), url)
+    app.consumers.batched = batched
+    app.consumers.on(MatchProposed)(handler)
+    await app.start()
+    return app
+
+
+@contextlib.asynccontextmanager
+async def _consuming(nats_url: str, url: str, handler: Probe, **options: Any) -> AsyncIterator[ServiceApp]:
+    app = await _started(nats_url, url, handler, **options)
+    try:
+        yield app
+    finally:
+        await app.stop()
 
 
 async def _publish(
@@ -73,11 +96,8 @@ async def test_an_unreadable_event_one_that_waits_and_a_fine_one_pulled_together
     clean_nats: str, databases: Databases
 ) -> None:
     waiter = Waiter(waiting_for="m-waits")
-    settings = settings_for(clean_nats, consumer_batch=32, consumer_batch_wait=0.5)
-    app = ServiceApp("notifications", settings, await databases.fresh("notifications"))
-    app.consumers.on(MatchProposed)(waiter)
-    await app.start()
-    try:
+    url = await databases.fresh("notifications")
+    async with _consuming(clean_nats, url, waiter, consumer_batch_wait=0.5) as app:
         unreadable, waits, fine = proposed("m-unreadable"), proposed("m-waits"), proposed("m-fine")
         await _publish(app, [unreadable], body=b"\x00not json")
         await _publish(app, [fine, waits])
@@ -93,8 +113,6 @@ async def test_an_unreadable_event_one_that_waits_and_a_fine_one_pulled_together
         first_try = dict(reversed(waiter.tries))
         assert first_try["m-waits"] == first_try["m-fine"]
         assert len(await DeadLetters(app.broker.connection.jetstream()).list()) == 1
-    finally:
-        await app.stop()
 
 
 async def test_a_nats_restart_while_the_consumer_pulls_loses_nothing_and_handles_each_event_once(
@@ -104,32 +122,29 @@ async def test_a_nats_restart_while_the_consumer_pulls_loses_nothing_and_handles
         server = EmbeddedNats(store_dir=Path(store), port=free_port())
         await server.start()
         connection = await nats.connect(server.url)
-        settings = settings_for(server.url, consumer_batch=32)
-        await provision(
-            connection.jetstream(), TopologySettings(ack_wait=settings.consumer_ack_wait), consumed_events()
-        )
+        topology = TopologySettings(ack_wait=settings_for(server.url).consumer_ack_wait)
+        await provision(connection.jetstream(), topology, consumed_events())
         await connection.close()
         probe = Probe()
-        app = ServiceApp("notifications", settings, await databases.fresh("notifications"))
-        app.consumers.on(MatchProposed)(probe)
-        await app.start()
+        url = await databases.fresh("notifications")
         try:
-            before, after = [proposed(f"m-{n}") for n in range(300)], [proposed(f"n-{n}") for n in range(100)]
-            await _publish(app, before)
-            await eventually(lambda: asyncio.sleep(0, len(probe.units) > 0))  # it is pulling them
+            async with _consuming(server.url, url, probe) as app:
+                before = [proposed(f"m-{n}") for n in range(300)]
+                after = [proposed(f"n-{n}") for n in range(100)]
+                await _publish(app, before)
+                await eventually(lambda: asyncio.sleep(0, len(probe.units) > 0))  # it is pulling them
 
-            server.kill()  # abruptly, with batches in hand
-            await asyncio.sleep(1.0)
-            await server.start()  # same port, same JetStream store
-            await eventually(lambda: asyncio.sleep(0, app.broker.connection.is_connected))
-            await _publish(app, after)
+                server.kill()  # abruptly, with batches in hand
+                await asyncio.sleep(1.0)
+                await server.start()  # same port, same JetStream store
+                await eventually(lambda: asyncio.sleep(0, app.broker.connection.is_connected))
+                await _publish(app, after)
 
-            told = await eventually(lambda: _told(app, len(before) + len(after)), timeout=90)
-            assert set(told) == {event.id for event in before + after}
-            assert set(told.values()) == {1}  # each committed its effect once
-            assert await DeadLetters(app.broker.connection.jetstream()).list() == []
+                told = await eventually(lambda: _told(app, len(before) + len(after)), timeout=90)
+                assert set(told) == {event.id for event in before + after}
+                assert set(told.values()) == {1}  # each committed its effect once
+                assert await DeadLetters(app.broker.connection.jetstream()).list() == []
         finally:
-            await app.stop()
             await server.stop()
 
 
@@ -137,20 +152,14 @@ async def test_an_unbatched_consumer_handles_each_message_of_a_pull_in_its_own_t
     clean_nats: str, databases: Databases
 ) -> None:
     probe = Probe()
-    settings = settings_for(clean_nats, consumer_batch=32, consumer_batch_wait=0.5)
-    app = ServiceApp("notifications", settings, await databases.fresh("notifications"))
-    app.consumers.batched = False
-    app.consumers.on(MatchProposed)(probe)
-    await app.start()
-    try:
+    url = await databases.fresh("notifications")
+    async with _consuming(clean_nats, url, probe, batched=False, consumer_batch_wait=0.5) as app:
         events = [proposed(f"m-{n}") for n in range(10)]
         await _publish(app, events)
 
         told = await eventually(lambda: _told(app, len(events)))
         assert set(told) == {event.id for event in events} and set(told.values()) == {1}
         assert len({id(uow) for uow in probe.units}) == len(events)  # one transaction each
-    finally:
-        await app.stop()
 
 
 @dataclass
@@ -170,11 +179,8 @@ async def test_a_graceful_stop_lets_the_batch_in_hand_commit_and_acknowledges_ev
     clean_nats: str, databases: Databases
 ) -> None:
     held = Held()
-    settings = settings_for(clean_nats, consumer_batch=32, consumer_batch_wait=0.5)
     url = await databases.fresh("notifications")
-    app = ServiceApp("notifications", settings, url)
-    app.consumers.on(MatchProposed)(held)
-    await app.start()
+    app = await _started(clean_nats, url, held, consumer_batch_wait=0.5)
     events = [proposed(f"m-{n}") for n in range(5)]
     await _publish(app, events)
     await eventually(lambda: asyncio.sleep(0, held.waiting))  # a batch is in hand, its handler waiting
