@@ -124,8 +124,9 @@ class EventConsumers:
         def register(handler: EventHandler[E]) -> EventHandler[E]:
             route = _Route(sub.durable, envelope_type(event_type), handler)
 
+            # What FastStream documents, and would call were its per-message path used (a test
+            # broker): the pulls are ours (`_pull_loop`).
             async def consume(event: Any) -> None:
-                """What FastStream documents and would call (a test broker); the pulls are ours."""
                 await self._handle_alone(route.durable, event, handler)
 
             # The annotation gives the AsyncAPI schema.
