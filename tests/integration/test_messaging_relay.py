@@ -260,3 +260,30 @@ async def test_the_relay_of_the_process_is_told_of_committed_events_in_memory_an
         assert told == ["events"]
     finally:
         await database.dispose()
+
+
+async def test_the_leading_relay_publishes_at_once_what_another_process_commits_in_the_order_it_was_recorded(
+    small_nats: str, members: ServiceApp
+) -> None:
+    """The leader's own process wakes it in memory; another replica's commit reaches it by the NOTIFY
+    (the poll is an hour away here)."""
+    relay = OutboxRelay(members.database, members.broker, "members", poll_interval=3600)
+    this_process = units(members.database, no_repository, on_events=relay.wake, origin=relay.origin)
+    other_replica = units(members.database, no_repository, origin="another-replica")
+    relay.start()
+    try:
+        async with this_process() as uow:
+            first = uow.record(MemberErased(member_id="member-0")).id
+            await uow.commit()
+        await eventually(lambda: _published(small_nats, [first]))  # the relay leads and listens from here
+        async with other_replica() as uow:
+            then = [uow.record(MemberErased(member_id=f"member-{n}")).id for n in range(1, 6)]
+            await uow.commit()
+        await eventually(lambda: _published(small_nats, [first, *then]))
+        assert await _outbox_ids(members.database) == []
+    finally:
+        await relay.stop()
+
+
+async def _published(url: str, ids: list[str]) -> bool:
+    return [json.loads(m.data)["id"] for m in await _stream(url, "MEMBERS")] == ids

@@ -8,11 +8,12 @@ messaging and can be tested with an in-memory one); each service's wiring makes 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
@@ -21,8 +22,24 @@ from passerelle.errors import RuleBroken
 from passerelle.persistence.database import Database
 
 from .idempotency import KeyedRequest, joined
-from .tables import OUTBOX_CHANNEL, inbox, outbox
+from .tables import OUTBOX_CHANNEL, inbox
 from .tracing import traced
+
+# A commit's events and the relay's NOTIFY in one round trip. Rows are numbered in the order recorded
+# (`WITH ORDINALITY`), which is the order the relay publishes them in. The NOTIFY names the process
+# that committed (`origin`), whose own relay was already woken in memory.
+_WRITE_OUTBOX = text(
+    """WITH written AS (
+    INSERT INTO passerelle_outbox (event_id, subject, stream, headers, payload)
+    SELECT event_id, subject, stream, CAST(headers AS jsonb), payload
+    FROM unnest(
+        CAST(:event_ids AS varchar[]), CAST(:subjects AS varchar[]), CAST(:streams AS varchar[]),
+        CAST(:headers AS text[]), CAST(:payloads AS bytea[])
+    ) WITH ORDINALITY AS recorded (event_id, subject, stream, headers, payload, position)
+    ORDER BY position
+)
+SELECT pg_notify(:channel, :origin)"""
+)
 
 # nats-server's default max_payload; the relay replaces it (`EventLimit`) with what its
 # server announces.
@@ -74,6 +91,7 @@ class SqlUnitOfWork(Generic[R]):
         repository: Callable[[AsyncSession], R],
         limit: EventLimit | None = None,
         on_events: Callable[[], None] = lambda: None,
+        origin: str = "",
     ) -> None:
         self._database = database
         self._repository = repository
@@ -81,6 +99,7 @@ class SqlUnitOfWork(Generic[R]):
         # Told after a commit that wrote events: the relay of this process wakes in memory (its
         # NOTIFY listener and its poll remain for the other processes and after a restart).
         self._on_events = on_events
+        self._origin = origin  # what the NOTIFY says: the relay `on_events` wakes ignores its own
         self._wrote_events = False
         self.recorded: list[CloudEvent[EventData]] = []
         self._after_commit: list[Callable[[], None]] = []
@@ -172,8 +191,7 @@ class SqlUnitOfWork(Generic[R]):
 
     async def commit(self) -> None:
         if self.recorded:
-            await self.session.execute(insert(outbox), [self._outbox_row(event) for event in self.recorded])
-            await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+            await self.session.execute(_WRITE_OUTBOX, self._outbox_rows(self.recorded))
             self.recorded = []  # written: a later commit in the same unit of work writes only new events
             self._wrote_events = True
         if self.held:
@@ -196,7 +214,19 @@ class SqlUnitOfWork(Generic[R]):
         for callback in callbacks:
             callback()
 
-    def _outbox_row(self, event: CloudEvent[EventData]) -> dict[str, object]:
+    def _outbox_rows(self, events: list[CloudEvent[EventData]]) -> dict[str, object]:
+        """The parameters of `_WRITE_OUTBOX`: a column of values each."""
+        rows = [self._outbox_row(event) for event in events]
+        columns = {f"{name}s": [row[name] for row in rows] for name in ("event_id", "subject", "stream")}
+        return {
+            **columns,
+            "headers": [json.dumps(row["headers"]) for row in rows],
+            "payloads": [row["payload"] for row in rows],
+            "channel": OUTBOX_CHANNEL,
+            "origin": self._origin,
+        }
+
+    def _outbox_row(self, event: CloudEvent[EventData]) -> dict[str, Any]:
         """Refused here, an event too large to publish fails its own command, not the relay's queue."""
         headers, payload, stream = event.nats_headers(), event.to_json(), stream_of(type(event.data)).name
         size = published_size(headers, payload, stream=stream, correlation_id=event.id)
@@ -228,6 +258,7 @@ def units(
     repository: Callable[[AsyncSession], R],
     limit: EventLimit | None = None,
     on_events: Callable[[], None] = lambda: None,
+    origin: str = "",
 ) -> Callable[[], SqlUnitOfWork[R]]:
     """A maker of units of work on `database` whose `repository` is made on each one's session."""
-    return lambda: SqlUnitOfWork(database, repository, limit, on_events)
+    return lambda: SqlUnitOfWork(database, repository, limit, on_events, origin)
