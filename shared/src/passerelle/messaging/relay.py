@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -42,7 +41,7 @@ from passerelle.persistence.database import Database
 from .dead_letters import DeadLetters
 from .tables import OUTBOX_CHANNEL
 from .tracing import publish_traced
-from .unit_of_work import EventLimit, EventTooLarge, published_size
+from .unit_of_work import EventLimit, EventTooLarge, OutboxRow, published_size
 
 log = structlog.get_logger(__name__)
 
@@ -63,16 +62,6 @@ _LOCK_NAMESPACE = 0x5041_5353  # "PASS": the advisory lock that elects the activ
 _PENDING = """SELECT id, event_id, subject, stream, headers, payload FROM passerelle_outbox
 WHERE id <> ALL($2::bigint[]) ORDER BY id LIMIT $1"""
 _PUBLISHED = "DELETE FROM passerelle_outbox WHERE id = ANY($1::bigint[])"
-
-
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    event_id: str
-    subject: str
-    stream: str
-    headers: dict[str, str]
-    payload: bytes
 
 
 class OutboxRelay:
@@ -96,9 +85,13 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self._streams = {stream.name: stream for stream in STREAMS if stream.owner == service}
         self._held_back: set[int] = set()
-        # What this process's units of work say in their NOTIFY: they woke this relay in memory already.
+        # What this process's units of work say in their NOTIFY: they hand this relay their rows.
         self.origin = uuid.uuid4().hex
         self._connection: asyncpg.Connection | None = None  # the leader's, which holds the lock
+        self._handed: list[OutboxRow] = []
+        # Whether the table must be read: on leading, after another process's NOTIFY or the poll
+        # interval, after a failure. Otherwise what this process committed was handed in memory.
+        self._look = True
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -136,14 +129,19 @@ class OutboxRelay:
                 await asyncio.sleep(self.poll_interval)
             await connection.add_listener(OUTBOX_CHANNEL, self._on_notify)
             log.info("outbox.relay.leading", service=self.service)
-            self._connection = connection
+            self._connection, self._look, self._handed = connection, True, []
             while True:
                 self._wake.clear()
-                await self.relay_pending()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                if self._look:
+                    self._look = False
+                    await self._relay_pending(connection)
+                if self._handed:
+                    handed, self._handed = sorted(self._handed, key=lambda row: row.id), []
+                    await self._publish(connection, handed)
+                if not self._wake.is_set() and not await _woken(self._wake, self.poll_interval):
+                    self._look = True  # the poll: what another process's lost NOTIFY did not tell
         finally:
-            self._connection = None
+            self._connection, self._look = None, True
             with contextlib.suppress(Exception):
                 await connection.close(timeout=2)
 
@@ -153,13 +151,21 @@ class OutboxRelay:
             host=url.host, port=url.port, user=url.username, password=url.password, database=url.database
         )
 
+    def hand(self, rows: list[OutboxRow]) -> None:
+        """Rows this process just committed: published now, without a look at the table. Only the
+        leader takes them; another replica's relay learns of them by the NOTIFY."""
+        if self._connection is not None:
+            self._handed += rows
+            self._wake.set()
+
     def wake(self) -> None:
-        """Events were committed in this process: relay them now, without waiting for the NOTIFY."""
+        """Look at the table now, without waiting for a NOTIFY or the poll."""
+        self._look = True
         self._wake.set()
 
     def _on_notify(self, _connection: Any, _pid: int, _channel: str, origin: str) -> None:
-        if origin != self.origin:  # another process committed: its own wake did not reach here
-            self._wake.set()
+        if origin != self.origin:  # another process committed: it could not hand its rows here
+            self.wake()
 
     def _adopt_server_limit(self) -> int:
         """The server's max_payload (announced on connect) also bounds what a commit may record."""
@@ -168,10 +174,9 @@ class OutboxRelay:
         return limit
 
     async def relay_pending(self) -> int:
-        """Publish everything waiting in the outbox; returns how many events were published."""
-        if self._connection is not None:
-            return await self._relay_pending(self._connection)
-        connection = await self._listen_connection()  # not leading: a pass of its own (tests, tools)
+        """Publish everything waiting in the outbox, on a connection of its own (a pass outside the
+        leader's loop: tests, tools); returns how many events were published."""
+        connection = await self._listen_connection()
         try:
             return await self._relay_pending(connection)
         finally:
@@ -179,58 +184,64 @@ class OutboxRelay:
 
     async def _relay_pending(self, connection: asyncpg.Connection) -> int:
         published = 0
-        limit = self._adopt_server_limit()
-        js = self.broker.connection.jetstream()
         while True:
-            rows = [
-                _row(record) for record in await connection.fetch(_PENDING, self.batch, list(self._held_back))
-            ]
-            if not rows:
-                return published
-            refused = {row.id: reason for row in rows if (reason := self._unpublishable(row, limit))}
-            sendable = [row for row in rows if row.id not in refused]
-            # Publishes go out on one connection in row order, so the stream keeps commit order;
-            # their acknowledgements are awaited together.
-            results = await asyncio.gather(
-                *(
-                    publish_traced(
-                        _publisher(js),
-                        row.payload,
-                        row.subject,
-                        # The event's id again, as FastStream's publishers set it (AsyncAPI documents it).
-                        headers={**row.headers, "correlation_id": row.event_id},
-                        stream=row.stream,
-                    )
-                    for row in sendable
-                ),
-                return_exceptions=True,
-            )
-            done = [
-                row.id
-                for row, result in zip(sendable, results, strict=True)
-                if not isinstance(result, BaseException)
-            ]
-            passing: list[BaseException] = []
-            for row, result in zip(sendable, results, strict=True):
-                if isinstance(result, BaseException):
-                    reason = _refusal(result)
-                    if reason:
-                        refused[row.id] = reason
-                    else:
-                        passing.append(result)
-            if done:
-                await connection.execute(_PUBLISHED, done)
-                PUBLISHED.labels(self.service).inc(len(done))
-                published += len(done)
-            for row in rows:
-                if row.id in refused:
-                    await self._dead_letter(connection, row, refused[row.id], limit)
-            if passing:
-                raise passing[0]
+            records = await connection.fetch(_PENDING, self.batch, list(self._held_back))
+            rows = [_row(record) for record in records]
+            # Handed rows this look already sees are published once.
+            seen = {row.id for row in rows}
+            self._handed = [row for row in self._handed if row.id not in seen]
+            if rows:
+                published += await self._publish(connection, rows)
             if len(rows) < self.batch:  # all there was: the next commit wakes the relay again
                 return published
 
-    def _unpublishable(self, row: _Row, limit: int) -> str | None:
+    async def _publish(self, connection: asyncpg.Connection, rows: list[OutboxRow]) -> int:
+        """Publish rows in order, delete those JetStream acknowledged, dead-letter those it never
+        will; raises the first passing failure once the rest is done. Returns how many went out."""
+        limit = self._adopt_server_limit()
+        js = self.broker.connection.jetstream()
+        refused = {row.id: reason for row in rows if (reason := self._unpublishable(row, limit))}
+        sendable = [row for row in rows if row.id not in refused]
+        # Publishes go out on one connection in row order, so the stream keeps commit order;
+        # their acknowledgements are awaited together.
+        results = await asyncio.gather(
+            *(
+                publish_traced(
+                    _publisher(js),
+                    row.payload,
+                    row.subject,
+                    # The event's id again, as FastStream's publishers set it (AsyncAPI documents it).
+                    headers={**row.headers, "correlation_id": row.event_id},
+                    stream=row.stream,
+                )
+                for row in sendable
+            ),
+            return_exceptions=True,
+        )
+        done = [
+            row.id
+            for row, result in zip(sendable, results, strict=True)
+            if not isinstance(result, BaseException)
+        ]
+        passing: list[BaseException] = []
+        for row, result in zip(sendable, results, strict=True):
+            if isinstance(result, BaseException):
+                reason = _refusal(result)
+                if reason:
+                    refused[row.id] = reason
+                else:
+                    passing.append(result)
+        if done:
+            await connection.execute(_PUBLISHED, done)
+            PUBLISHED.labels(self.service).inc(len(done))
+        for row in rows:
+            if row.id in refused:
+                await self._dead_letter(connection, row, refused[row.id], limit)
+        if passing:
+            raise passing[0]
+        return len(done)
+
+    def _unpublishable(self, row: OutboxRow, limit: int) -> str | None:
         """Why a row can never be published, known before trying (a try could cost the connection:
         nats-server closes it on a message over max_payload)."""
         stream = self._streams.get(row.stream)
@@ -241,7 +252,9 @@ class OutboxRelay:
             return f"{size} bytes, more than the server's max_payload of {limit}"
         return None
 
-    async def _dead_letter(self, connection: asyncpg.Connection, row: _Row, reason: str, limit: int) -> None:
+    async def _dead_letter(
+        self, connection: asyncpg.Connection, row: OutboxRow, reason: str, limit: int
+    ) -> None:
         letters = DeadLetters(self.broker.connection.jetstream(), limit)
         try:
             await letters.send_unpublished(
@@ -268,9 +281,17 @@ class OutboxRelay:
         )
 
 
-def _row(record: asyncpg.Record) -> _Row:
+async def _woken(event: asyncio.Event, timeout: float) -> bool:
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except TimeoutError:
+        return False
+    return True
+
+
+def _row(record: asyncpg.Record) -> OutboxRow:
     headers = record["headers"]
-    return _Row(
+    return OutboxRow(
         id=record["id"],
         event_id=record["event_id"],
         subject=record["subject"],
