@@ -165,7 +165,8 @@ class Delivery:
         return None
 
     def abandon(self) -> None:
-        """Admitted, then stopped before an outcome (the process stops): delivered again, uncounted."""
+        """Its handler no longer runs. Without `end` (the process stops before an outcome): no
+        verdict, the message is delivered again and the delivery spends no budget."""
         if self._attempts is not None:
             self._attempts.unfinished -= 1
             self._attempts = None
