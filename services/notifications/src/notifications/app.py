@@ -32,7 +32,7 @@ from .gathering_notices import CONSUMES as GATHERING_EVENTS
 from .handlers import NotificationsHandlers
 from .mail import Mailer
 from .opportunity_notices import OPPORTUNITY_EVENTS
-from .repository import NotificationsRepository
+from .repository import NotificationsRepository, outside_transactions
 from .subscribers import register_subscribers
 from .webhooks import WebhookSender, allowed_networks
 from .workers import Worker
@@ -44,7 +44,8 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     units = app.units(NotificationsRepository)
     networks = allowed_networks(config.webhook_allowed_networks)
     mailer = Mailer(config, config.mail_dir or settings.data_dir / "mail")
-    dispatcher = Dispatcher(units, mailer, WebhookSender(networks, config.webhook_timeout), config)
+    looks = outside_transactions(app.database.engine)
+    dispatcher = Dispatcher(units, looks, mailer, WebhookSender(networks, config.webhook_timeout), config)
     news = Worker("notifications.news", config.dispatch_interval)
     handlers = NotificationsHandlers(
         units,
