@@ -63,8 +63,14 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app.on_start.append(dispatcher.start)
     app.on_stop.append(dispatcher.stop)
 
+    async def tell_news_chunk() -> bool:
+        async with looks() as repository:  # an empty look is one statement, no transaction
+            if not await repository.news_to_tell():
+                return False
+        return await handlers.tell_news_chunk()
+
     async def tell_news() -> None:
-        await news.start(handlers.tell_news_chunk)
+        await news.start(tell_news_chunk)
 
     app.on_start.append(tell_news)
     app.on_stop.append(news.stop)

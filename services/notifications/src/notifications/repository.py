@@ -303,6 +303,10 @@ class NotificationsRepository:
         """Keep news to tell in chunks; once per cause and kind, whatever the redeliveries."""
         await self.session.execute(insert(FanOutRow).values(**values).on_conflict_do_nothing())
 
+    async def news_to_tell(self) -> bool:
+        """Whether any news is still being told (a look that locks nothing)."""
+        return bool(await self.session.scalar(select(select(FanOutRow.cause_event_id).exists())))
+
     async def next_fan_out(self) -> FanOutRow | None:
         """The oldest news still being told, locked: another worker (or replica) takes another one."""
         return await self.session.scalar(
