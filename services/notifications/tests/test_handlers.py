@@ -306,7 +306,7 @@ class Service:
     def __init__(self, news_chunk: int = 200) -> None:
         self.repository = InMemoryNotificationsRepository()
         self.uow = InMemoryUnitOfWork(cast(NotificationsRepository, self.repository))
-        self.woken = 0
+        self.woken: list[str] = []  # the channels whose dispatcher was told of new work
         self.news_woken = 0
         self.forgotten: list[str] = []
         self.handlers = NotificationsHandlers(
@@ -319,8 +319,8 @@ class Service:
             news_chunk=news_chunk,
         )
 
-    def wake(self) -> None:
-        self.woken += 1
+    def wake(self, channel: str) -> None:
+        self.woken.append(channel)
 
     def wake_news(self) -> None:
         self.news_woken += 1
@@ -399,7 +399,8 @@ async def test_a_new_member_is_welcomed_in_the_inbox_and_by_email_in_their_langu
     assert delivered.member_id == "fatima" and delivered.cause_event_id == event.id
     [email] = service.told("fatima", "email")
     assert email.status == "pending" and email.message_id in service.repository.messages
-    assert service.woken == 1  # the dispatcher hears of the e-mail once it is committed
+    # The dispatcher hears of the e-mail once it is committed, and its webhook workers of nothing.
+    assert service.woken == ["email"]
 
 
 async def test_a_proposal_names_the_project_the_skill_and_why_and_waits_for_an_unknown_project() -> None:

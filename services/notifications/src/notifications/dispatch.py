@@ -45,7 +45,7 @@ from .config import NotificationsSettings
 from .handlers import WAITING
 from .mail import Attachment, DeliveryError, Mailer
 from .orm import ContactRow, NotificationRow
-from .preferences import Preferences
+from .preferences import SENT_CHANNELS, Preferences
 from .repository import NotificationsRepository, Repositories
 from .texts import Text, compose_email, language_of, plain_error
 from .webhooks import WebhookSender
@@ -62,7 +62,6 @@ POISONED = Counter(
     "Unexpected errors while building, sending or recording one e-mail or webhook call",
     ["channel", "stage"],
 )
-CHANNELS = ("email", "webhook")
 LEASE_MARGIN = 15.0  # seconds beyond a send's deadline before a claimed message is tried again
 
 
@@ -104,23 +103,19 @@ class Dispatcher:
         self.secret_overlap = settings.webhook_secret_overlap
         self.workers = {"email": settings.email_workers, "webhook": settings.webhook_workers}
         self.leases = {"email": mailer.deadline + LEASE_MARGIN, "webhook": webhooks.timeout + LEASE_MARGIN}
-        self._in_flight: dict[str, set[str]] = {channel: set() for channel in CHANNELS}
-        self._claiming = {channel: asyncio.Lock() for channel in CHANNELS}
+        self._in_flight: dict[str, set[str]] = {channel: set() for channel in SENT_CHANNELS}
+        self._claiming = {channel: asyncio.Lock() for channel in SENT_CHANNELS}
         # Workers waiting for work, woken one at a time; `_missed`: a wake came while none waited.
-        self._idle: dict[str, list[asyncio.Event]] = {channel: [] for channel in CHANNELS}
-        self._missed = dict.fromkeys(CHANNELS, False)
+        self._idle: dict[str, list[asyncio.Event]] = {channel: [] for channel in SENT_CHANNELS}
+        self._missed = dict.fromkeys(SENT_CHANNELS, False)
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def tries(self) -> int:
         return len(self.retry_delays) + 1
 
-    def wake(self) -> None:
-        """New work was committed: one worker of each channel looks (told in memory, no poll)."""
-        for channel in CHANNELS:
-            self._wake_one(channel)
-
-    def _wake_one(self, channel: str) -> None:
+    def wake(self, channel: str) -> None:
+        """New work was committed on that channel: one of its workers looks (told in memory, no poll)."""
         if self._idle[channel]:
             self._idle[channel].pop().set()
         else:
@@ -129,7 +124,7 @@ class Dispatcher:
     async def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._run(channel, watch=n == 0), name=f"notifications-{channel}-{n}")
-            for channel in CHANNELS
+            for channel in SENT_CHANNELS
             for n in range(self.workers[channel])
         ]
         self._tasks.append(asyncio.create_task(self._sweep_waiting(), name="notifications-waiting"))
@@ -201,7 +196,7 @@ class Dispatcher:
                 await self._fail(channel, claimed.message_id, claimed.attempts, spent)
             busy.add(claimed.target)
         if claimed.more:
-            self._wake_one(channel)  # another worker looks while this one sends
+            self.wake(channel)  # another worker looks while this one sends
         return Claim(
             claimed.message_id,
             claimed.member_id,

@@ -40,7 +40,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from .commands import DeliveryFilters, SetPreferences
 from .notifier import Notice, Told, Values, notify, notify_all, notify_with
 from .orm import ContactRow, MessageRow, NotificationRow, ProjectRow
-from .preferences import Preferences
+from .preferences import SENT_CHANNELS, Preferences
 from .repository import NotificationsRepository
 from .texts import FALLBACK, languages, plain_error, someone, withdrawn_because
 from .webhooks import Network, TargetRefused, check_url
@@ -75,7 +75,7 @@ class NotificationsHandlers:
         units: Callable[[], Unit],
         taxonomy: Taxonomy,
         webhook_networks: list[Network],
-        on_queued: Callable[[], None],
+        on_queued: Callable[[str], None],
         forget_emails: Callable[[list[str]], None],
         *,
         on_news: Callable[[], None] = lambda: None,
@@ -84,7 +84,8 @@ class NotificationsHandlers:
         self.units = units
         self.taxonomy = taxonomy
         self.webhook_networks = webhook_networks  # non-public networks webhooks may reach anyway
-        self.on_queued = on_queued  # wakes the dispatcher
+        # Wakes the dispatcher's workers of a channel (one callback per channel: once per commit).
+        self.on_queued = {channel: functools.partial(on_queued, channel) for channel in SENT_CHANNELS}
         self.forget_emails = forget_emails  # deletes the copies of sent e-mails
         self.on_news = on_news  # wakes what tells news in chunks (it also looks every so often)
         self.news_chunk = news_chunk  # members told of one news per transaction
@@ -408,8 +409,8 @@ class NotificationsHandlers:
     def _record(self, uow: Unit, told: Told) -> None:
         for event in told.events:
             uow.record(event)
-        if told.queued:
-            uow.on_commit(self.on_queued)
+        for channel in sorted(told.queued):
+            uow.on_commit(self.on_queued[channel])
 
     async def _project(self, repository: NotificationsRepository, project_id: str) -> tuple[ProjectRow, str]:
         project = await repository.project(project_id)
@@ -479,7 +480,8 @@ class NotificationsHandlers:
             row.updated_at = now
             if previous.digest != "immediate" and saved.digest == "immediate":
                 await repository.send_digests_now(member_id, datetime.now(UTC))
-                uow.on_commit(self.on_queued)
+                for wake in self.on_queued.values():
+                    uow.on_commit(wake)
             await uow.commit()
             return saved, contact.time_zone if contact else "UTC"
 

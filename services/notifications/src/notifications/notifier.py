@@ -40,10 +40,11 @@ class Notice:
 
 @dataclass(frozen=True)
 class Told:
-    """What telling someone leaves to do: events to record, and whether the dispatcher has work."""
+    """What telling someone leaves to do: events to record, and the channels on which the dispatcher
+    has new work."""
 
     events: tuple[EventData, ...] = ()
-    queued: bool = False
+    queued: frozenset[str] = frozenset()
 
 
 async def notify(repository: NotificationsRepository, contact: ContactRow, notice: Notice) -> Told:
@@ -61,7 +62,7 @@ async def notify_with(
     text = _text(contact, notice)
     now = datetime.now(UTC)
     events: list[EventData] = []
-    queued = False
+    queued: set[str] = set()
     for channel in _channels(contact, preferences, notice.kind):
         notification = _notification(contact, channel, text, notice, now)
         if not await repository.add_notification(notification):
@@ -71,8 +72,8 @@ async def notify_with(
         else:
             message = await _message_for(repository, contact, preferences, channel, now, notice)
             await repository.attach(notification["notification_id"], message.message_id)
-            queued = True
-    return Told(tuple(events), queued)
+            queued.add(channel)
+    return Told(tuple(events), frozenset(queued))
 
 
 async def notify_all(
@@ -94,7 +95,7 @@ async def notify_all(
     for contact, row in digested:
         told = await notify_with(repository, contact, row, notice)
         events += told.events
-        queued = queued or told.queued
+        queued |= told.queued
     return Told(tuple(events), queued)
 
 
@@ -125,7 +126,7 @@ async def _tell_at_once(
     added = await repository.add_notifications_with_messages(notifications, messages)
     new = [row for row in notifications if row["notification_id"] in added]
     events: list[EventData] = [_delivered(row) for row in new if row["channel"] == "inbox"]
-    return Told(tuple(events), any(row["message_id"] for row in new))
+    return Told(tuple(events), frozenset(row["channel"] for row in new if row["message_id"]))
 
 
 def _text(contact: ContactRow, notice: Notice) -> Text:
