@@ -55,6 +55,7 @@ import asyncpg
 import harness
 import httpx
 import nats
+import sampled
 from harness import OFFER_COLUMNS, RESULTS, Platform, PlatformSettings, load_taxonomy
 from nats.js.api import StreamConfig
 from pydantic import SecretStr
@@ -344,6 +345,7 @@ async def measure_rate(
     duration: float,
     tokens: dict[str, str],
     postgres: Any,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     offers: list[str] = []
     failed_before = flows.failed_requests
@@ -363,6 +365,11 @@ async def measure_rate(
         offers.append(offer_id)
 
     before, statements_before = platform.cpu(), await harness.statement_counts(postgres, DATABASES)
+    samplers = (
+        sampled.start({name: process.pid for name, process in platform.processes.items()}, duration, profile)
+        if profile
+        else []
+    )
     lag = await open_loop(rate, duration, send)
     loop = asyncio.get_running_loop()
     drain_until = loop.time() + 60
@@ -408,6 +415,14 @@ async def measure_rate(
     result["saturated"] = bool(
         result["p99_ms"] > SATURATED_P99_MS or result["lost"] or result["failed_requests"] or lag > 1.0
     )
+    for sampler in samplers:
+        sampler.wait()
+    if profile:
+        result["profile"] = {
+            name: sampled.summary(profile / f"{name}.txt")
+            for name in platform.processes
+            if (profile / f"{name}.txt").exists()
+        }
     return result
 
 
@@ -464,7 +479,15 @@ async def run_platform(args: argparse.Namespace, stored: int, rates: list[float]
                         )
                         break
                     step = await measure_rate(
-                        platform, client, flows, community, rate, args.duration, tokens, postgres
+                        platform,
+                        client,
+                        flows,
+                        community,
+                        rate,
+                        args.duration,
+                        tokens,
+                        postgres,
+                        args.profile / f"{stored}-{rate:g}" if args.profile else None,
                     )
                     step["baseline"] = await floor(platform, floor_dsn, rate, args.duration)
                     step["cpu_to_floor"] = _ratio(
@@ -512,6 +535,12 @@ def _line(step: dict[str, Any]) -> str:
         + "".join(
             f"\n            {n:5.2f}  {name:<13} {query[:90]}"
             for name, query, n in step["top_statements_per_flow"]
+        )
+        + "".join(
+            f"\n          {service}, share of its samples {kind}: "
+            + ", ".join(f"{function} {share:.0%}" for function, share in functions)
+            for service, top in step.get("profile", {}).items()
+            for kind, functions in top.items()
         )
     )
 
@@ -601,6 +630,11 @@ def main() -> None:
     parser.add_argument("--territories", type=int, default=400)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS / "end_to_end.json")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="sample every service with py-spy at each rate into this folder and print where the CPU goes",
+    )
     args = parser.parse_args()
     result = asyncio.run(run(args))
     harness.write_result(args.out, result)

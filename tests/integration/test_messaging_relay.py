@@ -22,7 +22,7 @@ from passerelle.embedded.ports import free_port
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.messaging.relay import OutboxRelay
 from passerelle.messaging.tables import outbox
-from passerelle.messaging.unit_of_work import no_repository, units
+from passerelle.messaging.unit_of_work import OutboxRow, no_repository, units
 from passerelle.persistence.database import Database
 from passerelle.runtime.service import ServiceApp
 from sqlalchemy import func, insert, select
@@ -241,22 +241,67 @@ async def test_an_event_larger_than_the_server_accepts_fails_its_request_with_a_
         await platform.stop()
 
 
-async def test_the_relay_of_the_process_is_told_of_committed_events_in_memory_and_only_of_those(
+class _Relay:
+    origin = "this-process"
+
+    def __init__(self) -> None:
+        self.handed: list[list[OutboxRow]] = []
+
+    def hand(self, rows: list[OutboxRow]) -> None:
+        self.handed.append(rows)
+
+
+async def test_the_relay_of_the_process_is_handed_the_rows_of_committed_events_and_only_those(
     databases: Databases,
 ) -> None:
     database = Database(await databases.fresh("members"))
-    told: list[str] = []
-    make = units(database, no_repository, on_events=lambda: told.append("events"))
+    relay = _Relay()
+    make = units(database, no_repository, relay=relay)
     try:
         async with make() as uow:
             uow.record(MemberErased(member_id="m-1"))
-        assert told == []  # rolled back: nothing to relay
+        assert relay.handed == []  # rolled back: nothing to relay
         async with make() as uow:
             await uow.commit()
-        assert told == []  # committed, but no event
+        assert relay.handed == []  # committed, but no event
         async with make() as uow:
-            uow.record(MemberErased(member_id="m-1"))
+            recorded = [uow.record(MemberErased(member_id=f"m-{n}")) for n in range(3)]
             await uow.commit()
-        assert told == ["events"]
+        [rows] = relay.handed
+        assert [row.event_id for row in rows] == [event.id for event in recorded]
+        assert [row.payload for row in rows] == [event.to_json() for event in recorded]
+        assert await _outbox_ids(database) == [event.id for event in recorded]  # in id order, as handed
+        assert [row.id for row in rows] == sorted(row.id for row in rows)
     finally:
         await database.dispose()
+
+
+async def test_the_leading_relay_publishes_at_once_what_another_process_commits_in_the_order_it_was_recorded(
+    small_nats: str, members: ServiceApp
+) -> None:
+    """The leader's own process hands it the rows in memory; another replica's commit reaches it by
+    the NOTIFY (the poll is an hour away here)."""
+    relay = OutboxRelay(members.database, members.broker, "members", poll_interval=3600)
+    this_process = units(members.database, no_repository, relay=relay)
+    other_replica = units(members.database, no_repository, relay=_Relay())  # another process's own
+    relay.start()
+    try:
+        async with this_process() as uow:
+            first = uow.record(MemberErased(member_id="member-0")).id
+            await uow.commit()
+        await eventually(lambda: _published(small_nats, [first]))  # the relay leads and listens from here
+        async with other_replica() as uow:
+            then = [uow.record(MemberErased(member_id=f"member-{n}")).id for n in range(1, 6)]
+            await uow.commit()
+        await eventually(lambda: _published(small_nats, [first, *then]))
+        async with this_process() as uow:  # its NOTIFY is its own: only the rows handed tell the relay
+            last = uow.record(MemberErased(member_id="member-6")).id
+            await uow.commit()
+        await eventually(lambda: _published(small_nats, [first, *then, last]))
+        assert await _outbox_ids(members.database) == []
+    finally:
+        await relay.stop()
+
+
+async def _published(url: str, ids: list[str]) -> bool:
+    return [json.loads(m.data)["id"] for m in await _stream(url, "MEMBERS")] == ids

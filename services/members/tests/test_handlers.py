@@ -60,6 +60,10 @@ class FakeMembers:
         offer = self.offers.get(offer_id)
         return offer if offer is not None and offer.member_id == member_id else None
 
+    async def add_offer(self, offer: SkillOffer, now: datetime) -> None:
+        assert offer.offer_id not in self.offers
+        self.offers[offer.offer_id] = offer
+
     async def save_offer(self, offer: SkillOffer, now: datetime) -> None:
         self.offers[offer.offer_id] = offer
 

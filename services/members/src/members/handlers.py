@@ -114,7 +114,7 @@ class MembersHandlers:
             members = uow.repository
             member = await self._load_for_action(members, identity, member_id)
             offer = domain.offer_skill(member, wanted, self.taxonomy)
-            await members.save_offer(offer, now)
+            await members.add_offer(offer, now)
             await members.log(member_id, now, "skill_offered", offer_id=offer.offer_id, skill=offer.skill)
             uow.record(SkillOffered(**offer.event_fields()))
             await uow.commit()

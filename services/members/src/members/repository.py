@@ -65,6 +65,10 @@ class MembersRepository:
         row = await self.session.get(OfferRow, offer_id, with_for_update=True)
         return _offer(row) if row is not None and row.member_id == member_id else None
 
+    async def add_offer(self, offer: SkillOffer, now: datetime) -> None:
+        """A new offer: one INSERT at the commit (a merge would first look for it)."""
+        self.session.add(OfferRow(**asdict(offer), updated_at=now))
+
     async def save_offer(self, offer: SkillOffer, now: datetime) -> None:
         await self.session.merge(OfferRow(**asdict(offer), updated_at=now))
 

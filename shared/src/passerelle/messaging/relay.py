@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import uuid
 from typing import Any
 
 import asyncpg
@@ -31,17 +33,15 @@ from faststream.nats import NatsBroker
 from nats.errors import BadSubjectError, MaxPayloadError
 from nats.js.errors import APIError
 from prometheus_client import Counter, Gauge
-from sqlalchemy import Row, delete, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from passerelle.contracts import STREAMS
 from passerelle.persistence.database import Database
 
 from .dead_letters import DeadLetters
-from .tables import OUTBOX_CHANNEL, outbox
+from .tables import OUTBOX_CHANNEL
 from .tracing import publish_traced
-from .unit_of_work import EventLimit, EventTooLarge, published_size
+from .unit_of_work import EventLimit, EventTooLarge, OutboxRow, published_size
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +56,12 @@ HELD_BACK = Gauge(
 )
 
 _LOCK_NAMESPACE = 0x5041_5353  # "PASS": the advisory lock that elects the active relay
+
+# The oldest rows first, but those held back; each pass is this one statement and, once JetStream
+# acknowledged what it published, one DELETE, both outside any explicit transaction.
+_PENDING = """SELECT id, event_id, subject, stream, headers, payload FROM passerelle_outbox
+WHERE id <> ALL($2::bigint[]) ORDER BY id LIMIT $1"""
+_PUBLISHED = "DELETE FROM passerelle_outbox WHERE id = ANY($1::bigint[])"
 
 
 class OutboxRelay:
@@ -79,6 +85,13 @@ class OutboxRelay:
         self.max_backoff = max_backoff
         self._streams = {stream.name: stream for stream in STREAMS if stream.owner == service}
         self._held_back: set[int] = set()
+        # What this process's units of work say in their NOTIFY: they hand this relay their rows.
+        self.origin = uuid.uuid4().hex
+        self._connection: asyncpg.Connection | None = None  # the leader's, which holds the lock
+        self._handed: list[OutboxRow] = []
+        # Whether the table must be read: on leading, after another process's NOTIFY or the poll
+        # interval, after a failure. Otherwise what this process committed was handed in memory.
+        self._look = True
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -116,12 +129,19 @@ class OutboxRelay:
                 await asyncio.sleep(self.poll_interval)
             await connection.add_listener(OUTBOX_CHANNEL, self._on_notify)
             log.info("outbox.relay.leading", service=self.service)
+            self._connection, self._look, self._handed = connection, True, []
             while True:
                 self._wake.clear()
-                await self.relay_pending()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                if self._look:
+                    self._look = False
+                    await self._relay_pending(connection)
+                if self._handed:
+                    handed, self._handed = sorted(self._handed, key=lambda row: row.id), []
+                    await self._publish(connection, handed)
+                if not self._wake.is_set() and not await _woken(self._wake, self.poll_interval):
+                    self._look = True  # the poll: what another process's lost NOTIFY did not tell
         finally:
+            self._connection, self._look = None, True
             with contextlib.suppress(Exception):
                 await connection.close(timeout=2)
 
@@ -131,12 +151,21 @@ class OutboxRelay:
             host=url.host, port=url.port, user=url.username, password=url.password, database=url.database
         )
 
+    def hand(self, rows: list[OutboxRow]) -> None:
+        """Rows this process just committed: published now, without a look at the table. Only the
+        leader takes them; another replica's relay learns of them by the NOTIFY."""
+        if self._connection is not None:
+            self._handed += rows
+            self._wake.set()
+
     def wake(self) -> None:
-        """Events were committed in this process: relay them now, without waiting for the NOTIFY."""
+        """Look at the table now, without waiting for a NOTIFY or the poll."""
+        self._look = True
         self._wake.set()
 
-    def _on_notify(self, *_: Any) -> None:
-        self._wake.set()
+    def _on_notify(self, _connection: Any, _pid: int, _channel: str, origin: str) -> None:
+        if origin != self.origin:  # another process committed: it could not hand its rows here
+            self.wake()
 
     def _adopt_server_limit(self) -> int:
         """The server's max_payload (announced on connect) also bounds what a commit may record."""
@@ -145,60 +174,74 @@ class OutboxRelay:
         return limit
 
     async def relay_pending(self) -> int:
-        """Publish everything waiting in the outbox; returns how many events were published."""
-        published = 0
-        limit = self._adopt_server_limit()
-        while True:
-            async with self.database.engine.connect() as connection:
-                query = select(outbox).order_by(outbox.c.id).limit(self.batch)
-                if self._held_back:
-                    query = query.where(outbox.c.id.not_in(self._held_back))
-                rows = (await connection.execute(query)).all()
-                if not rows:
-                    return published
-                refused = {row.id: reason for row in rows if (reason := self._unpublishable(row, limit))}
-                sendable = [row for row in rows if row.id not in refused]
-                # Publishes go out on one connection in row order, so the stream keeps commit order;
-                # their acknowledgements are awaited together.
-                results = await asyncio.gather(
-                    *(
-                        publish_traced(
-                            self.broker.publish,
-                            row.payload,
-                            row.subject,
-                            headers=row.headers,
-                            stream=row.stream,
-                            correlation_id=row.event_id,  # counted by published_size
-                        )
-                        for row in sendable
-                    ),
-                    return_exceptions=True,
-                )
-                done = [
-                    row.id
-                    for row, result in zip(sendable, results, strict=True)
-                    if not isinstance(result, BaseException)
-                ]
-                passing: list[BaseException] = []
-                for row, result in zip(sendable, results, strict=True):
-                    if isinstance(result, BaseException):
-                        reason = _refusal(result)
-                        if reason:
-                            refused[row.id] = reason
-                        else:
-                            passing.append(result)
-                if done:
-                    await connection.execute(delete(outbox).where(outbox.c.id.in_(done)))
-                    await connection.commit()
-                    PUBLISHED.labels(self.service).inc(len(done))
-                    published += len(done)
-                for row in rows:
-                    if row.id in refused:
-                        await self._dead_letter(connection, row, refused[row.id], limit)
-                if passing:
-                    raise passing[0]
+        """Publish everything waiting in the outbox, on a connection of its own (a pass outside the
+        leader's loop: tests, tools); returns how many events were published."""
+        connection = await self._listen_connection()
+        try:
+            return await self._relay_pending(connection)
+        finally:
+            await connection.close(timeout=2)
 
-    def _unpublishable(self, row: Row[Any], limit: int) -> str | None:
+    async def _relay_pending(self, connection: asyncpg.Connection) -> int:
+        published = 0
+        while True:
+            records = await connection.fetch(_PENDING, self.batch, list(self._held_back))
+            rows = [_row(record) for record in records]
+            # Handed rows this look already sees are published once.
+            seen = {row.id for row in rows}
+            self._handed = [row for row in self._handed if row.id not in seen]
+            if rows:
+                published += await self._publish(connection, rows)
+            if len(rows) < self.batch:  # all there was: the next commit wakes the relay again
+                return published
+
+    async def _publish(self, connection: asyncpg.Connection, rows: list[OutboxRow]) -> int:
+        """Publish rows in order, delete those JetStream acknowledged, dead-letter those it never
+        will; raises the first passing failure once the rest is done. Returns how many went out."""
+        limit = self._adopt_server_limit()
+        js = self.broker.connection.jetstream()
+        refused = {row.id: reason for row in rows if (reason := self._unpublishable(row, limit))}
+        sendable = [row for row in rows if row.id not in refused]
+        # Publishes go out on one connection in row order, so the stream keeps commit order;
+        # their acknowledgements are awaited together.
+        results = await asyncio.gather(
+            *(
+                publish_traced(
+                    _publisher(js),
+                    row.payload,
+                    row.subject,
+                    # The event's id again, as FastStream's publishers set it (AsyncAPI documents it).
+                    headers={**row.headers, "correlation_id": row.event_id},
+                    stream=row.stream,
+                )
+                for row in sendable
+            ),
+            return_exceptions=True,
+        )
+        done = [
+            row.id
+            for row, result in zip(sendable, results, strict=True)
+            if not isinstance(result, BaseException)
+        ]
+        passing: list[BaseException] = []
+        for row, result in zip(sendable, results, strict=True):
+            if isinstance(result, BaseException):
+                reason = _refusal(result)
+                if reason:
+                    refused[row.id] = reason
+                else:
+                    passing.append(result)
+        if done:
+            await connection.execute(_PUBLISHED, done)
+            PUBLISHED.labels(self.service).inc(len(done))
+        for row in rows:
+            if row.id in refused:
+                await self._dead_letter(connection, row, refused[row.id], limit)
+        if passing:
+            raise passing[0]
+        return len(done)
+
+    def _unpublishable(self, row: OutboxRow, limit: int) -> str | None:
         """Why a row can never be published, known before trying (a try could cost the connection:
         nats-server closes it on a message over max_payload)."""
         stream = self._streams.get(row.stream)
@@ -209,7 +252,9 @@ class OutboxRelay:
             return f"{size} bytes, more than the server's max_payload of {limit}"
         return None
 
-    async def _dead_letter(self, connection: AsyncConnection, row: Row[Any], reason: str, limit: int) -> None:
+    async def _dead_letter(
+        self, connection: asyncpg.Connection, row: OutboxRow, reason: str, limit: int
+    ) -> None:
         letters = DeadLetters(self.broker.connection.jetstream(), limit)
         try:
             await letters.send_unpublished(
@@ -225,8 +270,7 @@ class OutboxRelay:
             HELD_BACK.labels(self.service).set(len(self._held_back))
             log.error("outbox.row_held_back", service=self.service, row=row.id, reason=reason, dlq=str(error))
             return
-        await connection.execute(delete(outbox).where(outbox.c.id == row.id))
-        await connection.commit()
+        await connection.execute(_PUBLISHED, [row.id])
         UNPUBLISHABLE.labels(self.service).inc()
         log.error(
             "outbox.row_dead_lettered",
@@ -235,6 +279,35 @@ class OutboxRelay:
             subject=row.subject,
             reason=reason[:500],
         )
+
+
+async def _woken(event: asyncio.Event, timeout: float) -> bool:
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except TimeoutError:
+        return False
+    return True
+
+
+def _row(record: asyncpg.Record) -> OutboxRow:
+    headers = record["headers"]
+    return OutboxRow(
+        id=record["id"],
+        event_id=record["event_id"],
+        subject=record["subject"],
+        stream=record["stream"],
+        headers=json.loads(headers) if isinstance(headers, str) else headers,
+        payload=record["payload"],
+    )
+
+
+def _publisher(js: Any) -> Any:
+    """`publish_traced`'s shape over nats-py's JetStream publish (one request, its PubAck awaited)."""
+
+    async def publish(payload: bytes, subject: str, *, headers: dict[str, str], stream: str) -> Any:
+        return await js.publish(subject, payload, stream=stream, headers=headers)
+
+    return publish
 
 
 # JetStream errors that a retry can never change: the message is larger than the stream accepts

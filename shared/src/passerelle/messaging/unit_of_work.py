@@ -8,11 +8,14 @@ messaging and can be tested with an in-memory one); each service's wiring makes 
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
@@ -21,8 +24,54 @@ from passerelle.errors import RuleBroken
 from passerelle.persistence.database import Database
 
 from .idempotency import KeyedRequest, joined
-from .tables import OUTBOX_CHANNEL, inbox, outbox
+from .tables import OUTBOX_CHANNEL, inbox
 from .tracing import traced
+
+# A commit's events and the relay's NOTIFY in one round trip. Rows are numbered in the order recorded
+# (`WITH ORDINALITY`), which is the order the relay publishes them in. The NOTIFY names the process
+# that committed (`origin`), whose own relay is handed the rows in memory.
+_WRITE_OUTBOX = text(
+    """WITH written AS (
+    INSERT INTO passerelle_outbox (event_id, subject, stream, headers, payload)
+    SELECT event_id, subject, stream, CAST(headers AS jsonb), payload
+    FROM unnest(
+        CAST(:event_ids AS varchar[]), CAST(:subjects AS varchar[]), CAST(:streams AS varchar[]),
+        CAST(:headers AS text[]), CAST(:payloads AS bytea[])
+    ) WITH ORDINALITY AS recorded (event_id, subject, stream, headers, payload, position)
+    ORDER BY position
+    RETURNING id
+), told AS (SELECT pg_notify(:channel, :origin))
+SELECT written.id FROM written, told ORDER BY written.id"""
+)
+
+
+_CLAIM_ALL = text(
+    """INSERT INTO passerelle_inbox (consumer, event_id)
+SELECT :consumer, unnest(CAST(:event_ids AS varchar[]))
+ON CONFLICT DO NOTHING RETURNING event_id"""
+)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """An event as the outbox holds it, and as the relay publishes it."""
+
+    id: int
+    event_id: str
+    subject: str
+    stream: str
+    headers: dict[str, str]
+    payload: bytes
+
+
+class Relaying(Protocol):
+    """What a unit of work tells the outbox relay of its own process."""
+
+    origin: str  # what its NOTIFY says, so that this relay can tell its own process's
+
+    def hand(self, rows: list[OutboxRow]) -> None:
+        """Rows just committed: the leading relay publishes them without looking at the table."""
+
 
 # nats-server's default max_payload; the relay replaces it (`EventLimit`) with what its
 # server announces.
@@ -73,15 +122,15 @@ class SqlUnitOfWork(Generic[R]):
         database: Database,
         repository: Callable[[AsyncSession], R],
         limit: EventLimit | None = None,
-        on_events: Callable[[], None] = lambda: None,
+        relay: Relaying | None = None,
     ) -> None:
         self._database = database
         self._repository = repository
         self._limit = limit or EventLimit()
-        # Told after a commit that wrote events: the relay of this process wakes in memory (its
-        # NOTIFY listener and its poll remain for the other processes and after a restart).
-        self._on_events = on_events
-        self._wrote_events = False
+        # Handed the rows after a commit that wrote events: the relay of this process publishes them
+        # at once (its NOTIFY listener and its poll remain for the other processes and after a restart).
+        self._relay = relay
+        self._written: list[OutboxRow] = []
         self.recorded: list[CloudEvent[EventData]] = []
         self._after_commit: list[Callable[[], None]] = []
         self._after_rollback: list[Callable[[], None]] = []
@@ -102,7 +151,7 @@ class SqlUnitOfWork(Generic[R]):
             self.session = self._database.sessions()
             await self.session.begin()
         self.repository = self._repository(self.session)
-        self.recorded = []
+        self.recorded, self._written = [], []
         self._after_commit, self._after_rollback = [], []
         return self
 
@@ -137,14 +186,10 @@ class SqlUnitOfWork(Generic[R]):
         return result.first() is not None
 
     async def claim_all(self, consumer: str, event_ids: list[str]) -> set[str]:
-        """`claim` for several events in one statement: the ids not handled before."""
-        statement = (
-            pg_insert(inbox)
-            .values([{"consumer": consumer, "event_id": event_id} for event_id in event_ids])
-            .on_conflict_do_nothing()
-            .returning(inbox.c.event_id)
-        )
-        return set((await self.session.execute(statement)).scalars())
+        """`claim` for several events in one statement: the ids not handled before. One cached
+        statement whatever the number (a multi-row VALUES would be compiled anew for each size)."""
+        claimed = await self.session.execute(_CLAIM_ALL, {"consumer": consumer, "event_ids": event_ids})
+        return set(claimed.scalars())
 
     async def end_part(self) -> None:
         """One handler of a batch is done: the next starts from what the database holds, as it would
@@ -172,10 +217,10 @@ class SqlUnitOfWork(Generic[R]):
 
     async def commit(self) -> None:
         if self.recorded:
-            await self.session.execute(insert(outbox), [self._outbox_row(event) for event in self.recorded])
-            await self.session.execute(select(func.pg_notify(OUTBOX_CHANNEL, "")))
+            rows = [self._outbox_row(event) for event in self.recorded]
+            ids = (await self.session.execute(_WRITE_OUTBOX, self._columns(rows))).scalars()
+            self._written += [OutboxRow(id=id_, **row) for id_, row in zip(ids, rows, strict=True)]
             self.recorded = []  # written: a later commit in the same unit of work writes only new events
-            self._wrote_events = True
         if self.held:
             return
         if self._request is not None and self._savepoint is not None:
@@ -186,9 +231,9 @@ class SqlUnitOfWork(Generic[R]):
             await self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
         undo, self._after_rollback = self._after_rollback, []
-        if self._wrote_events:
-            self._wrote_events = False
-            callbacks.append(self._on_events)
+        if self._written and self._relay is not None:
+            callbacks.append(functools.partial(self._relay.hand, self._written))
+        self._written = []
         if self._request is not None:
             self._request.after_commit.extend(callbacks)
             self._request.after_rollback.extend(undo)  # the request may still end without its commit
@@ -196,7 +241,18 @@ class SqlUnitOfWork(Generic[R]):
         for callback in callbacks:
             callback()
 
-    def _outbox_row(self, event: CloudEvent[EventData]) -> dict[str, object]:
+    def _columns(self, rows: list[dict[str, Any]]) -> dict[str, object]:
+        """The parameters of `_WRITE_OUTBOX`: a column of values each."""
+        columns = {f"{name}s": [row[name] for row in rows] for name in ("event_id", "subject", "stream")}
+        return {
+            **columns,
+            "headers": [json.dumps(row["headers"]) for row in rows],
+            "payloads": [row["payload"] for row in rows],
+            "channel": OUTBOX_CHANNEL,
+            "origin": self._relay.origin if self._relay is not None else "",
+        }
+
+    def _outbox_row(self, event: CloudEvent[EventData]) -> dict[str, Any]:
         """Refused here, an event too large to publish fails its own command, not the relay's queue."""
         headers, payload, stream = event.nats_headers(), event.to_json(), stream_of(type(event.data)).name
         size = published_size(headers, payload, stream=stream, correlation_id=event.id)
@@ -227,7 +283,7 @@ def units(
     database: Database,
     repository: Callable[[AsyncSession], R],
     limit: EventLimit | None = None,
-    on_events: Callable[[], None] = lambda: None,
+    relay: Relaying | None = None,
 ) -> Callable[[], SqlUnitOfWork[R]]:
     """A maker of units of work on `database` whose `repository` is made on each one's session."""
-    return lambda: SqlUnitOfWork(database, repository, limit, on_events)
+    return lambda: SqlUnitOfWork(database, repository, limit, relay)

@@ -75,7 +75,7 @@ class ServiceApp:
 
     def units(self, repository: Callable[[AsyncSession], R]) -> Callable[[], SqlUnitOfWork[R]]:
         """Units of work on this service's database whose repository is made by `repository`."""
-        return units(self.database, repository, self.event_limit, on_events=self.relay.wake)
+        return units(self.database, repository, self.event_limit, relay=self.relay)
 
     def document_published_events(self) -> None:
         """Publishers exist only for the AsyncAPI document; events leave through the outbox relay.
