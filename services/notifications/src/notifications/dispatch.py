@@ -355,5 +355,6 @@ class Dispatcher:
             for notification in failed:
                 uow.record(NotificationFailed(**asdict(notification), error=error))
             await uow.commit()
-        SENDS.labels(channel, "failed").inc()
-        log.error("notifications.failed", message_id=message_id, attempts=attempts, error=error)
+        if failed:  # else erased meanwhile, or its lease ran out and another try owns it
+            SENDS.labels(channel, "failed").inc()
+            log.error("notifications.failed", message_id=message_id, attempts=attempts, error=error)
