@@ -90,7 +90,7 @@ async def one_size(database: Database, members: int, chunk: int) -> dict[str, An
         units(database, NotificationsRepository),
         load_taxonomy(),
         allowed_networks([]),
-        on_queued=lambda: None,
+        on_queued=lambda _: None,
         forget_emails=lambda _: None,
         news_chunk=chunk,
     )

@@ -84,6 +84,18 @@ class InMemoryNotificationsRepository:
     async def contact(self, member_id: str) -> ContactRow | None:
         return self.contacts.get(member_id)
 
+    async def member_and_project(
+        self, member_id: str, project_id: str
+    ) -> tuple[ContactRow | None, PreferencesRow | None, ProjectRow | None, str | None]:
+        project = self.projects.get(project_id)
+        territory = self.territories.get(project.territory_id) if project else None
+        return (
+            self.contacts.get(member_id),
+            self.preferences_rows.get(member_id),
+            project,
+            territory.name if territory else None,
+        )
+
     async def lock_member(self, member_id: str) -> None:
         self.locked.append(member_id)
 
@@ -195,16 +207,15 @@ class InMemoryNotificationsRepository:
             if not self.contacts[member_id].erased
         ]
 
-    async def add_notifications(self, rows: list[dict[str, Any]]) -> set[str]:
-        return {row["notification_id"] for row in rows if await self.add_notification(row)}
-
-    async def add_messages(self, rows: list[dict[str, Any]]) -> None:
-        for row in rows:
-            self.messages[row["message_id"]] = MessageRow(**row)
-
-    async def drop_messages(self, message_ids: list[str]) -> None:
-        for message_id in message_ids:
-            del self.messages[message_id]
+    async def add_notifications_with_messages(
+        self, notifications: list[dict[str, Any]], messages: list[dict[str, Any]]
+    ) -> set[str]:
+        added = {row["notification_id"] for row in notifications if await self.add_notification(row)}
+        kept = {row["message_id"] for row in notifications if row["notification_id"] in added}
+        for row in messages:
+            if row["message_id"] in kept:
+                self.messages[row["message_id"]] = MessageRow(**row, status="pending", attempts=0)
+        return added
 
     async def advance_fan_out(self, fan_out: FanOutRow, after: str | None) -> None:
         if after is None:
@@ -295,7 +306,7 @@ class Service:
     def __init__(self, news_chunk: int = 200) -> None:
         self.repository = InMemoryNotificationsRepository()
         self.uow = InMemoryUnitOfWork(cast(NotificationsRepository, self.repository))
-        self.woken = 0
+        self.woken: list[str] = []  # the channels whose dispatcher was told of new work
         self.news_woken = 0
         self.forgotten: list[str] = []
         self.handlers = NotificationsHandlers(
@@ -308,8 +319,8 @@ class Service:
             news_chunk=news_chunk,
         )
 
-    def wake(self) -> None:
-        self.woken += 1
+    def wake(self, channel: str) -> None:
+        self.woken.append(channel)
 
     def wake_news(self) -> None:
         self.news_woken += 1
@@ -388,7 +399,8 @@ async def test_a_new_member_is_welcomed_in_the_inbox_and_by_email_in_their_langu
     assert delivered.member_id == "fatima" and delivered.cause_event_id == event.id
     [email] = service.told("fatima", "email")
     assert email.status == "pending" and email.message_id in service.repository.messages
-    assert service.woken == 1  # the dispatcher hears of the e-mail once it is committed
+    # The dispatcher hears of the e-mail once it is committed, and its webhook workers of nothing.
+    assert service.woken == ["email"]
 
 
 async def test_a_proposal_names_the_project_the_skill_and_why_and_waits_for_an_unknown_project() -> None:

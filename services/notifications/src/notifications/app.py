@@ -32,7 +32,7 @@ from .gathering_notices import CONSUMES as GATHERING_EVENTS
 from .handlers import NotificationsHandlers
 from .mail import Mailer
 from .opportunity_notices import OPPORTUNITY_EVENTS
-from .repository import NotificationsRepository
+from .repository import NotificationsRepository, outside_transactions
 from .subscribers import register_subscribers
 from .webhooks import WebhookSender, allowed_networks
 from .workers import Worker
@@ -44,7 +44,8 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     units = app.units(NotificationsRepository)
     networks = allowed_networks(config.webhook_allowed_networks)
     mailer = Mailer(config, config.mail_dir or settings.data_dir / "mail")
-    dispatcher = Dispatcher(units, mailer, WebhookSender(networks, config.webhook_timeout), config)
+    looks = outside_transactions(app.database.engine)
+    dispatcher = Dispatcher(units, looks, mailer, WebhookSender(networks, config.webhook_timeout), config)
     news = Worker("notifications.news", config.dispatch_interval)
     handlers = NotificationsHandlers(
         units,
@@ -62,8 +63,14 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app.on_start.append(dispatcher.start)
     app.on_stop.append(dispatcher.stop)
 
+    async def tell_news_chunk() -> bool:
+        async with looks() as repository:  # an empty look is one statement, no transaction
+            if not await repository.news_to_tell():
+                return False
+        return await handlers.tell_news_chunk()
+
     async def tell_news() -> None:
-        await news.start(handlers.tell_news_chunk)
+        await news.start(tell_news_chunk)
 
     app.on_start.append(tell_news)
     app.on_stop.append(news.stop)

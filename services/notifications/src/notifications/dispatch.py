@@ -2,12 +2,13 @@
 
 Event handlers only write what is to be sent (in the event's transaction); this loop sends it, in
 three steps that never hold a transaction across a send:
-1. claim: the oldest due message is locked (`SKIP LOCKED`, so replicas never take the same one), its
-   try counted and its `due_at` moved past the longest a send may take (a lease); committed at once.
-2. try: build the message and send it. Any failure, expected or not, is a failed try of this one
-   message: it never escapes to stop the queue.
-3. settle: the outcome (sent, the next try, or failed for good) commits together with
-   NotificationDelivered / NotificationFailed.
+1. claim: one statement, a transaction of its own, takes the oldest due message (`SKIP LOCKED`, so
+   replicas never take the same one), counts its try and moves its `due_at` past the longest a send
+   may take (a lease). An empty look is that one statement.
+2. try: read what it carries (one statement), build the message and send it. Any failure, expected
+   or not, is a failed try of this one message: it never escapes to stop the queue.
+3. settle: the outcome (sent, the next try, or failed for good) in one statement, committed together
+   with NotificationDelivered / NotificationFailed.
 A crash, or an outcome that cannot be recorded, leaves a counted try: the message comes back when
 its lease ends (with the same Message-ID or X-Passerelle-Delivery id, so a receiver can tell), and
 once its tries are spent it ends as NotificationFailed. Every message is thus settled in a bounded
@@ -32,9 +33,8 @@ import functools
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import structlog
 from passerelle.contracts import NotificationDelivered, NotificationFailed
@@ -44,9 +44,9 @@ from prometheus_client import Counter
 from .config import NotificationsSettings
 from .handlers import WAITING
 from .mail import Attachment, DeliveryError, Mailer
-from .orm import ContactRow, MessageRow, NotificationRow
-from .preferences import Preferences
-from .repository import NotificationsRepository
+from .orm import ContactRow, NotificationRow
+from .preferences import SENT_CHANNELS, Preferences
+from .repository import NotificationsRepository, Repositories
 from .texts import Text, compose_email, language_of, plain_error
 from .webhooks import WebhookSender
 
@@ -62,7 +62,6 @@ POISONED = Counter(
     "Unexpected errors while building, sending or recording one e-mail or webhook call",
     ["channel", "stage"],
 )
-CHANNELS = ("email", "webhook")
 LEASE_MARGIN = 15.0  # seconds beyond a send's deadline before a claimed message is tried again
 
 
@@ -74,6 +73,7 @@ class Claim:
     digest: bool
     attempts: int
     target: str  # what has one send in flight at a time: a webhook's host and port, an e-mail's member
+    more: bool  # other messages were due when it was claimed
 
 
 @dataclass(frozen=True)
@@ -88,11 +88,13 @@ class Dispatcher:
     def __init__(
         self,
         units: Callable[[], Unit],
+        looks: Repositories,
         mailer: Mailer,
         webhooks: WebhookSender,
         settings: NotificationsSettings,
     ) -> None:
-        self.units = units
+        self.units = units  # for what commits with events
+        self.looks = looks  # for single statements, each its own transaction
         self.mailer = mailer
         self.webhooks = webhooks
         self.retry_delays = settings.delivery_retry_delays
@@ -101,22 +103,19 @@ class Dispatcher:
         self.secret_overlap = settings.webhook_secret_overlap
         self.workers = {"email": settings.email_workers, "webhook": settings.webhook_workers}
         self.leases = {"email": mailer.deadline + LEASE_MARGIN, "webhook": webhooks.timeout + LEASE_MARGIN}
-        self._in_flight: dict[str, set[str]] = {channel: set() for channel in CHANNELS}
+        self._in_flight: dict[str, set[str]] = {channel: set() for channel in SENT_CHANNELS}
+        self._claiming = {channel: asyncio.Lock() for channel in SENT_CHANNELS}
         # Workers waiting for work, woken one at a time; `_missed`: a wake came while none waited.
-        self._idle: dict[str, list[asyncio.Event]] = {channel: [] for channel in CHANNELS}
-        self._missed = dict.fromkeys(CHANNELS, False)
+        self._idle: dict[str, list[asyncio.Event]] = {channel: [] for channel in SENT_CHANNELS}
+        self._missed = dict.fromkeys(SENT_CHANNELS, False)
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def tries(self) -> int:
         return len(self.retry_delays) + 1
 
-    def wake(self) -> None:
-        """New work was committed: one worker of each channel looks (told in memory, no poll)."""
-        for channel in CHANNELS:
-            self._wake_one(channel)
-
-    def _wake_one(self, channel: str) -> None:
+    def wake(self, channel: str) -> None:
+        """New work was committed on that channel: one of its workers looks (told in memory, no poll)."""
         if self._idle[channel]:
             self._idle[channel].pop().set()
         else:
@@ -125,7 +124,7 @@ class Dispatcher:
     async def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._run(channel, watch=n == 0), name=f"notifications-{channel}-{n}")
-            for channel in CHANNELS
+            for channel in SENT_CHANNELS
             for n in range(self.workers[channel])
         ]
         self._tasks.append(asyncio.create_task(self._sweep_waiting(), name="notifications-waiting"))
@@ -165,7 +164,8 @@ class Dispatcher:
                     self._idle[channel].remove(woken)
 
     async def send_next(self, channel: str) -> bool:
-        """Try the oldest due message of that channel; False when none is due."""
+        """Try the oldest due message of that channel; False when none was, or when it was the only
+        one due (a message committed since wakes a worker)."""
         claim = await self._claim(channel)
         if claim is None:
             return False
@@ -174,42 +174,38 @@ class Dispatcher:
         finally:
             self._in_flight[channel].discard(claim.target)
         await self._settle(claim, outcome)
-        return True
+        return claim.more
 
     async def _claim(self, channel: str) -> Claim | None:
-        """The next message to try, its target marked busy; None when none is due, or when another
-        worker of this process took its target meanwhile."""
+        """The next message to try, its target marked busy; None when none is due."""
         busy = self._in_flight[channel]
-        async with self.units() as uow:
-            repository = uow.repository
+        # One claim at a time per channel in this process: the targets it leaves out are still busy
+        # when it returns, so that a claimed message always has its target free.
+        async with self._claiming[channel]:
             while True:
                 now = datetime.now(UTC)
-                due = await repository.next_due_message(now, channel, busy)
-                if due is None:
+                lease = now + timedelta(seconds=self.leases[channel])
+                async with self.looks() as repository:
+                    claimed = await repository.claim_due_message(channel, busy, now, lease, self.tries)
+                if claimed is None:
                     return None
-                message, target = due
-                if message.attempts < self.tries:
+                if claimed.attempts < self.tries:
                     break
                 # Its lease ran out after its last try: its outcome could never be recorded.
                 spent = Outcome(error="no outcome was recorded after its last try (see logs)", permanent=True)
-                notifications = await repository.notifications_of(message.message_id)
-                self._failed(uow, message, notifications, spent, now)
-                await uow.commit()
-            if target in busy:  # checked and taken in one step: no other worker comes in between
-                return None
-            busy.add(target)
-            self._wake_one(channel)  # there may be more: another worker looks while this one sends
-            try:
-                message.attempts += 1
-                message.due_at = now + timedelta(seconds=self.leases[channel])
-                claim = Claim(
-                    message.message_id, message.member_id, channel, message.digest, message.attempts, target
-                )
-                await uow.commit()
-            except BaseException:
-                busy.discard(target)
-                raise
-        return claim
+                await self._fail(channel, claimed.message_id, claimed.attempts, spent)
+            busy.add(claimed.target)
+        if claimed.more:
+            self.wake(channel)  # another worker looks while this one sends
+        return Claim(
+            claimed.message_id,
+            claimed.member_id,
+            channel,
+            claimed.digest,
+            claimed.attempts + 1,
+            claimed.target,
+            claimed.more,
+        )
 
     async def _sweep_waiting(self) -> None:
         """What waited for a profile that never came ends as NotificationFailed, saying why."""
@@ -222,10 +218,12 @@ class Dispatcher:
             await asyncio.sleep(every)
 
     async def _expire_waiting(self) -> None:
+        since = datetime.now(UTC) - timedelta(seconds=self.profile_wait)
+        async with self.looks() as looking:
+            if not await looking.waiting_since(since):
+                return
         async with self.units() as uow:
-            repository = uow.repository
-            since = datetime.now(UTC) - timedelta(seconds=self.profile_wait)
-            expired = await repository.expire_waiting(since)
+            expired = await uow.repository.expire_waiting(since)
             error = f"the member's profile did not come within {self.profile_wait:g} s"
             for waiting in expired:
                 uow.record(
@@ -243,11 +241,9 @@ class Dispatcher:
         WAITING.labels("expired").inc(len(expired))
 
     async def _try(self, claim: Claim) -> Outcome:
-        async with self.units() as uow:
-            repository = uow.repository
-            notifications = await repository.notifications_of(claim.message_id)
-            contact = await repository.contact(claim.member_id)
-            preferences = Preferences.of(await repository.preferences(claim.member_id))
+        async with self.looks() as repository:
+            contact, row, notifications = await repository.message_to_send(claim.message_id, claim.member_id)
+        preferences = Preferences.of(row)
         if contact is None or contact.erased or not notifications:
             return Outcome(gone=True)  # erased since: nothing is sent to them
         try:
@@ -318,72 +314,47 @@ class Dispatcher:
 
     async def _settle(self, claim: Claim, outcome: Outcome) -> None:
         try:
-            async with self.units() as uow:
-                repository = uow.repository
-                message = await repository.message(claim.message_id)
-                if message is None or message.status != "pending" or message.attempts != claim.attempts:
-                    return  # erased meanwhile, or its lease ran out and another try owns it
-                if outcome.gone:
-                    await uow.session.delete(message)
-                else:
-                    notifications = await repository.notifications_of(claim.message_id)
-                    now = datetime.now(UTC)
-                    if outcome.sent_to is not None:
-                        self._sent(uow, message, notifications, now)
-                        log.info(
-                            "notifications.sent",
-                            message_id=message.message_id,
-                            channel=message.channel,
-                            to=outcome.sent_to,
-                        )
-                    else:
-                        self._failed(uow, message, notifications, outcome, now)
-                await uow.commit()
+            if outcome.gone:
+                async with self.looks() as repository:
+                    await repository.drop_message(claim.message_id, claim.attempts)
+            elif outcome.sent_to is not None:
+                async with self.units() as uow:
+                    delivered = await uow.repository.settle_sent(
+                        claim.message_id, claim.attempts, datetime.now(UTC)
+                    )
+                    for notification in delivered:
+                        uow.record(NotificationDelivered(**asdict(notification)))
+                    await uow.commit()
+                if delivered:  # else erased meanwhile, or its lease ran out and another try owns it
+                    SENDS.labels(claim.channel, "sent").inc()
+                    log.info(
+                        "notifications.sent",
+                        message_id=claim.message_id,
+                        channel=claim.channel,
+                        to=outcome.sent_to,
+                    )
+            else:
+                await self._fail(claim.channel, claim.message_id, claim.attempts, outcome)
         except Exception:  # its try is counted: it comes back when its lease ends
             POISONED.labels(claim.channel, "record").inc()
             log.exception("notifications.outcome_not_recorded", message_id=claim.message_id)
 
-    def _sent(
-        self, uow: Unit, message: MessageRow, notifications: list[NotificationRow], now: datetime
-    ) -> None:
-        message.status, message.sent_at, message.last_error = "sent", now, None
-        SENDS.labels(message.channel, "sent").inc()
-        for notification in notifications:
-            notification.status, notification.delivered_at = "delivered", now
-            uow.record(NotificationDelivered(**_about(notification)))
-
-    def _failed(
-        self,
-        uow: Unit,
-        message: MessageRow,
-        notifications: list[NotificationRow],
-        outcome: Outcome,
-        now: datetime,
-    ) -> None:
-        message.last_error = error = plain_error(outcome.error or "unknown")
-        if not outcome.permanent and message.attempts < self.tries:
-            message.due_at = now + timedelta(seconds=self.retry_delays[message.attempts - 1])
-            SENDS.labels(message.channel, "retry").inc()
-            log.warning(
-                "notifications.retry", message_id=message.message_id, attempts=message.attempts, error=error
-            )
+    async def _fail(self, channel: str, message_id: str, attempts: int, outcome: Outcome) -> None:
+        """A failed try of the message: tried again after its back-off, or failed for good (when
+        permanent, or its last try) with NotificationFailed for each notification it carried."""
+        error = plain_error(outcome.error or "unknown")
+        if not outcome.permanent and attempts < self.tries:
+            due_at = datetime.now(UTC) + timedelta(seconds=self.retry_delays[attempts - 1])
+            async with self.looks() as repository:
+                await repository.retry_later(message_id, attempts, error, due_at)
+            SENDS.labels(channel, "retry").inc()
+            log.warning("notifications.retry", message_id=message_id, attempts=attempts, error=error)
             return
-        message.status = "failed"
-        SENDS.labels(message.channel, "failed").inc()
-        log.error(
-            "notifications.failed", message_id=message.message_id, attempts=message.attempts, error=error
-        )
-        for notification in notifications:
-            notification.status, notification.error = "failed", error
-            uow.record(NotificationFailed(**_about(notification), error=error))
-
-
-def _about(notification: NotificationRow) -> dict[str, Any]:
-    """What NotificationDelivered and NotificationFailed say of a notification."""
-    return {
-        "notification_id": notification.notification_id,
-        "member_id": notification.member_id,
-        "channel": notification.channel,
-        "kind": notification.kind,
-        "cause_event_id": notification.cause_event_id,
-    }
+        async with self.units() as uow:
+            failed = await uow.repository.settle_failed(message_id, attempts, error)
+            for notification in failed:
+                uow.record(NotificationFailed(**asdict(notification), error=error))
+            await uow.commit()
+        if failed:  # else erased meanwhile, or its lease ran out and another try owns it
+            SENDS.labels(channel, "failed").inc()
+            log.error("notifications.failed", message_id=message_id, attempts=attempts, error=error)

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeGuard, TypeVar
 
 import structlog
 from passerelle.contracts import (
@@ -38,9 +38,9 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 
 from .commands import DeliveryFilters, SetPreferences
-from .notifier import Notice, Told, Values, notify, notify_all
+from .notifier import Notice, Told, Values, notify, notify_all, notify_with
 from .orm import ContactRow, MessageRow, NotificationRow, ProjectRow
-from .preferences import Preferences
+from .preferences import SENT_CHANNELS, Preferences
 from .repository import NotificationsRepository
 from .texts import FALLBACK, languages, plain_error, someone, withdrawn_because
 from .webhooks import Network, TargetRefused, check_url
@@ -75,7 +75,7 @@ class NotificationsHandlers:
         units: Callable[[], Unit],
         taxonomy: Taxonomy,
         webhook_networks: list[Network],
-        on_queued: Callable[[], None],
+        on_queued: Callable[[str], None],
         forget_emails: Callable[[list[str]], None],
         *,
         on_news: Callable[[], None] = lambda: None,
@@ -84,7 +84,8 @@ class NotificationsHandlers:
         self.units = units
         self.taxonomy = taxonomy
         self.webhook_networks = webhook_networks  # non-public networks webhooks may reach anyway
-        self.on_queued = on_queued  # wakes the dispatcher
+        # Wakes the dispatcher's workers of a channel (one callback per channel: once per commit).
+        self.on_queued = {channel: functools.partial(on_queued, channel) for channel in SENT_CHANNELS}
         self.forget_emails = forget_emails  # deletes the copies of sent e-mails
         self.on_news = on_news  # wakes what tells news in chunks (it also looks every so often)
         self.news_chunk = news_chunk  # members told of one news per transaction
@@ -157,11 +158,17 @@ class NotificationsHandlers:
         await self.tell_territory_news(uow, data.territory_id, notice, besides=[data.owner_member_id])
 
     async def propose(self, event: CloudEvent[MatchProposed], uow: Unit) -> None:
+        """The platform's main flow: one read (the member, their preferences, the project) and one
+        write (the inbox message and the e-mail), whatever the member's channels."""
         data = event.data
-        contact = await uow.repository.contact(data.member_id)
+        contact, preferences, project, territory_name = await uow.repository.member_and_project(
+            data.member_id, data.project_id
+        )
         if contact is not None and contact.erased:
             return
-        project, territory = await self._project(uow.repository, data.project_id)
+        if project is None:
+            raise NotYetKnown(f"waiting for project {data.project_id}")
+        territory = territory_name or ""
         skill = project.needs.get(data.need_id, "")
 
         def values(language: str) -> dict[str, str]:
@@ -173,7 +180,8 @@ class NotificationsHandlers:
             }
 
         notice = Notice(event.id, "match_proposed", values, _match_facts(data))
-        await self._tell(uow, data.member_id, contact, notice)
+        if _to_tell(contact, data.member_id):
+            self._record(uow, await notify_with(uow.repository, contact, preferences, notice))
 
     async def tell_owner_of_acceptance(self, event: CloudEvent[Transition], uow: Unit) -> None:
         data, repository = event.data, uow.repository
@@ -309,11 +317,7 @@ class NotificationsHandlers:
 
     async def _tell(self, uow: Unit, member_id: str, contact: ContactRow | None, notice: Notice) -> None:
         """Tell one member, whose contact was read (None: not known yet, the event waits for it)."""
-        if not _is_member(member_id):  # a project whose owner was erased: nobody to tell
-            return
-        if contact is None:
-            raise NotYetKnown(f"waiting for the profile of member {member_id}")
-        if not contact.erased:
+        if _to_tell(contact, member_id):
             self._record(uow, await notify(uow.repository, contact, notice))
 
     async def _tell_each(
@@ -405,8 +409,8 @@ class NotificationsHandlers:
     def _record(self, uow: Unit, told: Told) -> None:
         for event in told.events:
             uow.record(event)
-        if told.queued:
-            uow.on_commit(self.on_queued)
+        for channel in sorted(told.queued):
+            uow.on_commit(self.on_queued[channel])
 
     async def _project(self, repository: NotificationsRepository, project_id: str) -> tuple[ProjectRow, str]:
         project = await repository.project(project_id)
@@ -476,7 +480,8 @@ class NotificationsHandlers:
             row.updated_at = now
             if previous.digest != "immediate" and saved.digest == "immediate":
                 await repository.send_digests_now(member_id, datetime.now(UTC))
-                uow.on_commit(self.on_queued)
+                for wake in self.on_queued.values():
+                    uow.on_commit(wake)
             await uow.commit()
             return saved, contact.time_zone if contact else "UTC"
 
@@ -515,6 +520,16 @@ class NotificationsHandlers:
 def _is_member(member_id: str) -> bool:
     """`erased` stands for an erased project owner: never a member, whoever claims the name."""
     return member_id != ERASED_OWNER
+
+
+def _to_tell(contact: ContactRow | None, member_id: str) -> TypeGuard[ContactRow]:
+    """Whether to tell a member whose contact was read: not when erased, nor when the member is an
+    erased project owner's marker; None (not known yet) makes the event wait for their profile."""
+    if not _is_member(member_id):  # a project whose owner was erased: nobody to tell
+        return False
+    if contact is None:
+        raise NotYetKnown(f"waiting for the profile of member {member_id}")
+    return not contact.erased
 
 
 def _in_language(values: dict[str, dict[str, str]]) -> Values:

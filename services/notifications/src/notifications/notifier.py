@@ -40,47 +40,74 @@ class Notice:
 
 @dataclass(frozen=True)
 class Told:
-    """What telling someone leaves to do: events to record, and whether the dispatcher has work."""
+    """What telling someone leaves to do: events to record, and the channels on which the dispatcher
+    has new work."""
 
     events: tuple[EventData, ...] = ()
-    queued: bool = False
+    queued: frozenset[str] = frozenset()
 
 
 async def notify(repository: NotificationsRepository, contact: ContactRow, notice: Notice) -> Told:
     """Tell one known, not erased member (their lock is held when digests may gather)."""
-    preferences = Preferences.of(await repository.preferences(contact.member_id))
+    return await notify_with(repository, contact, await repository.preferences(contact.member_id), notice)
+
+
+async def notify_with(
+    repository: NotificationsRepository, contact: ContactRow, row: PreferencesRow | None, notice: Notice
+) -> Told:
+    """`notify`, the member's preferences read already (None: the defaults)."""
+    preferences = Preferences.of(row)
+    if preferences.digest == "immediate" and notice.burst_of is None:
+        return await _tell_at_once(repository, [(contact, preferences)], notice)
     text = _text(contact, notice)
     now = datetime.now(UTC)
     events: list[EventData] = []
-    queued = False
+    queued: set[str] = set()
     for channel in _channels(contact, preferences, notice.kind):
-        row = _notification(contact, channel, text, notice, now)
-        if not await repository.add_notification(row):
+        notification = _notification(contact, channel, text, notice, now)
+        if not await repository.add_notification(notification):
             continue
         if channel == "inbox":
-            events.append(_delivered(row))
+            events.append(_delivered(notification))
         else:
             message = await _message_for(repository, contact, preferences, channel, now, notice)
-            await repository.attach(row["notification_id"], message.message_id)
-            queued = True
-    return Told(tuple(events), queued)
+            await repository.attach(notification["notification_id"], message.message_id)
+            queued.add(channel)
+    return Told(tuple(events), frozenset(queued))
 
 
 async def notify_all(
     repository: NotificationsRepository, recipients: list[tuple[ContactRow, PreferencesRow]], notice: Notice
 ) -> Told:
     """Tell several known, not erased members, their locks held: the inbox, e-mails and webhooks of
-    all who want them at once in two statements (their messages, then their notifications); those
-    whose messages gather in digests each on their own, as `notify` does."""
+    all who want them at once in one statement; those whose messages gather in digests each on their
+    own, as `notify` does."""
+    at_once: list[tuple[ContactRow, Preferences]] = []
+    digested: list[tuple[ContactRow, PreferencesRow]] = []
+    for contact, row in recipients:
+        preferences = Preferences.of(row)
+        if preferences.digest == "immediate":
+            at_once.append((contact, preferences))
+        else:
+            digested.append((contact, row))
+    told = await _tell_at_once(repository, at_once, notice)
+    events, queued = list(told.events), told.queued
+    for contact, row in digested:
+        told = await notify_with(repository, contact, row, notice)
+        events += told.events
+        queued |= told.queued
+    return Told(tuple(events), queued)
+
+
+async def _tell_at_once(
+    repository: NotificationsRepository, recipients: list[tuple[ContactRow, Preferences]], notice: Notice
+) -> Told:
+    """Members whose e-mails and webhook calls go out at once (no digest, no burst to gather): their
+    notifications and messages in one statement."""
     now = datetime.now(UTC)
     notifications: list[dict[str, Any]] = []
     messages: list[dict[str, Any]] = []
-    digested: list[ContactRow] = []
-    for contact, row in recipients:
-        preferences = Preferences.of(row)
-        if preferences.digest != "immediate":
-            digested.append(contact)
-            continue
+    for contact, preferences in recipients:
         text = _text(contact, notice)
         for channel in _channels(contact, preferences, notice.kind):
             message_id = None
@@ -92,24 +119,14 @@ async def notify_all(
                         "member_id": contact.member_id,
                         "channel": channel,
                         "digest": False,
-                        "status": "pending",
-                        "attempts": 0,
                         "due_at": now,
                     }
                 )
             notifications.append(_notification(contact, channel, text, notice, now, message_id))
-    await repository.add_messages(messages)
-    added = await repository.add_notifications(notifications)
+    added = await repository.add_notifications_with_messages(notifications, messages)
     new = [row for row in notifications if row["notification_id"] in added]
-    unsent = [row["message_id"] for row in notifications if row["notification_id"] not in added]
-    await repository.drop_messages([message_id for message_id in unsent if message_id])
     events: list[EventData] = [_delivered(row) for row in new if row["channel"] == "inbox"]
-    queued = any(row["message_id"] for row in new)
-    for contact in digested:
-        told = await notify(repository, contact, notice)
-        events += told.events
-        queued = queued or told.queued
-    return Told(tuple(events), queued)
+    return Told(tuple(events), frozenset(row["channel"] for row in new if row["message_id"]))
 
 
 def _text(contact: ContactRow, notice: Notice) -> Text:

@@ -10,6 +10,7 @@ from .texts import KINDS
 from .webhooks import new_secret
 
 CHANNELS = ("inbox", "email", "webhook")
+SENT_CHANNELS = CHANNELS[1:]  # those the dispatcher sends
 # Everything reaches the inbox; e-mail and webhook too unless the member says otherwise (a webhook
 # only once it has a URL). Flooding is avoided by digests, not by hiding messages by default.
 DEFAULT_CHANNELS = CHANNELS

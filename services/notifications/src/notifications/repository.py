@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import asdict
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, case, delete, func, literal, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB, array, insert
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    DateTime,
+    Integer,
+    String,
+    bindparam,
+    case,
+    column,
+    delete,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import values as rows_of
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array, insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.sql.dml import Update
+from sqlalchemy.types import TypeEngine
 
 from .commands import DeliveryFilters
 from .orm import (
-    Base,
     ContactRow,
     FanOutRow,
     MessageRow,
@@ -28,12 +46,56 @@ from .orm import (
     WaitingRow,
 )
 
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message a dispatcher claimed: its try is counted unless `attempts` (before the claim) was
+    already the last; `target` has one send in flight at a time; `more`: others were due too."""
+
+    message_id: str
+    member_id: str
+    digest: bool
+    attempts: int
+    target: str
+    more: bool
+
+
+@dataclass(frozen=True)
+class Settled:
+    """A notification whose message was settled: what NotificationDelivered or NotificationFailed
+    says of it."""
+
+    notification_id: str
+    member_id: str
+    channel: str
+    kind: str
+    cause_event_id: str
+
+
 # Where a member lists the territories whose news of each kind they asked for: new projects, and
 # new opportunities (to invest, lend, partner).
 NEWS_PREFERENCES = {
     "territory_news": PreferencesRow.territory_news,
     "opportunity_news": PreferencesRow.opportunity_news,
 }
+
+
+Repositories = Callable[[], contextlib.AbstractAsyncContextManager["NotificationsRepository"]]
+
+
+def outside_transactions(engine: AsyncEngine) -> Repositories:
+    """Repositories each of whose statements is a transaction of its own: no BEGIN, COMMIT or
+    ROLLBACK round trips, for the looks, claims and reads that are a single statement."""
+    sessions = async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
+
+    @contextlib.asynccontextmanager
+    async def repository() -> AsyncIterator[NotificationsRepository]:
+        async with sessions() as session:
+            yield NotificationsRepository(session)
+
+    return repository
 
 
 class NotificationsRepository:
@@ -60,6 +122,24 @@ class NotificationsRepository:
 
     async def contact(self, member_id: str) -> ContactRow | None:
         return await self.session.get(ContactRow, member_id)
+
+    async def member_and_project(
+        self, member_id: str, project_id: str
+    ) -> tuple[ContactRow | None, PreferencesRow | None, ProjectRow | None, str | None]:
+        """In one read, what telling a member about a project takes: their contact and preferences,
+        the project and its territory's name (None for what is not known)."""
+        row = (
+            await self.session.execute(
+                select(ContactRow, PreferencesRow, ProjectRow, TerritoryRow.name)
+                .select_from(_ONE_ROW)
+                .outerjoin(ContactRow, ContactRow.member_id == member_id)
+                .outerjoin(PreferencesRow, PreferencesRow.member_id == member_id)
+                .outerjoin(ProjectRow, ProjectRow.project_id == project_id)
+                .outerjoin(TerritoryRow, TerritoryRow.territory_id == ProjectRow.territory_id)
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+        return row[0], row[1], row[2], row[3]
 
     async def lock_member(self, member_id: str) -> None:
         """Serialise, until commit, what concerns one member, known or not yet: their profile's arrival,
@@ -107,6 +187,11 @@ class NotificationsRepository:
             )
         )
         return sorted(rows, key=lambda row: row.created_at)
+
+    async def waiting_since(self, created_before: datetime) -> bool:
+        """Whether something has waited for a profile since before then."""
+        query = select(WaitingRow.member_id).where(WaitingRow.created_at < created_before).exists()
+        return bool(await self.session.scalar(select(query)))
 
     async def expire_waiting(self, created_before: datetime) -> list[WaitingRow]:
         """What has waited for a profile since before then, removed: the caller reports it failed."""
@@ -218,6 +303,10 @@ class NotificationsRepository:
         """Keep news to tell in chunks; once per cause and kind, whatever the redeliveries."""
         await self.session.execute(insert(FanOutRow).values(**values).on_conflict_do_nothing())
 
+    async def news_to_tell(self) -> bool:
+        """Whether any news is still being told (a look that locks nothing)."""
+        return bool(await self.session.scalar(select(select(FanOutRow.cause_event_id).exists())))
+
     async def next_fan_out(self) -> FanOutRow | None:
         """The oldest news still being told, locked: another worker (or replica) takes another one."""
         return await self.session.scalar(
@@ -259,26 +348,21 @@ class NotificationsRepository:
         )
         return [(row[0], row[1]) for row in rows]
 
-    async def add_notifications(self, rows: list[dict[str, Any]]) -> set[str]:
-        """Several notifications in one statement; returns the ids of those added (a cause already
-        told to a member on a channel is not told again)."""
-        if not rows:
+    async def add_notifications_with_messages(
+        self, notifications: list[dict[str, Any]], messages: list[dict[str, Any]]
+    ) -> set[str]:
+        """Several notifications and the e-mails and webhook calls that carry them, in one statement;
+        returns the ids of the notifications added. A cause already told to a member on a channel is
+        not told again (the uniqueness of cause, member and channel), and its message is not kept."""
+        if not notifications:
             return set()
-        # Core rows as parameters, not `.values(rows)`: the statement is compiled once and cached,
-        # and SQLAlchemy sends the rows as multi-row VALUES pages (compiling thousands of values on
-        # every call cost more than the database did).
-        table = _table(NotificationRow)
-        statement = insert(table).on_conflict_do_nothing().returning(table.c.notification_id)
-        return set((await self.session.execute(statement, rows)).scalars())
-
-    async def add_messages(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(insert(_table(MessageRow)), rows)
-
-    async def drop_messages(self, message_ids: list[str]) -> None:
-        """Messages made for notifications that were not added: nothing to send in them."""
-        if message_ids:
-            await self.session.execute(delete(MessageRow).where(MessageRow.message_id.in_(message_ids)))
+        # Columns as arrays: one statement text whatever the number of rows, prepared once per
+        # connection (compiling thousands of VALUES on every call cost more than the database did).
+        columns = {name: [row[name] for row in notifications] for name in _TOLD}
+        columns["data"] = [json.dumps(data) for data in columns["data"]]
+        queued = {f"message_{name}": [row[name] for row in messages] for name in _QUEUED}
+        rows = await self.session.execute(_TELL, {**columns, **queued})
+        return set(rows.scalars())
 
     async def advance_fan_out(self, fan_out: FanOutRow, after: str | None) -> None:
         """Told up to `after`; None: told to everyone, the news is done."""
@@ -379,44 +463,122 @@ class NotificationsRepository:
             .values(due_at=now)
         )
 
-    async def next_due_message(
-        self, now: datetime, channel: str, busy: Iterable[str]
-    ) -> tuple[MessageRow, str] | None:
-        """The oldest message due on that channel whose target is not `busy`, locked (other
-        dispatchers, replicas, skip it), with its target: the webhook's host and port, the member for an
-        e-mail."""
+    async def claim_due_message(
+        self, channel: str, busy: Iterable[str], now: datetime, lease_until: datetime, tries: int
+    ) -> Claimed | None:
+        """In one statement (outside any transaction: it is its own), the oldest message due on that
+        channel whose target is not `busy`, leased until `lease_until` with its try counted (but not
+        past `tries`: one whose lease ran out after its last try keeps its count). Other dispatchers,
+        replicas, skip it meanwhile."""
         target = case(
             (MessageRow.channel == "webhook", func.coalesce(_authority(PreferencesRow.webhook_url), "")),
             else_=MessageRow.member_id,
         )
+        chosen = (
+            select(MessageRow.message_id, MessageRow.attempts, target.label("target"))
+            .outerjoin(PreferencesRow, PreferencesRow.member_id == MessageRow.member_id)
+            .where(*_due(MessageRow, channel, now), target.not_in(list(busy)))
+            .order_by(MessageRow.due_at)
+            .limit(1)
+            .with_for_update(of=MessageRow, skip_locked=True)
+            .subquery("chosen")
+        )
+        other = aliased(MessageRow)
+        others = select(other.message_id).where(
+            *_due(other, channel, now), other.message_id != chosen.c.message_id
+        )
         row = (
             await self.session.execute(
-                select(MessageRow, target)
-                .outerjoin(PreferencesRow, PreferencesRow.member_id == MessageRow.member_id)
-                .where(
-                    MessageRow.status == "pending",
-                    MessageRow.due_at <= now,
-                    MessageRow.channel == channel,
-                    target.not_in(list(busy)),
+                update(MessageRow)
+                .where(MessageRow.message_id == chosen.c.message_id)
+                .values(
+                    attempts=case(
+                        (chosen.c.attempts < tries, chosen.c.attempts + 1), else_=chosen.c.attempts
+                    ),
+                    due_at=lease_until,
                 )
-                .order_by(MessageRow.due_at)
-                .limit(1)
-                .with_for_update(of=MessageRow, skip_locked=True)
+                .returning(
+                    MessageRow.message_id,
+                    MessageRow.member_id,
+                    MessageRow.digest,
+                    chosen.c.attempts,
+                    chosen.c.target,
+                    others.exists(),
+                )
+                .execution_options(synchronize_session=False)
             )
         ).first()
-        return (row[0], row[1]) if row is not None else None
+        return Claimed(*row) if row is not None else None
 
-    async def message(self, message_id: str) -> MessageRow | None:
-        return await self.session.get(MessageRow, message_id, with_for_update=True)
-
-    async def notifications_of(self, message_id: str) -> list[NotificationRow]:
-        return list(
-            await self.session.scalars(
-                select(NotificationRow)
-                .where(NotificationRow.message_id == message_id)
+    async def message_to_send(
+        self, message_id: str, member_id: str
+    ) -> tuple[ContactRow | None, PreferencesRow | None, list[NotificationRow]]:
+        """In one read, what a message is built from: its member's contact and preferences, and the
+        notifications it carries (oldest first)."""
+        rows = (
+            await self.session.execute(
+                select(ContactRow, PreferencesRow, NotificationRow)
+                .select_from(_ONE_ROW)
+                .outerjoin(ContactRow, ContactRow.member_id == member_id)
+                .outerjoin(PreferencesRow, PreferencesRow.member_id == member_id)
+                .outerjoin(NotificationRow, NotificationRow.message_id == message_id)
                 .order_by(NotificationRow.created_at, NotificationRow.notification_id)
             )
+        ).all()
+        notifications = [row[2] for row in rows if row[2] is not None]
+        return rows[0][0], rows[0][1], notifications
+
+    async def settle_sent(self, message_id: str, attempts: int, now: datetime) -> list[Settled]:
+        """The message of that try went out: it and its notifications are delivered (unless it was
+        erased meanwhile, or its lease ran out and another try owns it). Returns what it carried."""
+        settled = self._settled(message_id, attempts, status="sent", sent_at=now, last_error=None)
+        return await self._tell_outcome(settled, status="delivered", delivered_at=now)
+
+    async def settle_failed(self, message_id: str, attempts: int, error: str) -> list[Settled]:
+        """The message of that try failed for good: it and its notifications are failed, saying why."""
+        settled = self._settled(message_id, attempts, status="failed", last_error=error)
+        return await self._tell_outcome(settled, status="failed", error=error)
+
+    async def retry_later(self, message_id: str, attempts: int, error: str, due_at: datetime) -> None:
+        """The message of that try failed: it is tried again at `due_at`."""
+        await self.session.execute(self._settled(message_id, attempts, due_at=due_at, last_error=error))
+
+    async def drop_message(self, message_id: str, attempts: int) -> None:
+        """Nothing is left to send in the message of that try (its member was erased): it goes."""
+        await self.session.execute(
+            delete(MessageRow)
+            .where(*_tried(message_id, attempts))
+            .execution_options(synchronize_session=False)
         )
+
+    def _settled(self, message_id: str, attempts: int, **values: Any) -> Update:
+        return (
+            update(MessageRow)
+            .where(*_tried(message_id, attempts))
+            .values(**values)
+            .returning(MessageRow.message_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _tell_outcome(self, settled: Update, **values: Any) -> list[Settled]:
+        """The settled message's notifications take `values`, in the same statement."""
+        message = settled.cte("settled")
+        rows = await self.session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.message_id.in_(select(message.c.message_id)))
+            .values(**values)
+            .returning(
+                NotificationRow.notification_id,
+                NotificationRow.member_id,
+                NotificationRow.channel,
+                NotificationRow.kind,
+                NotificationRow.cause_event_id,
+                NotificationRow.created_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        told = sorted(rows, key=lambda row: (row.created_at, row.notification_id))
+        return [Settled(row[0], row[1], row[2], row[3], row[4]) for row in told]
 
     async def inbox(
         self, member_id: str, *, unread: bool, limit: int, offset: int
@@ -479,8 +641,72 @@ class NotificationsRepository:
         return await self.session.scalar(query) or 0
 
 
-def _table(row: type[Base]) -> Table:
-    return cast(Table, row.__table__)
+def _due(message: type[MessageRow], channel: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (message.status == "pending", message.due_at <= now, message.channel == channel)
+
+
+def _tried(message_id: str, attempts: int) -> tuple[ColumnElement[bool], ...]:
+    """The message, still as that try left it (not settled, not claimed again since)."""
+    return (
+        MessageRow.message_id == message_id,
+        MessageRow.status == "pending",
+        MessageRow.attempts == attempts,
+    )
+
+
+# What outer joins start from, so that a read of several rows, each perhaps absent, is one row.
+_ONE_ROW = rows_of(column("one", Integer), name="one").data([(1,)])
+
+# What `add_notifications_with_messages` passes, one array per column.
+_TOLD: dict[str, TypeEngine[Any]] = {
+    "notification_id": String(),
+    "member_id": String(),
+    "channel": String(),
+    "kind": String(),
+    "language": String(),
+    "title": String(),
+    "body": String(),
+    "data": String(),
+    "cause_event_id": String(),
+    "status": String(),
+    "delivered_at": DateTime(timezone=True),
+    "message_id": String(),
+}
+_QUEUED: dict[str, TypeEngine[Any]] = {
+    "message_id": String(),
+    "member_id": String(),
+    "channel": String(),
+    "digest": Boolean(),
+    "due_at": DateTime(timezone=True),
+}
+# The notifications first, then only the messages of those added: the foreign key of a
+# notification is checked at the end of the statement, once its message is in.
+_TELL = text(
+    """
+    WITH told AS (
+        INSERT INTO notifications (notification_id, member_id, channel, kind, language, title, body,
+                                   data, cause_event_id, status, delivered_at, message_id)
+        SELECT notification_id, member_id, channel, kind, language, title, body, data::jsonb,
+               cause_event_id, status, delivered_at, message_id
+        FROM unnest(:notification_id, :member_id, :channel, :kind, :language, :title, :body, :data,
+                    :cause_event_id, :status, :delivered_at, :message_id)
+            AS n(notification_id, member_id, channel, kind, language, title, body, data,
+                 cause_event_id, status, delivered_at, message_id)
+        ON CONFLICT DO NOTHING
+        RETURNING notification_id, message_id
+    ), queued AS (
+        INSERT INTO messages (message_id, member_id, channel, digest, status, attempts, due_at)
+        SELECT m.message_id, m.member_id, m.channel, m.digest, 'pending', 0, m.due_at
+        FROM unnest(:message_message_id, :message_member_id, :message_channel, :message_digest,
+                    :message_due_at) AS m(message_id, member_id, channel, digest, due_at)
+        JOIN told ON told.message_id = m.message_id
+    )
+    SELECT notification_id FROM told
+    """
+).bindparams(
+    *(bindparam(name, type_=ARRAY(kind)) for name, kind in _TOLD.items()),
+    *(bindparam(f"message_{name}", type_=ARRAY(kind)) for name, kind in _QUEUED.items()),
+)
 
 
 def _authority(url: ColumnElement[str | None] | InstrumentedAttribute[str | None]) -> ColumnElement[str]:
