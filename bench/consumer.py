@@ -1,4 +1,4 @@
-"""What our consumer stack costs: events/s through FastStream, validation, the inbox and the ack,
+"""What our consumer stack costs: events/s through our pull loop, validation, the inbox and the ack,
 against a raw nats-py pull consumer that only validates and acks, same server, same events, same run.
 
     make bench                                   # all benchmarks
@@ -6,14 +6,14 @@ against a raw nats-py pull consumer that only validates and acks, same server, s
 
 Both consumers read the same SkillOffered events (contract payloads, stored once in the MEMBERS
 stream) through durable pull consumers of their own: raw nats-py in pulls of `--batch`, ours as the
-services run (one message per pull, up to `--batch` handled at once). Ours is a service's
-real subscriber (`EventConsumers.on`): the envelope is validated by FastStream, the event is claimed in
-the service's inbox in PostgreSQL (what makes a redelivery harmless) in a unit of work, and acked after
-the commit; its handler itself does nothing, so what is measured is the stack. Our stack runs again
-with tracing on (PASSERELLE_TRACING=otlp as the services do it, its spans exported to nowhere: what is
-measured is making them, not a collector), the events carrying a trace context as a traced producer
-records them. Each consumer runs alone, `--rounds` times, alternating; the best round of each is kept.
-Writes bench/results/consumer.json.
+services run (a service's real subscriber, `EventConsumers.on`, on the broker `make_broker` makes,
+its pull loop taking up to `--batch` at once): the envelopes are validated, the pull's events are
+claimed in the service's inbox in PostgreSQL (what makes a redelivery harmless) in one unit of work,
+and acked after the commit; its handler itself does nothing, so what is measured is the stack. Our
+stack runs again with tracing on (PASSERELLE_TRACING=otlp as the services do it, its spans exported
+to nowhere: what is measured is making them, not a collector), the events carrying a trace context
+as a traced producer records them. Each consumer runs alone, `--rounds` times, alternating; the best
+round of each is kept. Writes bench/results/consumer.json.
 """
 
 from __future__ import annotations
@@ -106,17 +106,18 @@ async def raw_round(js: Any, count: int, batch: int, name: str) -> float:
 
 
 async def stack_round(settings: PlatformSettings, js: Any, database_url: str, count: int) -> float:
-    """Our stack: the service's broker, delivery policy and `EventConsumers` subscriber."""
+    """Our stack: the service's broker and delivery policy, an `EventConsumers` subscriber, its pulls."""
     sub = Subscription(SERVICE, SkillOffered)
     await js.add_consumer("MEMBERS", consumer_config(sub, TopologySettings()))
     database = Database(database_url)
-    broker, _ = make_broker(settings, SERVICE)
+    broker, delivery = make_broker(settings, SERVICE)
     consumers = EventConsumers(
         broker,
         SERVICE,
         units(database, no_repository),
         consumes=CONSUMED[SERVICE],
         workers=settings.consumer_batch,
+        delivery=delivery,
     )
     handled = 0
     finished = asyncio.Event()
@@ -136,6 +137,7 @@ async def stack_round(settings: PlatformSettings, js: Any, database_url: str, co
         took = time.perf_counter() - started
     finally:
         await broker.stop()
+        await consumers.drain()
         await database.dispose()
     await js.delete_consumer("MEMBERS", sub.durable)  # the next round starts from the first event
     return count / took

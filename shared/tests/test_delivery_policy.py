@@ -9,7 +9,7 @@ from typing import Any, cast
 from faststream.exceptions import AckMessage, NackMessage
 from passerelle.errors import NotYetKnown
 from passerelle.messaging.broker import make_broker
-from passerelle.messaging.delivery import DeliveryPolicy
+from passerelle.messaging.delivery import ACK, DeliveryPolicy, InvalidEvent, Verdict
 from passerelle.settings import PlatformSettings
 
 
@@ -83,3 +83,48 @@ async def test_a_message_whose_handler_never_returns_goes_to_the_dlq_after_as_ma
     assert letters.sent == [f"{policy.max_deliveries} deliveries without an outcome"]
     hanging.set()
     await asyncio.gather(*stuck)
+
+
+def _message(num_delivered: int) -> Any:
+    """A JetStream message as the consumers' pull loop holds it: only its metadata is read."""
+    return _delivery(num_delivered).raw_message
+
+
+async def _verdict(policy: DeliveryPolicy, num_delivered: int, error: Exception | None) -> Verdict:
+    delivery = policy.delivery(_message(num_delivered))
+    assert await delivery.admit() is None
+    return await delivery.end(error)
+
+
+async def test_a_failing_delivery_is_nakked_with_each_retry_delay_then_dead_lettered_with_its_reason() -> (
+    None
+):
+    letters = _Letters()
+    policy = DeliveryPolicy([1.0, 5.0], cast(Any, letters), wait_budget=60.0)
+    failure = ConnectionError("the mail relay is down")
+
+    verdicts = [await _verdict(policy, n, failure) for n in range(1, policy.max_deliveries + 1)]
+    assert verdicts == [Verdict(ack=False, delay=1.0), Verdict(ack=False, delay=5.0), ACK]
+    assert letters.sent == ["ConnectionError: the mail relay is down"]
+
+
+async def test_a_delivery_that_waits_for_what_it_refers_to_is_nakked_with_growing_delays_and_no_failure() -> (
+    None
+):
+    letters = _Letters()
+    policy = DeliveryPolicy([1.0, 5.0], cast(Any, letters), wait_budget=60.0, wait_max_delay=10.0)
+
+    waits = [await _verdict(policy, n, NotYetKnown("project p-1")) for n in range(1, 5)]
+    assert [verdict.delay for verdict in waits] == [0.5, 1.0, 2.0, 4.0]
+    assert await _verdict(policy, 5, ConnectionError("down")) == Verdict(ack=False, delay=1.0)  # its first
+    assert await _verdict(policy, 6, None) == ACK
+    assert letters.sent == []
+
+
+async def test_a_delivery_whose_dlq_cannot_be_written_is_kept_for_a_later_try() -> None:
+    class Unreachable:
+        async def send(self, message: Any, *, consumer: str, deliveries: int, error: str) -> None:
+            raise ConnectionError("no JetStream")
+
+    policy = DeliveryPolicy([1.0, 5.0], cast(Any, Unreachable()), wait_budget=60.0)
+    assert await _verdict(policy, 1, InvalidEvent("not JSON")) == Verdict(ack=False, delay=5.0)

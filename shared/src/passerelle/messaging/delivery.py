@@ -1,8 +1,9 @@
 """What happens to a message whose handler fails: retry with increasing delay, then the DLQ.
 
-A FastStream middleware, so it wraps every subscriber of the broker. The JetStream consumers allow
-unlimited deliveries; this policy counts them itself, so nothing is dropped when the DLQ is down.
-Each delivery ends in one of these ways:
+One verdict per delivery (`Delivery`), given by the consumers' own pull loop for each message it
+handles, and by a FastStream middleware (`DeliveryPolicy` in the broker's middlewares) for anything
+that is a FastStream subscriber. The JetStream consumers allow unlimited deliveries; this policy
+counts them itself, so nothing is dropped when the DLQ is down. Each delivery ends in one of these ways:
 
 - the event can never be handled (it does not parse, breaks the contract, holds a value its
   database refuses, or would record an event too large to publish): the DLQ at once, since every
@@ -33,6 +34,7 @@ import structlog
 from faststream import BaseMiddleware
 from faststream.exceptions import AckMessage, HandlerException, NackMessage
 from faststream.message import StreamMessage
+from nats.aio.msg import Msg
 from prometheus_client import Counter
 from pydantic import ValidationError
 
@@ -65,7 +67,19 @@ _TRACKED_MESSAGES = 100_000  # in-memory counts kept at most; a forgotten one st
 
 
 class InvalidEvent(Exception):
-    """A body that can never become a valid event (see consumers.event_decoder): the DLQ at once."""
+    """A body that can never become a valid event (see consumers.decode): the DLQ at once."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What becomes of one delivery: acknowledged, or negatively with a delay before the next
+    (`delay=None`: at once). Back-off needs the delay: a plain nak ignores the consumer's."""
+
+    ack: bool
+    delay: float | None = None
+
+
+ACK = Verdict(ack=True)
 
 
 @dataclass
@@ -77,7 +91,8 @@ class _Attempts:
 
 
 class DeliveryPolicy:
-    """A broker middleware factory: FastStream makes one scope per message."""
+    """The budgets and the counts of every message; also a broker middleware factory (FastStream
+    makes one scope per message of its own subscribers)."""
 
     def __init__(
         self,
@@ -118,92 +133,136 @@ class DeliveryPolicy:
     def forget(self, key: tuple[str, int]) -> None:
         self._attempts.pop(key, None)
 
+    def delivery(self, raw: Msg) -> Delivery:
+        return Delivery(self, raw)
+
     def __call__(self, msg: Any, /, *, context: Any) -> _DeliveryScope:
         return _DeliveryScope(msg, context=context, policy=self)
 
 
-class _DeliveryScope(BaseMiddleware):
-    def __init__(self, msg: Any, /, *, context: Any, policy: DeliveryPolicy) -> None:
-        super().__init__(msg, context=context)
+class Delivery:
+    """One delivery of one JetStream message: `admit()` before its handler runs, then `end(error)`
+    (None: handled) gives its verdict; the DLQ, counters and log lines come of it."""
+
+    def __init__(self, policy: DeliveryPolicy, raw: Msg) -> None:
+        metadata = raw.metadata
         self.policy = policy
+        self.raw = raw
+        self.deliveries = metadata.num_delivered
+        self.key = (metadata.consumer or "?", metadata.sequence.stream)
+        self._attempts: _Attempts | None = None  # while started and not ended
 
-    async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
-        raw = msg.raw_message
-        metadata = getattr(raw, "metadata", None)
-        if metadata is None:  # core NATS (request/reply), not JetStream: nothing to retry
-            return await call_next(msg)
-        deliveries = metadata.num_delivered
-        consumer = metadata.consumer or "?"
-        key = (consumer, metadata.sequence.stream)
-        attempts = self.policy.attempts(key)
+    async def admit(self) -> Verdict | None:
+        """None: run the handler. A verdict (the DLQ) for a message beyond its budgets already."""
+        attempts = self.policy.attempts(self.key)
         if attempts.unfinished >= self.policy.max_deliveries:
-            reason = f"{attempts.unfinished} deliveries without an outcome"
-            await self._dead_letter(raw, key, deliveries, reason)
-        if deliveries > self.policy.delivery_ceiling:
-            reason = f"{deliveries - 1} deliveries, beyond its budgets even across restarts"
-            await self._dead_letter(raw, key, deliveries, reason)
+            return await self._dead_letter(f"{attempts.unfinished} deliveries without an outcome")
+        if self.deliveries > self.policy.delivery_ceiling:
+            reason = f"{self.deliveries - 1} deliveries, beyond its budgets even across restarts"
+            return await self._dead_letter(reason)
         attempts.unfinished += 1
-        try:
-            result = await call_next(msg)
-        except HandlerException:
-            raise
-        except (InvalidEvent, ValidationError) as error:
-            await self._dead_letter(raw, key, deliveries, f"invalid event: {error}")
-        except NotYetKnown as error:
-            await self._wait(raw, key, deliveries, error)
-        except Exception as error:  # noqa: BLE001 - every other failure is retried, then dead-lettered
-            if _never_handled(error):
-                await self._dead_letter(raw, key, deliveries, f"{type(error).__name__}: {error}")
-            await self._retry(raw, key, deliveries, error)
-        finally:
-            attempts.unfinished -= 1
-        self.policy.forget(key)
-        return result
+        self._attempts = attempts
+        return None
 
-    async def _wait(self, raw: Any, key: tuple[str, int], deliveries: int, error: NotYetKnown) -> None:
-        attempts = self.policy.attempts(key)
+    def abandon(self) -> None:
+        """Its handler no longer runs. Without `end` (the process stops before an outcome): no
+        verdict, the message is delivered again and the delivery spends no budget."""
+        if self._attempts is not None:
+            self._attempts.unfinished -= 1
+            self._attempts = None
+
+    async def end(self, error: BaseException | None) -> Verdict:
+        self.abandon()
+        if error is None:
+            self.policy.forget(self.key)
+            return ACK
+        if isinstance(error, InvalidEvent | ValidationError):
+            return await self._dead_letter(f"invalid event: {error}")
+        if isinstance(error, NotYetKnown):
+            return await self._wait(error)
+        if _never_handled(error):
+            return await self._dead_letter(f"{type(error).__name__}: {error}")
+        return await self._retry(error)
+
+    async def _wait(self, error: NotYetKnown) -> Verdict:
+        attempts = self.policy.attempts(self.key)
         now = time.monotonic()
         if attempts.waiting_since is None:
             attempts.waiting_since = now
         waited = now - attempts.waiting_since
         if waited >= self.policy.wait_budget:
-            await self._dead_letter(raw, key, deliveries, f"NotYetKnown: {error} (after {waited:.0f} s)")
+            return await self._dead_letter(f"NotYetKnown: {error} (after {waited:.0f} s)")
         attempts.waits += 1
         delay = self.policy.wait_delay(attempts.waits)
-        WAITED.labels(key[0]).inc()
+        WAITED.labels(self.key[0]).inc()
         # An event ahead of what it depends on is ordinary between consumers: not worth a warning.
-        log.info("message.wait", consumer=key[0], deliveries=deliveries, delay=delay, error=str(error))
-        raise NackMessage(delay=delay) from error
+        log.info(
+            "message.wait", consumer=self.key[0], deliveries=self.deliveries, delay=delay, error=str(error)
+        )
+        return Verdict(ack=False, delay=delay)
 
-    async def _retry(self, raw: Any, key: tuple[str, int], deliveries: int, error: Exception) -> None:
-        attempts = self.policy.attempts(key)
+    async def _retry(self, error: BaseException) -> Verdict:
+        attempts = self.policy.attempts(self.key)
         attempts.failures += 1
         reason = f"{type(error).__name__}: {error}"
         if attempts.failures >= self.policy.max_deliveries:
-            await self._dead_letter(raw, key, deliveries, reason)
+            return await self._dead_letter(reason)
         delay = self.policy.delay_after(attempts.failures)
-        RETRIED.labels(key[0]).inc()
+        RETRIED.labels(self.key[0]).inc()
         log.warning(
             "message.retry",
-            consumer=key[0],
-            deliveries=deliveries,
+            consumer=self.key[0],
+            deliveries=self.deliveries,
             failures=attempts.failures,
             delay=delay,
             error=reason,
         )
-        raise NackMessage(delay=delay) from error
+        return Verdict(ack=False, delay=delay)
 
-    async def _dead_letter(self, raw: Any, key: tuple[str, int], deliveries: int, error: str) -> None:
-        consumer = key[0]
+    async def _dead_letter(self, error: str) -> Verdict:
+        consumer = self.key[0]
         if self.policy.dead_letters is None:
-            raise RuntimeError("no DLQ configured")
+            log.error("dlq.not_configured", consumer=consumer, error=error[:500])
+            return Verdict(ack=False)
         try:
-            await self.policy.dead_letters.send(raw, consumer=consumer, deliveries=deliveries, error=error)
-        except Exception as publish_error:
+            await self.policy.dead_letters.send(
+                self.raw, consumer=consumer, deliveries=self.deliveries, error=error
+            )
+        except Exception as publish_error:  # noqa: BLE001 - whatever the cause, the message is kept
             # The DLQ is unreachable: keep the message and try again later rather than lose it.
             log.error("dlq.unavailable", consumer=consumer, error=str(publish_error))
-            raise NackMessage(delay=self.policy.retry_delays[-1]) from publish_error
-        self.policy.forget(key)
+            return Verdict(ack=False, delay=self.policy.retry_delays[-1])
+        self.policy.forget(self.key)
         DEAD_LETTERED.labels(consumer).inc()
-        log.error("message.dead_lettered", consumer=consumer, deliveries=deliveries, error=error[:500])
-        raise AckMessage()
+        log.error("message.dead_lettered", consumer=consumer, deliveries=self.deliveries, error=error[:500])
+        return ACK
+
+
+class _DeliveryScope(BaseMiddleware):
+    """The verdict of `Delivery` for a FastStream subscriber's message, as FastStream's exceptions."""
+
+    def __init__(self, msg: Any, /, *, context: Any, policy: DeliveryPolicy) -> None:
+        super().__init__(msg, context=context)
+        self.policy = policy
+
+    async def consume_scope(self, call_next: Any, msg: StreamMessage[Any]) -> Any:
+        if getattr(msg.raw_message, "metadata", None) is None:  # core NATS (request/reply): no retries
+            return await call_next(msg)
+        delivery = self.policy.delivery(msg.raw_message)
+        verdict = await delivery.admit()
+        if verdict is None:
+            try:
+                result = await call_next(msg)
+            except HandlerException:
+                delivery.abandon()
+                raise
+            except Exception as error:  # noqa: BLE001 - every failure gets its verdict
+                verdict = await delivery.end(error)
+            else:
+                await delivery.end(None)
+                return result
+            finally:
+                delivery.abandon()
+        if verdict.ack:
+            raise AckMessage()
+        raise NackMessage(delay=verdict.delay) if verdict.delay else NackMessage()

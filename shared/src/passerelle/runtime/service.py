@@ -51,6 +51,7 @@ class ServiceApp:
             consumes=load_services([name])[0].consumes,
             workers=settings.consumer_batch,
             batch_wait=settings.consumer_batch_wait,
+            delivery=self._delivery,
             topology=TopologySettings(
                 duplicate_window=settings.duplicate_window, ack_wait=settings.consumer_ack_wait
             ),
