@@ -10,7 +10,7 @@ import httpx
 import jwt
 from sqlalchemy.engine import make_url
 
-from ..harness import Platform
+from ..harness import Platform, eventually
 from .scenario import name_manager, profile, territory
 
 SOLAR = "energy.solar_pv_design"
@@ -66,7 +66,11 @@ async def test_an_explicit_null_for_a_required_field_is_a_422_and_the_project_st
     assert (await platform.call("GET", path, "amina", expect=200))["languages"] == ["fr"]
     edited = await platform.call("PATCH", path, "amina", expect=200, json={"title": "Solar clinic"})
     assert edited["title"] == "Solar clinic"
-    assert len(await platform.events("PROJECTS")) >= len(before) + 1
+
+    async def relayed() -> bool:  # the relay publishes after the answer
+        return len(await platform.events("PROJECTS")) >= len(before) + 1
+
+    await eventually(relayed)
 
 
 async def test_an_explicit_null_in_a_profile_or_offer_update_is_a_422_that_changes_nothing(
