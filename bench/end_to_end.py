@@ -64,7 +64,13 @@ SERVICES = ("members", "projects", "matching", "notifications")
 NEEDS_PER_PROJECT = 5
 TOP_K = 10  # matching's default: no need takes more flows than this
 SATURATED_P99_MS = 1000.0
-TARGETS = {"p99_ms_at_100": 50.0, "sustained_per_s": 300.0, "cpu_to_floor": 2.5, "round_trips_per_flow": 20.0}
+TARGETS = {
+    "p99_ms_at_100": 50.0,
+    "sustained_per_s": 200.0,
+    "sustained_stretch_per_s": 300.0,
+    "cpu_to_floor": 2.5,
+    "round_trips_per_flow": 20.0,
+}
 DATABASES = [f"passerelle_{service}" for service in SERVICES]
 FLOOR_DATABASE = "bench_floor"
 LOAD_GENERATOR = "load generator (this process)"
@@ -571,22 +577,31 @@ def report(runs: list[dict[str, Any]]) -> dict[str, Any]:
     first = runs[0]["steps"]
     at_100 = next((step for step in first if step["rate"] == 100), None)
     rate = sustained(first)
+    # CPU and round trips per flow count at every rate the platform sustains: a saturated one
+    # batches more and looks cheaper per flow.
+    sustained_steps = [step for step in first if not step["saturated"]]
     met = {
         "p99_at_100_per_s": bool(
             at_100 and not at_100["saturated"] and at_100["p99_ms"] <= TARGETS["p99_ms_at_100"]
         ),
-        "sustained_300_per_s": rate >= TARGETS["sustained_per_s"],
+        "sustained_200_per_s": rate >= TARGETS["sustained_per_s"],
+        "sustained_300_per_s (stretch)": rate >= TARGETS["sustained_stretch_per_s"],
         "no_loss": all(step["lost"] == 0 for run in runs for step in run["steps"]),
-        "cpu_within_2_5x_floor": bool(
-            at_100
-            and at_100["cpu_to_floor"] is not None
-            and at_100["cpu_to_floor"] <= TARGETS["cpu_to_floor"]
+        "cpu_within_2_5x_floor": bool(sustained_steps)
+        and all(
+            step["cpu_to_floor"] is not None and step["cpu_to_floor"] <= TARGETS["cpu_to_floor"]
+            for step in sustained_steps
         ),
-        "round_trips_within_20": bool(
-            at_100 and sum(at_100["round_trips_per_flow"].values()) <= TARGETS["round_trips_per_flow"]
+        "round_trips_within_20": bool(sustained_steps)
+        and all(
+            sum(step["round_trips_per_flow"].values()) <= TARGETS["round_trips_per_flow"]
+            for step in sustained_steps
         ),
     }
-    print(f"sustained without saturating: {rate:g} flows/s (target >= {TARGETS['sustained_per_s']:g})")
+    print(
+        f"sustained without saturating: {rate:g} flows/s (target >= {TARGETS['sustained_per_s']:g},"
+        f" stretch {TARGETS['sustained_stretch_per_s']:g})"
+    )
     print("targets met: " + ", ".join(f"{name} {'yes' if ok else 'NO'}" for name, ok in met.items()))
     return {
         "runs": runs,
