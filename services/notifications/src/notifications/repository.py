@@ -14,19 +14,17 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     DateTime,
-    Integer,
     String,
     bindparam,
     case,
-    column,
     delete,
     func,
     literal,
+    literal_column,
     select,
     text,
     update,
 )
-from sqlalchemy import values as rows_of
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, array, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, aliased
@@ -655,7 +653,8 @@ def _tried(message_id: str, attempts: int) -> tuple[ColumnElement[bool], ...]:
 
 
 # What outer joins start from, so that a read of several rows, each perhaps absent, is one row.
-_ONE_ROW = rows_of(column("one", Integer), name="one").data([(1,)])
+# A cacheable one-row source (a VALUES construct is not: each statement using it was compiled anew).
+_ONE_ROW = select(literal_column("1").label("one")).subquery("one")
 
 # What `add_notifications_with_messages` passes, one array per column.
 _TOLD: dict[str, TypeEngine[Any]] = {
