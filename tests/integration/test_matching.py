@@ -241,3 +241,32 @@ async def test_after_a_restart_the_index_is_rebuilt_and_proposes_nothing_twice(
         assert sorted(e["data"]["member_id"] for e in proposed) == ["fatima", "youssef"], "fatima only once"
     finally:
         await again.stop()
+
+
+async def test_an_offer_that_leaves_a_need_and_comes_back_is_proposed_again_as_the_same_match(
+    platform: Platform,
+) -> None:
+    tafraout = await territory(platform)
+    await platform.call("POST", "/members", "fatima", expect=201, json=profile("Fatima", tafraout))
+    project = await published_project(platform, "amina", tafraout, "energy.solar_pv_design")
+    offered = await offer(platform, "fatima", "energy.solar_pv_design")
+    [proposed] = await matches_of(platform, project_id=project["project_id"])
+    path = f"/members/fatima/offers/{offered['offer_id']}"
+
+    await platform.call("PATCH", path, "fatima", expect=200, json={"skill": "health.nursing"})
+
+    async def withdrawn() -> bool:
+        [match] = await matches_of(platform, project_id=project["project_id"])
+        return match["status"] == "withdrawn"
+
+    await eventually(withdrawn)
+    await platform.call("PATCH", path, "fatima", expect=200, json={"skill": "energy.solar_pv_design"})
+
+    async def proposed_again() -> list[dict[str, Any]]:
+        told = await platform.published("MATCHING", "MatchProposed")
+        return told if len(told) == 2 else []
+
+    first, again = await eventually(proposed_again)
+    assert first["data"]["match_id"] == again["data"]["match_id"] == proposed["match_id"]
+    [match] = await matches_of(platform, project_id=project["project_id"])
+    assert match["match_id"] == proposed["match_id"] and match["status"] == "proposed"

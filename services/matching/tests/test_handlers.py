@@ -365,8 +365,10 @@ class FakeRepository:
         return next((r for r in self.rows.values() if (r.need_id, r.offer_id) == (need_id, offer_id)), None)
 
     async def add_match(
-        self, project_id: str, need_id: str, offer_id: str, member_id: str, fit: Fit
-    ) -> MatchRow:
+        self, project_id: str, need_id: str, offer_id: str, member_id: str, fit: Fit, since: datetime
+    ) -> MatchRow | None:
+        if await self.pair(need_id, offer_id) is not None:
+            return None
         now = datetime.now(UTC)
         row = MatchRow(
             match_id=str(uuid.uuid4()),
@@ -381,6 +383,8 @@ class FakeRepository:
             in_top=True,
             created_at=now,
             updated_at=now,
+            stage_since=since,
+            reminded_at=None,
         )
         self.rows[row.match_id] = row
         return row

@@ -29,13 +29,15 @@ async def settle(uow: UnitOfWork[Repository], change: Change, now: datetime | No
         if ends(match.status, reason):
             withdraw(uow, match, reason)
     for need_id, offer_id, fit in effect.proposed:
+        # Most pairs are new: one INSERT; a pair seen before (withdrawn, declined) is read and updated.
+        added = await repository.add_match(
+            change.project_of(need_id), need_id, offer_id, change.member_of(offer_id), fit, since
+        )
+        if added is not None:
+            _propose(uow, added)
+            continue
         match = await repository.pair(need_id, offer_id)
-        if match is None:
-            match = await repository.add_match(
-                change.project_of(need_id), need_id, offer_id, change.member_of(offer_id), fit
-            )
-            entered_stage(match, since)
-            _propose(uow, match)
+        if match is None:  # erased meanwhile
             continue
         match.in_top, match.score, match.reasons = True, fit.score, list(fit.reasons)
         if match.status == Status.WITHDRAWN:

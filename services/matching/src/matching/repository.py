@@ -78,8 +78,8 @@ class Repository(Protocol):
     async def match(self, match_id: str, *, for_update: bool = False) -> MatchRow | None: ...
     async def pair(self, need_id: str, offer_id: str) -> MatchRow | None: ...
     async def add_match(
-        self, project_id: str, need_id: str, offer_id: str, member_id: str, fit: Fit
-    ) -> MatchRow: ...
+        self, project_id: str, need_id: str, offer_id: str, member_id: str, fit: Fit, since: datetime
+    ) -> MatchRow | None: ...
     async def live(self, statuses: Collection[str] = LIVE, **where: str) -> list[MatchRow]: ...
     async def confirmed_count(self, need_id: str) -> int: ...
     async def matches(
@@ -295,21 +295,29 @@ class MatchingRepository:
         )
 
     async def add_match(
-        self, project_id: str, need_id: str, offer_id: str, member_id: str, fit: Fit
-    ) -> MatchRow:
-        row = MatchRow(
-            match_id=str(uuid.uuid4()),
-            project_id=project_id,
-            need_id=need_id,
-            offer_id=offer_id,
-            member_id=member_id,
-            score=fit.score,
-            reasons=list(fit.reasons),
-            status=Status.PROPOSED,
-            in_top=True,
+        self, project_id: str, need_id: str, offer_id: str, member_id: str, fit: Fit, since: datetime
+    ) -> MatchRow | None:
+        """A new match, proposed and waiting for its answer from `since`, in one statement; None when
+        the pair already has one (which `pair` then reads)."""
+        statement = (
+            insert(MatchRow)
+            .values(
+                match_id=str(uuid.uuid4()),
+                project_id=project_id,
+                need_id=need_id,
+                offer_id=offer_id,
+                member_id=member_id,
+                score=fit.score,
+                reasons=list(fit.reasons),
+                status=Status.PROPOSED,
+                in_top=True,
+                stage_since=since,
+                reminded_at=None,
+            )
+            .on_conflict_do_nothing(constraint="one_match_per_need_and_offer")
+            .returning(MatchRow)
         )
-        self.session.add(row)
-        return row
+        return await self.session.scalar(statement)
 
     async def live(self, statuses: Collection[str] = LIVE, **where: str) -> list[MatchRow]:
         conditions = [getattr(MatchRow, name) == value for name, value in where.items()]
