@@ -358,11 +358,15 @@ async def measure_rate(
 
     async def send(n: int, scheduled: float) -> None:
         member_id, skill = community.next_need()
-        response = await client.post(
-            platform.url(f"/members/{member_id}/offers"),
-            headers={"Authorization": f"Bearer {tokens[member_id]}"},
-            json={"skill": skill, "level": 5, "modes": ["short_mission"], "languages": ["fr"]},
-        )
+        try:
+            response = await client.post(
+                platform.url(f"/members/{member_id}/offers"),
+                headers={"Authorization": f"Bearer {tokens[member_id]}"},
+                json={"skill": skill, "level": 5, "modes": ["short_mission"], "languages": ["fr"]},
+            )
+        except httpx.TransportError:  # e.g. a kept-alive connection the server closed meanwhile
+            flows.failed_requests += 1
+            return
         if response.status_code != 201:
             flows.failed_requests += 1
             return
