@@ -305,3 +305,27 @@ async def test_the_leading_relay_publishes_at_once_what_another_process_commits_
 
 async def _published(url: str, ids: list[str]) -> bool:
     return [json.loads(m.data)["id"] for m in await _stream(url, "MEMBERS")] == ids
+
+
+async def test_a_row_the_leader_was_not_told_of_goes_out_before_the_rows_it_is_handed_after_it(
+    small_nats: str, members: ServiceApp
+) -> None:
+    """A row another process committed whose NOTIFY has not come (here: none at all), or one a commit
+    could not hand, is published before what the leader's process commits after it."""
+    relay = OutboxRelay(members.database, members.broker, "members", poll_interval=3600)
+    this_process = units(members.database, no_repository, relay=relay)
+    relay.start()
+    try:
+        async with this_process() as uow:
+            first = uow.record(MemberErased(member_id="member-0")).id
+            await uow.commit()
+        await eventually(lambda: _published(small_nats, [first]))  # leading, and handed rows follow
+        untold = _erasure("member-1")
+        await _committed(members.database, [untold])  # no NOTIFY, nothing handed
+        async with this_process() as uow:
+            after = uow.record(MemberErased(member_id="member-2")).id
+            await uow.commit()
+        await eventually(lambda: _published(small_nats, [first, untold["event_id"], after]))
+        assert await _outbox_ids(members.database) == []
+    finally:
+        await relay.stop()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import uuid
 from typing import Any
@@ -62,6 +63,9 @@ _LOCK_NAMESPACE = 0x5041_5353  # "PASS": the advisory lock that elects the activ
 _PENDING = """SELECT id, event_id, subject, stream, headers, payload FROM passerelle_outbox
 WHERE id <> ALL($2::bigint[]) ORDER BY id LIMIT $1"""
 _PUBLISHED = "DELETE FROM passerelle_outbox WHERE id = ANY($1::bigint[])"
+# Whether a row before the first one handed waits (another process's, whose NOTIFY may still be on
+# its way, or one a commit could not hand): it goes out first.
+_EARLIER = "SELECT EXISTS(SELECT 1 FROM passerelle_outbox WHERE id < $1 AND id <> ALL($2::bigint[]))"
 
 
 class OutboxRelay:
@@ -92,6 +96,10 @@ class OutboxRelay:
         # Whether the table must be read: on leading, after another process's NOTIFY or the poll
         # interval, after a failure. Otherwise what this process committed was handed in memory.
         self._look = True
+        # The id after every row this relay has read or been handed: handed rows that start there,
+        # one after the other, have nothing unseen before them (ids are handed out in order; a gap
+        # is a rolled-back transaction, or another process's rows).
+        self._next_id: int | None = None
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -130,18 +138,22 @@ class OutboxRelay:
             await connection.add_listener(OUTBOX_CHANNEL, self._on_notify)
             log.info("outbox.relay.leading", service=self.service)
             self._connection, self._look, self._handed = connection, True, []
+            loop = asyncio.get_running_loop()
+            next_look = loop.time()
             while True:
                 self._wake.clear()
+                if loop.time() >= next_look:  # the poll, however busy: what no NOTIFY or hand told
+                    self._look = True
                 if self._look:
-                    self._look = False
+                    self._look, next_look = False, loop.time() + self.poll_interval
                     await self._relay_pending(connection)
                 if self._handed:
-                    handed, self._handed = sorted(self._handed, key=lambda row: row.id), []
-                    await self._publish(connection, handed)
-                if not self._wake.is_set() and not await _woken(self._wake, self.poll_interval):
-                    self._look = True  # the poll: what another process's lost NOTIFY did not tell
+                    await self._publish_handed(connection)
+                if not self._wake.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), max(0.0, next_look - loop.time()))
         finally:
-            self._connection, self._look = None, True
+            self._connection, self._look, self._next_id = None, True, None
             with contextlib.suppress(Exception):
                 await connection.close(timeout=2)
 
@@ -191,9 +203,26 @@ class OutboxRelay:
             seen = {row.id for row in rows}
             self._handed = [row for row in self._handed if row.id not in seen]
             if rows:
+                self._next_id = max(self._next_id or 0, rows[-1].id + 1)
                 published += await self._publish(connection, rows)
             if len(rows) < self.batch:  # all there was: the next commit wakes the relay again
                 return published
+
+    async def _publish_handed(self, connection: asyncpg.Connection) -> None:
+        """What this process committed, in id order, after any earlier row still waiting."""
+        if connection.is_closed():  # the lock went with it: another relay may be leading already
+            raise ConnectionError("the leading relay's connection is closed")
+        handed, self._handed = sorted(self._handed, key=lambda row: row.id), []
+        follows = handed[0].id == self._next_id and all(
+            later.id == earlier.id + 1 for earlier, later in itertools.pairwise(handed)
+        )
+        if not follows and await connection.fetchval(_EARLIER, handed[0].id, list(self._held_back)):
+            self._handed = handed + self._handed
+            await self._relay_pending(connection)  # publishes those handed that it sees as well
+            handed, self._handed = sorted(self._handed, key=lambda row: row.id), []
+        if handed:
+            self._next_id = max(self._next_id or 0, handed[-1].id + 1)
+            await self._publish(connection, handed)
 
     async def _publish(self, connection: asyncpg.Connection, rows: list[OutboxRow]) -> int:
         """Publish rows in order, delete those JetStream acknowledged, dead-letter those it never
@@ -279,14 +308,6 @@ class OutboxRelay:
             subject=row.subject,
             reason=reason[:500],
         )
-
-
-async def _woken(event: asyncio.Event, timeout: float) -> bool:
-    try:
-        await asyncio.wait_for(event.wait(), timeout)
-    except TimeoutError:
-        return False
-    return True
 
 
 def _row(record: asyncpg.Record) -> OutboxRow:

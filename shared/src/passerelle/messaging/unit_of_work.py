@@ -231,8 +231,8 @@ class SqlUnitOfWork(Generic[R]):
             await self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
         undo, self._after_rollback = self._after_rollback, []
-        if self._written and self._relay is not None:
-            callbacks.append(functools.partial(self._relay.hand, self._written))
+        if self._written and self._relay is not None:  # first: whatever a later callback does
+            callbacks.insert(0, functools.partial(self._relay.hand, self._written))
         self._written = []
         if self._request is not None:
             self._request.after_commit.extend(callbacks)
