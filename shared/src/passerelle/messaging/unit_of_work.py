@@ -16,7 +16,6 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from passerelle.contracts import CloudEvent, EventData, envelope, stream_of
@@ -24,7 +23,7 @@ from passerelle.errors import RuleBroken
 from passerelle.persistence.database import Database
 
 from .idempotency import KeyedRequest, joined
-from .tables import OUTBOX_CHANNEL, inbox
+from .tables import OUTBOX_CHANNEL
 from .tracing import traced
 
 # A commit's events and the relay's NOTIFY in one round trip. Rows are numbered in the order recorded
@@ -176,14 +175,7 @@ class SqlUnitOfWork(Generic[R]):
 
         A concurrent delivery of the same event waits on the row lock and then sees the conflict.
         """
-        statement = (
-            pg_insert(inbox)
-            .values(consumer=consumer, event_id=event_id)
-            .on_conflict_do_nothing()
-            .returning(inbox.c.event_id)
-        )
-        result = await self.session.execute(statement)
-        return result.first() is not None
+        return event_id in await self.claim_all(consumer, [event_id])
 
     async def claim_all(self, consumer: str, event_ids: list[str]) -> set[str]:
         """`claim` for several events in one statement: the ids not handled before. One cached
