@@ -20,6 +20,7 @@ from passerelle.contracts import (
     ProjectUpdated,
     TerritoryRegistered,
 )
+from passerelle.periodic import Periodic
 from passerelle.runtime.service import ServiceApp, ServiceDefinition
 from passerelle.settings import PlatformSettings
 
@@ -35,7 +36,6 @@ from .opportunity_notices import OPPORTUNITY_EVENTS
 from .repository import NotificationsRepository, outside_transactions
 from .subscribers import register_subscribers
 from .webhooks import WebhookSender, allowed_networks
-from .workers import Worker
 
 
 def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
@@ -46,7 +46,20 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     mailer = Mailer(config, config.mail_dir or settings.data_dir / "mail")
     looks = outside_transactions(app.database.engine)
     dispatcher = Dispatcher(units, looks, mailer, WebhookSender(networks, config.webhook_timeout), config)
-    news = Worker("notifications.news", config.dispatch_interval)
+
+    async def tell_news_chunk() -> bool:
+        async with looks() as repository:  # an empty look is one statement, no transaction
+            if not await repository.news_to_tell():
+                return False
+        return await handlers.tell_news_chunk()
+
+    news = Periodic(
+        "notifications.news",
+        tell_news_chunk,
+        config.dispatch_interval,
+        failed="notifications.news.retry",
+        until_done=True,
+    )
     handlers = NotificationsHandlers(
         units,
         app.taxonomy,
@@ -63,16 +76,7 @@ def build(settings: PlatformSettings, database_url: str) -> ServiceApp:
     app.on_start.append(dispatcher.start)
     app.on_stop.append(dispatcher.stop)
 
-    async def tell_news_chunk() -> bool:
-        async with looks() as repository:  # an empty look is one statement, no transaction
-            if not await repository.news_to_tell():
-                return False
-        return await handlers.tell_news_chunk()
-
-    async def tell_news() -> None:
-        await news.start(tell_news_chunk)
-
-    app.on_start.append(tell_news)
+    app.on_start.append(news.start)
     app.on_stop.append(news.stop)
     return app
 
