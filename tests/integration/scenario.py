@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from passerelle.contracts import CloudEvent, EventData, envelope, stream_of
+from passerelle.contracts import CloudEvent, EventData, MatchProposed, envelope, stream_of
 
 from ..harness import Platform
 
@@ -97,3 +97,18 @@ async def publish(platform: Platform, data: EventData | CloudEvent[Any]) -> str:
     stream = stream_of(type(event.data)).name
     await platform.js.publish(event.data.subject, event.to_json(), stream=stream, headers=headers)
     return event.id
+
+
+def match_proposed(member_id: str = "m1") -> CloudEvent[MatchProposed]:
+    """A proposal of a match no service knows, for tests of the messaging itself."""
+    return envelope(
+        MatchProposed(
+            match_id=str(uuid.uuid4()),
+            project_id="p1",
+            need_id="n1",
+            offer_id="o1",
+            member_id=member_id,
+            score=0.8,
+            reasons=["skill_exact"],
+        )
+    )

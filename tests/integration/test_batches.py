@@ -8,7 +8,6 @@ batch committed is seen on the NOTIFICATIONS stream, once per event."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,14 +19,14 @@ from matching.engine import MatchingEngine
 from matching.handlers import MatchingHandlers
 from matching.index import MatchIndex
 from notifications.orm import ContactRow
-from passerelle.contracts import CloudEvent, MatchProposed, NotificationDelivered, SkillOffered, envelope
+from passerelle.contracts import CloudEvent, MatchProposed, NotificationDelivered, SkillOffered
 from passerelle.messaging.dead_letters import DeadLetters
 from passerelle.messaging.unit_of_work import SessionUnitOfWork
 from passerelle.runtime.service import ServiceApp
 from sqlalchemy.dialects.postgresql import insert
 
 from ..harness import Databases, eventually, settings_for, start_platform, stream_messages
-from .scenario import profile, publish, published_project, territory
+from .scenario import match_proposed, profile, publish, published_project, territory
 
 
 @dataclass
@@ -53,20 +52,6 @@ class Probe:
         await uow.commit()  # as the services' handlers do: in a batch, it ends only this handler's part
 
 
-def proposed(member_id: str) -> CloudEvent[MatchProposed]:
-    return envelope(
-        MatchProposed(
-            match_id=str(uuid.uuid4()),
-            project_id="p1",
-            need_id="n1",
-            offer_id="o1",
-            member_id=member_id,
-            score=0.8,
-            reasons=["skill_exact"],
-        )
-    )
-
-
 async def test_a_failing_handler_in_a_batch_is_dead_lettered_alone_and_the_others_commit_once(
     clean_nats: str, databases: Databases
 ) -> None:
@@ -76,7 +61,7 @@ async def test_a_failing_handler_in_a_batch_is_dead_lettered_alone_and_the_other
     app.consumers.on(MatchProposed)(probe)
     await app.start()
     try:
-        events = [proposed(f"m-{n}") for n in range(20)]
+        events = [match_proposed(f"m-{n}") for n in range(20)]
         js = app.broker.connection.jetstream()
         for event in events:
             await js.publish(
@@ -140,7 +125,7 @@ async def test_each_handler_of_a_batch_reads_what_the_database_holds_not_what_an
     await app.start()
     try:
         js = app.broker.connection.jetstream()
-        for event in [proposed(f"m-{n}") for n in range(10)]:
+        for event in [match_proposed(f"m-{n}") for n in range(10)]:
             await js.publish(
                 MatchProposed.subject,
                 event.to_json(),

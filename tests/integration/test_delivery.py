@@ -21,7 +21,7 @@ from passerelle.messaging.unit_of_work import SessionUnitOfWork
 from passerelle.runtime.service import ServiceApp
 
 from ..harness import Databases, Platform, eventually, settings_for, stream_messages
-from .scenario import name_manager, profile, territory
+from .scenario import match_proposed, name_manager, profile, territory
 
 
 @dataclass
@@ -50,20 +50,6 @@ async def probe_service(clean_nats: str, databases: Databases) -> AsyncIterator[
         yield app, probe
     finally:
         await app.stop()
-
-
-def match_proposed() -> CloudEvent[MatchProposed]:
-    return envelope(
-        MatchProposed(
-            match_id=str(uuid.uuid4()),
-            project_id="p1",
-            need_id="n1",
-            offer_id="o1",
-            member_id="m1",
-            score=0.8,
-            reasons=["skill_exact"],
-        )
-    )
 
 
 async def publish(app: ServiceApp, body: bytes, msg_id: str | None = None) -> None:

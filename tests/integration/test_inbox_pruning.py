@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from passerelle.contracts import CloudEvent, MatchProposed, envelope
+from passerelle.contracts import CloudEvent, MatchProposed
 from passerelle.messaging.tables import inbox
 from passerelle.messaging.unit_of_work import SessionUnitOfWork
 from passerelle.runtime.service import ServiceApp
 from sqlalchemy import insert, select
 
 from ..harness import Databases, eventually, settings_for
+from .scenario import match_proposed
 
 THIRTY_DAYS = 30 * 24 * 3600.0
 MATCHES = "notifications__MatchProposed_v1"
@@ -45,20 +46,6 @@ async def notifications(clean_nats: str, databases: Databases) -> AsyncIterator[
         yield service, handled
     finally:
         await service.stop()
-
-
-def match_proposed() -> CloudEvent[MatchProposed]:
-    return envelope(
-        MatchProposed(
-            match_id=str(uuid.uuid4()),
-            project_id="p1",
-            need_id="n1",
-            offer_id="o1",
-            member_id="m1",
-            score=0.8,
-            reasons=["skill_exact"],
-        )
-    )
 
 
 async def deliver(service: ServiceApp, event: CloudEvent[MatchProposed]) -> None:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from passerelle.contracts import MatchProposed, MemberErased, envelope
+from passerelle.contracts import MatchProposed, MemberErased
 from passerelle.messaging.unit_of_work import no_repository
 from passerelle.runtime.auth import Authenticator
 from passerelle.runtime.http import build_http_app
@@ -17,6 +17,7 @@ from passerelle.runtime.service import ServiceApp
 from prometheus_client.parser import text_string_to_metric_families
 
 from ..harness import Databases, eventually, settings_for
+from .scenario import match_proposed
 
 MATCHES = "notifications__MatchProposed_v1"
 
@@ -111,24 +112,13 @@ async def idle_notifications(clean_nats: str, databases: Databases) -> AsyncIter
         await service.stop()
 
 
-def match_proposed() -> bytes:
-    data = MatchProposed(
-        match_id=str(uuid.uuid4()),
-        project_id="p1",
-        need_id="n1",
-        offer_id="o1",
-        member_id="m1",
-        score=0.8,
-        reasons=["skill_exact"],
-    )
-    return envelope(data).to_json()
-
-
 async def publish_matches(service: ServiceApp, count: int) -> None:
     js = service.broker.connection.jetstream()
     for _ in range(count):
         headers = {"Nats-Msg-Id": str(uuid.uuid4()), "content-type": "application/cloudevents+json"}
-        await js.publish(MatchProposed.subject, match_proposed(), headers=headers, stream="MATCHING")
+        await js.publish(
+            MatchProposed.subject, match_proposed().to_json(), headers=headers, stream="MATCHING"
+        )
 
 
 async def test_a_durable_nobody_consumes_shows_its_lag_per_durable(idle_notifications: ServiceApp) -> None:
