@@ -170,14 +170,10 @@ class OutboxRelay:
             self._handed += rows
             self._wake.set()
 
-    def wake(self) -> None:
-        """Look at the table now, without waiting for a NOTIFY or the poll."""
-        self._look = True
-        self._wake.set()
-
     def _on_notify(self, _connection: Any, _pid: int, _channel: str, origin: str) -> None:
         if origin != self.origin:  # another process committed: it could not hand its rows here
-            self.wake()
+            self._look = True
+            self._wake.set()
 
     def _adopt_server_limit(self) -> int:
         """The server's max_payload (announced on connect) also bounds what a commit may record."""
