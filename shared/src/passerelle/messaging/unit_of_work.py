@@ -84,8 +84,8 @@ class EventTooLarge(RuleBroken):
 def published_size(headers: dict[str, str], payload: bytes, *, stream: str, correlation_id: str = "") -> int:
     """Bytes nats-server counts against max_payload: the headers block as sent and the payload.
 
-    Publishing adds headers of its own: nats-py `Nats-Expected-Stream` (for `stream=`) and FastStream a
-    `correlation_id` (the publisher passes one, so that its length is known). nats-py checks only the
+    Publishing adds headers of its own: nats-py `Nats-Expected-Stream` (for `stream=`) and the relay a
+    `correlation_id` (the event's id, as FastStream's publishers set it). nats-py checks only the
     payload, and the server closes the whole connection on a message over the limit.
     """
     sent = {**headers, "Nats-Expected-Stream": stream}
