@@ -15,7 +15,8 @@ from passerelle.runtime.service import ServiceApp
 from sqlalchemy import text
 
 from ..harness import Databases, eventually, settings_for
-from .test_delivery import Probe, dead_letters, match_proposed, probe_service, publish
+from .scenario import match_proposed
+from .test_delivery import Probe, dead_letters, probe_service, publish
 
 __all__ = ["probe_service"]  # the fixture, shared with the delivery tests
 

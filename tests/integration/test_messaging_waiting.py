@@ -21,7 +21,8 @@ from passerelle.messaging.unit_of_work import SessionUnitOfWork
 from passerelle.runtime.service import ServiceApp
 
 from ..harness import Databases, eventually, reset_streams, settings_for
-from .test_delivery import dead_letters, match_proposed, publish
+from .scenario import match_proposed
+from .test_delivery import dead_letters, publish
 
 FAILURE_BUDGET = sum(settings_for("nats://unused").retry_delays)
 

@@ -31,7 +31,8 @@ from passerelle.runtime.service import ServiceApp, consumed_events
 from sqlalchemy import func, select
 
 from ..harness import Databases, eventually, settings_for, stream_messages
-from .test_batches import Probe, proposed
+from .scenario import match_proposed
+from .test_batches import Probe
 
 
 async def _started(
@@ -98,7 +99,11 @@ async def test_an_unreadable_event_one_that_waits_and_a_fine_one_pulled_together
     waiter = Waiter(waiting_for="m-waits")
     url = await databases.fresh("notifications")
     async with _consuming(clean_nats, url, waiter, consumer_batch_wait=0.5) as app:
-        unreadable, waits, fine = proposed("m-unreadable"), proposed("m-waits"), proposed("m-fine")
+        unreadable, waits, fine = (
+            match_proposed("m-unreadable"),
+            match_proposed("m-waits"),
+            match_proposed("m-fine"),
+        )
         await _publish(app, [unreadable], body=b"\x00not json")
         await _publish(app, [fine, waits])
 
@@ -129,8 +134,8 @@ async def test_a_nats_restart_while_the_consumer_pulls_loses_nothing_and_handles
         url = await databases.fresh("notifications")
         try:
             async with _consuming(server.url, url, probe) as app:
-                before = [proposed(f"m-{n}") for n in range(300)]
-                after = [proposed(f"n-{n}") for n in range(100)]
+                before = [match_proposed(f"m-{n}") for n in range(300)]
+                after = [match_proposed(f"n-{n}") for n in range(100)]
                 await _publish(app, before)
                 await eventually(lambda: asyncio.sleep(0, len(probe.units) > 0))  # it is pulling them
 
@@ -154,7 +159,7 @@ async def test_an_unbatched_consumer_handles_each_message_of_a_pull_in_its_own_t
     probe = Probe()
     url = await databases.fresh("notifications")
     async with _consuming(clean_nats, url, probe, batched=False, consumer_batch_wait=0.5) as app:
-        events = [proposed(f"m-{n}") for n in range(10)]
+        events = [match_proposed(f"m-{n}") for n in range(10)]
         await _publish(app, events)
 
         told = await eventually(lambda: _told(app, len(events)))
@@ -181,7 +186,7 @@ async def test_a_graceful_stop_lets_the_batch_in_hand_commit_and_acknowledges_ev
     held = Held()
     url = await databases.fresh("notifications")
     app = await _started(clean_nats, url, held, consumer_batch_wait=0.5)
-    events = [proposed(f"m-{n}") for n in range(5)]
+    events = [match_proposed(f"m-{n}") for n in range(5)]
     await _publish(app, events)
     await eventually(lambda: asyncio.sleep(0, held.waiting))  # a batch is in hand, its handler waiting
 
