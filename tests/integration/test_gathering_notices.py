@@ -50,6 +50,10 @@ async def test_a_new_gathering_is_news_for_members_who_asked_for_their_territory
     await platform.call(
         "PUT", "/notification-preferences/youssef", "youssef", json={"territory_news": [tafraout]}, expect=200
     )
+    # Preferences can be saved before notifications has a member's profile; news go to the members
+    # it knows when it tells them: their welcome says it knows them and their commune.
+    for name in ("youssef", "hassan"):
+        await inbox(platform, name, "welcome")
     gathering = await published(platform, "fatima", session(tafraout, **at(STARTS)))
 
     [news] = await inbox(platform, "youssef", "gathering_scheduled")
